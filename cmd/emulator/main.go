@@ -1,0 +1,186 @@
+// Command emulator serves the local COS/CI emulator (internal/emulator) with
+// a demo account and demo buckets, for running the picbucket function
+// against it by hand.
+//
+//	go run ./cmd/emulator -buckets 10 -latency 50ms -error-rate 0.05
+//
+// Clients connect over plain HTTP to -addr while sending the production Host
+// header (*.myqcloud.com). It serves until SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/picbucket/picbucket/internal/bucket"
+	"github.com/picbucket/picbucket/internal/emulator"
+)
+
+type config struct {
+	addr             string
+	buckets          int
+	regions          []string
+	enabled          float64
+	appID            string
+	secretID         string
+	secretKey        string
+	token            string
+	latency          time.Duration
+	errorRate        float64
+	qps              float64
+	alreadyEnabledOK bool
+	quiet            bool
+}
+
+func main() {
+	cfg, err := parseFlags(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "emulator:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "emulator:", err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string) (config, error) {
+	var cfg config
+	var regions string
+	fs := flag.NewFlagSet("emulator", flag.ContinueOnError)
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:9000", "listen address")
+	fs.IntVar(&cfg.buckets, "buckets", 6, "number of demo buckets")
+	fs.StringVar(&regions, "regions", "ap-guangzhou,ap-shanghai", "comma-separated regions the demo buckets are spread over")
+	fs.Float64Var(&cfg.enabled, "enabled", 0.33, "fraction of demo buckets with picbucket already enabled (0..1)")
+	fs.StringVar(&cfg.appID, "appid", "1250000000", "APPID of the demo account")
+	fs.StringVar(&cfg.secretID, "secret-id", "AKIDLOCALDEMO", "demo SecretId")
+	fs.StringVar(&cfg.secretKey, "secret-key", "local-demo-secret-key", "demo SecretKey")
+	fs.StringVar(&cfg.token, "token", "local-demo-session-token", "demo session token (empty: a permanent key)")
+	fs.DurationVar(&cfg.latency, "latency", 0, "delay added to every request")
+	fs.Float64Var(&cfg.errorRate, "error-rate", 0, "share of requests answered with a random 500/503 (0..1)")
+	fs.Float64Var(&cfg.qps, "qps", 0, "per-account request rate cap (0: unlimited)")
+	fs.BoolVar(&cfg.alreadyEnabledOK, "already-enabled-ok", false, "answer 200 instead of 403 MediaBucketAlreadyBinded when enabling an enabled bucket")
+	fs.BoolVar(&cfg.quiet, "quiet", false, "do not log each request")
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	for _, r := range strings.Split(regions, ",") {
+		if r = strings.TrimSpace(r); r == "" {
+			continue
+		}
+		if err := bucket.ValidateRegion(r); err != nil {
+			return config{}, fmt.Errorf("-regions: %w", err)
+		}
+		cfg.regions = append(cfg.regions, r)
+	}
+	switch {
+	case len(cfg.regions) == 0:
+		return config{}, errors.New("-regions: no region given")
+	case cfg.buckets < 0:
+		return config{}, errors.New("-buckets must not be negative")
+	case cfg.enabled < 0 || cfg.enabled > 1:
+		return config{}, errors.New("-enabled must be within [0, 1]")
+	case cfg.errorRate < 0 || cfg.errorRate > 1:
+		return config{}, errors.New("-error-rate must be within [0, 1]")
+	case cfg.qps < 0:
+		return config{}, errors.New("-qps must not be negative")
+	case cfg.latency < 0:
+		return config{}, errors.New("-latency must not be negative")
+	case cfg.secretID == "" || cfg.secretKey == "":
+		return config{}, errors.New("-secret-id and -secret-key must not be empty")
+	}
+	if err := bucket.ValidateName("x-" + cfg.appID); err != nil {
+		return config{}, fmt.Errorf("-appid %q is not numeric", cfg.appID)
+	}
+	return cfg, nil
+}
+
+func run(ctx context.Context, cfg config) error {
+	opts := emulator.Options{
+		Latency:          cfg.latency,
+		ErrorRate:        cfg.errorRate,
+		QPS:              cfg.qps,
+		AlreadyEnabledOK: cfg.alreadyEnabledOK,
+	}
+	if !cfg.quiet {
+		opts.OnRequest = logRequest
+	}
+	emu := emulator.New(opts)
+	emu.AddCredential(emulator.Credential{
+		SecretID:  cfg.secretID,
+		SecretKey: cfg.secretKey,
+		Token:     cfg.token,
+		AppID:     cfg.appID,
+	})
+	buckets := emu.SeedDemo(cfg.appID, cfg.buckets, cfg.regions, cfg.enabled)
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	addr := ln.Addr().String()
+
+	fmt.Fprintf(os.Stderr, "COS/CI emulator listening on http://%s (send the production Host header, *.myqcloud.com)\n", addr)
+	fmt.Fprintf(os.Stderr, "account APPID %s; DEMO credentials (local use only):\n", cfg.appID)
+	fmt.Fprintf(os.Stderr, "  TENCENTCLOUD_SECRETID=%s\n", cfg.secretID)
+	fmt.Fprintf(os.Stderr, "  TENCENTCLOUD_SECRETKEY=%s\n", cfg.secretKey)
+	if cfg.token != "" {
+		fmt.Fprintf(os.Stderr, "  TENCENTCLOUD_SESSIONTOKEN=%s\n", cfg.token)
+	}
+	fmt.Fprintf(os.Stderr, "buckets (%d):\n", len(buckets))
+	for _, b := range buckets {
+		state := "disabled"
+		if b.Enabled {
+			state = "enabled"
+		}
+		fmt.Fprintf(os.Stderr, "  %-30s %-16s %s\n", b.Name, b.Region, state)
+	}
+	fmt.Fprintf(os.Stderr, "PICBUCKET_ENDPOINT=http://%s\n", addr)
+
+	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(os.Stderr, "shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// logRequest prints one line per request; it never sees secret keys.
+func logRequest(r emulator.Request) {
+	target := r.Path
+	if r.RawQuery != "" {
+		target += "?" + r.RawQuery
+	}
+	outcome := fmt.Sprint(r.Status)
+	if r.Status == 0 {
+		outcome = "dropped"
+	}
+	if r.Code != "" {
+		outcome += " " + r.Code
+	}
+	fmt.Fprintf(os.Stderr, "%s %-26s %s %s%s ak=%s -> %s\n",
+		r.Time.Format("15:04:05.000"), r.Action, r.Method, r.Host, target, r.SecretID, outcome)
+}

@@ -1,0 +1,166 @@
+package handler
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tencentyun/scf-go-lib/functioncontext"
+
+	"github.com/picbucket/picbucket/internal/emulator"
+	"github.com/picbucket/picbucket/internal/retry"
+	"github.com/picbucket/picbucket/internal/trigger"
+)
+
+const appID = "1250000000"
+
+// newTest returns a Handler wired to a fresh emulator holding n demo buckets
+// in two regions, none enabled.
+func newTest(t *testing.T, opts emulator.Options, n int, settings map[string]string) (*Handler, *emulator.Server, *bytes.Buffer) {
+	t.Helper()
+	emu := emulator.New(opts)
+	emu.AddCredential(emulator.Credential{SecretID: "AKIDunit", SecretKey: "unit-key", Token: "unit-token", AppID: appID})
+	emu.SeedDemo(appID, n, []string{"ap-guangzhou", "ap-shanghai"}, 0)
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	vals := map[string]string{
+		"TENCENTCLOUD_SECRETID": "AKIDunit", "TENCENTCLOUD_SECRETKEY": "unit-key", "TENCENTCLOUD_SESSIONTOKEN": "unit-token",
+		"PICBUCKET_ENDPOINT": srv.URL, "TENCENTCLOUD_APPID": appID,
+	}
+	for k, v := range settings {
+		vals[k] = v
+	}
+	out := &bytes.Buffer{}
+	h := New(out)
+	h.Getenv = func(k string) string { return vals[k] }
+	h.Retry = retry.Policy{Attempts: 3, Base: time.Millisecond, Max: 2 * time.Millisecond}
+	return h, emu, out
+}
+
+func ctxWithTimeout(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return functioncontext.NewContext(ctx, &functioncontext.FunctionContext{RequestID: "unit-1"})
+}
+
+var timer = []byte(`{"Type":"Timer","TriggerName":"t","Time":"2024-01-01T00:00:00Z","Message":""}`)
+
+func TestDeadlineDefersTheRest(t *testing.T) {
+	// 40 buckets, one worker, 50 ms per request: far more than the 1 s budget.
+	h, emu, _ := newTest(t, emulator.Options{Latency: 50 * time.Millisecond}, 40,
+		map[string]string{"PICBUCKET_CONCURRENCY": "1", "PICBUCKET_DEADLINE_MARGIN": "300ms"})
+	ctx := ctxWithTimeout(t, time.Second)
+	deadline, _ := ctx.Deadline()
+	res, err := h.Handle(ctx, timer)
+	if err != nil {
+		t.Fatalf("err = %v", err)
+	}
+	if time.Now().After(deadline) {
+		t.Errorf("returned %v after the deadline", time.Since(deadline))
+	}
+	s := res.Summary
+	if s.Deferred == 0 || s.Enabled == 0 || s.Enabled+s.Deferred != 40 || s.Failed != 0 {
+		t.Errorf("summary %+v: want some enabled, the rest deferred, none failed", s)
+	}
+	if got := emu.Stats().ByAction["CreatePicProcessBucket"]; got != s.Enabled {
+		t.Errorf("%d Creates for %d enabled", got, s.Enabled)
+	}
+}
+
+func TestMaxEnableCaps(t *testing.T) {
+	h, emu, _ := newTest(t, emulator.Options{}, 10, map[string]string{"PICBUCKET_MAX_ENABLE": "4"})
+	res, err := h.Handle(ctxWithTimeout(t, 10*time.Second), timer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Summary.Enabled != 4 || res.Summary.Deferred != 6 {
+		t.Errorf("summary %+v, want 4 enabled and 6 deferred", res.Summary)
+	}
+	if got := emu.Stats().ByAction["CreatePicProcessBucket"]; got != 4 {
+		t.Errorf("%d Creates, want 4", got)
+	}
+}
+
+func TestDryRunSendsNoCreate(t *testing.T) {
+	h, emu, _ := newTest(t, emulator.Options{}, 6, map[string]string{"PICBUCKET_DRY_RUN": "true"})
+	res, err := h.Handle(ctxWithTimeout(t, 10*time.Second), timer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.DryRun || res.Summary.WouldEnable != 6 || emu.Stats().ByAction["CreatePicProcessBucket"] != 0 {
+		t.Errorf("dry run: %+v, Creates %d", res.Summary, emu.Stats().ByAction["CreatePicProcessBucket"])
+	}
+}
+
+func TestRefusedCredentialsStopTheRun(t *testing.T) {
+	h, emu, _ := newTest(t, emulator.Options{}, 30, map[string]string{"PICBUCKET_CONCURRENCY": "2"})
+	emu.Inject(emulator.Fault{Action: "CreatePicProcessBucket", Status: 400, Code: "ExpiredToken", Times: 1000})
+	res, err := h.Handle(ctxWithTimeout(t, 10*time.Second), timer)
+	if err == nil || !strings.Contains(err.Error(), "ExpiredToken") {
+		t.Fatalf("err = %v, want one naming ExpiredToken", err)
+	}
+	creates := emu.Stats().ByAction["CreatePicProcessBucket"]
+	if creates > 2 {
+		t.Errorf("%d Creates after the key was refused, want at most one per worker", creates)
+	}
+	if res.Summary.Deferred < 28 || res.Summary.Failed != creates {
+		t.Errorf("summary %+v, want the untouched buckets deferred", res.Summary)
+	}
+}
+
+func TestFilters(t *testing.T) {
+	h, emu, _ := newTest(t, emulator.Options{}, 10, map[string]string{
+		"PICBUCKET_REGIONS": "ap-guangzhou", "PICBUCKET_EXCLUDE": "photos-0[0-3]-*",
+	})
+	res, err := h.Handle(ctxWithTimeout(t, 10*time.Second), timer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Guangzhou has 00, 02, 04, 06, 08; 00 and 02 are excluded.
+	if res.Summary.Enabled != 3 || res.Summary.Filtered != 7 {
+		t.Errorf("summary %+v, want 3 enabled and 7 filtered", res.Summary)
+	}
+	if emu.Stats().ByAction["DescribePicProcessBuckets"] != 1 {
+		t.Errorf("described %d regions, want only ap-guangzhou", emu.Stats().ByAction["DescribePicProcessBuckets"])
+	}
+}
+
+func TestCacheSkipsRepeatedCOSEvents(t *testing.T) {
+	h, emu, _ := newTest(t, emulator.Options{}, 2, nil)
+	ev := []byte(`{"Records":[{"cos":{"cosBucket":{"name":"photos-00","appid":"1250000000","region":"gz"}}}]}`)
+	for i := 0; i < 5; i++ {
+		res, err := h.Handle(ctxWithTimeout(t, 10*time.Second), ev)
+		if err != nil || len(res.Results) != 1 {
+			t.Fatalf("invocation %d: %v %+v", i, err, res)
+		}
+	}
+	if got := emu.Stats().ByAction["CreatePicProcessBucket"]; got != 1 {
+		t.Errorf("%d Creates for a burst of 5 events on one bucket, want 1", got)
+	}
+}
+
+func TestInvalidEventSendsNothing(t *testing.T) {
+	h, emu, out := newTest(t, emulator.Options{}, 2, nil)
+	_, err := h.Handle(ctxWithTimeout(t, 10*time.Second), []byte(`{"buckets":[{"bucket":"x@evil.com","region":"ap-guangzhou"}]}`))
+	if !errors.Is(err, trigger.ErrInvalidEvent) {
+		t.Errorf("err = %v, want ErrInvalidEvent", err)
+	}
+	if emu.Stats().Total != 0 {
+		t.Errorf("%d requests", emu.Stats().Total)
+	}
+	if !strings.Contains(out.String(), `"scfRequestId":"unit-1"`) {
+		t.Errorf("no log line with the request id: %s", out)
+	}
+}
+
+func TestInvalidSettingFailsTheInvocationOnly(t *testing.T) {
+	h, emu, _ := newTest(t, emulator.Options{}, 2, map[string]string{"PICBUCKET_CONCURRENCY": "lots"})
+	_, err := h.Handle(ctxWithTimeout(t, 10*time.Second), timer)
+	if err == nil || !strings.Contains(err.Error(), "PICBUCKET_CONCURRENCY") || emu.Stats().Total != 0 {
+		t.Errorf("err = %v, requests %d", err, emu.Stats().Total)
+	}
+}

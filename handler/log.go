@@ -1,0 +1,113 @@
+package handler
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/picbucket/picbucket/signer"
+)
+
+func init() {
+	zerolog.TimeFieldFormat = time.RFC3339Nano
+	zerolog.DurationFieldUnit = time.Millisecond
+}
+
+// newLogger returns a JSON logger whose every line carries the SCF request id
+// and passes through a filter that blanks the current credentials' secret
+// parts, wherever they might come from.
+func newLogger(out io.Writer, level zerolog.Level, requestID string, creds signer.Credentials) zerolog.Logger {
+	return zerolog.New(redactor{w: out, secrets: secretsOf(creds)}).Level(level).With().
+		Timestamp().Str("scfRequestId", requestID).Logger()
+}
+
+func secretsOf(c signer.Credentials) []string {
+	var s []string
+	for _, v := range []string{c.SecretKey, c.SessionToken} {
+		if len(v) >= 4 {
+			s = append(s, v)
+		}
+	}
+	return s
+}
+
+// redactor replaces every secret in what it writes with "[redacted]".
+type redactor struct {
+	w       io.Writer
+	secrets []string
+}
+
+func (r redactor) Write(p []byte) (int, error) {
+	q := p
+	for _, s := range r.secrets {
+		if bytes.Contains(q, []byte(s)) {
+			q = bytes.ReplaceAll(q, []byte(s), []byte("[redacted]"))
+		}
+	}
+	if _, err := r.w.Write(q); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// redactError returns err, or a plain error with the secrets blanked if its
+// text holds one.
+func redactError(err error, c signer.Credentials) error {
+	msg := err.Error()
+	clean := msg
+	for _, s := range secretsOf(c) {
+		clean = strings.ReplaceAll(clean, s, "[redacted]")
+	}
+	if clean == msg {
+		return err
+	}
+	return errors.New(clean)
+}
+
+// logResult writes one line per bucket.
+func logResult(log zerolog.Logger, b BucketResult) {
+	ev := log.Info()
+	switch b.Outcome {
+	case Failed:
+		ev = log.Error()
+	case Deferred:
+		ev = log.Warn()
+	}
+	ev = ev.Str("bucket", b.Bucket).Str("region", b.Region).Str("outcome", string(b.Outcome))
+	if b.Attempts > 0 {
+		ev = ev.Int("attempts", b.Attempts)
+	}
+	if b.RequestID != "" {
+		ev = ev.Str("requestId", b.RequestID)
+	}
+	if b.Code != "" {
+		ev = ev.Str("code", b.Code).Int("httpStatus", b.Status)
+	}
+	if b.Error != "" {
+		ev = ev.Str("error", b.Error)
+	}
+	if b.Reason != "" {
+		ev = ev.Str("reason", b.Reason)
+	}
+	ev.Msg("bucket")
+}
+
+// logSummary writes the one line per invocation that dashboards and alarms
+// read: flat fields only.
+func logSummary(log zerolog.Logger, res *Result, err error) {
+	ev := log.Info()
+	if err != nil {
+		ev = log.Error().Err(err)
+	}
+	s := res.Summary
+	ev.Str("trigger", res.Trigger).Bool("dryRun", res.DryRun).
+		Int("buckets", len(res.Results)).
+		Int("enabled", s.Enabled).Int("already_enabled", s.AlreadyEnabled).Int("would_enable", s.WouldEnable).
+		Int("skipped", s.Skipped).Int("failed", s.Failed).Int("deferred", s.Deferred).Int("filtered", s.Filtered).
+		Int64("requests", res.Requests).Int64("retries", res.Retries).Int64("durationMs", res.DurationMs).
+		Msg("summary")
+}

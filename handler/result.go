@@ -1,0 +1,87 @@
+package handler
+
+import (
+	"cmp"
+	"slices"
+)
+
+// Outcome is what happened to one bucket.
+type Outcome string
+
+// The outcomes a bucket can have.
+const (
+	Enabled        Outcome = "enabled"         // this invocation enabled image processing
+	AlreadyEnabled Outcome = "already_enabled" // it was enabled before
+	WouldEnable    Outcome = "would_enable"    // dry run: it would have been enabled
+	Skipped        Outcome = "skipped"         // deliberately not acted on (see reason)
+	Failed         Outcome = "failed"          // an attempt failed (see error and code)
+	Deferred       Outcome = "deferred"        // not started: deadline, cap or refused credentials; the next run picks it up
+)
+
+// BucketResult is the outcome for one bucket.
+type BucketResult struct {
+	Bucket    string  `json:"bucket"`
+	Region    string  `json:"region"`
+	Outcome   Outcome `json:"outcome"`
+	Attempts  int     `json:"attempts"`             // CreatePicProcessBucket requests sent for it
+	RequestID string  `json:"requestId"`            // CI's request id of the deciding answer
+	Code      string  `json:"code,omitempty"`       // CI/COS error code, when one decided the outcome
+	Error     string  `json:"error"`                // the failure, for failed
+	Reason    string  `json:"reason"`               // why, for skipped, deferred and already_enabled
+	Status    int     `json:"httpStatus,omitempty"` // HTTP status of the deciding error answer
+}
+
+// Summary counts results by outcome.
+type Summary struct {
+	Enabled        int `json:"enabled"`
+	AlreadyEnabled int `json:"already_enabled"`
+	WouldEnable    int `json:"would_enable"`
+	Skipped        int `json:"skipped"`
+	Failed         int `json:"failed"`
+	Deferred       int `json:"deferred"`
+	// Filtered counts listed buckets left out by region and name filters; they
+	// get no result line of their own.
+	Filtered int `json:"filtered"`
+}
+
+func (s *Summary) add(o Outcome) {
+	switch o {
+	case Enabled:
+		s.Enabled++
+	case AlreadyEnabled:
+		s.AlreadyEnabled++
+	case WouldEnable:
+		s.WouldEnable++
+	case Skipped:
+		s.Skipped++
+	case Failed:
+		s.Failed++
+	case Deferred:
+		s.Deferred++
+	}
+}
+
+// Result is the handler's return value.
+type Result struct {
+	Trigger    string         `json:"trigger"`
+	DryRun     bool           `json:"dryRun"`
+	Results    []BucketResult `json:"results"`
+	Summary    Summary        `json:"summary"`
+	Notes      []string       `json:"notes,omitempty"`
+	Requests   int64          `json:"requests"`   // HTTP requests sent to COS and CI
+	Retries    int64          `json:"retries"`    // of those, repeats after a retryable failure
+	DurationMs int64          `json:"durationMs"` // wall time of the invocation
+}
+
+func (r *Result) finish() {
+	slices.SortStableFunc(r.Results, func(a, b BucketResult) int {
+		return cmp.Or(cmp.Compare(a.Region, b.Region), cmp.Compare(a.Bucket, b.Bucket))
+	})
+	r.Summary = Summary{Filtered: r.Summary.Filtered}
+	for _, b := range r.Results {
+		r.Summary.add(b.Outcome)
+	}
+	if r.Results == nil {
+		r.Results = []BucketResult{}
+	}
+}

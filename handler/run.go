@@ -1,0 +1,366 @@
+package handler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/picbucket/picbucket/internal/bucket"
+	"github.com/picbucket/picbucket/internal/config"
+	"github.com/picbucket/picbucket/internal/cosapi"
+	"github.com/picbucket/picbucket/internal/retry"
+	"github.com/picbucket/picbucket/internal/trigger"
+)
+
+// run is the state of one invocation.
+type run struct {
+	h      *Handler
+	cfg    config.Config
+	log    zerolog.Logger
+	ev     *trigger.Request
+	appID  string
+	dryRun bool
+	policy retry.Policy
+	api    *cosapi.Client
+
+	mu      sync.Mutex
+	res     *Result
+	retries atomic.Int64
+
+	started  atomic.Int64                 // Creates started (or would-be Creates in a dry run)
+	refused  atomic.Pointer[refusedCreds] // set once the service refuses the credentials
+	stopAt   time.Time                    // start no bucket after this
+	deadline time.Time                    // the invocation's deadline, zero if none
+}
+
+type refusedCreds struct{ err error }
+
+// job is one bucket to enable, with how to treat an error answer.
+type job struct {
+	t bucket.Target
+	// cache says whether a warm instance's confirmation may stand in for the call.
+	cache bool
+}
+
+func (r *run) add(b BucketResult) {
+	r.mu.Lock()
+	r.res.Results = append(r.res.Results, b)
+	r.mu.Unlock()
+}
+
+// needsRequests reports whether the event asks for any request at all.
+func (r *run) needsRequests() bool { return len(r.ev.Targets) > 0 || r.ev.Reconcile != nil }
+
+// do turns the event into jobs, runs them and records every outcome.
+func (r *run) do(ctx context.Context) error {
+	if d, ok := ctx.Deadline(); ok {
+		r.deadline = d
+		r.stopAt = d.Add(-r.cfg.DeadlineMargin)
+		// Requests in flight may use half the margin; the rest is for reporting.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-r.cfg.DeadlineMargin/2))
+		defer cancel()
+	}
+	for _, s := range r.ev.Skipped {
+		r.add(BucketResult{Bucket: s.Bucket, Region: s.Region, Outcome: Skipped, Reason: s.Reason})
+	}
+	jobs := r.explicit()
+	if r.ev.Reconcile != nil {
+		more, err := r.reconcile(ctx)
+		if err != nil {
+			return err
+		}
+		jobs = append(jobs, more...)
+	}
+	r.enableAll(ctx, jobs)
+	if rc := r.refused.Load(); rc != nil {
+		return fmt.Errorf("picbucket: credentials refused, stopped: %w", rc.err)
+	}
+	return nil
+}
+
+// explicit filters the buckets the event names.
+func (r *run) explicit() []job {
+	now := r.h.now()
+	useCache := r.ev.Kind == trigger.KindCOS || r.ev.Kind == trigger.KindEventBridge
+	var jobs []job
+	for _, t := range r.ev.Targets {
+		if reason := r.skipReason(t); reason != "" {
+			r.add(BucketResult{Bucket: t.Bucket, Region: t.Region, Outcome: Skipped, Reason: reason})
+			continue
+		}
+		if useCache && r.h.cache().fresh(t, now, r.cfg.CacheTTL) {
+			r.add(BucketResult{Bucket: t.Bucket, Region: t.Region, Outcome: AlreadyEnabled,
+				Reason: "confirmed by this instance within " + r.cfg.CacheTTL.String()})
+			continue
+		}
+		jobs = append(jobs, job{t: t, cache: useCache})
+	}
+	return jobs
+}
+
+// skipReason says why a bucket is left alone, or "" if it is not.
+func (r *run) skipReason(t bucket.Target) string {
+	if r.appID != "" && bucket.AppID(t.Bucket) != r.appID {
+		return "other account: APPID " + bucket.AppID(t.Bucket) + " is not " + r.appID
+	}
+	if ok, why := r.cfg.Allows(t); !ok {
+		return why
+	}
+	return ""
+}
+
+// reconcile lists the account's buckets and the enabled ones, records the
+// enabled as already_enabled and returns the rest as jobs.
+func (r *run) reconcile(ctx context.Context) ([]job, error) {
+	spec := r.ev.Reconcile
+	all, err := r.listBuckets(ctx)
+	if err != nil {
+		r.log.Error().Err(err).Msg("listing buckets failed")
+		return nil, fmt.Errorf("picbucket: listing buckets: %w", err)
+	}
+	byRegion := map[string][]bucket.Target{}
+	var regions []string
+	for _, t := range all {
+		if err := t.Validate(); err != nil {
+			r.add(BucketResult{Bucket: t.Bucket, Region: t.Region, Outcome: Skipped, Reason: "listed bucket not usable: " + err.Error()})
+			continue
+		}
+		if !specAllows(spec, t) || r.skipReason(t) != "" {
+			r.res.Summary.Filtered++
+			continue
+		}
+		if byRegion[t.Region] == nil {
+			regions = append(regions, t.Region)
+		}
+		byRegion[t.Region] = append(byRegion[t.Region], t)
+	}
+	slices.Sort(regions)
+	now := r.h.now()
+	var jobs []job
+	for _, region := range regions {
+		enabled, err := r.listEnabled(ctx, region)
+		if err != nil {
+			if cosapi.IsCredentialError(err) {
+				return nil, fmt.Errorf("picbucket: listing enabled buckets in %s: %w", region, err)
+			}
+			// Fall back to one Create per bucket: Create is idempotent and
+			// its "already bound" answer still tells the enabled apart.
+			note := fmt.Sprintf("listing enabled buckets in %s failed (%v): sending a Create for each of its %d buckets", region, err, len(byRegion[region]))
+			r.res.Notes = append(r.res.Notes, note)
+			r.log.Warn().Str("region", region).Err(err).Msg(note)
+		}
+		for _, t := range byRegion[region] {
+			if enabled[t.Bucket] {
+				r.add(BucketResult{Bucket: t.Bucket, Region: t.Region, Outcome: AlreadyEnabled, Reason: "listed by DescribePicProcessBuckets"})
+				r.h.cache().put(t, now, r.cfg.CacheTTL)
+				continue
+			}
+			jobs = append(jobs, job{t: t})
+		}
+	}
+	return jobs, nil
+}
+
+func specAllows(spec *trigger.Reconcile, t bucket.Target) bool {
+	if len(spec.Regions) > 0 && !slices.Contains(spec.Regions, t.Region) {
+		return false
+	}
+	match := func(patterns []string) bool {
+		return slices.ContainsFunc(patterns, func(p string) bool { ok, _ := path.Match(p, t.Bucket); return ok })
+	}
+	if len(spec.Include) > 0 && !match(spec.Include) {
+		return false
+	}
+	return !match(spec.Exclude)
+}
+
+// listBuckets pages through GetService.
+func (r *run) listBuckets(ctx context.Context) ([]bucket.Target, error) {
+	var all []bucket.Target
+	marker := ""
+	for page := 1; ; page++ {
+		var p cosapi.BucketPage
+		err := r.call(ctx, func(ctx context.Context) (err error) {
+			p, err = r.api.ListBuckets(ctx, marker, cosapi.MaxListBuckets)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, p.Buckets...)
+		if !p.Truncated {
+			return all, nil
+		}
+		if p.NextMarker == "" || p.NextMarker == marker || page >= 1000 {
+			return nil, fmt.Errorf("GetService: truncated page %d without a usable NextMarker", page)
+		}
+		marker = p.NextMarker
+	}
+}
+
+// listEnabled pages through DescribePicProcessBuckets for one region.
+func (r *run) listEnabled(ctx context.Context, region string) (map[string]bool, error) {
+	enabled := map[string]bool{}
+	for page := 1; ; page++ {
+		var p cosapi.EnabledPage
+		err := r.call(ctx, func(ctx context.Context) (err error) {
+			p, err = r.api.ListEnabled(ctx, region, page, cosapi.MaxDescribe)
+			return err
+		})
+		if err != nil {
+			return enabled, err
+		}
+		for _, b := range p.Buckets {
+			enabled[b] = true
+		}
+		if len(p.Buckets) == 0 || page*cosapi.MaxDescribe >= p.Total || page >= 10000 {
+			return enabled, nil
+		}
+	}
+}
+
+// call runs op under the retry policy, counting retries.
+func (r *run) call(ctx context.Context, op func(context.Context) error) error {
+	n, err := r.policy.Do(ctx, cosapi.IsRetryable, op)
+	r.retries.Add(int64(n - 1))
+	return err
+}
+
+// enableAll runs the jobs on a bounded pool of workers, in order.
+func (r *run) enableAll(ctx context.Context, jobs []job) {
+	if len(jobs) == 0 {
+		return
+	}
+	workers := min(r.cfg.Concurrency, len(jobs))
+	next := make(chan job)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				r.add(r.enableSafely(ctx, j))
+			}
+		}()
+	}
+	for _, j := range jobs {
+		next <- j
+	}
+	close(next)
+	wg.Wait()
+}
+
+// enableSafely is enable with a panic turned into that bucket's failure.
+func (r *run) enableSafely(ctx context.Context, j job) (b BucketResult) {
+	defer func() {
+		if p := recover(); p != nil {
+			b = BucketResult{Bucket: j.t.Bucket, Region: j.t.Region, Outcome: Failed, Error: fmt.Sprintf("internal error: %v", p)}
+		}
+	}()
+	return r.enable(ctx, j)
+}
+
+// enable makes sure one bucket has image processing enabled.
+func (r *run) enable(ctx context.Context, j job) BucketResult {
+	t := j.t
+	b := BucketResult{Bucket: t.Bucket, Region: t.Region}
+	if rc := r.refused.Load(); rc != nil {
+		b.Outcome, b.Reason = Deferred, "not started: the credentials were refused ("+codeOf(rc.err)+")"
+		return b
+	}
+	if !r.stopAt.IsZero() && !r.h.now().Before(r.stopAt) {
+		b.Outcome, b.Reason = Deferred, "not started: too close to the invocation deadline"
+		return b
+	}
+	if r.cfg.MaxEnable > 0 && r.started.Add(1) > int64(r.cfg.MaxEnable) {
+		b.Outcome, b.Reason = Deferred, fmt.Sprintf("not started: %s=%d reached", config.MaxEnable, r.cfg.MaxEnable)
+		return b
+	}
+	if r.dryRun {
+		b.Outcome, b.Reason = WouldEnable, "dry run"
+		return b
+	}
+
+	var reqID string
+	n, err := r.policy.Do(ctx, cosapi.IsRetryable, func(ctx context.Context) (err error) {
+		reqID, err = r.api.Enable(ctx, t)
+		return err
+	})
+	r.retries.Add(int64(n - 1))
+	b.Attempts, b.RequestID = n, reqID
+	now := r.h.now()
+	switch {
+	case err == nil:
+		b.Outcome = Enabled
+		r.h.cache().put(t, now, r.cfg.CacheTTL)
+		return b
+	case cosapi.IsAlreadyEnabled(err):
+		b.Outcome, b.Reason = AlreadyEnabled, "CreatePicProcessBucket answered "+codeOf(err)
+		setError(&b, err, false)
+		r.h.cache().put(t, now, r.cfg.CacheTTL)
+		return b
+	case cosapi.IsCredentialError(err):
+		r.refused.CompareAndSwap(nil, &refusedCreds{err: err})
+		b.Outcome = Failed
+		setError(&b, err, true)
+		return b
+	case !cosapi.IsRetryable(err) && isClientError(err):
+		// An answer we do not know: ask whether the bucket is enabled anyway.
+		on, rid, rerr := r.readBack(ctx, t)
+		if rerr == nil && on {
+			b.Outcome, b.Reason, b.RequestID = AlreadyEnabled, "CreatePicProcessBucket answered "+codeOf(err)+"; DescribePicProcessBuckets lists it", rid
+			r.h.cache().put(t, now, r.cfg.CacheTTL)
+			return b
+		}
+	}
+	b.Outcome = Failed
+	setError(&b, err, true)
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+		b.Reason = "the invocation deadline came during the call"
+	}
+	return b
+}
+
+func (r *run) readBack(ctx context.Context, t bucket.Target) (bool, string, error) {
+	var on bool
+	var rid string
+	err := r.call(ctx, func(ctx context.Context) (err error) {
+		on, rid, err = r.api.IsEnabled(ctx, t)
+		return err
+	})
+	return on, rid, err
+}
+
+func isClientError(err error) bool {
+	var e *cosapi.Error
+	return errors.As(err, &e) && e.Status >= 400 && e.Status < 500
+}
+
+func codeOf(err error) string {
+	var e *cosapi.Error
+	if errors.As(err, &e) && e.Code != "" {
+		return e.Code
+	}
+	return "no answer"
+}
+
+func setError(b *BucketResult, err error, asError bool) {
+	var e *cosapi.Error
+	if errors.As(err, &e) {
+		b.Code, b.Status = e.Code, e.Status
+		if e.RequestID != "" {
+			b.RequestID = e.RequestID
+		}
+	}
+	if asError {
+		b.Error = err.Error()
+	}
+}

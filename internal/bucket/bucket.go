@@ -1,0 +1,145 @@
+// Package bucket validates COS bucket names and region ids and derives the
+// only hosts the function may talk to. Every value that comes from an event
+// passes through here before it can become part of a URL.
+package bucket
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Domain is the only DNS suffix a request may be addressed to.
+const Domain = "myqcloud.com"
+
+// ServiceHost is the COS endpoint that lists the buckets of every region.
+const ServiceHost = "service.cos." + Domain
+
+// MaxHostLen is the documented limit on "<BucketName-APPID>.cos.<region>.myqcloud.com".
+const MaxHostLen = 60
+
+var (
+	// ErrInvalidName reports a bucket name that is not "<name>-<appid>" in the documented alphabet.
+	ErrInvalidName = errors.New("invalid bucket name")
+	// ErrInvalidRegion reports a region that is not a well-formed COS region id.
+	ErrInvalidRegion = errors.New("invalid region")
+)
+
+var (
+	nameRE   = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?-[0-9]+$`)
+	regionRE = regexp.MustCompile(`^[a-z]{2,3}-[a-z]+(?:-[a-z0-9]+)?$`)
+)
+
+// shortRegions maps the short region codes that COS trigger records carry
+// (cosBucket.region, e.g. "gz") to region ids. The table follows Tencent
+// Cloud's region abbreviations; platform.md lists the mapping as an open question.
+var shortRegions = map[string]string{
+	"bj":  "ap-beijing",
+	"sh":  "ap-shanghai",
+	"gz":  "ap-guangzhou",
+	"cd":  "ap-chengdu",
+	"cq":  "ap-chongqing",
+	"nj":  "ap-nanjing",
+	"hk":  "ap-hongkong",
+	"sg":  "ap-singapore",
+	"in":  "ap-mumbai",
+	"jkt": "ap-jakarta",
+	"kr":  "ap-seoul",
+	"th":  "ap-bangkok",
+	"jp":  "ap-tokyo",
+	"usw": "na-siliconvalley",
+	"use": "na-ashburn",
+	"ca":  "na-toronto",
+	"sao": "sa-saopaulo",
+	"de":  "eu-frankfurt",
+	"ru":  "eu-moscow",
+	"tj":  "ap-beijing-1",
+}
+
+// Target is one bucket in one region: the unit the function works on.
+type Target struct {
+	// Bucket is the full bucket name, "<BucketName>-<APPID>".
+	Bucket string `json:"bucket"`
+	// Region is the bucket's region id, e.g. "ap-guangzhou".
+	Region string `json:"region"`
+}
+
+// String returns "bucket@region" for messages.
+func (t Target) String() string { return t.Bucket + "@" + t.Region }
+
+// Validate checks both fields; the error wraps ErrInvalidName or ErrInvalidRegion.
+func (t Target) Validate() error {
+	if err := ValidateRegion(t.Region); err != nil {
+		return err
+	}
+	if err := ValidateName(t.Bucket); err != nil {
+		return err
+	}
+	if n := len(t.Bucket) + len(".cos.") + len(t.Region) + len("."+Domain); n > MaxHostLen {
+		return fmt.Errorf("%w: %s: <bucket>.cos.%s.%s would be %d characters, the limit is %d",
+			ErrInvalidName, quote(t.Bucket), t.Region, Domain, n, MaxHostLen)
+	}
+	return nil
+}
+
+// ValidateName checks a full bucket name "<BucketName>-<APPID>".
+func ValidateName(name string) error {
+	if !nameRE.MatchString(name) {
+		return fmt.Errorf("%w: %s: want <name>-<appid> of a-z, 0-9 and '-' (no leading or trailing '-')",
+			ErrInvalidName, quote(name))
+	}
+	return nil
+}
+
+// ValidateRegion checks a region id such as "ap-guangzhou" or "ap-beijing-1".
+func ValidateRegion(region string) error {
+	if !regionRE.MatchString(region) {
+		return fmt.Errorf("%w: %s: want a region id such as ap-guangzhou", ErrInvalidRegion, quote(region))
+	}
+	return nil
+}
+
+// NormalizeRegion accepts a region id or a short COS trigger code ("gz")
+// and returns the validated region id.
+func NormalizeRegion(region string) (string, error) {
+	if long, ok := shortRegions[region]; ok {
+		return long, nil
+	}
+	if err := ValidateRegion(region); err != nil {
+		return "", err
+	}
+	return region, nil
+}
+
+// AppID returns the APPID suffix of a valid bucket name ("" if there is none).
+func AppID(name string) string {
+	i := strings.LastIndexByte(name, '-')
+	if i < 0 {
+		return ""
+	}
+	return name[i+1:]
+}
+
+// CIHost is the CI host of one bucket: "<bucket>.ci.<region>.myqcloud.com".
+func CIHost(t Target) string { return t.Bucket + ".ci." + t.Region + "." + Domain }
+
+// CIRegionHost is the regional CI host that lists enabled buckets: "ci.<region>.myqcloud.com".
+func CIRegionHost(region string) string { return "ci." + region + "." + Domain }
+
+// COSRegionHost is the regional COS service host: "cos.<region>.myqcloud.com".
+func COSRegionHost(region string) string { return "cos." + region + "." + Domain }
+
+// AllowedHost reports whether host (without port) is under myqcloud.com.
+func AllowedHost(host string) bool {
+	return strings.HasSuffix(host, "."+Domain) && !strings.ContainsAny(host, ":/@ \t\r\n")
+}
+
+// quote prints a value from an event safely and briefly.
+func quote(s string) string {
+	const max = 80
+	if len(s) > max {
+		return fmt.Sprintf("%q…(%d bytes)", s[:max], len(s))
+	}
+	return fmt.Sprintf("%q", s)
+}

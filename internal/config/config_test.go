@@ -1,0 +1,77 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/picbucket/picbucket/internal/bucket"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DryRun || c.Concurrency != DefaultConcurrency || c.MaxEnable != 0 || c.Endpoint != nil ||
+		c.DeadlineMargin != DefaultDeadlineMargin || c.CacheTTL != DefaultCacheTTL {
+		t.Errorf("defaults: %+v", c)
+	}
+}
+
+func TestLoadValues(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		DryRun: "true", Regions: "ap-guangzhou, ap-shanghai", Include: "photos-*", Exclude: "*-tmp-*",
+		Concurrency: "16", MaxEnable: "100", Endpoint: "http://127.0.0.1:9000", LogLevel: "DEBUG",
+		DeadlineMargin: "5s", AppID: "1250000000",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.DryRun || len(c.Regions) != 2 || c.Concurrency != 16 || c.MaxEnable != 100 ||
+		c.Endpoint.String() != "http://127.0.0.1:9000" || c.LogLevel.String() != "debug" || c.DeadlineMargin != 5*time.Second {
+		t.Errorf("values: %+v", c)
+	}
+	for _, tt := range []struct {
+		t    bucket.Target
+		want bool
+	}{
+		{bucket.Target{Bucket: "photos-1-1250000000", Region: "ap-guangzhou"}, true},
+		{bucket.Target{Bucket: "photos-1-1250000000", Region: "ap-beijing"}, false},
+		{bucket.Target{Bucket: "logs-1250000000", Region: "ap-guangzhou"}, false},
+		{bucket.Target{Bucket: "photos-tmp-1250000000", Region: "ap-guangzhou"}, false},
+	} {
+		if ok, why := c.Allows(tt.t); ok != tt.want || (!ok && why == "") {
+			t.Errorf("Allows(%v) = %v %q, want %v", tt.t, ok, why, tt.want)
+		}
+	}
+}
+
+func TestLoadInvalid(t *testing.T) {
+	tests := []struct{ name, value string }{
+		{DryRun, "yes please"},
+		{Regions, "ap-guangzhou.evil.com"},
+		{Include, "["},
+		{Concurrency, "0"},
+		{Concurrency, "1000"},
+		{MaxEnable, "-1"},
+		{Endpoint, "https://127.0.0.1:9000"},
+		{Endpoint, "http://127.0.0.1"},
+		{Endpoint, "http://127.0.0.1:9000/path"},
+		{Endpoint, "http://user:pw@127.0.0.1:9000"},
+		{LogLevel, "loud"},
+		{DeadlineMargin, "forever"},
+		{AppID, "12a"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
+			_, err := Load(env(map[string]string{tt.name: tt.value}))
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.name) {
+				t.Errorf("err = %v, want ErrInvalid naming %s", err, tt.name)
+			}
+		})
+	}
+}

@@ -1,0 +1,81 @@
+package cosapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+
+	"github.com/picbucket/picbucket/signer"
+)
+
+func TestRouteRefusesForeignHosts(t *testing.T) {
+	hits := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits++ }))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	rt := &Route{Endpoint: u}
+	for _, target := range []string{"https://evil.com/x", "https://myqcloud.com.evil.com/", "http://127.0.0.1:1/"} {
+		req, _ := http.NewRequest("GET", target, nil)
+		if _, err := rt.RoundTrip(req); !errors.Is(err, ErrHostNotAllowed) {
+			t.Errorf("%s: err = %v, want ErrHostNotAllowed", target, err)
+		}
+	}
+	// A Host header that differs from the URL is refused too.
+	req, _ := http.NewRequest("GET", "https://service.cos.myqcloud.com/", nil)
+	req.Host = "evil.com"
+	if _, err := rt.RoundTrip(req); !errors.Is(err, ErrHostNotAllowed) {
+		t.Errorf("spoofed Host: err = %v", err)
+	}
+	if hits != 0 {
+		t.Fatalf("%d refused requests reached the server", hits)
+	}
+	req, _ = http.NewRequest("GET", "https://service.cos.myqcloud.com/", nil)
+	resp, err := rt.RoundTrip(req)
+	if err != nil || hits != 1 {
+		t.Fatalf("allowed host: %v, hits %d", err, hits)
+	}
+	resp.Body.Close()
+}
+
+func TestClassify(t *testing.T) {
+	api := func(status int, code string) error { return &Error{Op: "X", Status: status, Code: code} }
+	tests := []struct {
+		err                                  error
+		retryable, already, credential, slow bool
+	}{
+		{api(503, "ServiceUnavailable"), true, false, false, false},
+		{api(500, "InternalError"), true, false, false, false},
+		{api(429, "SlowDown"), true, false, false, true},
+		{api(503, "SlowDown"), true, false, false, true},
+		{api(403, "MediaBucketAlreadyBinded"), false, true, false, false},
+		{api(400, "BucketAlreadyBinded"), false, true, false, false},
+		{api(403, "AccessDenied"), false, false, false, false},
+		{api(403, "SignatureDoesNotMatch"), false, false, true, false},
+		{api(400, "ExpiredToken"), false, false, true, false},
+		{api(401, "SignatureExpired"), false, false, true, false},
+		{api(404, "NoSuchBucket"), false, false, false, false},
+		{&Error{Op: "X", Err: errors.New("connection reset")}, true, false, false, false},
+		{fmt.Errorf("wrapped: %w", api(503, "ServiceUnavailable")), true, false, false, false},
+		{&Error{Op: "X", Err: context.Canceled}, false, false, false, false},
+		{fmt.Errorf("x: %w", signer.ErrNoCredentials), false, false, true, false},
+		{&Error{Op: "X", Err: ErrHostNotAllowed}, false, false, false, false},
+	}
+	for _, tt := range tests {
+		if got := IsRetryable(tt.err); got != tt.retryable {
+			t.Errorf("IsRetryable(%v) = %v", tt.err, got)
+		}
+		if got := IsAlreadyEnabled(tt.err); got != tt.already {
+			t.Errorf("IsAlreadyEnabled(%v) = %v", tt.err, got)
+		}
+		if got := IsCredentialError(tt.err); got != tt.credential {
+			t.Errorf("IsCredentialError(%v) = %v", tt.err, got)
+		}
+		if got := IsThrottled(tt.err); got != tt.slow {
+			t.Errorf("IsThrottled(%v) = %v", tt.err, got)
+		}
+	}
+}

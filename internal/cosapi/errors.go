@@ -1,0 +1,83 @@
+package cosapi
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/picbucket/picbucket/signer"
+)
+
+// Error codes by meaning. CI documents MediaBucketAlreadyBinded (403) and the
+// numeric 1100 BucketAlreadyBinded; the reply of POST /picbucket on a bucket
+// that already has image processing is not published, so every "already
+// bound" spelling counts.
+var (
+	alreadyEnabledCodes = map[string]bool{
+		"MediaBucketAlreadyBinded": true, "BucketAlreadyBinded": true, "PicBucketAlreadyBinded": true,
+		"BucketAlreadyBound": true, "1100": true,
+	}
+	retryableCodes = map[string]bool{
+		"SlowDown": true, "InternalError": true, "ServiceUnavailable": true, "RequestTimeout": true,
+		"QueueSaturated": true, "1020": true, "1007": true,
+	}
+	// credentialCodes mean the key itself is refused: every further request
+	// with it would fail the same way, so a run stops at the first one.
+	credentialCodes = map[string]bool{
+		"ExpiredToken": true, "SignatureExpired": true, "InvalidAccessKeyId": true,
+		"SecretidNotExist": true, "SignatureDoesNotMatch": true, "InvalidAuthorization": true,
+		"MissingAuthorization": true, "RequestTimeTooSkewed": true, "1014": true,
+	}
+)
+
+// apiError returns err's *Error, if it has one.
+func apiError(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+// IsAlreadyEnabled reports an answer meaning the bucket already has image processing.
+func IsAlreadyEnabled(err error) bool {
+	e, ok := apiError(err)
+	if !ok || e.Status == 0 {
+		return false
+	}
+	return alreadyEnabledCodes[e.Code] || strings.Contains(strings.ToLower(e.Code), "alreadybind")
+}
+
+// IsCredentialError reports that the credentials were missing or refused.
+func IsCredentialError(err error) bool {
+	if errors.Is(err, signer.ErrNoCredentials) {
+		return true
+	}
+	e, ok := apiError(err)
+	return ok && e.Status != 0 && credentialCodes[e.Code]
+}
+
+// IsRetryable reports a failure that a later attempt may not meet: throttling
+// (429, SlowDown), a server error (5xx), a timeout or a connection failure.
+// Authentication and permission errors are never retryable.
+func IsRetryable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, ErrHostNotAllowed) ||
+		errors.Is(err, signer.ErrNoCredentials) {
+		return false
+	}
+	e, ok := apiError(err)
+	if !ok {
+		return false
+	}
+	if e.Status == 0 {
+		return true // no answer: timeout, reset, refused connection
+	}
+	if credentialCodes[e.Code] || e.Status == 401 || (e.Status == 403 && e.Code != "QueueSaturated") {
+		return false
+	}
+	return e.Status == 429 || e.Status >= 500 || retryableCodes[e.Code]
+}
+
+// IsThrottled reports a throttling answer (429 or SlowDown).
+func IsThrottled(err error) bool {
+	e, ok := apiError(err)
+	return ok && e.Status != 0 && (e.Status == 429 || e.Code == "SlowDown" || e.Code == "1020")
+}

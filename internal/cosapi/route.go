@@ -1,0 +1,52 @@
+package cosapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/picbucket/picbucket/internal/bucket"
+)
+
+// ErrHostNotAllowed reports a request addressed outside *.myqcloud.com. The
+// function never sends one; the check is a last line of defence under every
+// request, whatever built its URL.
+var ErrHostNotAllowed = errors.New("host not allowed")
+
+// Route is the lowest RoundTripper: it refuses any request whose host is not
+// under myqcloud.com and, when Endpoint is set, sends the request to that
+// address over plain HTTP while the Host header (and so the signature) stays
+// the production one. Endpoint is a test setting (PICBUCKET_ENDPOINT).
+type Route struct {
+	// Endpoint, when non-nil, is "http://HOST:PORT" to send every request to.
+	Endpoint *url.URL
+	// Next sends the request; http.DefaultTransport when nil.
+	Next http.RoundTripper
+}
+
+// RoundTrip implements http.RoundTripper.
+func (rt *Route) RoundTrip(req *http.Request) (*http.Response, error) {
+	host := req.Host
+	if host == "" {
+		host = req.URL.Host
+	}
+	if !bucket.AllowedHost(host) || req.URL.Hostname() != host {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, fmt.Errorf("%w: %q is not under %s", ErrHostNotAllowed, host, bucket.Domain)
+	}
+	next := rt.Next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	if rt.Endpoint == nil {
+		return next.RoundTrip(req)
+	}
+	r := req.Clone(req.Context())
+	r.Host = host
+	r.URL.Scheme = rt.Endpoint.Scheme
+	r.URL.Host = rt.Endpoint.Host
+	return next.RoundTrip(r)
+}

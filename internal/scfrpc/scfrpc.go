@@ -1,0 +1,148 @@
+// Package scfrpc starts a function binary and invokes it exactly as the SCF
+// Go runtime does: the binary listens on $_LAMBDA_SERVER_PORT and serves
+// net/rpc Function.Ping and Function.Invoke with scf-go-lib's messages. The
+// local runner, the tests and the benchmarks use it.
+package scfrpc
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/rpc"
+	"os"
+	"os/exec"
+	"strconv"
+	"time"
+
+	"github.com/tencentyun/scf-go-lib/cloudfunction/messages"
+)
+
+// Build compiles the package in dir (e.g. the module root) to the binary out.
+func Build(dir, out string) error {
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %w\n%s", err, b)
+	}
+	return nil
+}
+
+// Process is a running function binary.
+type Process struct {
+	cmd    *exec.Cmd
+	client *rpc.Client
+	addr   string
+	done   chan error
+	// Started is when the process was started; Ready when it first answered Ping.
+	Started, Ready time.Time
+}
+
+// Start runs binary with env (plus _LAMBDA_SERVER_PORT) and waits until it
+// answers Function.Ping. The process's stdout and stderr go to the writers.
+func Start(binary string, env []string, stdout, stderr io.Writer) (*Process, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(binary)
+	cmd.Env = append(env, "_LAMBDA_SERVER_PORT="+strconv.Itoa(port))
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	p := &Process{cmd: cmd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), done: make(chan error, 1)}
+	p.Started = time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", binary, err)
+	}
+	go func() { p.done <- cmd.Wait() }()
+	for wait := 200 * time.Microsecond; ; wait = min(wait*2, 20*time.Millisecond) {
+		if c, err := rpc.Dial("tcp", p.addr); err == nil {
+			if err := c.Call("Function.Ping", &messages.PingRequest{}, &messages.PingResponse{}); err == nil {
+				p.Ready = time.Now()
+				p.client = c
+				return p, nil
+			}
+			c.Close()
+		}
+		select {
+		case err := <-p.done:
+			return nil, fmt.Errorf("%s exited before serving: %v", binary, err)
+		case <-time.After(wait):
+		}
+		if time.Since(p.Started) > 15*time.Second {
+			p.Stop()
+			return nil, fmt.Errorf("%s did not answer Function.Ping within 15s", binary)
+		}
+	}
+}
+
+// Pid returns the process id.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// Invocation is one Function.Invoke request.
+type Invocation struct {
+	Payload     []byte
+	RequestID   string
+	Timeout     time.Duration     // the deadline is now + Timeout; 30s when zero
+	Environment map[string]string // sent as the request's Environment JSON, as SCF does
+	AppID       string
+	Region      string
+	Function    string
+}
+
+// Response is the function's answer: a payload or an error.
+type Response struct {
+	Payload []byte
+	Error   *messages.InvokeResponse_Error
+}
+
+// Invoke sends one Function.Invoke and waits for the answer.
+func (p *Process) Invoke(in Invocation) (Response, error) {
+	if in.Timeout == 0 {
+		in.Timeout = 30 * time.Second
+	}
+	deadline := time.Now().Add(in.Timeout)
+	env, err := json.Marshal(in.Environment)
+	if err != nil {
+		return Response{}, err
+	}
+	req := &messages.InvokeRequest{
+		Payload:            in.Payload,
+		RequestId:          in.RequestID,
+		Deadline:           messages.InvokeRequest_Timestamp{Seconds: deadline.Unix(), Nanos: int64(deadline.Nanosecond())},
+		FunctionName:       in.Function,
+		FunctionVersion:    "$LATEST",
+		Namespace:          "default",
+		MemoryLimitInMb:    128,
+		TimeLimitInMs:      int32(in.Timeout / time.Millisecond),
+		Environment:        string(env),
+		TencentcloudRegion: in.Region,
+		TencentcloudAppID:  in.AppID,
+	}
+	var resp messages.InvokeResponse
+	if err := p.client.Call("Function.Invoke", req, &resp); err != nil {
+		return Response{}, fmt.Errorf("Function.Invoke: %w", err)
+	}
+	return Response{Payload: resp.Payload, Error: resp.Error}, nil
+}
+
+// Stop kills the process and waits for it.
+func (p *Process) Stop() {
+	if p.client != nil {
+		p.client.Close()
+	}
+	if p.cmd.Process != nil {
+		p.cmd.Process.Kill()
+	}
+	<-p.done
+	p.done <- nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

@@ -1,0 +1,233 @@
+package trigger
+
+import (
+	"encoding/json"
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/picbucket/picbucket/internal/bucket"
+)
+
+// parseTimer handles an SCF timer event:
+// {"Type":"Timer","TriggerName":…,"Time":…,"Message":…}. Keys other than
+// Type and Message are ignored.
+func parseTimer(top object, _ []byte) (*Request, error) {
+	typ, ok := stringOf(top["Type"])
+	if !ok || !strings.EqualFold(typ, "Timer") {
+		return nil, invalidf("Type", `want "Timer" (a timer event), got %s`, describe(top["Type"]))
+	}
+	req := &Request{Kind: KindTimer, Reconcile: &Reconcile{}}
+	raw := top["Message"]
+	if absent(raw) {
+		return req, nil
+	}
+	msg, ok := stringOf(raw)
+	if !ok {
+		return nil, invalidf("Message", "want a string (empty, or a JSON options object), got %s", article(kindOf(raw)))
+	}
+	msgBytes := trimSpace([]byte(msg))
+	if len(strings.TrimSpace(msg)) == 0 {
+		return req, nil
+	}
+	const want = `want the timer argument to be empty or a JSON object {"regions":["ap-…"],"include":["glob"],"exclude":["glob"],"dryRun":bool}`
+	if err := checkJSON(msgBytes); err != nil {
+		return nil, invalidf("Message", "%s, got %s (not JSON: %s)", want, quote(msg), err)
+	}
+	if k := kindOf(msgBytes); k != kObject {
+		return nil, invalidf("Message", "%s, got %s", want, article(k))
+	}
+	var fields struct {
+		Regions, Include, Exclude json.RawMessage
+		DryRun                    json.RawMessage `json:"dryRun"`
+	}
+	opts, err := strictObject(msgBytes, "Message", &fields, "regions", "include", "exclude", "dryRun")
+	if err != nil {
+		return nil, err
+	}
+	rec, err := parseReconcile(opts, "Message")
+	if err != nil {
+		return nil, err
+	}
+	req.Reconcile = rec
+	if req.DryRun, err = optBool(opts["dryRun"], "Message.dryRun"); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// parseManual handles {"buckets":[{"bucket":…,"region":…}],"reconcile":{…},"dryRun":bool}.
+func parseManual(top object, raw []byte) (*Request, error) {
+	var fields struct {
+		Buckets, Reconcile json.RawMessage
+		DryRun             json.RawMessage `json:"dryRun"`
+	}
+	if _, err := strictObject(raw, "", &fields, "buckets", "reconcile", "dryRun"); err != nil {
+		return nil, err
+	}
+	b := newBuilder(KindManual)
+	var err error
+	if b.req.DryRun, err = optBool(top["dryRun"], "dryRun"); err != nil {
+		return nil, err
+	}
+	hasBuckets := !absent(top["buckets"])
+	if hasBuckets {
+		items, err := arrayOf(top["buckets"], "buckets", 1, MaxTargets)
+		if err != nil {
+			return nil, err
+		}
+		for i, item := range items {
+			p := index("buckets", i)
+			var entry struct{ Bucket, Region json.RawMessage }
+			o, err := strictObject(item, p, &entry, "bucket", "region")
+			if err != nil {
+				return nil, err
+			}
+			name, err := requiredString(o, p, "bucket", `a bucket name "<name>-<appid>"`)
+			if err != nil {
+				return nil, err
+			}
+			if err := bucket.ValidateName(name); err != nil {
+				return nil, wrapErr(child(p, "bucket"), err)
+			}
+			region, err := requiredString(o, p, "region", `a region id such as "ap-guangzhou"`)
+			if err != nil {
+				return nil, err
+			}
+			if err := bucket.ValidateRegion(region); err != nil {
+				return nil, wrapErr(child(p, "region"), err)
+			}
+			if err := b.addTarget(bucket.Target{Bucket: name, Region: region}, p); err != nil {
+				return nil, err
+			}
+		}
+	}
+	req := b.finish()
+	if raw := top["reconcile"]; !absent(raw) {
+		var fields struct{ Regions, Include, Exclude json.RawMessage }
+		o, err := strictObject(raw, "reconcile", &fields, "regions", "include", "exclude")
+		if err != nil {
+			return nil, err
+		}
+		if req.Reconcile, err = parseReconcile(o, "reconcile"); err != nil {
+			return nil, err
+		}
+	} else if !hasBuckets {
+		return nil, invalidf("", `a manual event needs "buckets" (a non-empty array) or "reconcile" (an object), or both`)
+	}
+	return req, nil
+}
+
+// requiredString reads a non-empty JSON string field.
+func requiredString(o object, path, key, want string) (string, error) {
+	s, p, ok, err := optString(o, path, key)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", invalidf(p, "required: want %s", want)
+	}
+	return s, nil
+}
+
+// optBool decodes an optional JSON boolean (absent or null → nil).
+func optBool(raw json.RawMessage, path string) (*bool, error) {
+	if absent(raw) {
+		return nil, nil
+	}
+	if kindOf(raw) != kBool {
+		return nil, invalidf(path, "want true or false, got %s", describe(raw))
+	}
+	v := string(trimSpace(raw)) == "true"
+	return &v, nil
+}
+
+// parseReconcile reads the regions/include/exclude options of o (path names o).
+func parseReconcile(o object, p string) (*Reconcile, error) {
+	r := &Reconcile{}
+	regions, err := stringList(o["regions"], child(p, "regions"))
+	if err != nil {
+		return nil, err
+	}
+	for i, region := range regions {
+		if err := bucket.ValidateRegion(region); err != nil {
+			return nil, wrapErr(index(child(p, "regions"), i), err)
+		}
+	}
+	r.Regions = dedup(regions)
+	for _, f := range []struct {
+		key string
+		dst *[]string
+	}{{"include", &r.Include}, {"exclude", &r.Exclude}} {
+		fp := child(p, f.key)
+		patterns, err := stringList(o[f.key], fp)
+		if err != nil {
+			return nil, err
+		}
+		for i, pat := range patterns {
+			if err := checkPattern(pat); err != nil {
+				return nil, invalidf(index(fp, i), "%s", err)
+			}
+		}
+		*f.dst = dedup(patterns)
+	}
+	return r, nil
+}
+
+// patternAlphabet is what a useful bucket-name glob can contain: the bucket
+// name alphabet plus path.Match syntax (* ? [ ] ^ \ and - inside classes).
+var patternAlphabet = regexp.MustCompile(`^[a-z0-9*?\[\]^\\-]+$`)
+
+// checkPattern validates one include/exclude glob.
+func checkPattern(pat string) error {
+	switch {
+	case pat == "":
+		return fmt.Errorf("empty glob pattern: want a path.Match pattern on bucket names, e.g. \"photos-*\"")
+	case len(pat) > MaxPatternLen:
+		return fmt.Errorf("glob pattern %s is longer than %d bytes", quote(pat), MaxPatternLen)
+	}
+	if _, err := path.Match(pat, ""); err != nil {
+		return fmt.Errorf("bad glob pattern %s: %v: want path.Match syntax, e.g. \"photos-*\"", quote(pat), err)
+	}
+	if !patternAlphabet.MatchString(pat) {
+		return fmt.Errorf("glob pattern %s can never match a bucket name: want a-z, 0-9, '-' and the glob characters * ? [ ] ^ \\", quote(pat))
+	}
+	return nil
+}
+
+// stringList decodes an optional array of JSON strings (absent or null → nil).
+func stringList(raw json.RawMessage, p string) ([]string, error) {
+	if absent(raw) {
+		return nil, nil
+	}
+	items, err := arrayOf(raw, p, 0, MaxOptionList)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(items))
+	for i, item := range items {
+		s, err := requireString(item, index(p, i))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// dedup removes repeated strings, keeping first occurrences; nil for none.
+func dedup(in []string) []string {
+	if len(in) == 0 {
+		return nil
+	}
+	seen := make(map[string]bool, len(in))
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,165 @@
+// Package signer supplies the function's credentials and signs every COS and
+// CI request with them.
+//
+// SCF hands a function its execution role's temporary key in environment
+// variables, and scf-go-lib rewrites those variables from each invocation's
+// request. A warm instance outlives a key, so the credentials are read when a
+// request is signed, never once at start-up, and nothing here caches them.
+package signer
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	cos "github.com/tencentyun/cos-go-sdk-v5"
+)
+
+// The environment variables that carry the execution role's temporary key.
+const (
+	EnvSecretID     = "TENCENTCLOUD_SECRETID"
+	EnvSecretKey    = "TENCENTCLOUD_SECRETKEY"
+	EnvSessionToken = "TENCENTCLOUD_SESSIONTOKEN"
+)
+
+// DefaultExpire is how long a signature stays valid (the SDK's default).
+const DefaultExpire = time.Hour
+
+// ErrNoCredentials reports that the credential variables are missing or malformed.
+var ErrNoCredentials = errors.New("no credentials")
+
+// Credentials is one snapshot of a temporary key. Its String and Format
+// methods never print the secret key or the token.
+type Credentials struct {
+	SecretID     string
+	SecretKey    string
+	SessionToken string
+}
+
+// String prints the secret id and whether the secret parts are present, never their values.
+func (c Credentials) String() string {
+	return fmt.Sprintf("Credentials{SecretID:%s SecretKey:%s SessionToken:%s}",
+		c.SecretID, present(c.SecretKey), present(c.SessionToken))
+}
+
+// GoString is String, so that %#v cannot print the secrets either.
+func (c Credentials) GoString() string { return c.String() }
+
+func present(s string) string {
+	if s == "" {
+		return "<missing>"
+	}
+	return "<set>"
+}
+
+// Source yields the credentials to sign the next request with.
+type Source interface {
+	Credentials() (Credentials, error)
+}
+
+// Env reads the credentials from the process environment at every call.
+// Getenv defaults to os.Getenv.
+type Env struct {
+	Getenv func(string) string
+}
+
+// Credentials returns the current values of the three variables. A missing
+// secret id or key, or a value with surrounding white space, is an error
+// wrapping ErrNoCredentials that names the variables (never their values).
+func (e Env) Credentials() (Credentials, error) {
+	get := e.Getenv
+	if get == nil {
+		get = os.Getenv
+	}
+	c := Credentials{SecretID: get(EnvSecretID), SecretKey: get(EnvSecretKey), SessionToken: get(EnvSessionToken)}
+	var missing []string
+	for _, v := range []struct{ name, value string }{
+		{EnvSecretID, c.SecretID}, {EnvSecretKey, c.SecretKey},
+	} {
+		if v.value == "" {
+			missing = append(missing, v.name)
+		} else if strings.TrimSpace(v.value) != v.value {
+			return Credentials{}, fmt.Errorf("%w: %s has leading or trailing white space", ErrNoCredentials, v.name)
+		}
+	}
+	if len(missing) > 0 {
+		return Credentials{}, fmt.Errorf("%w: %s not set; give the function an execution role "+
+			"(serverless.yml inputs.role) so that SCF provides %s, %s and %s",
+			ErrNoCredentials, strings.Join(missing, " and "), EnvSecretID, EnvSecretKey, EnvSessionToken)
+	}
+	return c, nil
+}
+
+// SecretIdentity adapts a Source to cos-go-sdk-v5's CredentialIface, for
+// callers that want the SDK's own cos.CredentialTransport. Errors read as
+// empty values, which the SDK sends unsigned and the service rejects.
+type SecretIdentity struct{ Source Source }
+
+func (s SecretIdentity) get() Credentials { c, _ := s.Source.Credentials(); return c }
+
+// GetSecretId returns the current secret id.
+func (s SecretIdentity) GetSecretId() string { return s.get().SecretID }
+
+// GetSecretKey returns the current secret key.
+func (s SecretIdentity) GetSecretKey() string { return s.get().SecretKey }
+
+// GetToken returns the current session token.
+func (s SecretIdentity) GetToken() string { return s.get().SessionToken }
+
+var _ cos.CredentialIface = SecretIdentity{}
+
+// Transport signs each request with one snapshot of the Source's credentials
+// (so the id, key and token always belong together) and passes it to Next.
+//
+// The signature is cos-go-sdk-v5's (cos.AddAuthorizationHeader: HMAC-SHA1 over
+// method, path, query and the host and x-cos-* headers), which also sends the
+// token as x-cos-security-token. On CI hosts the token is sent a second time
+// as x-ci-security-token, the header CI's documentation names; both are signed.
+type Transport struct {
+	Source Source
+	// Expire is the signature's validity; DefaultExpire when zero.
+	Expire time.Duration
+	// Next sends the signed request; http.DefaultTransport when nil.
+	Next http.RoundTripper
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	creds, err := t.Source.Credentials()
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	r := req.Clone(req.Context())
+	if r.Host == "" {
+		r.Host = r.URL.Host
+	}
+	r.Header.Del("Authorization")
+	r.Header.Del("x-ci-security-token")
+	if creds.SessionToken != "" && isCIHost(r.Host) {
+		r.Header.Set("x-ci-security-token", creds.SessionToken)
+	}
+	expire := t.Expire
+	if expire <= 0 {
+		expire = DefaultExpire
+	}
+	cos.AddAuthorizationHeader(creds.SecretID, creds.SecretKey, creds.SessionToken, r, cos.NewAuthTime(expire))
+	next := t.Next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return next.RoundTrip(r)
+}
+
+func isCIHost(host string) bool {
+	return strings.HasPrefix(host, "ci.") || strings.Contains(host, ".ci.")
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+}
