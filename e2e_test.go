@@ -178,7 +178,9 @@ func readEvent(t *testing.T, name string) []byte {
 	return b
 }
 
-func ci(bucket, region string) string { return "CreatePicProcessBucket " + bucket + ".ci." + region + ".myqcloud.com" }
+func ci(bucket, region string) string {
+	return "CreatePicProcessBucket " + bucket + ".ci." + region + ".myqcloud.com"
+}
 func describe(region string) string {
 	return "DescribePicProcessBuckets ci." + region + ".myqcloud.com"
 }
