@@ -372,10 +372,6 @@ func TestAlreadyEnabled(t *testing.T) {
 				t.Fatalf("invocation failed: %s", errMsg)
 			}
 			want := handler.AlreadyEnabled
-			if ok {
-				// A 200 to a repeated Create cannot be told from a first one.
-				want = handler.Enabled
-			}
 			if got := outcomes(res)["archive-1250000000@ap-guangzhou"]; got != want {
 				t.Errorf("outcome %s, want %s", got, want)
 			}

@@ -19,6 +19,10 @@ import (
 	"github.com/picbucket/picbucket/internal/trigger"
 )
 
+// bindingAgeSlack is how much older than the request a binding's CreateTime
+// must be to count as enabled before: it absorbs clock differences.
+const bindingAgeSlack = 10 * time.Minute
+
 // run is the state of one invocation.
 type run struct {
 	h      *Handler
@@ -289,17 +293,24 @@ func (r *run) enable(ctx context.Context, j job) BucketResult {
 		return b
 	}
 
-	var reqID string
+	var ans cosapi.Enabled
+	sent := r.h.now()
 	n, err := r.policy.Do(ctx, cosapi.IsRetryable, func(ctx context.Context) (err error) {
-		reqID, err = r.api.Enable(ctx, t)
+		ans, err = r.api.Enable(ctx, t)
 		return err
 	})
 	r.retries.Add(int64(n - 1))
-	b.Attempts, b.RequestID = n, reqID
+	b.Attempts, b.RequestID = n, ans.RequestID
 	now := r.h.now()
 	switch {
 	case err == nil:
 		b.Outcome = Enabled
+		// CI may answer 200 to a bucket that was enabled long ago; the
+		// binding's CreateTime tells the two apart.
+		if !ans.CreateTime.IsZero() && ans.CreateTime.Before(sent.Add(-bindingAgeSlack)) {
+			b.Outcome = AlreadyEnabled
+			b.Reason = "CreatePicProcessBucket answered 200 for a binding created " + ans.CreateTime.UTC().Format(time.RFC3339)
+		}
 		r.h.cache().put(t, now, r.cfg.CacheTTL)
 		return b
 	case cosapi.IsAlreadyEnabled(err):

@@ -146,18 +146,38 @@ func (c *Client) IsEnabled(ctx context.Context, t bucket.Target) (bool, string, 
 	return false, p.RequestID, nil
 }
 
-// Enable sends POST /picbucket to t's CI host and returns CI's request id.
-func (c *Client) Enable(ctx context.Context, t bucket.Target) (string, error) {
+// Enabled is CI's answer to a successful CreatePicProcessBucket.
+type Enabled struct {
+	RequestID string
+	// CreateTime is when the bucket's binding was created, as CI reports
+	// it; zero if CI sent none or an unreadable one. A binding older than
+	// the request means the bucket was enabled before.
+	CreateTime time.Time
+}
+
+// ciTimeLayouts are the forms of CI's CreateTime ("2022-08-09T16:23:11+0800").
+var ciTimeLayouts = []string{"2006-01-02T15:04:05-0700", time.RFC3339}
+
+// Enable sends POST /picbucket to t's CI host.
+func (c *Client) Enable(ctx context.Context, t bucket.Target) (Enabled, error) {
 	if err := t.Validate(); err != nil {
-		return "", err
+		return Enabled{}, err
 	}
 	ctx, cancel := c.start(ctx)
 	defer cancel()
 	res, resp, err := c.sdk(httpsURL(bucket.CIHost(t)), false).CI.CreatePicProcessBucket(ctx, &cos.CreatePicProcessBucketOptions{})
 	if err != nil {
-		return requestID(resp), wrap("CreatePicProcessBucket", t.String(), resp, err)
+		return Enabled{RequestID: requestID(resp)}, wrap("CreatePicProcessBucket", t.String(), resp, err)
 	}
-	return firstNonEmpty(res.RequestId, requestID(resp)), nil
+	e := Enabled{RequestID: firstNonEmpty(res.RequestId, requestID(resp))}
+	ts := strings.TrimRight(strings.TrimSpace(res.PicBucket.CreateTime), ">")
+	for _, layout := range ciTimeLayouts {
+		if tm, err := time.Parse(layout, ts); err == nil {
+			e.CreateTime = tm
+			break
+		}
+	}
+	return e, nil
 }
 
 // Error is a failed call: an error answer from the service (Status > 0) or a

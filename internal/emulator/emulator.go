@@ -99,6 +99,9 @@ type BucketState struct {
 	Enabled bool
 }
 
+// SeededAge is how long ago a bucket added as enabled had picbucket enabled.
+const SeededAge = 24 * time.Hour
+
 // Fault is a scripted failure. Faults are kept in a FIFO queue; each
 // authenticated request takes the first fault matching its action and
 // bucket, and a fault is removed after it has applied Times times.
@@ -258,7 +261,10 @@ func (s *Server) AddBucket(name, region string, enabled bool) {
 	now := s.now()
 	b := &bucketRecord{name: name, region: region, created: now, enabled: enabled}
 	if enabled {
-		b.enabledAt = now
+		// A bucket added as enabled was enabled before this moment: its
+		// binding's CreateTime is SeededAge ago, as on a real account.
+		b.created = now.Add(-2 * SeededAge)
+		b.enabledAt = now.Add(-SeededAge)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
