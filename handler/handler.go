@@ -21,6 +21,7 @@ import (
 
 	"github.com/picbucket/picbucket/internal/config"
 	"github.com/picbucket/picbucket/internal/cosapi"
+	"github.com/picbucket/picbucket/internal/pace"
 	"github.com/picbucket/picbucket/internal/retry"
 	"github.com/picbucket/picbucket/internal/trigger"
 	"github.com/picbucket/picbucket/signer"
@@ -112,6 +113,7 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (*Result, error) {
 		dryRun: cfg.DryRun || (ev.DryRun != nil && *ev.DryRun),
 		res:    &Result{Trigger: string(ev.Kind), Notes: ev.Notes},
 		policy: h.Retry,
+		pace:   pace.New(h.Now),
 	}
 	if r.policy.Attempts == 0 {
 		r.policy = retry.Default

@@ -15,6 +15,7 @@ import (
 	"github.com/picbucket/picbucket/internal/bucket"
 	"github.com/picbucket/picbucket/internal/config"
 	"github.com/picbucket/picbucket/internal/cosapi"
+	"github.com/picbucket/picbucket/internal/pace"
 	"github.com/picbucket/picbucket/internal/retry"
 	"github.com/picbucket/picbucket/internal/trigger"
 )
@@ -33,6 +34,7 @@ type run struct {
 	dryRun bool
 	policy retry.Policy
 	api    *cosapi.Client
+	pace   *pace.Pacer
 
 	mu      sync.Mutex
 	res     *Result
@@ -62,7 +64,9 @@ func (r *run) add(b BucketResult) {
 // needsRequests reports whether the event asks for any request at all.
 func (r *run) needsRequests() bool { return len(r.ev.Targets) > 0 || r.ev.Reconcile != nil }
 
-// do turns the event into jobs, runs them and records every outcome.
+// do turns the event into jobs and runs them on a bounded pool of workers
+// while they are being found: explicit buckets first, then, for a
+// reconciliation, each region's buckets as soon as its enabled list is in.
 func (r *run) do(ctx context.Context) error {
 	if d, ok := ctx.Deadline(); ok {
 		r.deadline = d
@@ -75,15 +79,31 @@ func (r *run) do(ctx context.Context) error {
 	for _, s := range r.ev.Skipped {
 		r.add(BucketResult{Bucket: s.Bucket, Region: s.Region, Outcome: Skipped, Reason: s.Reason})
 	}
-	jobs := r.explicit()
-	if r.ev.Reconcile != nil {
-		more, err := r.reconcile(ctx)
-		if err != nil {
-			return err
+	jobs := make(chan job)
+	var listErr error
+	go func() {
+		defer close(jobs)
+		for _, j := range r.explicit() {
+			jobs <- j
 		}
-		jobs = append(jobs, more...)
+		if r.ev.Reconcile != nil {
+			listErr = r.reconcile(ctx, jobs)
+		}
+	}()
+	var wg sync.WaitGroup
+	for range r.cfg.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				r.add(r.enableSafely(ctx, j))
+			}
+		}()
 	}
-	r.enableAll(ctx, jobs)
+	wg.Wait()
+	if listErr != nil {
+		return listErr
+	}
 	if rc := r.refused.Load(); rc != nil {
 		return fmt.Errorf("picbucket: credentials refused, stopped: %w", rc.err)
 	}
@@ -121,14 +141,15 @@ func (r *run) skipReason(t bucket.Target) string {
 	return ""
 }
 
-// reconcile lists the account's buckets and the enabled ones, records the
-// enabled as already_enabled and returns the rest as jobs.
-func (r *run) reconcile(ctx context.Context) ([]job, error) {
+// reconcile lists the account's buckets, then the enabled ones of every
+// region that has buckets (regions in parallel), records the enabled as
+// already_enabled and sends the rest to jobs.
+func (r *run) reconcile(ctx context.Context, jobs chan<- job) error {
 	spec := r.ev.Reconcile
 	all, err := r.listBuckets(ctx)
 	if err != nil {
 		r.log.Error().Err(err).Msg("listing buckets failed")
-		return nil, fmt.Errorf("picbucket: listing buckets: %w", err)
+		return fmt.Errorf("picbucket: listing buckets: %w", err)
 	}
 	byRegion := map[string][]bucket.Target{}
 	var regions []string
@@ -138,7 +159,9 @@ func (r *run) reconcile(ctx context.Context) ([]job, error) {
 			continue
 		}
 		if !specAllows(spec, t) || r.skipReason(t) != "" {
+			r.mu.Lock()
 			r.res.Summary.Filtered++
+			r.mu.Unlock()
 			continue
 		}
 		if byRegion[t.Region] == nil {
@@ -147,30 +170,46 @@ func (r *run) reconcile(ctx context.Context) ([]job, error) {
 		byRegion[t.Region] = append(byRegion[t.Region], t)
 	}
 	slices.Sort(regions)
-	now := r.h.now()
-	var jobs []job
+
+	var (
+		wg      sync.WaitGroup
+		sem     = make(chan struct{}, r.cfg.Concurrency)
+		errOnce sync.Once
+		credErr error
+	)
 	for _, region := range regions {
-		enabled, err := r.listEnabled(ctx, region)
-		if err != nil {
-			if cosapi.IsCredentialError(err) {
-				return nil, fmt.Errorf("picbucket: listing enabled buckets in %s: %w", region, err)
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			enabled, err := r.listEnabled(ctx, region)
+			if err != nil {
+				if cosapi.IsCredentialError(err) {
+					errOnce.Do(func() { credErr = fmt.Errorf("picbucket: listing enabled buckets in %s: %w", region, err) })
+					return
+				}
+				// Fall back to one Create per bucket: Create is idempotent and
+				// its answer still tells the enabled apart.
+				note := fmt.Sprintf("listing enabled buckets in %s failed (%v): sending a Create for each of its %d buckets", region, err, len(byRegion[region]))
+				r.mu.Lock()
+				r.res.Notes = append(r.res.Notes, note)
+				r.mu.Unlock()
+				r.log.Warn().Str("region", region).Err(err).Msg(note)
 			}
-			// Fall back to one Create per bucket: Create is idempotent and
-			// its "already bound" answer still tells the enabled apart.
-			note := fmt.Sprintf("listing enabled buckets in %s failed (%v): sending a Create for each of its %d buckets", region, err, len(byRegion[region]))
-			r.res.Notes = append(r.res.Notes, note)
-			r.log.Warn().Str("region", region).Err(err).Msg(note)
-		}
-		for _, t := range byRegion[region] {
-			if enabled[t.Bucket] {
-				r.add(BucketResult{Bucket: t.Bucket, Region: t.Region, Outcome: AlreadyEnabled, Reason: "listed by DescribePicProcessBuckets"})
-				r.h.cache().put(t, now, r.cfg.CacheTTL)
-				continue
+			now := r.h.now()
+			for _, t := range byRegion[region] {
+				if enabled[t.Bucket] {
+					r.add(BucketResult{Bucket: t.Bucket, Region: t.Region, Outcome: AlreadyEnabled, Reason: "listed by DescribePicProcessBuckets"})
+					r.h.cache().put(t, now, r.cfg.CacheTTL)
+					continue
+				}
+				jobs <- job{t: t}
 			}
-			jobs = append(jobs, job{t: t})
-		}
+		}()
 	}
-	return jobs, nil
+	wg.Wait()
+	return credErr
 }
 
 func specAllows(spec *trigger.Reconcile, t bucket.Target) bool {
@@ -192,7 +231,7 @@ func (r *run) listBuckets(ctx context.Context) ([]bucket.Target, error) {
 	marker := ""
 	for page := 1; ; page++ {
 		var p cosapi.BucketPage
-		err := r.call(ctx, func(ctx context.Context) (err error) {
+		_, err := r.call(ctx, func(ctx context.Context) (err error) {
 			p, err = r.api.ListBuckets(ctx, marker, cosapi.MaxListBuckets)
 			return err
 		})
@@ -215,7 +254,7 @@ func (r *run) listEnabled(ctx context.Context, region string) (map[string]bool, 
 	enabled := map[string]bool{}
 	for page := 1; ; page++ {
 		var p cosapi.EnabledPage
-		err := r.call(ctx, func(ctx context.Context) (err error) {
+		_, err := r.call(ctx, func(ctx context.Context) (err error) {
 			p, err = r.api.ListEnabled(ctx, region, page, cosapi.MaxDescribe)
 			return err
 		})
@@ -231,35 +270,24 @@ func (r *run) listEnabled(ctx context.Context, region string) (map[string]bool, 
 	}
 }
 
-// call runs op under the retry policy, counting retries.
-func (r *run) call(ctx context.Context, op func(context.Context) error) error {
-	n, err := r.policy.Do(ctx, cosapi.IsRetryable, op)
+// call runs op under the retry policy, paced, counting retries; it returns
+// how many times op ran.
+func (r *run) call(ctx context.Context, op func(context.Context) error) (int, error) {
+	n, err := r.policy.Do(ctx, cosapi.IsRetryable, func(ctx context.Context) error {
+		if err := r.pace.Wait(ctx); err != nil {
+			return err
+		}
+		err := op(ctx)
+		switch {
+		case cosapi.IsThrottled(err):
+			r.pace.Throttled()
+		case err == nil:
+			r.pace.Accepted()
+		}
+		return err
+	})
 	r.retries.Add(int64(n - 1))
-	return err
-}
-
-// enableAll runs the jobs on a bounded pool of workers, in order.
-func (r *run) enableAll(ctx context.Context, jobs []job) {
-	if len(jobs) == 0 {
-		return
-	}
-	workers := min(r.cfg.Concurrency, len(jobs))
-	next := make(chan job)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range next {
-				r.add(r.enableSafely(ctx, j))
-			}
-		}()
-	}
-	for _, j := range jobs {
-		next <- j
-	}
-	close(next)
-	wg.Wait()
+	return n, err
 }
 
 // enableSafely is enable with a panic turned into that bucket's failure.
@@ -295,11 +323,10 @@ func (r *run) enable(ctx context.Context, j job) BucketResult {
 
 	var ans cosapi.Enabled
 	sent := r.h.now()
-	n, err := r.policy.Do(ctx, cosapi.IsRetryable, func(ctx context.Context) (err error) {
+	n, err := r.call(ctx, func(ctx context.Context) (err error) {
 		ans, err = r.api.Enable(ctx, t)
 		return err
 	})
-	r.retries.Add(int64(n - 1))
 	b.Attempts, b.RequestID = n, ans.RequestID
 	now := r.h.now()
 	switch {
@@ -343,7 +370,7 @@ func (r *run) enable(ctx context.Context, j job) BucketResult {
 func (r *run) readBack(ctx context.Context, t bucket.Target) (bool, string, error) {
 	var on bool
 	var rid string
-	err := r.call(ctx, func(ctx context.Context) (err error) {
+	_, err := r.call(ctx, func(ctx context.Context) (err error) {
 		on, rid, err = r.api.IsEnabled(ctx, t)
 		return err
 	})
