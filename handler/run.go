@@ -24,6 +24,10 @@ import (
 // must be to count as enabled before: it absorbs clock differences.
 const bindingAgeSlack = 10 * time.Minute
 
+// describeParallel is the least number of regions whose enabled lists are
+// fetched at once: the lists gate the Creates, so they all go out together.
+const describeParallel = 16
+
 // run is the state of one invocation.
 type run struct {
 	h      *Handler
@@ -173,7 +177,7 @@ func (r *run) reconcile(ctx context.Context, jobs chan<- job) error {
 
 	var (
 		wg      sync.WaitGroup
-		sem     = make(chan struct{}, r.cfg.Concurrency)
+		sem     = make(chan struct{}, max(r.cfg.Concurrency, describeParallel))
 		errOnce sync.Once
 		credErr error
 	)

@@ -3,13 +3,14 @@
 // finishes near the limit's pace with few throttled (and so repeated)
 // requests.
 //
-// It starts unlimited. The first throttled answer sets a rate: a little
-// under the rate at which answers were being accepted, measured over the
-// last accepted requests. Every further throttled answer cuts the rate the
-// same way (at most once per DecreaseEvery); every quiet interval raises it
-// by IncreasePerSecond. That is additive-increase/multiplicative-decrease on
-// a rate, with the decrease anchored to the measured accepted rate rather
-// than to the rate that was being attempted.
+// A Pacer starts unlimited. A throttled answer sets a rate of Backoff times
+// the rate in force (when still unlimited: the rate answers were arriving
+// at) and remembers the rate in force as the ceiling; throttles closer
+// together than DecreaseEvery count as one. Between throttles the rate
+// grows, fast (FastIncrease per second) while under NearCeiling of the
+// ceiling and slowly (IncreasePerSecond) above it, until the service
+// throttles again. That is additive-increase/multiplicative-decrease on a
+// rate with a fast recovery, like TCP's congestion control.
 package pace
 
 import (
@@ -20,20 +21,25 @@ import (
 
 // Tuning.
 const (
-	window            = 32                     // accepted answers the rate is measured over
-	Backoff           = 0.9                    // a throttle sets the rate to Backoff × the accepted rate
-	IncreasePerSecond = 0.05                   // the rate grows by this share per second without throttling
+	Backoff           = 0.8                    // a throttle sets the rate to Backoff × the rate in force
+	NearCeiling       = 0.9                    // above this share of the ceiling, grow slowly
+	IncreasePerSecond = 0.05                   // slow growth, share per second
+	FastIncrease      = 0.5                    // fast growth, share per second
 	DecreaseEvery     = 100 * time.Millisecond // throttles closer together than this are one event
+	minRate           = 0.5                    // requests per second
+	startRate         = 20                     // the first rate when too few answers measure one
+	window            = 32                     // answers the unlimited rate is measured over
 )
 
-// Pacer spaces requests out. The zero value is not usable; call New.
+// Pacer spaces requests out. It is safe for concurrent use; create it with New.
 type Pacer struct {
 	mu           sync.Mutex
 	now          func() time.Time
 	rate         float64 // requests per second; 0 = unlimited
+	ceiling      float64 // the rate in force at the last throttle
 	next         time.Time
-	accepted     [window]time.Time
-	n            int // accepted answers recorded
+	answered     [window]time.Time
+	n            int // answers recorded
 	lastDecrease time.Time
 	lastIncrease time.Time
 	throttles    int
@@ -75,18 +81,22 @@ func (p *Pacer) Wait(ctx context.Context) error {
 	}
 }
 
-// Accepted records an answer that was not throttled.
+// Accepted records an answer that was not throttled and lets the rate grow.
 func (p *Pacer) Accepted() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
-	p.accepted[p.n%window] = now
-	p.n++
-	if p.rate > 0 {
-		if dt := now.Sub(p.lastIncrease); dt >= DecreaseEvery {
-			p.rate *= 1 + IncreasePerSecond*dt.Seconds()
-			p.lastIncrease = now
+	p.record(now)
+	if p.rate <= 0 {
+		return
+	}
+	if dt := now.Sub(p.lastIncrease); dt >= DecreaseEvery {
+		grow := IncreasePerSecond
+		if p.rate < NearCeiling*p.ceiling {
+			grow = FastIncrease
 		}
+		p.rate *= 1 + grow*dt.Seconds()
+		p.lastIncrease = now
 	}
 }
 
@@ -95,29 +105,34 @@ func (p *Pacer) Throttled() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
+	p.record(now)
 	if !p.lastDecrease.IsZero() && now.Sub(p.lastDecrease) < DecreaseEvery {
 		return
 	}
 	p.throttles++
 	p.lastDecrease, p.lastIncrease = now, now
-	target := p.acceptedRate(now) * Backoff
-	if p.rate > 0 && (target <= 0 || p.rate*Backoff < target) {
-		target = p.rate * Backoff
+	cur := p.rate
+	if cur <= 0 {
+		if cur = p.answerRate(now); cur <= 0 {
+			cur = startRate
+		}
 	}
-	if target <= 0 {
-		target = 1
-	}
-	p.rate = max(target, 0.5)
+	p.ceiling = cur
+	p.rate = max(cur*Backoff, minRate)
 }
 
-// acceptedRate is the rate of the last accepted answers, or 0 if too few.
-func (p *Pacer) acceptedRate(now time.Time) float64 {
+func (p *Pacer) record(now time.Time) {
+	p.answered[p.n%window] = now
+	p.n++
+}
+
+// answerRate is the rate of the last answers, or 0 if too few.
+func (p *Pacer) answerRate(now time.Time) float64 {
 	k := min(p.n, window)
 	if k < 4 {
 		return 0
 	}
-	oldest := p.accepted[(p.n-k)%window]
-	span := now.Sub(oldest).Seconds()
+	span := now.Sub(p.answered[(p.n-k)%window]).Seconds()
 	if span <= 0 {
 		return 0
 	}

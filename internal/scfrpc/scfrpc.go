@@ -13,14 +13,17 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tencentyun/scf-go-lib/cloudfunction/messages"
 )
 
-// Build compiles the package in dir (e.g. the module root) to the binary out.
-func Build(dir, out string) error {
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, ".")
+// Build compiles the package in dir (e.g. the module root) to the binary out,
+// static (CGO_ENABLED=0) and with -trimpath; flags are added to go build.
+func Build(dir, out string, flags ...string) error {
+	args := append([]string{"build", "-trimpath", "-o", out}, flags...)
+	cmd := exec.Command("go", append(args, ".")...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
@@ -74,6 +77,22 @@ func Start(binary string, env []string, stdout, stderr io.Writer) (*Process, err
 			return nil, fmt.Errorf("%s did not answer Function.Ping within 15s", binary)
 		}
 	}
+}
+
+// PeakRSS returns the process's peak resident set size in bytes (VmHWM
+// from /proc; Linux only).
+func (p *Process) PeakRSS() (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Pid()))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb * 1024, err
+		}
+	}
+	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", p.Pid())
 }
 
 // Pid returns the process id.

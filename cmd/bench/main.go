@@ -1,0 +1,302 @@
+// Command bench measures a reconciliation against the COS/CI emulator the
+// way production runs it: the function binary (built with the release
+// flags) is started as SCF starts it and sent a timer event through net/rpc.
+// In the same run it measures the baseline a user would script (per bucket,
+// one Describe, then a Create if missing, one bucket at a time) and prints
+// both, with the minimum number of requests, the lower bound on wall time
+// and the ratios.
+//
+//	go run ./cmd/bench                                # small, for CI
+//	go run ./cmd/bench -n 5000 -regions 10 -latency 30ms
+//	go run ./cmd/bench -n 1000 -qps 50                 # throttled
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/picbucket/picbucket/handler"
+	"github.com/picbucket/picbucket/internal/bucket"
+	"github.com/picbucket/picbucket/internal/cosapi"
+	"github.com/picbucket/picbucket/internal/emulator"
+	"github.com/picbucket/picbucket/internal/retry"
+	"github.com/picbucket/picbucket/internal/scfrpc"
+	"github.com/picbucket/picbucket/signer"
+)
+
+const (
+	secretID  = "AKIDBENCH"
+	secretKey = "bench-secret-key"
+	token     = "bench-session-token"
+	appID     = "1250000000"
+)
+
+var allRegions = []string{"ap-guangzhou", "ap-shanghai", "ap-beijing", "ap-chengdu", "ap-chongqing",
+	"ap-nanjing", "ap-hongkong", "ap-singapore", "ap-tokyo", "eu-frankfurt", "ap-seoul", "ap-bangkok",
+	"ap-mumbai", "na-siliconvalley", "na-ashburn", "na-toronto", "ap-jakarta", "sa-saopaulo"}
+
+type params struct {
+	n, regions, concurrency, starts int
+	enabled                         float64
+	latency                         time.Duration
+	qps                             float64
+	baseline                        bool
+	jsonOut                         bool
+}
+
+func main() {
+	var p params
+	flag.IntVar(&p.n, "n", 100, "buckets")
+	flag.IntVar(&p.regions, "regions", 10, "regions the buckets are spread over")
+	flag.Float64Var(&p.enabled, "enabled", 0.4, "share of buckets already enabled")
+	flag.DurationVar(&p.latency, "latency", 30*time.Millisecond, "emulator latency per request")
+	flag.Float64Var(&p.qps, "qps", 0, "emulator request cap per account (0 = none)")
+	flag.IntVar(&p.concurrency, "concurrency", 8, "PICBUCKET_CONCURRENCY")
+	flag.IntVar(&p.starts, "starts", 20, "process starts to time for the cold start median")
+	flag.BoolVar(&p.baseline, "baseline", true, "also run the sequential baseline")
+	flag.BoolVar(&p.jsonOut, "json", false, "print the report as JSON")
+	flag.Parse()
+	if p.regions < 1 || p.regions > len(allRegions) || p.n < 1 || p.concurrency < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -n, -regions (1-18) and -concurrency must be positive")
+		os.Exit(2)
+	}
+	rep, err := run(p)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	if p.jsonOut {
+		json.NewEncoder(os.Stdout).Encode(rep)
+		return
+	}
+	rep.print(os.Stdout)
+}
+
+// report is what one run measured.
+type report struct {
+	Params                         string
+	Buckets, Enabled, Creates      int
+	MinRequests, Requests          int
+	Retries, Throttled             int
+	Wall, ListingChain, LowerBound time.Duration
+	BoundCreates, BoundQPS         time.Duration
+	PeakRSS                        int64
+	ColdStartMedian                time.Duration
+	BinarySize                     int64
+	Baseline                       time.Duration
+	BaselineRequests               int
+	AllEnabled, BaselineAllEnabled bool
+	Summary                        handler.Summary
+}
+
+func run(p params) (*report, error) {
+	dir, err := os.MkdirTemp("", "picbucket-bench")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "main")
+	if err := scfrpc.Build(".", bin, "-ldflags", "-s -w"); err != nil {
+		return nil, err
+	}
+	rep := &report{Params: fmt.Sprintf("N=%d R=%d E=%.0f%% latency=%s qps=%g concurrency=%d",
+		p.n, p.regions, p.enabled*100, p.latency, p.qps, p.concurrency)}
+	if fi, err := os.Stat(bin); err == nil {
+		rep.BinarySize = fi.Size()
+	}
+
+	// Cold start: process start to the first answered Function.Ping.
+	var starts []time.Duration
+	for range p.starts {
+		proc, err := scfrpc.Start(bin, []string{"PATH=" + os.Getenv("PATH")}, io.Discard, io.Discard)
+		if err != nil {
+			return nil, err
+		}
+		starts = append(starts, proc.Ready.Sub(proc.Started))
+		proc.Stop()
+	}
+	if len(starts) > 0 {
+		slices.Sort(starts)
+		rep.ColdStartMedian = starts[len(starts)/2]
+	}
+
+	// The function.
+	emu, endpoint, stop, err := serve(p)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	rep.Buckets = len(emu.Buckets())
+	perRegion, enabledPerRegion := map[string]int{}, map[string]int{}
+	for _, b := range emu.Buckets() {
+		perRegion[b.Region]++
+		if b.Enabled {
+			rep.Enabled++
+			enabledPerRegion[b.Region]++
+		}
+	}
+	rep.Creates = rep.Buckets - rep.Enabled
+	describePages, maxDescribe := 0, 0
+	for r := range perRegion {
+		pages := max(1, (enabledPerRegion[r]+99)/100)
+		describePages += pages
+		maxDescribe = max(maxDescribe, pages)
+	}
+	listPages := max(1, (rep.Buckets+1999)/2000)
+	rep.MinRequests = listPages + describePages + rep.Creates
+	rep.ListingChain = time.Duration(listPages+maxDescribe) * p.latency
+	rep.BoundCreates = time.Duration(float64(rep.Creates) * float64(p.latency) / float64(p.concurrency))
+	if p.qps > 0 {
+		rep.BoundQPS = time.Duration(float64(rep.Creates) / p.qps * float64(time.Second))
+	}
+	rep.LowerBound = max(rep.ListingChain, rep.BoundCreates, rep.BoundQPS)
+
+	env := []string{"PATH=" + os.Getenv("PATH"), "PICBUCKET_ENDPOINT=" + endpoint, "TENCENTCLOUD_APPID=" + appID,
+		fmt.Sprintf("PICBUCKET_CONCURRENCY=%d", p.concurrency), "LOG_LEVEL=warn"}
+	proc, err := scfrpc.Start(bin, env, io.Discard, os.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	defer proc.Stop()
+	t0 := time.Now()
+	resp, err := proc.Invoke(scfrpc.Invocation{
+		Payload:   []byte(`{"Type":"Timer","TriggerName":"bench","Time":"2026-01-01T00:00:00Z","Message":""}`),
+		RequestID: "bench-1", Timeout: 900 * time.Second, AppID: appID, Function: "picbucket",
+		Environment: map[string]string{"TENCENTCLOUD_SECRETID": secretID, "TENCENTCLOUD_SECRETKEY": secretKey, "TENCENTCLOUD_SESSIONTOKEN": token},
+	})
+	rep.Wall = time.Since(t0)
+	if err != nil {
+		return nil, err
+	}
+	if resp.Error != nil {
+		return nil, fmt.Errorf("invocation failed: %s", resp.Error.Message)
+	}
+	var res handler.Result
+	if err := json.Unmarshal(resp.Payload, &res); err != nil {
+		return nil, err
+	}
+	rep.Summary = res.Summary
+	rep.Retries = int(res.Retries)
+	stats := emu.Stats()
+	rep.Requests = stats.Total
+	rep.Throttled = stats.Throttled
+	rep.PeakRSS, _ = proc.PeakRSS()
+	rep.AllEnabled = allEnabled(emu)
+
+	if p.baseline {
+		bemu, bendpoint, bstop, err := serve(p)
+		if err != nil {
+			return nil, err
+		}
+		defer bstop()
+		t0 := time.Now()
+		if err := baseline(bendpoint); err != nil {
+			return nil, fmt.Errorf("baseline: %w", err)
+		}
+		rep.Baseline = time.Since(t0)
+		rep.BaselineRequests = bemu.Stats().Total
+		rep.BaselineAllEnabled = allEnabled(bemu)
+	}
+	return rep, nil
+}
+
+// serve starts a seeded emulator on loopback.
+func serve(p params) (*emulator.Server, string, func(), error) {
+	emu := emulator.New(emulator.Options{Latency: p.latency, QPS: p.qps, Seed: 1})
+	emu.AddCredential(emulator.Credential{SecretID: secretID, SecretKey: secretKey, Token: token, AppID: appID})
+	emu.SeedDemo(appID, p.n, allRegions[:p.regions], p.enabled)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", nil, err
+	}
+	srv := &http.Server{Handler: emu}
+	go srv.Serve(l)
+	return emu, "http://" + l.Addr().String(), func() { srv.Close() }, nil
+}
+
+func allEnabled(emu *emulator.Server) bool {
+	for _, b := range emu.Buckets() {
+		if !b.Enabled {
+			return false
+		}
+	}
+	return true
+}
+
+// baseline is the straightforward script: list the buckets, then for each
+// one ask whether it is enabled and enable it if not, one at a time. It
+// uses the same client, signing and retry policy as the function.
+func baseline(endpoint string) error {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return err
+	}
+	env := map[string]string{signer.EnvSecretID: secretID, signer.EnvSecretKey: secretKey, signer.EnvSessionToken: token}
+	api := cosapi.New(&signer.Transport{Source: signer.Env{Getenv: func(k string) string { return env[k] }}, Next: &cosapi.Route{Endpoint: u}})
+	ctx := context.Background()
+	do := func(op func(context.Context) error) error {
+		_, err := retry.Default.Do(ctx, cosapi.IsRetryable, op)
+		return err
+	}
+	var all []bucket.Target
+	for marker := ""; ; {
+		var page cosapi.BucketPage
+		if err := do(func(ctx context.Context) (err error) { page, err = api.ListBuckets(ctx, marker, 0); return err }); err != nil {
+			return err
+		}
+		all = append(all, page.Buckets...)
+		if !page.Truncated {
+			break
+		}
+		marker = page.NextMarker
+	}
+	for _, t := range all {
+		var on bool
+		if err := do(func(ctx context.Context) (err error) { on, _, err = api.IsEnabled(ctx, t); return err }); err != nil {
+			return err
+		}
+		if on {
+			continue
+		}
+		if err := do(func(ctx context.Context) error { _, err := api.Enable(ctx, t); return err }); err != nil && !cosapi.IsAlreadyEnabled(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+func ratio(a, b time.Duration) string {
+	if b <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", float64(a)/float64(b))
+}
+
+func (r *report) print(w io.Writer) {
+	fmt.Fprintf(w, "params            %s\n", r.Params)
+	fmt.Fprintf(w, "buckets           %d (%d enabled before, %d to create)\n", r.Buckets, r.Enabled, r.Creates)
+	fmt.Fprintf(w, "requests          %d  minimum %d  ratio %.2f\n", r.Requests, r.MinRequests, float64(r.Requests)/float64(r.MinRequests))
+	fmt.Fprintf(w, "retries           %d (%.1f%% of requests)  throttled answers %d\n", r.Retries, 100*float64(r.Retries)/math.Max(1, float64(r.Requests)), r.Throttled)
+	fmt.Fprintf(w, "wall              %s  lower bound %s  ratio %s\n", r.Wall.Round(time.Millisecond), r.LowerBound.Round(time.Millisecond), ratio(r.Wall, r.LowerBound))
+	fmt.Fprintf(w, "  bound terms     listing chain %s, creates x latency / concurrency %s, creates / QPS %s\n",
+		r.ListingChain.Round(time.Millisecond), r.BoundCreates.Round(time.Millisecond), r.BoundQPS.Round(time.Millisecond))
+	fmt.Fprintf(w, "outcome           %+v  every bucket enabled: %v\n", r.Summary, r.AllEnabled)
+	fmt.Fprintf(w, "peak RSS          %.1f MB\n", float64(r.PeakRSS)/(1<<20))
+	fmt.Fprintf(w, "cold start        median %s (process start to Function.Ping answered)\n", r.ColdStartMedian.Round(10*time.Microsecond))
+	fmt.Fprintf(w, "binary            %.1f MB (CGO_ENABLED=0 -trimpath -ldflags \"-s -w\")\n", float64(r.BinarySize)/(1<<20))
+	if r.Baseline > 0 {
+		fmt.Fprintf(w, "baseline          %s, %d requests, every bucket enabled: %v\n", r.Baseline.Round(time.Millisecond), r.BaselineRequests, r.BaselineAllEnabled)
+		fmt.Fprintf(w, "vs baseline       time %s  requests %.2f\n", ratio(r.Wall, r.Baseline), float64(r.Requests)/float64(max(1, r.BaselineRequests)))
+	}
+}
