@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/tencentyun/scf-go-lib/functioncontext"
 
 	"github.com/picbucket/picbucket/internal/config"
@@ -101,8 +102,10 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (*Result, error) {
 		log.Error().Err(err).Int("payloadBytes", len(payload)).Msg("invalid event")
 		return nil, err
 	}
-	log.Debug().Str("trigger", string(ev.Kind)).Int("targets", len(ev.Targets)).Int("skipped", len(ev.Skipped)).
-		Bool("reconcile", ev.Reconcile != nil).Msg("event")
+	if log.GetLevel() <= zerolog.DebugLevel {
+		log.Debug().Str("trigger", string(ev.Kind)).Int("targets", len(ev.Targets)).Int("skipped", len(ev.Skipped)).
+			Bool("reconcile", ev.Reconcile != nil).Int("payloadBytes", len(payload)).Str("event", maskEvent(payload)).Msg("event")
+	}
 
 	r := &run{
 		h:      h,

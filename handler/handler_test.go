@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -162,5 +163,33 @@ func TestInvalidSettingFailsTheInvocationOnly(t *testing.T) {
 	_, err := h.Handle(ctxWithTimeout(t, 10*time.Second), timer)
 	if err == nil || !strings.Contains(err.Error(), "PICBUCKET_CONCURRENCY") || emu.Stats().Total != 0 {
 		t.Errorf("err = %v, requests %d", err, emu.Stats().Total)
+	}
+}
+
+// panicky panics on requests to one host and passes the rest on.
+type panicky struct {
+	host string
+	next http.RoundTripper
+}
+
+func (p panicky) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Host == p.host {
+		panic("boom on " + p.host)
+	}
+	return p.next.RoundTrip(r)
+}
+
+func TestPanicInOneBucketKeepsTheOthers(t *testing.T) {
+	h, emu, _ := newTest(t, emulator.Options{}, 6, nil)
+	h.Transport = panicky{host: "photos-03-1250000000.ci.ap-shanghai.myqcloud.com", next: http.DefaultTransport}
+	res, err := h.Handle(ctxWithTimeout(t, 10*time.Second), timer)
+	if err == nil || !strings.Contains(err.Error(), "photos-03-1250000000") {
+		t.Errorf("err = %v, want one naming the bucket that panicked", err)
+	}
+	if res.Summary.Enabled != 5 || res.Summary.Failed != 1 {
+		t.Errorf("summary %+v, want 5 enabled and 1 failed", res.Summary)
+	}
+	if emu.Stats().ByAction["CreatePicProcessBucket"] != 5 {
+		t.Errorf("%d Creates reached the emulator, want 5", emu.Stats().ByAction["CreatePicProcessBucket"])
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 
@@ -66,6 +67,26 @@ func redactError(err error, c signer.Credentials) error {
 		return err
 	}
 	return errors.New(clean)
+}
+
+// maxLoggedEvent bounds the event text a debug line carries.
+const maxLoggedEvent = 4096
+
+// sensitiveField matches the value of an event field that identifies a
+// caller or carries a credential: CloudAudit's userIdentity.secretId and
+// sourceIPAddress, COS records' requestSourceIP and request headers'
+// Authorization and security tokens. It also matches inside JSON-encoded
+// strings (escaped quotes), as in CloudAudit's requestParameters.
+var sensitiveField = regexp.MustCompile(`(?i)(\\?"(?:secretid|sourceipaddress|requestsourceip|sourceip|authorization|x-cos-security-token|x-ci-security-token|sessiontoken|token|signature)\\?"\s*:\s*\\?")[^"\\]*`)
+
+// maskEvent returns the event's text for a debug line: sensitive values
+// replaced by "***", cut to maxLoggedEvent bytes.
+func maskEvent(payload []byte) string {
+	s := payload
+	if len(s) > maxLoggedEvent {
+		s = s[:maxLoggedEvent]
+	}
+	return sensitiveField.ReplaceAllString(string(s), "${1}***")
 }
 
 // logResult writes one line per bucket.
