@@ -1,14 +1,13 @@
-# Build the deployable binary and zip: main at the zip's root, linux/amd64, static.
+# Build the deployable binary and zip: dist/main (the directory serverless.yml
+# deploys) and build/picbucket.zip (main at the zip's root, mode 0755).
 GO ?= go
+export GO
 .PHONY: package test local clean
 package:
-	mkdir -p dist
-	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags "-s -w" -o dist/main .
-	cd dist && rm -f picbucket.zip && zip -q picbucket.zip main
-	@ls -l dist
+	$(GO) run ./cmd/package
 test:
 	$(GO) test -race ./...
 local:
 	$(GO) run ./cmd/local events/timer.json
 clean:
-	rm -rf dist
+	rm -rf dist build

@@ -1,0 +1,171 @@
+// Command ebwire routes bucket creation to the function: on the Tencent Cloud
+// service event bus (where CloudAudit delivers write operations, in
+// ap-guangzhou) it creates or updates one event rule matching COS PutBucket
+// records and gives it one SCF target, the picbucket function. It changes
+// only what differs, so running it again is safe; --delete removes the
+// target, then the rule. Calls go through the Tencent Cloud API (EventBridge,
+// version 2021-04-16), TC3-HMAC-SHA256 signed by the official SDK.
+//
+//	TENCENTCLOUD_SECRETID=… TENCENTCLOUD_SECRETKEY=… go run ./cmd/ebwire --uin 100012345678
+//	go run ./cmd/ebwire --uin 100012345678 --dry-run
+//	go run ./cmd/ebwire --uin 100012345678 --delete
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/picbucket/picbucket/internal/ebapi"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+// run is the command; it returns the exit status: 0 done, 1 failed, 2 usage.
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ebwire", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		region      = fs.String("region", ebapi.ServiceBusRegion, "region of the event bus (CloudAudit delivers to the service bus in ap-guangzhou)")
+		busID       = fs.String("bus-id", "", "event bus id; default: look up the Tencent Cloud service event bus (ListEventBuses, Type Cloud)")
+		function    = fs.String("function", ebapi.DefaultFunction, "SCF function name (serverless.yml inputs.name)")
+		namespace   = fs.String("namespace", ebapi.DefaultNamespace, "SCF namespace")
+		fnRegion    = fs.String("function-region", "", "region of the function (default: --region)")
+		qualifier   = fs.String("qualifier", ebapi.DefaultQualifier, "function version or alias the target invokes")
+		uin         = fs.String("uin", "", "the account's UIN (account ID) for the target resource; default $TENCENTCLOUD_UIN")
+		ruleName    = fs.String("rule-name", ebapi.DefaultRuleName, "event rule name: how a later run finds the rule")
+		description = fs.String("description", ebapi.DefaultDescription, "event rule description")
+		pattern     = fs.String("pattern", ebapi.DefaultPattern, "event pattern (JSON)")
+		apiHost     = fs.String("api-host", ebapi.DefaultHost, "API host (international site: eb.intl.tencentcloudapi.com)")
+		endpoint    = fs.String("endpoint", "", "test setting: send every request to http://HOST:PORT (Host header and signature unchanged)")
+		dryRun      = fs.Bool("dry-run", false, "print the requests a run would send (action, version, region, JSON body) and send nothing")
+		del         = fs.Bool("delete", false, "remove the target, then the rule")
+		timeout     = fs.Duration("timeout", time.Minute, "time limit for the whole run")
+	)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: ebwire [flags]\n\nCreates or updates the EventBridge rule and SCF target that route COS PutBucket\n"+
+			"records (CloudAudit) to the function. Credentials: TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY,\n"+
+			"TENCENTCLOUD_SESSIONTOKEN (or TENCENT_SECRET_ID, TENCENT_SECRET_KEY, TENCENT_TOKEN).\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	usage := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "ebwire: "+format+"\n", a...)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		return usage("unexpected arguments %q", fs.Args())
+	}
+	if !ebapi.ValidRegion(*region) {
+		return usage("--region %q: want a region id such as ap-guangzhou", *region)
+	}
+	if *fnRegion == "" {
+		*fnRegion = *region
+	}
+	if *uin == "" {
+		*uin = strings.TrimSpace(getenv("TENCENTCLOUD_UIN"))
+	}
+	if *uin == "" {
+		return usage("no UIN: pass --uin (your account ID, shown in the console's Account Center) or set TENCENTCLOUD_UIN")
+	}
+	resource, err := ebapi.SCFResource(*fnRegion, *uin, *namespace, *function, *qualifier)
+	if err != nil {
+		return usage("%v", err)
+	}
+	if err := ebapi.CheckPattern(*pattern); err != nil {
+		return usage("--pattern: %v", err)
+	}
+	opts := ebapi.Options{Region: *region, Host: *apiHost, Timeout: *timeout}
+	if *endpoint != "" {
+		u, err := url.Parse(*endpoint)
+		if err != nil || u.Scheme != "http" || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			return usage("--endpoint %q: want http://HOST:PORT (a test setting)", *endpoint)
+		}
+		opts.Endpoint = &url.URL{Scheme: "http", Host: u.Host}
+	}
+	w := ebapi.Wiring{BusID: *busID, RuleName: *ruleName, Description: *description, Pattern: *pattern, Resource: resource}
+	if *dryRun {
+		fmt.Fprintf(stdout, "dry run: nothing is sent; ids the API would return are shown as ${…}\n")
+		opts.Credentials = ebapi.DryRunCredentials
+		opts.Transport = ebapi.DryRunTransport(stdout, w, *del)
+		opts.Endpoint = nil
+	} else {
+		if opts.Credentials, err = ebapi.CredentialsFromEnv(getenv); err != nil {
+			fmt.Fprintln(stderr, "ebwire:", err)
+			return 1
+		}
+	}
+	client, err := ebapi.New(opts)
+	if err != nil {
+		return usage("%v", err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	var rep ebapi.Report
+	if *del {
+		rep, err = client.Remove(ctx, w)
+	} else {
+		rep, err = client.Apply(ctx, w)
+	}
+	printReport(stdout, *region, w, rep, *del, *dryRun)
+	if err != nil {
+		fmt.Fprintln(stderr, "ebwire:", err)
+		return 1
+	}
+	return 0
+}
+
+func printReport(out io.Writer, region string, w ebapi.Wiring, rep ebapi.Report, del, dryRun bool) {
+	if rep.BusID == "" {
+		return
+	}
+	if dryRun {
+		for _, o := range []*string{&rep.Rule, &rep.Target} {
+			if *o == ebapi.Created || *o == ebapi.Updated || *o == ebapi.Deleted {
+				*o = "would be " + *o
+			}
+		}
+		rep.Writes = nil
+		fmt.Fprintf(out, "dry run: the run would end with\n")
+	}
+	name := ""
+	if rep.BusName != "" {
+		name = " (" + rep.BusName + ")"
+	}
+	fmt.Fprintf(out, "event bus  %s%s in %s\n", rep.BusID, name, region)
+	fmt.Fprintf(out, "rule       %s %s: %s\n", w.RuleName, orDash(rep.RuleID), rep.Rule)
+	fmt.Fprintf(out, "target     scf %s %s: %s\n", w.Resource, orDash(rep.TargetID), rep.Target)
+	for _, n := range rep.Notes {
+		fmt.Fprintf(out, "note       %s\n", n)
+	}
+	switch {
+	case dryRun:
+	case len(rep.Writes) > 0:
+		fmt.Fprintf(out, "writes     %s\n", strings.Join(rep.Writes, ", "))
+	case del && rep.Rule == ebapi.Absent:
+		fmt.Fprintf(out, "nothing to delete\n")
+	case !del:
+		fmt.Fprintf(out, "up to date: nothing changed\n")
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return "(" + s + ")"
+}

@@ -1,0 +1,233 @@
+// Package ebapi calls the Tencent Cloud EventBridge API (service eb,
+// version 2021-04-16) through the official SDK's generic request support
+// (tencentcloud-sdk-go common: CommonRequest, CommonResponse, TC3-HMAC-SHA256
+// signing), and wires the function to the Tencent Cloud service event bus:
+// one rule matching CloudAudit's COS PutBucket records and one SCF target.
+// cmd/ebwire is its command line; internal/ebapi/ebemu its test double.
+package ebapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
+	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
+)
+
+// The API's coordinates.
+const (
+	Service     = "eb"
+	Version     = "2021-04-16"
+	DefaultHost = "eb.tencentcloudapi.com" // the international site's is eb.intl.tencentcloudapi.com
+)
+
+// Credentials sign the requests. Token is set for a temporary key.
+type Credentials struct {
+	SecretID, SecretKey, Token string
+}
+
+// String never prints the secret key or the token.
+func (c Credentials) String() string {
+	return fmt.Sprintf("Credentials{SecretID:%s SecretKey:%s Token:%s}", c.SecretID, set(c.SecretKey), set(c.Token))
+}
+
+// GoString is String, so that %#v cannot print the secrets either.
+func (c Credentials) GoString() string { return c.String() }
+
+func set(s string) string {
+	if s == "" {
+		return "<missing>"
+	}
+	return "<set>"
+}
+
+// ErrNoCredentials reports that no usable key was found in the environment.
+var ErrNoCredentials = errors.New("no credentials")
+
+// Credential variables: the Tencent Cloud CLI/SDK names first, then the
+// names the Serverless Framework's .env uses.
+var credentialVars = [][3]string{
+	{"TENCENTCLOUD_SECRETID", "TENCENTCLOUD_SECRETKEY", "TENCENTCLOUD_SESSIONTOKEN"},
+	{"TENCENT_SECRET_ID", "TENCENT_SECRET_KEY", "TENCENT_TOKEN"},
+}
+
+// CredentialsFromEnv reads a key from TENCENTCLOUD_SECRETID,
+// TENCENTCLOUD_SECRETKEY and TENCENTCLOUD_SESSIONTOKEN, or, when
+// TENCENTCLOUD_SECRETID is unset, from TENCENT_SECRET_ID, TENCENT_SECRET_KEY
+// and TENCENT_TOKEN. The token is optional (permanent keys have none).
+func CredentialsFromEnv(getenv func(string) string) (Credentials, error) {
+	for _, v := range credentialVars {
+		c := Credentials{SecretID: strings.TrimSpace(getenv(v[0])), SecretKey: strings.TrimSpace(getenv(v[1])), Token: strings.TrimSpace(getenv(v[2]))}
+		if c.SecretID == "" {
+			continue
+		}
+		if c.SecretKey == "" {
+			return Credentials{}, fmt.Errorf("%w: %s is set but %s is not", ErrNoCredentials, v[0], v[1])
+		}
+		return c, nil
+	}
+	return Credentials{}, fmt.Errorf("%w: set TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY (and TENCENTCLOUD_SESSIONTOKEN for a temporary key), "+
+		"or TENCENT_SECRET_ID, TENCENT_SECRET_KEY (and TENCENT_TOKEN)", ErrNoCredentials)
+}
+
+// Options configure a Client.
+type Options struct {
+	// Region is X-TC-Region: the region of the event bus.
+	Region string
+	// Host is the API host; DefaultHost when empty.
+	Host string
+	// Endpoint is a test setting: when set (http://HOST:PORT), every request
+	// goes there over plain HTTP while the Host header and the signature stay
+	// those of Host, exactly as in production.
+	Endpoint *url.URL
+	// Credentials sign every request.
+	Credentials Credentials
+	// Transport sends the signed requests; a clone of http.DefaultTransport
+	// when nil. DryRunTransport replaces it for a dry run.
+	Transport http.RoundTripper
+	// Timeout bounds each request; 30 s when zero.
+	Timeout time.Duration
+}
+
+// Client calls the EventBridge API.
+type Client struct {
+	sdk    *common.Client
+	region string
+}
+
+// New returns a Client for o.
+func New(o Options) (*Client, error) {
+	if o.Region == "" {
+		return nil, errors.New("ebapi: no region")
+	}
+	if o.Host == "" {
+		o.Host = DefaultHost
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 30 * time.Second
+	}
+	rt := o.Transport
+	if rt == nil {
+		rt = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	if o.Endpoint != nil {
+		if o.Endpoint.Scheme != "http" || o.Endpoint.Host == "" {
+			return nil, fmt.Errorf("ebapi: endpoint %q: want http://HOST:PORT", o.Endpoint)
+		}
+		rt = redirect{to: o.Endpoint, next: rt}
+	}
+	cp := profile.NewClientProfile()
+	cp.HttpProfile.Endpoint = o.Host
+	cp.HttpProfile.Scheme = "HTTPS"
+	cp.HttpProfile.ReqMethod = http.MethodPost
+	cp.HttpProfile.ReqTimeout = int((o.Timeout + time.Second - 1) / time.Second)
+	cp.SignMethod = "TC3-HMAC-SHA256"
+	cp.Language = "en-US"
+	cp.DisableRegionBreaker = true // never fall back to another endpoint
+	cred := common.NewTokenCredential(o.Credentials.SecretID, o.Credentials.SecretKey, o.Credentials.Token)
+	sdk := common.NewCommonClient(cred, o.Region, cp).WithHttpTransport(rt)
+	return &Client{sdk: sdk, region: o.Region}, nil
+}
+
+// Region is the region the client sends in X-TC-Region.
+func (c *Client) Region() string { return c.region }
+
+// redirect sends requests to a test endpoint, keeping the Host header.
+type redirect struct {
+	to   *url.URL
+	next http.RoundTripper
+}
+
+func (t redirect) RoundTrip(r *http.Request) (*http.Response, error) {
+	r2 := r.Clone(r.Context())
+	if r2.Host == "" {
+		r2.Host = r.URL.Host
+	}
+	r2.URL.Scheme, r2.URL.Host = t.to.Scheme, t.to.Host
+	return t.next.RoundTrip(r2)
+}
+
+// APIError is an error answer of the API, or a client-side failure the SDK
+// reports in the same shape (codes ClientError.*).
+type APIError struct {
+	Action, Code, Message, RequestID string
+}
+
+func (e *APIError) Error() string {
+	s := e.Action + ": " + e.Code + ": " + e.Message
+	if e.RequestID != "" {
+		s += " (RequestId " + e.RequestID + ")"
+	}
+	if h := hint(e.Code); h != "" {
+		s += "\n  hint: " + h
+	}
+	return s
+}
+
+// hint says what to do about an error code.
+func hint(code string) string {
+	switch {
+	case code == "AuthFailure.SignatureFailure":
+		return "the signature does not verify: the SecretKey does not belong to the SecretId (check TENCENTCLOUD_SECRETKEY)"
+	case code == "AuthFailure.SecretIdNotFound" || code == "AuthFailure.InvalidSecretId":
+		return "the SecretId is unknown or disabled (check TENCENTCLOUD_SECRETID)"
+	case code == "AuthFailure.TokenFailure":
+		return "a temporary key needs its TENCENTCLOUD_SESSIONTOKEN and a permanent key must have none; an expired temporary key fails this way too"
+	case code == "AuthFailure.SignatureExpire":
+		return "this machine's clock is more than 5 minutes off, or the temporary key has expired"
+	case code == "AuthFailure.UnauthorizedOperation" || strings.HasPrefix(code, "UnauthorizedOperation"):
+		return "the key's CAM user lacks EventBridge permissions: grant eb:ListEventBuses, eb:ListRules, eb:GetRule, eb:CreateRule, eb:UpdateRule, eb:ListTargets, eb:CreateTarget (and eb:DeleteTarget, eb:DeleteRule for --delete)"
+	case code == "ResourceNotFound.EventBus":
+		return "no such event bus in this region: the Tencent Cloud service event bus lives in ap-guangzhou (--region)"
+	case code == "ResourceNotFound.Function" || code == "ResourceNotFound.Namespace" || code == "ResourceNotFound.Version":
+		return "deploy the function first, and check --function, --namespace, --function-region and --qualifier"
+	case strings.HasPrefix(code, "LimitExceeded"):
+		return "an EventBridge quota is reached (200 rules on the service bus, 10 targets per rule)"
+	case code == "RequestLimitExceeded":
+		return "throttled: run again in a few seconds"
+	case strings.HasPrefix(code, "ClientError.Network") || code == "ClientError.HttpStatusCodeError":
+		return "the API could not be reached: check the network, a proxy (HTTPS_PROXY), and --api-host"
+	}
+	return ""
+}
+
+// Call sends one action with params (a struct or map marshalled to JSON) and
+// decodes the Response object into out (nil to discard it).
+func (c *Client) Call(ctx context.Context, action string, params, out any) error {
+	req := tchttp.NewCommonRequest(Service, Version, action)
+	body, err := json.Marshal(params)
+	if err != nil {
+		return fmt.Errorf("%s: %w", action, err)
+	}
+	if err := req.SetActionParameters(body); err != nil {
+		return fmt.Errorf("%s: %w", action, err)
+	}
+	req.SetContext(ctx)
+	resp := tchttp.NewCommonResponse()
+	if err := c.sdk.Send(req, resp); err != nil {
+		var se *tcerr.TencentCloudSDKError
+		if errors.As(err, &se) {
+			return &APIError{Action: action, Code: se.Code, Message: se.Message, RequestID: se.RequestId}
+		}
+		return fmt.Errorf("%s: %w", action, err)
+	}
+	var env struct{ Response json.RawMessage }
+	if err := json.Unmarshal(resp.GetBody(), &env); err != nil || len(env.Response) == 0 {
+		return fmt.Errorf("%s: the answer has no Response object", action)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(env.Response, out); err != nil {
+		return fmt.Errorf("%s: decoding the answer: %w", action, err)
+	}
+	return nil
+}

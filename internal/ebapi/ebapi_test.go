@@ -1,0 +1,147 @@
+package ebapi_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/picbucket/picbucket/internal/ebapi"
+	"github.com/picbucket/picbucket/internal/ebapi/ebemu"
+)
+
+var creds = ebapi.Credentials{SecretID: "AKIDebapiTest", SecretKey: "ebapi-secret", Token: "ebapi-token"}
+
+func newClient(t *testing.T) (*ebapi.Client, *ebemu.Server) {
+	t.Helper()
+	emu := ebemu.New()
+	emu.AddCredential(ebemu.Credential{SecretID: creds.SecretID, SecretKey: creds.SecretKey, Token: creds.Token})
+	emu.AddBus(ebemu.Bus{ID: "eb-svc", Name: "default", Type: "Cloud", Region: "ap-guangzhou"})
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL)
+	c, err := ebapi.New(ebapi.Options{Region: "ap-guangzhou", Endpoint: u, Credentials: creds, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, emu
+}
+
+func TestListRulesPages(t *testing.T) {
+	c, emu := newClient(t)
+	for i := 0; i < 230; i++ {
+		emu.SetRule(ebemu.Rule{ID: fmt.Sprintf("rule-%04d", i), Name: fmt.Sprintf("r%04d", i), BusID: "eb-svc", Pattern: `{"a":["b"]}`, Enable: true})
+	}
+	rules, err := c.ListRules(context.Background(), "eb-svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rules) != 230 || rules[229].RuleName != "r0229" {
+		t.Fatalf("got %d rules", len(rules))
+	}
+	var lists int
+	for _, call := range emu.Calls() {
+		if call.Action == "ListRules" {
+			lists++
+		}
+	}
+	if lists != 3 {
+		t.Errorf("ListRules calls = %d, want 3 pages of 100", lists)
+	}
+	// The rule is found on the third page, and only read.
+	rep, err := c.Apply(context.Background(), ebapi.Wiring{RuleName: "r0229", Description: "", Pattern: `{"a":["b"]}`,
+		Resource: "qcs::scf:ap-guangzhou:uin/100012345678:namespace/default/function/picbucket/$DEFAULT"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.RuleID != "rule-0229" || rep.Rule != ebapi.Unchanged || rep.Target != ebapi.Created {
+		t.Errorf("report = %+v", rep)
+	}
+}
+
+func TestAPIErrors(t *testing.T) {
+	c, emu := newClient(t)
+	ctx := context.Background()
+
+	_, err := c.GetRule(ctx, "eb-svc", "rule-missing")
+	var ae *ebapi.APIError
+	if !errors.As(err, &ae) || ae.Code != "ResourceNotFound.Rule" || ae.Action != "GetRule" || ae.RequestID == "" {
+		t.Errorf("GetRule on a missing rule: %v", err)
+	}
+
+	// A clock more than five minutes off.
+	emu.Now = func() time.Time { return time.Now().Add(10 * time.Minute) }
+	_, err = c.ListRules(ctx, "eb-svc")
+	if !errors.As(err, &ae) || ae.Code != "AuthFailure.SignatureExpire" || !strings.Contains(err.Error(), "clock") {
+		t.Errorf("skewed clock: %v", err)
+	}
+	emu.Now = time.Now
+
+	// A misspelt parameter is refused by the emulator as by the API.
+	err = c.Call(ctx, "ListRules", map[string]any{"EventBusID": "eb-svc"}, nil)
+	if !errors.As(err, &ae) || ae.Code != "UnknownParameter" {
+		t.Errorf("unknown parameter: %v", err)
+	}
+
+	// The network being down is reported with the action.
+	down, _ := url.Parse("http://127.0.0.1:1")
+	c2, _ := ebapi.New(ebapi.Options{Region: "ap-guangzhou", Endpoint: down, Credentials: creds, Timeout: 2 * time.Second})
+	if _, err := c2.ListRules(ctx, "eb-svc"); err == nil || !strings.Contains(err.Error(), "ListRules") {
+		t.Errorf("unreachable endpoint: %v", err)
+	}
+}
+
+func TestSCFResource(t *testing.T) {
+	got, err := ebapi.SCFResource("ap-guangzhou", "100012345678", "default", "picbucket", "$DEFAULT")
+	if want := "qcs::scf:ap-guangzhou:uin/100012345678:namespace/default/function/picbucket/$DEFAULT"; err != nil || got != want {
+		t.Errorf("SCFResource = %q, %v; want %q", got, err, want)
+	}
+	for _, bad := range [][5]string{
+		{"guangzhou", "100012345678", "default", "picbucket", "$DEFAULT"},
+		{"ap-guangzhou", "12ab", "default", "picbucket", "$DEFAULT"},
+		{"ap-guangzhou", "100012345678", "a/b", "picbucket", "$DEFAULT"},
+		{"ap-guangzhou", "100012345678", "default", "pic bucket", "$DEFAULT"},
+		{"ap-guangzhou", "100012345678", "default", "picbucket", "$NOPE"},
+	} {
+		if _, err := ebapi.SCFResource(bad[0], bad[1], bad[2], bad[3], bad[4]); err == nil {
+			t.Errorf("SCFResource%q accepted", bad)
+		}
+	}
+}
+
+func TestPatternEqual(t *testing.T) {
+	if !ebapi.PatternEqual(ebapi.DefaultPattern, `{"data":{"eventName":["PutBucket"]},"source":["cos.cloud.tencent"],"type":["cos:CloudEvent:ApiCall","cos:CloudEvent:ConsoleCall"]}`) {
+		t.Error("key order matters")
+	}
+	if ebapi.PatternEqual(ebapi.DefaultPattern, `{"source":["cos.cloud.tencent"]}`) {
+		t.Error("different patterns compare equal")
+	}
+	if ebapi.PatternEqual(ebapi.DefaultPattern, `{"source":["cos.cloud.tencent"],"type":["cos:CloudEvent:ConsoleCall","cos:CloudEvent:ApiCall"],"data":{"eventName":["PutBucket"]}}`) {
+		t.Error("array order is ignored (it is kept so that a reordered list is written back as given)")
+	}
+}
+
+func TestCredentialsFromEnv(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	c, err := ebapi.CredentialsFromEnv(env(map[string]string{"TENCENTCLOUD_SECRETID": "id", "TENCENTCLOUD_SECRETKEY": "key"}))
+	if err != nil || c.SecretID != "id" || c.Token != "" {
+		t.Errorf("%v %v", c, err)
+	}
+	c, err = ebapi.CredentialsFromEnv(env(map[string]string{"TENCENT_SECRET_ID": "id2", "TENCENT_SECRET_KEY": "key2", "TENCENT_TOKEN": "tok"}))
+	if err != nil || c.SecretID != "id2" || c.Token != "tok" {
+		t.Errorf("%v %v", c, err)
+	}
+	if _, err := ebapi.CredentialsFromEnv(env(map[string]string{"TENCENTCLOUD_SECRETID": "id"})); !errors.Is(err, ebapi.ErrNoCredentials) {
+		t.Errorf("id without key: %v", err)
+	}
+	if _, err := ebapi.CredentialsFromEnv(env(nil)); !errors.Is(err, ebapi.ErrNoCredentials) {
+		t.Errorf("nothing: %v", err)
+	}
+	if s := fmt.Sprintf("%v %#v", c, c); strings.Contains(s, "key2") || strings.Contains(s, "tok") {
+		t.Errorf("credentials print their secrets: %s", s)
+	}
+}

@@ -1,0 +1,327 @@
+package ebapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"regexp"
+	"strings"
+)
+
+// Defaults of the wiring.
+const (
+	// ServiceBusRegion is where CloudAudit delivers write operations: the
+	// Tencent Cloud service event bus exists in Guangzhou only for them.
+	ServiceBusRegion = "ap-guangzhou"
+	// ServiceBusType is the Type of the Tencent Cloud service event bus in
+	// ListEventBuses (filter values: Cloud, Platform, Custom).
+	ServiceBusType = "Cloud"
+	// DefaultRuleName names the rule; it is how a later run finds it.
+	DefaultRuleName = "picbucket-putbucket"
+	// DefaultDescription describes the rule (the API allows 200 characters
+	// of letters, digits and common punctuation).
+	DefaultDescription = "Routes COS PutBucket calls recorded by CloudAudit to the picbucket SCF function"
+	// DefaultPattern matches CloudAudit records of COS PutBucket calls, made
+	// through the API or the console. It does not filter on
+	// data.errorCode: EventBridge documents numeric ranges
+	// ({"numeric":[">",0,"<=",5]}) but not an exact numeric match, and the
+	// function already skips a record whose errorCode/apiErrorCode is not 0.
+	DefaultPattern = `{"source":["cos.cloud.tencent"],"type":["cos:CloudEvent:ApiCall","cos:CloudEvent:ConsoleCall"],"data":{"eventName":["PutBucket"]}}`
+	// DefaultQualifier is the function alias the target invokes.
+	DefaultQualifier = "$DEFAULT"
+	// DefaultFunction is the function's name (serverless.yml inputs.name)
+	// and DefaultNamespace its namespace (the component's default).
+	DefaultFunction  = "picbucket"
+	DefaultNamespace = "default"
+)
+
+var (
+	regionRE    = regexp.MustCompile(`^[a-z]+(-[a-z]+)+(-\d+)?$`)
+	uinRE       = regexp.MustCompile(`^[1-9]\d{4,19}$`)
+	namespaceRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$`)
+	functionRE  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$`)
+	qualifierRE = regexp.MustCompile(`^(\$LATEST|\$DEFAULT|[1-9]\d*|[A-Za-z][A-Za-z0-9_-]{0,59})$`)
+	// RuleNameRE is the documented rule name: 2-60 characters, letters,
+	// digits, _ and -, starting with a letter, ending with a letter or digit.
+	RuleNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$`)
+)
+
+// ValidRegion reports whether s looks like a region id such as ap-guangzhou.
+func ValidRegion(s string) bool { return regionRE.MatchString(s) }
+
+// SCFResource returns the six-segment resource of an SCF target:
+// qcs::scf:<region>:uin/<uin>:namespace/<namespace>/function/<function>/<qualifier>
+// (the format of the API's TargetDescription.ResourceDescription), after
+// checking each part.
+func SCFResource(region, uin, namespace, function, qualifier string) (string, error) {
+	var bad []string
+	check := func(ok bool, what, v, want string) {
+		if !ok {
+			bad = append(bad, fmt.Sprintf("%s %q: want %s", what, v, want))
+		}
+	}
+	check(regionRE.MatchString(region), "function region", region, "a region id such as ap-guangzhou")
+	check(uinRE.MatchString(uin), "uin", uin, "the account's numeric UIN (account ID)")
+	check(namespaceRE.MatchString(namespace), "namespace", namespace, "an SCF namespace such as default")
+	check(functionRE.MatchString(function), "function", function, "an SCF function name")
+	check(qualifierRE.MatchString(qualifier), "qualifier", qualifier, "$DEFAULT, $LATEST, a version number or an alias")
+	if bad != nil {
+		return "", fmt.Errorf("ebapi: %s", strings.Join(bad, "; "))
+	}
+	return fmt.Sprintf("qcs::scf:%s:uin/%s:namespace/%s/function/%s/%s", region, uin, namespace, function, qualifier), nil
+}
+
+// PatternEqual reports whether two event patterns are the same JSON value
+// (key order and white space aside).
+func PatternEqual(a, b string) bool {
+	var va, vb any
+	if json.Unmarshal([]byte(a), &va) != nil || json.Unmarshal([]byte(b), &vb) != nil {
+		return a == b
+	}
+	return reflect.DeepEqual(va, vb)
+}
+
+// CheckPattern checks that p is a JSON object, as the API requires.
+func CheckPattern(p string) error {
+	var v map[string]any
+	if err := json.Unmarshal([]byte(p), &v); err != nil {
+		return fmt.Errorf("ebapi: event pattern is not a JSON object: %w", err)
+	}
+	if len(v) == 0 {
+		return fmt.Errorf("ebapi: event pattern is empty")
+	}
+	return nil
+}
+
+// Wiring is the desired rule and target.
+type Wiring struct {
+	// BusID is the event bus; when empty, the Tencent Cloud service event
+	// bus of the client's region is looked up (ServiceBus).
+	BusID       string
+	RuleName    string
+	Description string
+	Pattern     string
+	// Resource is the SCF target's six-segment resource (SCFResource).
+	Resource string
+}
+
+// Outcomes in a Report.
+const (
+	Created   = "created"
+	Updated   = "updated"
+	Unchanged = "unchanged"
+	Deleted   = "deleted"
+	Absent    = "absent"
+)
+
+// Report says what Apply or Remove found and did.
+type Report struct {
+	BusID, BusName string
+	RuleID, Rule   string // Rule is an outcome
+	TargetID       string
+	Target         string // an outcome
+	// Writes lists the write actions sent, in order (e.g. "CreateRule").
+	Writes []string
+	// Notes are facts worth telling the operator (e.g. foreign targets left alone).
+	Notes []string
+}
+
+// ServiceBus finds the Tencent Cloud service event bus (Type Cloud) of the
+// client's region. It fails when there is none or more than one.
+func (c *Client) ServiceBus(ctx context.Context) (EventBus, error) {
+	buses, err := c.ListEventBuses(ctx, Filter{Name: "Type", Values: []string{ServiceBusType}})
+	if err != nil {
+		return EventBus{}, err
+	}
+	var cloud []EventBus
+	for _, b := range buses {
+		if b.Type == "" || b.Type == ServiceBusType {
+			cloud = append(cloud, b)
+		}
+	}
+	switch len(cloud) {
+	case 1:
+		return cloud[0], nil
+	case 0:
+		return EventBus{}, fmt.Errorf("no Tencent Cloud service event bus (Type %s) in %s: open the EventBridge console in %s, "+
+			"activate EventBridge and enable CloudAudit on the service event bus, then run again (or pass its id with --bus-id)",
+			ServiceBusType, c.region, ServiceBusRegion)
+	default:
+		var ids []string
+		for _, b := range cloud {
+			ids = append(ids, fmt.Sprintf("%s (%s)", b.EventBusId, b.EventBusName))
+		}
+		return EventBus{}, fmt.Errorf("%d buses of Type %s in %s: %s; pass the service event bus's id with --bus-id",
+			len(cloud), ServiceBusType, c.region, strings.Join(ids, ", "))
+	}
+}
+
+func (c *Client) resolveBus(ctx context.Context, w Wiring, rep *Report) error {
+	if w.BusID != "" {
+		rep.BusID = w.BusID
+		return nil
+	}
+	b, err := c.ServiceBus(ctx)
+	if err != nil {
+		return err
+	}
+	rep.BusID, rep.BusName = b.EventBusId, b.EventBusName
+	return nil
+}
+
+// findRule returns the bus's rule named name, or nil.
+func (c *Client) findRule(ctx context.Context, busID, name string) (*Rule, error) {
+	rules, err := c.ListRules(ctx, busID)
+	if err != nil {
+		return nil, err
+	}
+	var found *Rule
+	for i := range rules {
+		if rules[i].RuleName != name {
+			continue
+		}
+		if found != nil {
+			return nil, fmt.Errorf("two rules are named %q on event bus %s (%s, %s): delete one in the EventBridge console",
+				name, busID, found.RuleId, rules[i].RuleId)
+		}
+		found = &rules[i]
+	}
+	return found, nil
+}
+
+func (w Wiring) validate() error {
+	if !RuleNameRE.MatchString(w.RuleName) {
+		return fmt.Errorf("ebapi: rule name %q: want 2-60 letters, digits, _ or -, starting with a letter and ending with a letter or digit", w.RuleName)
+	}
+	if len(w.Description) > 200 {
+		return fmt.Errorf("ebapi: description is longer than 200 characters")
+	}
+	if w.Resource == "" {
+		return fmt.Errorf("ebapi: no target resource")
+	}
+	return CheckPattern(w.Pattern)
+}
+
+// Apply makes the bus hold the rule and its SCF target as w describes,
+// changing only what differs: the rule is found by name (ListRules) and
+// created when missing, or read (GetRule) and updated (UpdateRule) when its
+// pattern, description or switch differ; the target is created when the
+// rule has none with w.Resource. Other targets of the rule are left alone
+// and reported in Notes. A second Apply with the same w sends no write.
+func (c *Client) Apply(ctx context.Context, w Wiring) (Report, error) {
+	rep := Report{Rule: Unchanged, Target: Unchanged}
+	if err := w.validate(); err != nil {
+		return rep, err
+	}
+	if err := c.resolveBus(ctx, w, &rep); err != nil {
+		return rep, err
+	}
+	spec := RuleSpec{Name: w.RuleName, Description: w.Description, Pattern: w.Pattern, Enable: true}
+	rule, err := c.findRule(ctx, rep.BusID, w.RuleName)
+	if err != nil {
+		return rep, err
+	}
+	if rule == nil {
+		id, err := c.CreateRule(ctx, rep.BusID, spec)
+		if err != nil {
+			return rep, err
+		}
+		rep.RuleID, rep.Rule = id, Created
+		rep.Writes = append(rep.Writes, "CreateRule")
+	} else {
+		rep.RuleID = rule.RuleId
+		cur, err := c.GetRule(ctx, rep.BusID, rule.RuleId)
+		if err != nil {
+			return rep, err
+		}
+		var diffs []string
+		if !PatternEqual(cur.EventPattern, w.Pattern) {
+			diffs = append(diffs, "pattern")
+		}
+		if cur.Description != w.Description {
+			diffs = append(diffs, "description")
+		}
+		if !cur.Enable {
+			diffs = append(diffs, "disabled")
+		}
+		if len(diffs) > 0 {
+			if err := c.UpdateRule(ctx, rep.BusID, rule.RuleId, spec); err != nil {
+				return rep, err
+			}
+			rep.Rule = Updated
+			rep.Writes = append(rep.Writes, "UpdateRule")
+			rep.Notes = append(rep.Notes, "rule differed in: "+strings.Join(diffs, ", "))
+		}
+	}
+
+	var targets []Target
+	if rep.Rule != Created { // a new rule has no targets: skip the listing
+		if targets, err = c.ListTargets(ctx, rep.BusID, rep.RuleID); err != nil {
+			return rep, err
+		}
+	}
+	for _, t := range targets {
+		if t.Type == "scf" && t.TargetDescription.ResourceDescription == w.Resource {
+			if rep.TargetID == "" {
+				rep.TargetID = t.TargetId
+			}
+			continue
+		}
+		rep.Notes = append(rep.Notes, fmt.Sprintf("left alone: target %s (%s %s)", t.TargetId, t.Type, t.TargetDescription.ResourceDescription))
+	}
+	if rep.TargetID == "" {
+		id, err := c.CreateSCFTarget(ctx, rep.BusID, rep.RuleID, w.Resource)
+		if err != nil {
+			return rep, err
+		}
+		rep.TargetID, rep.Target = id, Created
+		rep.Writes = append(rep.Writes, "CreateTarget")
+	}
+	return rep, nil
+}
+
+// Remove deletes what Apply made: the rule's target for w.Resource
+// (DeleteTarget), then the rule (DeleteRule). It refuses to delete a rule
+// that still has other targets, which someone else added. Nothing to delete
+// is not an error.
+func (c *Client) Remove(ctx context.Context, w Wiring) (Report, error) {
+	rep := Report{Rule: Absent, Target: Absent}
+	if !RuleNameRE.MatchString(w.RuleName) {
+		return rep, fmt.Errorf("ebapi: rule name %q is not valid", w.RuleName)
+	}
+	if err := c.resolveBus(ctx, w, &rep); err != nil {
+		return rep, err
+	}
+	rule, err := c.findRule(ctx, rep.BusID, w.RuleName)
+	if err != nil || rule == nil {
+		return rep, err
+	}
+	rep.RuleID, rep.Rule = rule.RuleId, Unchanged
+	targets, err := c.ListTargets(ctx, rep.BusID, rule.RuleId)
+	if err != nil {
+		return rep, err
+	}
+	var others []string
+	for _, t := range targets {
+		if t.Type == "scf" && t.TargetDescription.ResourceDescription == w.Resource {
+			if err := c.DeleteTarget(ctx, rep.BusID, rule.RuleId, t.TargetId); err != nil {
+				return rep, err
+			}
+			rep.TargetID, rep.Target = t.TargetId, Deleted
+			rep.Writes = append(rep.Writes, "DeleteTarget")
+			continue
+		}
+		others = append(others, fmt.Sprintf("%s (%s %s)", t.TargetId, t.Type, t.TargetDescription.ResourceDescription))
+	}
+	if len(others) > 0 {
+		return rep, fmt.Errorf("rule %s (%s) still has other targets, so it was kept: %s; remove them in the EventBridge console and run again",
+			w.RuleName, rule.RuleId, strings.Join(others, ", "))
+	}
+	if err := c.DeleteRule(ctx, rep.BusID, rule.RuleId); err != nil {
+		return rep, err
+	}
+	rep.Rule = Deleted
+	rep.Writes = append(rep.Writes, "DeleteRule")
+	return rep, nil
+}
