@@ -44,10 +44,9 @@ type run struct {
 	res     *Result
 	retries atomic.Int64
 
-	started  atomic.Int64                 // Creates started (or would-be Creates in a dry run)
-	refused  atomic.Pointer[refusedCreds] // set once the service refuses the credentials
-	stopAt   time.Time                    // start no bucket after this
-	deadline time.Time                    // the invocation's deadline, zero if none
+	started atomic.Int64                 // Creates started (or would-be Creates in a dry run)
+	refused atomic.Pointer[refusedCreds] // set once the service refuses the credentials
+	stopAt  time.Time                    // start no bucket after this
 }
 
 type refusedCreds struct{ err error }
@@ -73,7 +72,6 @@ func (r *run) needsRequests() bool { return len(r.ev.Targets) > 0 || r.ev.Reconc
 // reconciliation, each region's buckets as soon as its enabled list is in.
 func (r *run) do(ctx context.Context) error {
 	if d, ok := ctx.Deadline(); ok {
-		r.deadline = d
 		r.stopAt = d.Add(-r.cfg.DeadlineMargin)
 		// Requests in flight may use half the margin; the rest is for reporting.
 		var cancel context.CancelFunc

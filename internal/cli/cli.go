@@ -24,10 +24,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"time"
 
 	"github.com/tencentyun/scf-go-lib/functioncontext"
+
+	"github.com/picbucket/picbucket/internal/config"
 )
 
 // ServerPortVar is the variable SCF's Go runtime sets to the port the
@@ -178,7 +179,7 @@ func parseCommand(name string, args []string) ([]byte, time.Duration, error) {
 		}
 		rec := map[string]any{}
 		for key, v := range map[string]*string{"regions": regions, "include": include, "exclude": exclude} {
-			if l := list(*v); len(l) > 0 {
+			if l := config.List(*v); len(l) > 0 {
 				rec[key] = l
 			}
 		}
@@ -202,14 +203,4 @@ func newFlags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	return fs
-}
-
-func list(v string) []string {
-	var out []string
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,7 +79,7 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		c.DryRun = b
 	}
-	for _, r := range list(getenv(Regions)) {
+	for _, r := range List(getenv(Regions)) {
 		if err := bucket.ValidateRegion(r); err != nil {
 			bad(Regions, r, "want a comma-separated list of region ids such as ap-guangzhou")
 			continue
@@ -89,7 +90,7 @@ func Load(getenv func(string) string) (Config, error) {
 		name string
 		dst  *[]string
 	}{{Include, &c.Include}, {Exclude, &c.Exclude}} {
-		for _, p := range list(getenv(s.name)) {
+		for _, p := range List(getenv(s.name)) {
 			if _, err := path.Match(p, ""); err != nil {
 				bad(s.name, p, "want comma-separated glob patterns such as logs-*")
 				continue
@@ -154,7 +155,7 @@ func Load(getenv func(string) string) (Config, error) {
 
 // Allows reports whether the filters let a bucket through, and if not, why.
 func (c Config) Allows(t bucket.Target) (bool, string) {
-	if len(c.Regions) > 0 && !contains(c.Regions, t.Region) {
+	if len(c.Regions) > 0 && !slices.Contains(c.Regions, t.Region) {
 		return false, "region not in " + Regions
 	}
 	if len(c.Include) > 0 && !matchAny(c.Include, t.Bucket) {
@@ -175,16 +176,8 @@ func matchAny(patterns []string, name string) bool {
 	return false
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
-func list(v string) []string {
+// List splits a comma-separated setting, dropping blanks.
+func List(v string) []string {
 	var out []string
 	for _, s := range strings.Split(v, ",") {
 		if s = strings.TrimSpace(s); s != "" {
