@@ -3,14 +3,18 @@
 // finishes near the limit's pace with few throttled (and so repeated)
 // requests.
 //
-// A Pacer starts unlimited. A throttled answer sets a rate of Backoff times
-// the rate in force (when still unlimited: the rate answers were arriving
-// at) and remembers the rate in force as the ceiling; throttles closer
-// together than DecreaseEvery count as one. Between throttles the rate
-// grows, fast (FastIncrease per second) while under NearCeiling of the
-// ceiling and slowly (IncreasePerSecond) above it, until the service
-// throttles again. That is additive-increase/multiplicative-decrease on a
-// rate with a fast recovery, like TCP's congestion control.
+// A Pacer starts unlimited. A throttled answer lowers the rate: to
+// AcceptedShare of the rate at which answers were accepted over the last
+// Recent, when enough were — while the service throttles, that is its limit,
+// and it becomes the ceiling — or else to Backoff times the rate in force
+// (when still unlimited, the rate answers were arriving at), leaving the
+// ceiling unknown. Throttles closer together than DecreaseEvery count as
+// one. Between throttles the rate grows, fast (FastIncrease per second)
+// while under NearCeiling of the ceiling or with no ceiling known, slowly
+// (IncreasePerSecond) above it; after ProbeAfter without a throttle the
+// ceiling is forgotten. That is additive-increase/multiplicative-decrease on
+// a rate, anchored to the measured limit, with a fast recovery like TCP's
+// slow start.
 package pace
 
 import (
@@ -24,11 +28,14 @@ const (
 	Backoff           = 0.8                    // a throttle sets the rate to Backoff × the rate in force
 	NearCeiling       = 0.9                    // above this share of the ceiling, grow slowly
 	IncreasePerSecond = 0.05                   // slow growth, share per second
-	FastIncrease      = 0.5                    // fast growth, share per second
+	FastIncrease      = 1.0                    // fast growth, share per second
 	DecreaseEvery     = 100 * time.Millisecond // throttles closer together than this are one event
+	ProbeAfter        = 3 * time.Second        // without a throttle this long, grow fast again
 	minRate           = 0.5                    // requests per second
 	startRate         = 20                     // the first rate when too few answers measure one
 	window            = 32                     // answers the unlimited rate is measured over
+	Recent            = 500 * time.Millisecond // the accepted rate is measured over this span
+	AcceptedShare     = 0.95                   // a throttle caps the rate at this share of the accepted rate
 )
 
 // Pacer spaces requests out. It is safe for concurrent use; create it with New.
@@ -40,6 +47,8 @@ type Pacer struct {
 	next         time.Time
 	answered     [window]time.Time
 	n            int // answers recorded
+	accepted     [window]time.Time
+	k            int // accepted answers recorded
 	lastDecrease time.Time
 	lastIncrease time.Time
 	throttles    int
@@ -87,12 +96,14 @@ func (p *Pacer) Accepted() {
 	defer p.mu.Unlock()
 	now := p.now()
 	p.record(now)
+	p.accepted[p.k%window] = now
+	p.k++
 	if p.rate <= 0 {
 		return
 	}
 	if dt := now.Sub(p.lastIncrease); dt >= DecreaseEvery {
 		grow := IncreasePerSecond
-		if p.rate < NearCeiling*p.ceiling {
+		if p.ceiling <= 0 || p.rate < NearCeiling*p.ceiling || now.Sub(p.lastDecrease) >= ProbeAfter {
 			grow = FastIncrease
 		}
 		p.rate *= 1 + grow*dt.Seconds()
@@ -111,13 +122,18 @@ func (p *Pacer) Throttled() {
 	}
 	p.throttles++
 	p.lastDecrease, p.lastIncrease = now, now
+	if acc := p.acceptedRate(now); acc > 0 {
+		p.ceiling = acc
+		p.rate = max(acc*AcceptedShare, minRate)
+		return
+	}
 	cur := p.rate
 	if cur <= 0 {
 		if cur = p.answerRate(now); cur <= 0 {
 			cur = startRate
 		}
 	}
-	p.ceiling = cur
+	p.ceiling = 0
 	p.rate = max(cur*Backoff, minRate)
 }
 
@@ -137,6 +153,28 @@ func (p *Pacer) answerRate(now time.Time) float64 {
 		return 0
 	}
 	return float64(k) / span
+}
+
+// acceptedRate is the rate of the answers accepted within Recent, or 0 if
+// fewer than 8.
+func (p *Pacer) acceptedRate(now time.Time) float64 {
+	n := 0
+	var oldest time.Time
+	for i := 1; i <= min(p.k, window); i++ {
+		t := p.accepted[(p.k-i)%window]
+		if now.Sub(t) > Recent {
+			break
+		}
+		n, oldest = n+1, t
+	}
+	if n < 8 {
+		return 0
+	}
+	span := now.Sub(oldest).Seconds()
+	if span <= 0 {
+		return 0
+	}
+	return float64(n) / span
 }
 
 // Rate returns the current rate in requests per second (0 = unlimited).

@@ -35,41 +35,55 @@ func TestUnlimitedUntilThrottled(t *testing.T) {
 	}
 }
 
-func TestFirstThrottleUsesTheAnswerRate(t *testing.T) {
+func TestThrottleAnchorsToTheAcceptedRate(t *testing.T) {
 	p, c := newTest()
-	for range 32 { // 32 answers, 10 ms apart
+	for range 30 { // accepted 10 ms apart: 100 per second
 		c.add(10 * time.Millisecond)
 		p.Accepted()
 	}
 	c.add(10 * time.Millisecond)
 	p.Throttled()
-	// The last 32 answers (31 accepted + the throttle) span 310 ms.
-	want := 32 / 0.31 * Backoff
-	if !near(p.Rate(), want) || p.Throttles() != 1 {
-		t.Fatalf("rate %v, want %v", p.Rate(), want)
+	// The last 30 accepted answers span 300 ms up to now.
+	acc := 30 / 0.3
+	if !near(p.Rate(), acc*AcceptedShare) || !near(p.ceilingRate(), acc) || p.Throttles() != 1 {
+		t.Fatalf("rate %v ceiling %v, want %v and %v", p.Rate(), p.ceilingRate(), acc*AcceptedShare, acc)
 	}
 	// Throttles within DecreaseEvery are one event.
 	c.add(DecreaseEvery / 2)
 	p.Throttled()
-	if !near(p.Rate(), want) || p.Throttles() != 1 {
-		t.Fatalf("rate %v after a second throttle within %v, want unchanged %v", p.Rate(), DecreaseEvery, want)
+	if !near(p.Rate(), acc*AcceptedShare) || p.Throttles() != 1 {
+		t.Fatalf("rate %v after a second throttle within %v, want unchanged", p.Rate(), DecreaseEvery)
 	}
-	c.add(DecreaseEvery)
+	// Long after the last accepted answer, too few are recent: back off from the rate in force.
+	c.add(2 * Recent)
+	before := p.Rate()
 	p.Throttled()
-	if !near(p.Rate(), want*Backoff) || !near(p.ceilingRate(), want) {
-		t.Fatalf("rate %v ceiling %v, want %v and %v", p.Rate(), p.ceilingRate(), want*Backoff, want)
+	if !near(p.Rate(), before*Backoff) || p.ceilingRate() != 0 || p.Throttles() != 2 {
+		t.Fatalf("rate %v ceiling %v, want %v and none", p.Rate(), p.ceilingRate(), before*Backoff)
+	}
+}
+
+func TestFirstThrottleWithFewAnswers(t *testing.T) {
+	p, _ := newTest()
+	p.Throttled()
+	if !near(p.Rate(), startRate*Backoff) || p.ceilingRate() != 0 {
+		t.Fatalf("rate %v ceiling %v, want %v and none", p.Rate(), p.ceilingRate(), startRate*Backoff)
 	}
 }
 
 func TestGrowthIsFastFarFromTheCeilingAndSlowNearIt(t *testing.T) {
 	p, c := newTest()
-	p.Throttled() // too few answers: the start rate
-	if !near(p.Rate(), startRate*Backoff) {
-		t.Fatalf("rate %v, want %v", p.Rate(), startRate*Backoff)
+	p.Throttled()
+	c.add(time.Second)
+	before := p.Rate()
+	p.Accepted() // no ceiling known: fast
+	if !near(p.Rate(), before*(1+FastIncrease)) {
+		t.Errorf("no ceiling: rate %v, want %v", p.Rate(), before*(1+FastIncrease))
 	}
 	p.mu.Lock()
 	p.rate, p.ceiling = 10, 100 // far below
 	p.mu.Unlock()
+	p.lastDecrease = c.now() // a recent throttle
 	c.add(time.Second)
 	p.Accepted()
 	if !near(p.Rate(), 10*(1+FastIncrease)) {
@@ -82,6 +96,13 @@ func TestGrowthIsFastFarFromTheCeilingAndSlowNearIt(t *testing.T) {
 	p.Accepted()
 	if !near(p.Rate(), 95*(1+IncreasePerSecond)) {
 		t.Errorf("near the ceiling: rate %v, want %v", p.Rate(), 95*(1+IncreasePerSecond))
+	}
+	// Long without a throttle, the ceiling no longer holds the rate down.
+	c.add(ProbeAfter)
+	before = p.Rate()
+	p.Accepted()
+	if want := before * (1 + FastIncrease*ProbeAfter.Seconds()); !near(p.Rate(), want) {
+		t.Errorf("after %v without a throttle: rate %v, want %v", ProbeAfter, p.Rate(), want)
 	}
 }
 
