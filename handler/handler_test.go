@@ -193,3 +193,21 @@ func TestPanicInOneBucketKeepsTheOthers(t *testing.T) {
 		t.Errorf("%d Creates reached the emulator, want 5", emu.Stats().ByAction["CreatePicProcessBucket"])
 	}
 }
+
+func TestShortTimeLimitStillWorks(t *testing.T) {
+	// A 1 s limit is shorter than the default 2 s margin: the margin shrinks
+	// to a fifth of the time left instead of deferring everything.
+	h, _, _ := newTest(t, emulator.Options{Latency: 20 * time.Millisecond}, 200, map[string]string{"PICBUCKET_CONCURRENCY": "2"})
+	ctx := ctxWithTimeout(t, time.Second)
+	deadline, _ := ctx.Deadline()
+	res, err := h.Handle(ctx, timer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if time.Now().After(deadline) {
+		t.Errorf("returned %v after the deadline", time.Since(deadline))
+	}
+	if res.Summary.Enabled == 0 || res.Summary.Deferred == 0 || res.Summary.Failed != 0 {
+		t.Errorf("summary %+v: want some enabled and the rest deferred", res.Summary)
+	}
+}

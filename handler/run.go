@@ -72,10 +72,13 @@ func (r *run) needsRequests() bool { return len(r.ev.Targets) > 0 || r.ev.Reconc
 // reconciliation, each region's buckets as soon as its enabled list is in.
 func (r *run) do(ctx context.Context) error {
 	if d, ok := ctx.Deadline(); ok {
-		r.stopAt = d.Add(-r.cfg.DeadlineMargin)
+		// The margin is at most a fifth of the time left, so that a short
+		// time limit still leaves room for work.
+		margin := min(r.cfg.DeadlineMargin, time.Until(d)/5)
+		r.stopAt = d.Add(-margin)
 		// Requests in flight may use half the margin; the rest is for reporting.
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, d.Add(-r.cfg.DeadlineMargin/2))
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-margin/2))
 		defer cancel()
 	}
 	for _, s := range r.ev.Skipped {
