@@ -94,13 +94,13 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (*Result, error) {
 	if cfgErr != nil {
 		err := fmt.Errorf("picbucket: configuration: %w", cfgErr)
 		log.Error().Err(err).Msg("invalid configuration")
-		return nil, err
+		return nil, redactError(err, creds)
 	}
 	ev, err := trigger.Parse(payload)
 	if err != nil {
 		err = fmt.Errorf("picbucket: %w", err)
 		log.Error().Err(err).Int("payloadBytes", len(payload)).Msg("invalid event")
-		return nil, err
+		return nil, redactError(err, creds)
 	}
 	if log.GetLevel() <= zerolog.DebugLevel {
 		log.Debug().Str("trigger", string(ev.Kind)).Int("targets", len(ev.Targets)).Int("skipped", len(ev.Skipped)).

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"regexp"
@@ -79,14 +80,70 @@ const maxLoggedEvent = 4096
 // strings (escaped quotes), as in CloudAudit's requestParameters.
 var sensitiveField = regexp.MustCompile(`(?i)(\\?"(?:secretid|sourceipaddress|requestsourceip|sourceip|authorization|x-cos-security-token|x-ci-security-token|sessiontoken|token|signature)\\?"\s*:\s*\\?")[^"\\]*`)
 
-// maskEvent returns the event's text for a debug line: sensitive values
-// replaced by "***", cut to maxLoggedEvent bytes.
+// sensitiveKeys are the (lower-cased) field names whose values maskEvent hides.
+var sensitiveKeys = map[string]bool{"secretid": true, "sourceipaddress": true, "requestsourceip": true, "sourceip": true,
+	"authorization": true, "x-cos-security-token": true, "x-ci-security-token": true, "sessiontoken": true, "token": true, "signature": true}
+
+// maskEvent returns the event's text for a debug line: the values of
+// sensitive fields replaced by "***" at every level, including strings that
+// hold JSON (as CloudAudit's requestParameters does), cut to maxLoggedEvent
+// bytes. Text that is not JSON is masked by pattern.
 func maskEvent(payload []byte) string {
-	s := payload
-	if len(s) > maxLoggedEvent {
-		s = s[:maxLoggedEvent]
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		s := payload
+		if len(s) > maxLoggedEvent {
+			s = s[:maxLoggedEvent]
+		}
+		return sensitiveField.ReplaceAllString(string(s), "${1}***")
 	}
-	return sensitiveField.ReplaceAllString(string(s), "${1}***")
+	out := []byte(encodeJSON(maskValue(v, 0)))
+	if len(out) > maxLoggedEvent {
+		out = out[:maxLoggedEvent]
+	}
+	return string(out)
+}
+
+// maskValue masks v in place and returns it; depth bounds how many levels
+// of JSON-in-a-string it opens.
+func maskValue(v any, depth int) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			if sensitiveKeys[strings.ToLower(k)] {
+				x[k] = "***"
+			} else {
+				x[k] = maskValue(val, depth)
+			}
+		}
+	case []any:
+		for i := range x {
+			x[i] = maskValue(x[i], depth)
+		}
+	case string:
+		if t := strings.TrimSpace(x); depth < 4 && len(t) > 1 && (t[0] == '{' || t[0] == '[') {
+			var inner any
+			dec := json.NewDecoder(strings.NewReader(t))
+			dec.UseNumber()
+			if dec.Decode(&inner) == nil {
+				return encodeJSON(maskValue(inner, depth+1))
+			}
+		}
+	}
+	return v
+}
+
+// encodeJSON encodes v without HTML escaping.
+func encodeJSON(v any) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return ""
+	}
+	return strings.TrimRight(b.String(), "\n")
 }
 
 // logResult writes one line per bucket.

@@ -130,10 +130,12 @@ func CIRegionHost(region string) string { return "ci." + region + "." + Domain }
 // COSRegionHost is the regional COS service host: "cos.<region>.myqcloud.com".
 func COSRegionHost(region string) string { return "cos." + region + "." + Domain }
 
-// AllowedHost reports whether host (without port) is under myqcloud.com.
-func AllowedHost(host string) bool {
-	return strings.HasSuffix(host, "."+Domain) && !strings.ContainsAny(host, ":/@ \t\r\n")
-}
+// AllowedHost reports whether host (without port) is a well-formed name
+// under myqcloud.com: lower-case DNS labels only, so that no URL delimiter
+// ('#', '?', '@', ':', '/') or other byte can point a URL elsewhere.
+func AllowedHost(host string) bool { return allowedHostRE.MatchString(host) }
+
+var allowedHostRE = regexp.MustCompile(`^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+myqcloud\.com$`)
 
 // quote prints a value from an event safely and briefly.
 func quote(s string) string {

@@ -129,9 +129,9 @@ func (p *Pacer) Throttled() {
 	}
 	cur := p.rate
 	if cur <= 0 {
-		if cur = p.answerRate(now); cur <= 0 {
-			cur = startRate
-		}
+		// The answer rate can span a slow start (listing, back-off): never
+		// start below startRate.
+		cur = max(p.answerRate(now), startRate)
 	}
 	p.ceiling = 0
 	p.rate = max(cur*Backoff, minRate)
