@@ -51,13 +51,6 @@ type run struct {
 
 type refusedCreds struct{ err error }
 
-// job is one bucket to enable, with how to treat an error answer.
-type job struct {
-	t bucket.Target
-	// cache says whether a warm instance's confirmation may stand in for the call.
-	cache bool
-}
-
 func (r *run) add(b BucketResult) {
 	r.mu.Lock()
 	r.res.Results = append(r.res.Results, b)
@@ -84,7 +77,7 @@ func (r *run) do(ctx context.Context) error {
 	for _, s := range r.ev.Skipped {
 		r.add(BucketResult{Bucket: s.Bucket, Region: s.Region, Outcome: Skipped, Reason: s.Reason})
 	}
-	jobs := make(chan job)
+	jobs := make(chan bucket.Target)
 	var listErr error
 	go func() {
 		defer close(jobs)
@@ -115,11 +108,11 @@ func (r *run) do(ctx context.Context) error {
 	return nil
 }
 
-// explicit filters the buckets the event names.
-func (r *run) explicit() []job {
+// explicit filters the buckets the event names and returns those to enable.
+func (r *run) explicit() []bucket.Target {
 	now := r.h.now()
 	useCache := r.ev.Kind == trigger.KindCOS || r.ev.Kind == trigger.KindEventBridge
-	var jobs []job
+	var jobs []bucket.Target
 	for _, t := range r.ev.Targets {
 		if reason := r.skipReason(t); reason != "" {
 			r.add(BucketResult{Bucket: t.Bucket, Region: t.Region, Outcome: Skipped, Reason: reason})
@@ -130,7 +123,7 @@ func (r *run) explicit() []job {
 				Reason: "confirmed by this instance within " + r.cfg.CacheTTL.String()})
 			continue
 		}
-		jobs = append(jobs, job{t: t, cache: useCache})
+		jobs = append(jobs, t)
 	}
 	return jobs
 }
@@ -149,7 +142,7 @@ func (r *run) skipReason(t bucket.Target) string {
 // reconcile lists the account's buckets, then the enabled ones of every
 // region that has buckets (regions in parallel), records the enabled as
 // already_enabled and sends the rest to jobs.
-func (r *run) reconcile(ctx context.Context, jobs chan<- job) error {
+func (r *run) reconcile(ctx context.Context, jobs chan<- bucket.Target) error {
 	spec := r.ev.Reconcile
 	all, err := r.listBuckets(ctx)
 	if err != nil {
@@ -209,7 +202,7 @@ func (r *run) reconcile(ctx context.Context, jobs chan<- job) error {
 					r.h.cache().put(t, now, r.cfg.CacheTTL)
 					continue
 				}
-				jobs <- job{t: t}
+				jobs <- t
 			}
 		}()
 	}
@@ -296,18 +289,17 @@ func (r *run) call(ctx context.Context, op func(context.Context) error) (int, er
 }
 
 // enableSafely is enable with a panic turned into that bucket's failure.
-func (r *run) enableSafely(ctx context.Context, j job) (b BucketResult) {
+func (r *run) enableSafely(ctx context.Context, t bucket.Target) (b BucketResult) {
 	defer func() {
 		if p := recover(); p != nil {
-			b = BucketResult{Bucket: j.t.Bucket, Region: j.t.Region, Outcome: Failed, Error: fmt.Sprintf("internal error: %v", p)}
+			b = BucketResult{Bucket: t.Bucket, Region: t.Region, Outcome: Failed, Error: fmt.Sprintf("internal error: %v", p)}
 		}
 	}()
-	return r.enable(ctx, j)
+	return r.enable(ctx, t)
 }
 
 // enable makes sure one bucket has image processing enabled.
-func (r *run) enable(ctx context.Context, j job) BucketResult {
-	t := j.t
+func (r *run) enable(ctx context.Context, t bucket.Target) BucketResult {
 	b := BucketResult{Bucket: t.Bucket, Region: t.Region}
 	if rc := r.refused.Load(); rc != nil {
 		b.Outcome, b.Reason = Deferred, "not started: the credentials were refused ("+codeOf(rc.err)+")"
