@@ -2,6 +2,7 @@ package handler
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,5 +86,27 @@ func TestBucketEventMakesOneRequest(t *testing.T) {
 	}
 	if emu.Stats().Total != 1 || res.Summary.Enabled != 1 {
 		t.Errorf("%d requests, summary %+v; want 1 request enabling the bucket", emu.Stats().Total, res.Summary)
+	}
+}
+
+func TestRegionsCIDoesNotServeAreSkipped(t *testing.T) {
+	h, emu, _ := newTest(t, emulator.Options{}, 0, nil)
+	seed(emu, map[string]int{"ap-guangzhou": 2, "ap-jakarta": 3}, nil)
+	res, err := h.Handle(ctxWithTimeout(t, 10*time.Second), timer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Summary.Enabled != 2 || res.Summary.Skipped != 3 {
+		t.Errorf("summary %+v, want 2 enabled and 3 skipped", res.Summary)
+	}
+	for _, r := range emu.Requests() {
+		if strings.Contains(r.Host, "ap-jakarta") {
+			t.Errorf("request to %s", r.Host)
+		}
+	}
+	emu.ResetRequests()
+	res, err = h.Handle(ctxWithTimeout(t, 10*time.Second), []byte(`{"buckets":[{"bucket":"b-beijing-1-1250000000","region":"ap-beijing-1"}]}`))
+	if err != nil || res.Summary.Skipped != 1 || len(emu.Requests()) != 0 {
+		t.Errorf("explicit bucket in ap-beijing-1: %v %+v, %d requests; want skipped, none sent", err, res, len(emu.Requests()))
 	}
 }

@@ -136,7 +136,20 @@ func (r *run) skipReason(t bucket.Target) string {
 	if ok, why := r.cfg.Allows(t); !ok {
 		return why
 	}
+	if !bucket.CIServes(t.Region) {
+		return ciUnservedReason(t.Region)
+	}
 	return ""
+}
+
+// passes reports whether the account and the settings' filters let t through.
+func (r *run) passes(t bucket.Target) bool {
+	ok, _ := r.cfg.Allows(t)
+	return ok && (r.appID == "" || bucket.AppID(t.Bucket) == r.appID)
+}
+
+func ciUnservedReason(region string) string {
+	return "Cloud Infinite does not serve " + region
 }
 
 // reconcile lists the account's buckets, then the enabled ones of every
@@ -156,10 +169,14 @@ func (r *run) reconcile(ctx context.Context, jobs chan<- bucket.Target) error {
 			r.add(BucketResult{Bucket: t.Bucket, Region: t.Region, Outcome: Skipped, Reason: "listed bucket not usable: " + err.Error()})
 			continue
 		}
-		if !specAllows(spec, t) || r.skipReason(t) != "" {
+		if !specAllows(spec, t) || !r.passes(t) {
 			r.mu.Lock()
 			r.res.Summary.Filtered++
 			r.mu.Unlock()
+			continue
+		}
+		if !bucket.CIServes(t.Region) {
+			r.add(BucketResult{Bucket: t.Bucket, Region: t.Region, Outcome: Skipped, Reason: ciUnservedReason(t.Region)})
 			continue
 		}
 		if byRegion[t.Region] == nil {

@@ -57,6 +57,15 @@ var shortRegions = map[string]string{
 	"tj":  "ap-beijing-1",
 }
 
+// ciUnserved lists COS regions where Cloud Infinite has no endpoint (CI's
+// region list lacks them): a request to ci.<region>.myqcloud.com there can
+// only fail. Regions not listed are tried.
+var ciUnserved = map[string]bool{"ap-beijing-1": true, "ap-jakarta": true, "sa-saopaulo": true}
+
+// CIServes reports whether Cloud Infinite serves region, as far as its
+// documented region list says.
+func CIServes(region string) bool { return !ciUnserved[region] }
+
 // Target is one bucket in one region: the unit the function works on.
 type Target struct {
 	// Bucket is the full bucket name, "<BucketName>-<APPID>".
