@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -209,5 +210,26 @@ func TestShortTimeLimitStillWorks(t *testing.T) {
 	}
 	if res.Summary.Enabled == 0 || res.Summary.Deferred == 0 || res.Summary.Failed != 0 {
 		t.Errorf("summary %+v: want some enabled and the rest deferred", res.Summary)
+	}
+}
+
+func TestWrongTokenStopsTheRun(t *testing.T) {
+	h, emu, _ := newTest(t, emulator.Options{}, 20, map[string]string{
+		"TENCENTCLOUD_SESSIONTOKEN": "not-the-token", "PICBUCKET_CONCURRENCY": "2",
+	})
+	var buckets []string
+	for i := range 20 {
+		region := []string{"ap-guangzhou", "ap-shanghai"}[i%2]
+		buckets = append(buckets, fmt.Sprintf(`{"bucket":"photos-%02d-1250000000","region":"%s"}`, i, region))
+	}
+	res, err := h.Handle(ctxWithTimeout(t, 10*time.Second), []byte(`{"buckets":[`+strings.Join(buckets, ",")+`]}`))
+	if err == nil || !strings.Contains(err.Error(), "credentials refused") {
+		t.Fatalf("err = %v, want the run stopped on refused credentials", err)
+	}
+	if n := emu.Stats().Total; n > 2 {
+		t.Errorf("%d requests with a refused token, want at most one per worker", n)
+	}
+	if res.Summary.Deferred < 18 {
+		t.Errorf("summary %+v, want the rest deferred", res.Summary)
 	}
 }

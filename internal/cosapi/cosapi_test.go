@@ -54,6 +54,8 @@ func TestClassify(t *testing.T) {
 		{api(403, "MediaBucketAlreadyBinded"), false, true, false, false},
 		{api(400, "BucketAlreadyBinded"), false, true, false, false},
 		{api(403, "AccessDenied"), false, false, false, false},
+		{&Error{Op: "X", Status: 403, Code: "AccessDenied", Message: "Request has expired"}, false, false, true, false},
+		{&Error{Op: "X", Status: 403, Code: "AccessDenied", Message: "The security token is invalid"}, false, false, true, false},
 		{api(403, "SignatureDoesNotMatch"), false, false, true, false},
 		{api(400, "ExpiredToken"), false, false, true, false},
 		{api(401, "SignatureExpired"), false, false, true, false},

@@ -47,12 +47,22 @@ func IsAlreadyEnabled(err error) bool {
 }
 
 // IsCredentialError reports that the credentials were missing or refused.
+// Besides the codes that say so, COS answers an expired signature with
+// AccessDenied "Request has expired", and a bad session token with an
+// AccessDenied that names the token: those count too.
 func IsCredentialError(err error) bool {
 	if errors.Is(err, signer.ErrNoCredentials) {
 		return true
 	}
 	e, ok := apiError(err)
-	return ok && e.Status != 0 && credentialCodes[e.Code]
+	if !ok || e.Status == 0 {
+		return false
+	}
+	if e.Code == "AccessDenied" {
+		msg := strings.ToLower(e.Message)
+		return strings.Contains(msg, "expired") || strings.Contains(msg, "token")
+	}
+	return credentialCodes[e.Code]
 }
 
 // IsRetryable reports a failure that a later attempt may not meet: throttling
