@@ -8,6 +8,7 @@
 package handler
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -112,7 +113,7 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (*Result, error) {
 		cfg:    cfg,
 		log:    log,
 		ev:     ev,
-		appID:  firstNonEmpty(cfg.AppID, fc.TencentcloudAppID),
+		appID:  cmp.Or(cfg.AppID, fc.TencentcloudAppID),
 		dryRun: cfg.DryRun || (ev.DryRun != nil && *ev.DryRun),
 		res:    &Result{Trigger: string(ev.Kind), Notes: ev.Notes},
 		policy: h.Retry,
@@ -194,15 +195,6 @@ func firstFailure(res *Result) string {
 	for _, b := range res.Results {
 		if b.Outcome == Failed {
 			return b.Bucket + "@" + b.Region + ": " + b.Error
-		}
-	}
-	return ""
-}
-
-func firstNonEmpty(v ...string) string {
-	for _, s := range v {
-		if s != "" {
-			return s
 		}
 	}
 	return ""

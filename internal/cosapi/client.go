@@ -6,6 +6,7 @@
 package cosapi
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -122,12 +123,12 @@ func (c *Client) ListEnabled(ctx context.Context, region string, page, pageSize 
 	if err != nil {
 		return EnabledPage{}, wrap("DescribePicProcessBuckets", region, resp, err)
 	}
-	p := EnabledPage{Total: res.TotalCount, RequestID: firstNonEmpty(res.RequestId, requestID(resp))}
+	p := EnabledPage{Total: res.TotalCount, RequestID: cmp.Or(res.RequestId, requestID(resp))}
 	for _, b := range res.MediaBucketList {
 		if b.Region != "" && b.Region != region {
 			continue
 		}
-		p.Buckets = append(p.Buckets, firstNonEmpty(b.Name, b.BucketId))
+		p.Buckets = append(p.Buckets, cmp.Or(b.Name, b.BucketId))
 	}
 	return p, nil
 }
@@ -169,7 +170,7 @@ func (c *Client) Enable(ctx context.Context, t bucket.Target) (Enabled, error) {
 	if err != nil {
 		return Enabled{RequestID: requestID(resp)}, wrap("CreatePicProcessBucket", t.String(), resp, err)
 	}
-	e := Enabled{RequestID: firstNonEmpty(res.RequestId, requestID(resp))}
+	e := Enabled{RequestID: cmp.Or(res.RequestId, requestID(resp))}
 	ts := strings.TrimRight(strings.TrimSpace(res.PicBucket.CreateTime), ">")
 	for _, layout := range ciTimeLayouts {
 		if tm, err := time.Parse(layout, ts); err == nil {
@@ -222,7 +223,7 @@ func wrap(op, subject string, resp *cos.Response, err error) error {
 		e.Status = er.Response.StatusCode
 		e.Code = er.Code
 		e.Message = er.Message
-		e.RequestID = firstNonEmpty(er.RequestID, requestID(resp))
+		e.RequestID = cmp.Or(er.RequestID, requestID(resp))
 		if e.Code == "" {
 			e.Code = http.StatusText(e.Status)
 		}
@@ -242,14 +243,5 @@ func requestID(resp *cos.Response) string {
 	if resp == nil || resp.Response == nil {
 		return ""
 	}
-	return firstNonEmpty(resp.Header.Get("x-ci-request-id"), resp.Header.Get("x-cos-request-id"))
-}
-
-func firstNonEmpty(v ...string) string {
-	for _, s := range v {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
+	return cmp.Or(resp.Header.Get("x-ci-request-id"), resp.Header.Get("x-cos-request-id"))
 }
