@@ -97,14 +97,15 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (*Result, error) {
 		log.Error().Err(err).Msg("invalid configuration")
 		return nil, redactError(err, creds)
 	}
-	ev, err := trigger.Parse(payload)
+	appID := cmp.Or(cfg.AppID, fc.TencentcloudAppID)
+	ev, err := trigger.ParseWith(payload, trigger.Options{AppID: appID})
 	if err != nil {
 		err = fmt.Errorf("picbucket: %w", err)
 		log.Error().Err(err).Int("payloadBytes", len(payload)).Msg("invalid event")
 		return nil, redactError(err, creds)
 	}
 	if log.GetLevel() <= zerolog.DebugLevel {
-		log.Debug().Str("trigger", string(ev.Kind)).Int("targets", len(ev.Targets)).Int("skipped", len(ev.Skipped)).
+		log.Debug().Str("trigger", string(ev.Kind)).Int("targets", len(ev.Targets)).Int("locate", len(ev.Locate)).Int("skipped", len(ev.Skipped)).
 			Bool("reconcile", ev.Reconcile != nil).Int("payloadBytes", len(payload)).Str("event", maskEvent(payload)).Msg("event")
 	}
 
@@ -113,7 +114,7 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (*Result, error) {
 		cfg:    cfg,
 		log:    log,
 		ev:     ev,
-		appID:  cmp.Or(cfg.AppID, fc.TencentcloudAppID),
+		appID:  appID,
 		dryRun: cfg.DryRun || (ev.DryRun != nil && *ev.DryRun),
 		res:    &Result{Trigger: string(ev.Kind), Notes: ev.Notes},
 		policy: h.Retry,

@@ -44,6 +44,7 @@ type run struct {
 	res     *Result
 	retries atomic.Int64
 
+	seen    map[string]bool              // bucket names that have (or will have) a result; under mu
 	started atomic.Int64                 // Creates started (or would-be Creates in a dry run)
 	refused atomic.Pointer[refusedCreds] // set once the service refuses the credentials
 	stopAt  time.Time                    // start no bucket after this
@@ -57,8 +58,35 @@ func (r *run) add(b BucketResult) {
 	r.mu.Unlock()
 }
 
+// claim records that bucket name will have a result in this run, and
+// reports false if it already has one: one result, and at most one Create,
+// per bucket per invocation, whatever mix of explicit buckets and
+// reconciliation the event asks for.
+func (r *run) claim(name string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.seen == nil {
+		r.seen = map[string]bool{}
+	}
+	if r.seen[name] {
+		return false
+	}
+	r.seen[name] = true
+	return true
+}
+
 // needsRequests reports whether the event asks for any request at all.
-func (r *run) needsRequests() bool { return len(r.ev.Targets) > 0 || r.ev.Reconcile != nil }
+func (r *run) needsRequests() bool {
+	return len(r.ev.Targets) > 0 || len(r.ev.Locate) > 0 || r.ev.Reconcile != nil
+}
+
+// job is one bucket to enable.
+type job struct {
+	bucket.Target
+	// fromEvent is set for a bucket the event names (it may be so new that
+	// CI has not seen it yet), not for one a listing found.
+	fromEvent bool
+}
 
 // do turns the event into jobs and runs them on a bounded pool of workers
 // while they are being found: explicit buckets first, then, for a
@@ -77,15 +105,15 @@ func (r *run) do(ctx context.Context) error {
 	for _, s := range r.ev.Skipped {
 		r.add(BucketResult{Bucket: s.Bucket, Region: s.Region, Outcome: Skipped, Reason: s.Reason})
 	}
-	jobs := make(chan bucket.Target)
+	jobs := make(chan job)
 	var listErr error
 	go func() {
 		defer close(jobs)
-		for _, j := range r.explicit() {
-			jobs <- j
+		for _, t := range r.explicit() {
+			jobs <- job{Target: t, fromEvent: true}
 		}
-		if r.ev.Reconcile != nil {
-			listErr = r.reconcile(ctx, jobs)
+		if len(r.ev.Locate) > 0 || r.ev.Reconcile != nil {
+			listErr = r.listAndReconcile(ctx, jobs)
 		}
 	}()
 	var wg sync.WaitGroup
@@ -111,9 +139,15 @@ func (r *run) do(ctx context.Context) error {
 // explicit filters the buckets the event names and returns those to enable.
 func (r *run) explicit() []bucket.Target {
 	now := r.h.now()
-	useCache := r.ev.Kind == trigger.KindCOS || r.ev.Kind == trigger.KindEventBridge
+	// The warm-instance cache serves only bursts of COS object events. A
+	// PutBucket means a bucket that did not exist: a cache hit could only be
+	// a deleted bucket of the same name.
+	useCache := r.ev.Kind == trigger.KindCOS
 	var jobs []bucket.Target
 	for _, t := range r.ev.Targets {
+		if !r.claim(t.Bucket) {
+			continue
+		}
 		if reason := r.skipReason(t); reason != "" {
 			r.add(BucketResult{Bucket: t.Bucket, Region: t.Region, Outcome: Skipped, Reason: reason})
 			continue
@@ -152,27 +186,77 @@ func ciUnservedReason(region string) string {
 	return "Cloud Infinite does not serve " + region
 }
 
-// reconcile lists the account's buckets, then the enabled ones of every
-// region that has buckets (regions in parallel), records the enabled as
-// already_enabled and sends the rest to jobs.
-func (r *run) reconcile(ctx context.Context, jobs chan<- bucket.Target) error {
-	spec := r.ev.Reconcile
+// listAndReconcile lists the account's buckets once (GetService), finds
+// the region of each bucket the event names without one (Locate), and, for
+// a reconciliation, enables the listed buckets that lack image processing.
+// A located bucket that the listing does not contain yet (GetService is
+// eventually consistent) is deferred, and its region is reconciled as a
+// whole: all regions, since it is unknown.
+func (r *run) listAndReconcile(ctx context.Context, jobs chan<- job) error {
 	all, err := r.listBuckets(ctx)
 	if err != nil {
 		r.log.Error().Err(err).Msg("listing buckets failed")
+		for _, name := range r.ev.Locate {
+			if r.claim(name) {
+				r.add(BucketResult{Bucket: name, Outcome: Deferred, Reason: "not started: its region is unknown and listing buckets failed: " + err.Error()})
+			}
+		}
 		return fmt.Errorf("picbucket: listing buckets: %w", err)
 	}
+	spec := r.ev.Reconcile
+	if len(r.ev.Locate) > 0 {
+		where := make(map[string]string, len(all))
+		for _, t := range all {
+			where[t.Bucket] = t.Region
+		}
+		for _, name := range r.ev.Locate {
+			if !r.claim(name) {
+				continue
+			}
+			region, ok := where[name]
+			if !ok {
+				r.add(BucketResult{Bucket: name, Outcome: Deferred,
+					Reason: "the event gives no bucket region and GetService does not list the bucket yet: reconciling all regions; the next run picks it up"})
+				spec = &trigger.Reconcile{}
+				continue
+			}
+			t := bucket.Target{Bucket: name, Region: region}
+			if reason := r.skipReason(t); reason != "" {
+				r.add(BucketResult{Bucket: t.Bucket, Region: t.Region, Outcome: Skipped, Reason: reason})
+				continue
+			}
+			jobs <- job{Target: t, fromEvent: true}
+		}
+	}
+	if spec == nil {
+		return nil
+	}
+	return r.reconcile(ctx, spec, all, jobs)
+}
+
+// reconcile records the listed buckets that already have image processing
+// as already_enabled (fetching each region's enabled list, regions in
+// parallel) and sends the rest to jobs. Buckets that already have a result
+// in this run are left out.
+func (r *run) reconcile(ctx context.Context, spec *trigger.Reconcile, all []bucket.Target, jobs chan<- job) error {
 	byRegion := map[string][]bucket.Target{}
 	var regions []string
 	for _, t := range all {
 		if err := t.Validate(); err != nil {
-			r.add(BucketResult{Bucket: t.Bucket, Region: t.Region, Outcome: Skipped, Reason: "listed bucket not usable: " + err.Error()})
+			if r.claim(t.Bucket) {
+				r.add(BucketResult{Bucket: t.Bucket, Region: t.Region, Outcome: Skipped, Reason: "listed bucket not usable: " + err.Error()})
+			}
 			continue
 		}
 		if !specAllows(spec, t) || !r.passes(t) {
 			r.mu.Lock()
-			r.res.Summary.Filtered++
+			if !r.seen[t.Bucket] {
+				r.res.Summary.Filtered++
+			}
 			r.mu.Unlock()
+			continue
+		}
+		if !r.claim(t.Bucket) {
 			continue
 		}
 		if !bucket.CIServes(t.Region) {
@@ -219,7 +303,7 @@ func (r *run) reconcile(ctx context.Context, jobs chan<- bucket.Target) error {
 					r.h.cache().put(t, now, r.cfg.CacheTTL)
 					continue
 				}
-				jobs <- t
+				jobs <- job{Target: t}
 			}
 		}()
 	}
@@ -306,17 +390,28 @@ func (r *run) call(ctx context.Context, op func(context.Context) error) (int, er
 }
 
 // enableSafely is enable with a panic turned into that bucket's failure.
-func (r *run) enableSafely(ctx context.Context, t bucket.Target) (b BucketResult) {
+func (r *run) enableSafely(ctx context.Context, j job) (b BucketResult) {
 	defer func() {
 		if p := recover(); p != nil {
-			b = BucketResult{Bucket: t.Bucket, Region: t.Region, Outcome: Failed, Error: fmt.Sprintf("internal error: %v", p)}
+			b = BucketResult{Bucket: j.Bucket, Region: j.Region, Outcome: Failed, Error: fmt.Sprintf("internal error: %v", p)}
 		}
 	}()
-	return r.enable(ctx, t)
+	return r.enable(ctx, j)
 }
 
+// Bucket-visibility window: right after PutBucket, CI may not know the new
+// bucket yet and answers 404 NoSuchBucket. A bucket the event names gets at
+// most noSuchBucketCreates Creates, the waits between them doubling from
+// noSuchBucketFirstWait (0.25+0.5+1+2 s, about 4 s in all), inside the
+// invocation's deadline.
+const (
+	noSuchBucketCreates   = 5
+	noSuchBucketFirstWait = 250 * time.Millisecond
+)
+
 // enable makes sure one bucket has image processing enabled.
-func (r *run) enable(ctx context.Context, t bucket.Target) BucketResult {
+func (r *run) enable(ctx context.Context, j job) BucketResult {
+	t := j.Target
 	b := BucketResult{Bucket: t.Bucket, Region: t.Region}
 	if rc := r.refused.Load(); rc != nil {
 		b.Outcome, b.Reason = Deferred, "not started: the credentials were refused ("+codeOf(rc.err)+")"
@@ -337,13 +432,32 @@ func (r *run) enable(ctx context.Context, t bucket.Target) BucketResult {
 
 	var ans cosapi.Enabled
 	sent := r.h.now()
-	n, err := r.call(ctx, func(ctx context.Context) (err error) {
-		ans, err = r.api.Enable(ctx, t)
-		return err
-	})
-	b.Attempts, b.RequestID = n, ans.RequestID
+	var err error
+	for wait, creates := noSuchBucketFirstWait, 1; ; wait, creates = wait*2, creates+1 {
+		var n int
+		n, err = r.call(ctx, func(ctx context.Context) (err error) {
+			ans, err = r.api.Enable(ctx, t)
+			return err
+		})
+		b.Attempts += n
+		if !cosapi.IsNoSuchBucket(err) || !j.fromEvent || creates >= noSuchBucketCreates ||
+			!r.sleepBefore(ctx, wait) {
+			break
+		}
+	}
+	b.RequestID = ans.RequestID
 	now := r.h.now()
 	switch {
+	case cosapi.IsNoSuchBucket(err):
+		b.Outcome = Skipped
+		setError(&b, err, false)
+		if j.fromEvent {
+			b.Reason = fmt.Sprintf("bucket does not exist: CreatePicProcessBucket answered NoSuchBucket %d times over %s",
+				b.Attempts, now.Sub(sent).Round(10*time.Millisecond))
+		} else {
+			b.Reason = "bucket does not exist: deleted since it was listed (CreatePicProcessBucket answered NoSuchBucket)"
+		}
+		return b
 	case err == nil:
 		b.Outcome = Enabled
 		// CI may answer 200 to a bucket that was enabled long ago; the
@@ -379,6 +493,22 @@ func (r *run) enable(ctx context.Context, t bucket.Target) BucketResult {
 		b.Reason = "the invocation deadline came during the call"
 	}
 	return b
+}
+
+// sleepBefore waits d unless that would pass the point where no new
+// request starts (stopAt) or ctx ends; it reports whether it waited.
+func (r *run) sleepBefore(ctx context.Context, d time.Duration) bool {
+	if !r.stopAt.IsZero() && !r.h.now().Add(d).Before(r.stopAt) {
+		return false
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 func (r *run) readBack(ctx context.Context, t bucket.Target) (bool, string, error) {

@@ -32,35 +32,53 @@ var (
 )
 
 // shortRegions maps the short region codes that COS trigger records carry
-// (cosBucket.region, e.g. "gz") to region ids. The table follows Tencent
-// Cloud's region abbreviations; platform.md lists the mapping as an open question.
+// (cosBucket.region, e.g. "gz") to region ids. Sources (platform.md §9):
+// Tencent Cloud's region abbreviation table (qcloud-documents product
+// 248/50863: gz sh bj cd cq nj hk sg kr usw de in use th jp, and szx szjr
+// shjr bjjr tsn tpe gzopen), and coscmd's legacy codes (tj, spg, ger).
 var shortRegions = map[string]string{
-	"bj":  "ap-beijing",
-	"sh":  "ap-shanghai",
-	"gz":  "ap-guangzhou",
-	"cd":  "ap-chengdu",
-	"cq":  "ap-chongqing",
-	"nj":  "ap-nanjing",
-	"hk":  "ap-hongkong",
-	"sg":  "ap-singapore",
-	"in":  "ap-mumbai",
-	"jkt": "ap-jakarta",
-	"kr":  "ap-seoul",
-	"th":  "ap-bangkok",
-	"jp":  "ap-tokyo",
-	"usw": "na-siliconvalley",
-	"use": "na-ashburn",
-	"ca":  "na-toronto",
-	"sao": "sa-saopaulo",
-	"de":  "eu-frankfurt",
-	"ru":  "eu-moscow",
+	"bj":     "ap-beijing",
+	"sh":     "ap-shanghai",
+	"gz":     "ap-guangzhou",
+	"cd":     "ap-chengdu",
+	"cq":     "ap-chongqing",
+	"nj":     "ap-nanjing",
+	"hk":     "ap-hongkong",
+	"sg":     "ap-singapore",
+	"in":     "ap-mumbai",
+	"jkt":    "ap-jakarta",
+	"kr":     "ap-seoul",
+	"th":     "ap-bangkok",
+	"jp":     "ap-tokyo",
+	"usw":    "na-siliconvalley",
+	"use":    "na-ashburn",
+	"ca":     "na-toronto",
+	"sao":    "sa-saopaulo",
+	"de":     "eu-frankfurt",
+	"ru":     "eu-moscow",
+	"szx":    "ap-shenzhen",
+	"szjr":   "ap-shenzhen-fsi",
+	"shjr":   "ap-shanghai-fsi",
+	"bjjr":   "ap-beijing-fsi",
+	"tsn":    "ap-tianjin",
+	"tpe":    "ap-taipei",
+	"gzopen": "ap-guangzhou-open",
+	// Legacy codes (coscmd's region map).
 	"tj":  "ap-beijing-1",
+	"spg": "ap-singapore",
+	"ger": "eu-frankfurt",
 }
 
-// ciUnserved lists COS regions where Cloud Infinite has no endpoint (CI's
-// region list lacks them): a request to ci.<region>.myqcloud.com there can
-// only fail. Regions not listed are tried.
-var ciUnserved = map[string]bool{"ap-beijing-1": true, "ap-jakarta": true, "sa-saopaulo": true}
+// ciUnserved lists COS regions where Cloud Infinite has no endpoint: CI's
+// region list (intlcloud-documents, 数据万象/产品简介/地域与域名) lacks them,
+// so a request to ci.<region>.myqcloud.com there can only fail. The
+// finance-zone and special regions of the abbreviation table are not on it
+// either. Regions not listed here are tried.
+var ciUnserved = map[string]bool{
+	"ap-beijing-1": true, "ap-jakarta": true, "sa-saopaulo": true,
+	"ap-shenzhen-fsi": true, "ap-shanghai-fsi": true, "ap-beijing-fsi": true,
+	"ap-guangzhou-open": true, "ap-shenzhen": true, "ap-tianjin": true, "ap-taipei": true,
+}
 
 // CIServes reports whether Cloud Infinite serves region, as far as its
 // documented region list says.
@@ -119,6 +137,58 @@ func NormalizeRegion(region string) (string, error) {
 		return "", err
 	}
 	return region, nil
+}
+
+// shortNameRE is a bucket name without its "-<APPID>" suffix.
+var shortNameRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$`)
+
+// MinAppIDDigits is the fewest digits a name's last "-" segment must have
+// to be read as an APPID when completing a name. APPIDs are 10 digits today
+// (1250000000); early ones had 8. A shorter number ("logs-2024") is part
+// of the bucket's own name.
+const MinAppIDDigits = 8
+
+// ErrNoAppID reports a bucket name given without "-<APPID>" when no APPID
+// is known to complete it.
+var ErrNoAppID = errors.New("bucket name has no -<APPID> suffix and no APPID is known")
+
+// Complete returns the full bucket name "<name>-<APPID>" of a name that may
+// lack its APPID suffix, as COS API parameters and EventBridge subjects may
+// give it. A name that already ends in "-"+appID, or (whatever appID is) in
+// "-" and at least MinAppIDDigits digits, is returned as it is; otherwise
+// "-"+appID is appended. The result is validated; the error wraps
+// ErrInvalidName, and also ErrNoAppID when appID is "" and the name needs one.
+func Complete(name, appID string) (string, error) {
+	if !shortNameRE.MatchString(name) {
+		return "", ValidateName(name) // the same message as for a full name
+	}
+	full := name
+	i := strings.LastIndexByte(name, '-')
+	hasAppID := i >= 0 && ((appID != "" && name[i+1:] == appID) || isAppID(name[i+1:]))
+	if !hasAppID {
+		if appID == "" {
+			return "", fmt.Errorf("%w: %w: %s (set TENCENTCLOUD_APPID, or name the bucket as <name>-<appid>)",
+				ErrInvalidName, ErrNoAppID, quote(name))
+		}
+		full = name + "-" + appID
+	}
+	if err := ValidateName(full); err != nil {
+		return "", err
+	}
+	return full, nil
+}
+
+// isAppID reports whether s reads as an APPID: MinAppIDDigits or more digits.
+func isAppID(s string) bool {
+	if len(s) < MinAppIDDigits || len(s) > 20 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // AppID returns the APPID suffix of a valid bucket name ("" if there is none).

@@ -63,3 +63,52 @@ func TestAllowedHost(t *testing.T) {
 		}
 	}
 }
+
+func TestComplete(t *testing.T) {
+	tests := []struct {
+		name, appID, want string
+		err               error
+	}{
+		{"bucketname", "1250000000", "bucketname-1250000000", nil},
+		{"bucketname-1250000000", "1250000000", "bucketname-1250000000", nil},
+		{"bucketname-1250000000", "", "bucketname-1250000000", nil},
+		{"logs-2024", "1250000000", "logs-2024-1250000000", nil}, // a short number is part of the name
+		{"x-1300000000", "1250000000", "x-1300000000", nil},      // another account's full name stays (owner check)
+		{"a-12345678", "1250000000", "a-12345678", nil},          // 8 digits read as an APPID
+		{"bucketname", "", "", ErrNoAppID},
+		{"logs-2024", "", "", ErrNoAppID},
+		{"Bucket", "1250000000", "", ErrInvalidName},
+		{"photos.cos.ap-guangzhou.myqcloud.com", "1250000000", "", ErrInvalidName},
+		{"a@b", "1250000000", "", ErrInvalidName},
+		{"x\r\n", "1250000000", "", ErrInvalidName},
+		{"", "1250000000", "", ErrInvalidName},
+	}
+	for _, tt := range tests {
+		got, err := Complete(tt.name, tt.appID)
+		if got != tt.want || (tt.err == nil) != (err == nil) || (tt.err != nil && !errors.Is(err, tt.err)) {
+			t.Errorf("Complete(%q, %q) = %q, %v; want %q, %v", tt.name, tt.appID, got, err, tt.want, tt.err)
+		}
+		if errors.Is(err, ErrNoAppID) && !errors.Is(err, ErrInvalidName) {
+			t.Errorf("Complete(%q) error %v does not wrap ErrInvalidName", tt.name, err)
+		}
+	}
+}
+
+func TestShortRegionCodes(t *testing.T) {
+	// Tencent's abbreviation table and coscmd's legacy codes (platform.md §9).
+	for in, want := range map[string]string{
+		"gz": "ap-guangzhou", "sh": "ap-shanghai", "kr": "ap-seoul", "usw": "na-siliconvalley", "de": "eu-frankfurt",
+		"in": "ap-mumbai", "use": "na-ashburn", "th": "ap-bangkok", "jp": "ap-tokyo", "szjr": "ap-shenzhen-fsi",
+		"shjr": "ap-shanghai-fsi", "bjjr": "ap-beijing-fsi", "tsn": "ap-tianjin", "tpe": "ap-taipei",
+		"gzopen": "ap-guangzhou-open", "szx": "ap-shenzhen", "tj": "ap-beijing-1", "spg": "ap-singapore", "ger": "eu-frankfurt",
+	} {
+		if got, err := NormalizeRegion(in); err != nil || got != want {
+			t.Errorf("NormalizeRegion(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, r := range []string{"ap-shanghai-fsi", "ap-beijing-1", "ap-jakarta"} {
+		if CIServes(r) {
+			t.Errorf("CIServes(%q) = true; CI's region list does not name it", r)
+		}
+	}
+}

@@ -86,6 +86,15 @@ func IsRetryable(err error) bool {
 	return e.Status == 429 || e.Status >= 500 || retryableCodes[e.Code]
 }
 
+// IsNoSuchBucket reports that the bucket does not exist: COS's 404
+// NoSuchBucket (COS error codes, T:436/7730; platform.md §3). CI answers it
+// for a bucket it does not know, which right after PutBucket may be one it
+// has not seen yet, and right after a listing one deleted since.
+func IsNoSuchBucket(err error) bool {
+	e, ok := apiError(err)
+	return ok && e.Status == 404 && e.Code == "NoSuchBucket"
+}
+
 // IsThrottled reports a throttling answer (429 or SlowDown).
 func IsThrottled(err error) bool {
 	e, ok := apiError(err)

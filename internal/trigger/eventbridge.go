@@ -3,6 +3,7 @@ package trigger
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/picbucket/picbucket/internal/bucket"
@@ -14,8 +15,11 @@ const cosSource = "cos.cloud.tencent"
 // putBucket is the CloudAudit eventName of bucket creation.
 const putBucket = "PutBucket"
 
-// parseBatch handles {"EventList":[envelope, …]}.
-func parseBatch(top object, _ []byte) (*Request, error) {
+// parseBatch handles {"EventList":[envelope, …]}. Each entry is read on its
+// own: one that cannot be read becomes a Skip naming the field and what was
+// wrong, and costs nothing else; the batch fails only when no entry at all
+// can be read.
+func parseBatch(top object, _ []byte, opts Options) (*Request, error) {
 	items, err := arrayOf(top["EventList"], "EventList", 1, MaxEventList)
 	if err != nil {
 		return nil, err
@@ -23,27 +27,25 @@ func parseBatch(top object, _ []byte) (*Request, error) {
 	b := newBuilder(KindEventBridge)
 	for i, item := range items {
 		p := index("EventList", i)
-		env, err := objectOf(item, p)
-		if err != nil {
-			return nil, err
-		}
-		if !isEnvelope(env) {
-			return nil, invalidf(p, `not an EventBridge event: want the key "specversion", or "source" and "data"; got keys %s`, keyList(env))
-		}
-		if err := parseEnvelope(b, env, p); err != nil {
-			return nil, err
-		}
+		b.record(func() error {
+			env, err := objectOf(item, p)
+			if err != nil {
+				return err
+			}
+			if !isEnvelope(env) {
+				return invalidf(p, `not an EventBridge event: want the key "specversion", or "source" and "data"; got keys %s`, keyList(env))
+			}
+			return parseEnvelope(b, env, p, opts)
+		})
 	}
-	return b.finish(), nil
+	return b.finish()
 }
 
 // parseSingle handles one EventBridge envelope delivered on its own.
-func parseSingle(top object, _ []byte) (*Request, error) {
+func parseSingle(top object, _ []byte, opts Options) (*Request, error) {
 	b := newBuilder(KindEventBridge)
-	if err := parseEnvelope(b, top, ""); err != nil {
-		return nil, err
-	}
-	return b.finish(), nil
+	b.record(func() error { return parseEnvelope(b, top, "", opts) })
+	return b.finish()
 }
 
 // record is one EventBridge envelope and its decoded CloudAudit data.
@@ -52,6 +54,7 @@ type record struct {
 	data   object
 	path   string // path of the envelope ("" or "EventList[i]")
 	params object // data.requestParameters when it is (or holds) an object
+	appID  string // completes bucket names: the record's qcs uid, else the account's
 }
 
 // label names the record in notes.
@@ -62,10 +65,10 @@ func (r *record) label() string {
 	return "PutBucket record " + r.path
 }
 
-// parseEnvelope adds what one envelope asks for to b. Records that are not
-// COS PutBucket records, and failed PutBucket calls, are skipped; a
-// malformed field in a record that is acted on fails the whole event.
-func parseEnvelope(b *builder, env object, path string) error {
+// parseEnvelope adds what one envelope asks for to b, or returns why the
+// record cannot be read (then b is unchanged). Records that are not COS
+// PutBucket records, and failed PutBucket calls, are skipped.
+func parseEnvelope(b *builder, env object, path string, opts Options) error {
 	if raw := env["source"]; !absent(raw) {
 		if s, ok := stringOf(raw); !ok || s != cosSource {
 			b.skip(Skip{Reason: fmt.Sprintf("source %s is not %s", describe(raw), cosSource)})
@@ -93,6 +96,10 @@ func parseEnvelope(b *builder, env object, path string) error {
 			r.params = params
 		}
 	}
+	r.appID = opts.AppID
+	if uid := r.qcsAppID(); uid != "" {
+		r.appID = uid
+	}
 
 	errorCode, apiErrorCode := data["errorCode"], data["apiErrorCode"]
 	if nonZero(errorCode) || nonZero(apiErrorCode) {
@@ -100,42 +107,57 @@ func parseEnvelope(b *builder, env object, path string) error {
 			describe(errorCode), describe(apiErrorCode))}
 		// Best effort: a failed call may well name an invalid bucket (that
 		// may be why it failed), so nothing here can fail the event.
-		if name, _, err := r.bucket(); err == nil {
-			s.Bucket = name
+		if found, err := r.bucket(); err == nil {
+			s.Bucket = found.name
 		}
-		if region, _, _, err := r.region(); err == nil {
+		if region, _, err := r.region(); err == nil {
 			s.Region = region
 		}
 		b.skip(s)
 		return nil
 	}
 
-	name, namePath, err := r.bucket()
+	found, err := r.bucket()
 	if err != nil {
 		return err
 	}
-	region, _, fromEnvelope, err := r.region()
+	// The envelope's region is the event bus's and is never used, but a
+	// malformed one still makes the record unreadable.
+	if s, p, ok, err := optString(env, path, "region"); err != nil {
+		return err
+	} else if ok {
+		if _, err := bucket.NormalizeRegion(s); err != nil {
+			return wrapErr(p, err)
+		}
+	}
+	region, regionPath, err := r.region()
 	if err != nil {
 		return err
 	}
 	switch {
-	case name == "" && region != "" && !fromEnvelope:
+	case found.name == "" && region != "":
 		b.reconcileRegion(region)
-		b.note("%s names no bucket: reconciling region %s", r.label(), region)
-	case name == "":
+		b.note("%s names no bucket%s: reconciling region %s (from %s)", r.label(), found.passedNote(), region, regionPath)
+	case found.name == "":
 		// The envelope region is the event bus's (always ap-guangzhou for
 		// CloudAudit), not the bucket's: it cannot narrow a reconciliation.
 		b.reconcileRegion("")
-		b.note("%s names no bucket and no bucket region: reconciling all regions", r.label())
+		b.note("%s names no bucket%s and no bucket region: reconciling all regions", r.label(), found.passedNote())
 	case region == "":
-		b.reconcileRegion("")
-		b.note("%s names bucket %s but no region: reconciling all regions", r.label(), name)
-	default:
-		if fromEnvelope {
-			b.note("%s names bucket %s but no bucket region: using the envelope region %s (the event bus's region, which may not be the bucket's)",
-				r.label(), name, region)
+		// The envelope region is the bus's, never the bucket's: the handler
+		// finds the bucket's region with GetService.
+		if err := b.addLocate(found.name, found.path); err != nil {
+			return err
 		}
-		return b.addTarget(bucket.Target{Bucket: name, Region: region}, namePath)
+		b.note("%s names bucket %s (from %s%s) but no bucket region: locating it with GetService",
+			r.label(), found.name, found.path, found.passedNote())
+	default:
+		if err := b.addTarget(bucket.Target{Bucket: found.name, Region: region}, found.path); err != nil {
+			return err
+		}
+		if len(found.passed) > 0 {
+			b.note("%s: bucket %s from %s%s", r.label(), found.name, found.path, found.passedNote())
+		}
 	}
 	return nil
 }
@@ -143,84 +165,105 @@ func parseEnvelope(b *builder, env object, path string) error {
 // bucketKeys are the requestParameters keys that may hold the bucket name.
 var bucketKeys = []string{"bucket", "Bucket", "bucketName", "BucketName"}
 
-// bucket returns the validated bucket name of the record and the field it
-// came from, or "" when the record names none. The first field present
-// wins: data.resourceName, data.requestParameters.{bucket,Bucket,bucketName,
-// BucketName}, subject, subjuect, data.resources.
-func (r *record) bucket() (name, path string, err error) {
-	dataPath := child(r.path, "data")
+// named is the outcome of searching a record's bucket sources.
+type named struct {
+	name   string   // the full, validated bucket name; "" when every source is absent
+	path   string   // the field it came from
+	passed []string // the present fields passed over because they name no bucket
+}
 
-	if s, p, ok, err := optString(r.data, dataPath, "resourceName"); err != nil {
-		return "", "", err
-	} else if ok {
-		return bucketRef(s, p)
+// passedNote renders the fields passed over for a note ("" when none).
+func (n named) passedNote() string {
+	if len(n.passed) == 0 {
+		return ""
+	}
+	return "; passed over " + strings.Join(n.passed, ", ") + " (no bucket named)"
+}
+
+// bucket returns the record's bucket: the first source that names one, in
+// the order data.resourceName, data.requestParameters.{bucket,Bucket,
+// bucketName,BucketName}, subject, subjuect, data.resources. A value of a
+// form that names no bucket ("*", "", policy/…, a qcs string of another
+// service) is passed over; a value that tries to name a bucket and is
+// malformed is an error, and so is a name without "-<APPID>" when no APPID
+// is known.
+func (r *record) bucket() (named, error) {
+	dataPath := child(r.path, "data")
+	var out named
+	try := func(raw json.RawMessage, p string) (bool, error) {
+		if absent(raw) {
+			return false, nil
+		}
+		s, err := requireString(raw, p)
+		if err != nil {
+			return false, err
+		}
+		name, ok, err := bucketRef(s, p, r.appID)
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			if s != "" {
+				out.passed = append(out.passed, p+"="+quote(s))
+			}
+			return false, nil
+		}
+		out.name, out.path = name, p
+		return true, nil
 	}
 
+	if ok, err := try(r.data["resourceName"], child(dataPath, "resourceName")); ok || err != nil {
+		return out, err
+	}
 	if r.params != nil {
 		paramsPath := child(dataPath, "requestParameters")
 		for _, k := range bucketKeys {
-			s, p, ok, err := optString(r.params, paramsPath, k)
-			if err != nil {
-				return "", "", err
-			}
-			if ok {
-				if err := bucket.ValidateName(s); err != nil {
-					return "", "", wrapErr(p, err)
-				}
-				return s, p, nil
+			if ok, err := try(r.params[k], child(paramsPath, k)); ok || err != nil {
+				return out, err
 			}
 		}
 	}
-
 	for _, k := range []string{"subject", "subjuect"} {
-		if s, p, ok, err := optString(r.env, r.path, k); err != nil {
-			return "", "", err
-		} else if ok {
-			return bucketRef(s, p)
+		if ok, err := try(r.env[k], child(r.path, k)); ok || err != nil {
+			return out, err
 		}
 	}
-
 	resPath := child(dataPath, "resources")
 	switch raw := r.data["resources"]; kindOf(raw) {
-	case kMissing, kNull:
-	case kString:
-		if s, _ := stringOf(raw); s != "" {
-			return bucketRef(s, resPath)
+	case kMissing, kNull, kString:
+		if ok, err := try(raw, resPath); ok || err != nil {
+			return out, err
 		}
 	case kArray:
 		items, err := arrayOf(raw, resPath, 0, MaxEventList)
 		if err != nil {
-			return "", "", err
+			return out, err
 		}
 		for i, item := range items {
-			p := index(resPath, i)
-			s, err := requireString(item, p)
-			if err != nil {
-				return "", "", err
-			}
-			if s != "" {
-				return bucketRef(s, p)
+			if ok, err := try(item, index(resPath, i)); ok || err != nil {
+				return out, err
 			}
 		}
 	default:
-		return "", "", invalidf(resPath, "want a qcs resource string or an array of them, got %s", article(kindOf(raw)))
+		return out, invalidf(resPath, "want a qcs resource string or an array of them, got %s", article(kindOf(raw)))
 	}
-	return "", "", nil
+	return out, nil
 }
 
 // region returns the normalized region of the record's bucket and the field
-// it came from, or "" when there is none. The first field present wins:
-// data.requestParameters.{region,Region}, data.eventRegion, the region
-// segment of a qcs resource string (data.resourceName, subject, subjuect,
-// data.resources), the envelope region (fromEnvelope=true).
-func (r *record) region() (region, path string, fromEnvelope bool, err error) {
+// it came from, or "" when the record gives none. The first field present
+// wins: data.requestParameters.{region,Region}, data.eventRegion, the region
+// segment of a COS qcs resource string (data.resourceName, subject,
+// subjuect, data.resources). Short codes ("gz") are accepted. The envelope's
+// "region" is the event bus's and is never used.
+func (r *record) region() (region, path string, err error) {
 	dataPath := child(r.path, "data")
-	norm := func(s, p string) (string, string, bool, error) {
+	norm := func(s, p string) (string, string, error) {
 		n, err := bucket.NormalizeRegion(s)
 		if err != nil {
-			return "", "", false, wrapErr(p, err)
+			return "", "", wrapErr(p, err)
 		}
-		return n, p, false, nil
+		return n, p, nil
 	}
 
 	if r.params != nil {
@@ -228,33 +271,37 @@ func (r *record) region() (region, path string, fromEnvelope bool, err error) {
 		for _, k := range []string{"region", "Region"} {
 			s, p, ok, err := optString(r.params, paramsPath, k)
 			if err != nil {
-				return "", "", false, err
+				return "", "", err
 			}
-			if ok {
+			if ok && s != "*" {
 				return norm(s, p)
 			}
 		}
 	}
 
 	if s, p, ok, err := optString(r.data, dataPath, "eventRegion"); err != nil {
-		return "", "", false, err
-	} else if ok {
+		return "", "", err
+	} else if ok && s != "*" {
 		return norm(s, p)
 	}
 
 	for _, c := range r.qcsCandidates() {
-		if _, seg, err := parseQCS(c.value); err == nil && seg != "" {
-			return norm(seg, c.path)
+		if q, err := parseQCS(c.value); err == nil && q.service == "cos" && q.region != "" {
+			return norm(q.region, c.path)
 		}
 	}
+	return "", "", nil
+}
 
-	if s, p, ok, err := optString(r.env, r.path, "region"); err != nil {
-		return "", "", false, err
-	} else if ok {
-		region, p, _, err := norm(s, p)
-		return region, p, err == nil, err
+// qcsAppID returns the APPID of the first COS qcs string of the record that
+// carries one ("uid/1250000000" or "uid1250000000"), or "".
+func (r *record) qcsAppID() string {
+	for _, c := range r.qcsCandidates() {
+		if q, err := parseQCS(c.value); err == nil && q.service == "cos" && q.appID != "" {
+			return q.appID
+		}
 	}
-	return "", "", false, nil
+	return ""
 }
 
 // candidate is a string field value and its path.
@@ -287,59 +334,97 @@ func (r *record) qcsCandidates() []candidate {
 	return out
 }
 
-// bucketRef extracts and validates a bucket name from a field that may hold
-// a bare name ("photos-1250000000"), a name followed by a path
-// ("photos-1250000000/key"), or a qcs resource string.
-func bucketRef(s, path string) (string, string, error) {
-	name := s
+// typeWordRE is the <type> of a "<type>/<id>" resource name such as
+// "policy/7934***" (CloudAudit's example of resourceName).
+var typeWordRE = regexp.MustCompile(`^[A-Za-z][A-Za-z_]*$`)
+
+// bucketRef reads a bucket name from a field value that may hold a bare
+// name ("photos-1250000000", or "photos" to be completed with appID), a
+// "bucket/<name>" or other "<type>/<id>" resource name, or a qcs resource
+// string. ok=false with a nil error means the value names no bucket: "",
+// "*", a "<type>/<id>" of another type, a qcs string of another service or
+// of no bucket. Anything else that is not a valid bucket name is an error
+// naming path.
+func bucketRef(s, path, appID string) (name string, ok bool, err error) {
+	if s == "" || s == "*" {
+		return "", false, nil
+	}
+	raw := s
 	if strings.HasPrefix(s, "qcs:") {
-		n, _, err := parseQCS(s)
+		q, err := parseQCS(s)
 		if err != nil {
-			return "", "", wrapErr(path, err)
+			return "", false, wrapErr(path, err)
 		}
-		name = n
-	} else if i := strings.IndexByte(s, '/'); i >= 0 {
-		name = s[:i]
+		if q.service != "cos" || q.bucket == "" {
+			return "", false, nil
+		}
+		raw = q.bucket
+		if q.appID != "" {
+			appID = q.appID
+		}
+	} else if typ, id, found := strings.Cut(s, "/"); found {
+		switch {
+		case typ == "bucket" && !strings.Contains(id, "/"):
+			raw = id
+		case typeWordRE.MatchString(typ) && typ != "bucket":
+			return "", false, nil
+		default:
+			return "", false, wrapErr(path, fmt.Errorf("%w: %s: want a bucket name, bucket/<name>, <type>/<id> or a qcs resource string, not a path",
+				bucket.ErrInvalidName, quote(s)))
+		}
 	}
-	if err := bucket.ValidateName(name); err != nil {
-		return "", "", wrapErr(path, err)
+	full, err := bucket.Complete(raw, appID)
+	if err != nil {
+		return "", false, wrapErr(path, err)
 	}
-	return name, path, nil
+	return full, true, nil
 }
 
 // qcsHelp describes the accepted qcs resource strings.
-const qcsHelp = "want qcs:<project>:cos:<region>:uid/<appid>:<resource> with <resource> " +
-	"<name>-<appid>, bucket/<name>-<appid> or prefix//<appid>/<name>"
+const qcsHelp = "want qcs:<project>:<service>:<region>:uid/<appid>:<resource>, for COS with <resource> " +
+	"<name>[-<appid>][/<key>], bucket/<name>-<appid> or prefix//<appid>/<name>"
 
-// parseQCS splits a COS qcs resource string, e.g.
-// "qcs::cos:ap-shanghai:uid/1250000000:photos-1250000000" or
-// "qcs:id/0:cos:ap-shanghai:uid/1250000000:prefix//1250000000/photos/…",
-// into its bucket name (not validated) and region segment (may be "").
-func parseQCS(s string) (name, region string, err error) {
+// qcs is a parsed qcs resource string.
+type qcs struct {
+	service string // "cos" for COS resources
+	region  string // the region segment, may be ""
+	appID   string // from "uid/<appid>" or "uid<appid>", may be ""
+	bucket  string // the bucket named by the resource (not validated), or ""
+}
+
+// parseQCS splits a qcs resource string, e.g.
+// "qcs::cos:ap-shanghai:uid/1250000000:photos-1250000000",
+// "qcs::cos:ap-guangzhou:uid1250000000:bucketname" (EventBridge's COS
+// sample) or "qcs:id/0:cos:ap-shanghai:uid/1250000000:prefix//1250000000/photos/…".
+// Only the six-part form is accepted; the service, region and APPID are
+// returned for any service, the bucket only for COS.
+func parseQCS(s string) (qcs, error) {
 	parts := strings.SplitN(s, ":", 6)
 	if len(parts) != 6 || parts[0] != "qcs" {
-		return "", "", fmt.Errorf("%w: %s: %s", bucket.ErrInvalidName, quote(s), qcsHelp)
+		return qcs{}, fmt.Errorf("%w: %s: %s", bucket.ErrInvalidName, quote(s), qcsHelp)
 	}
-	if parts[2] != "cos" {
-		return "", "", fmt.Errorf("%w: %s: not a COS resource: %s", bucket.ErrInvalidName, quote(s), qcsHelp)
+	q := qcs{service: parts[2], region: parts[3]}
+	if uid := strings.TrimPrefix(strings.TrimPrefix(parts[4], "uid"), "/"); uid != parts[4] && appidRE.MatchString(uid) {
+		q.appID = uid
 	}
-	region, res := parts[3], parts[5]
+	if q.service != "cos" {
+		return q, nil
+	}
+	res := parts[5]
 	switch {
+	case res == "" || res == "*":
 	case strings.HasPrefix(res, "prefix//"):
 		seg := strings.SplitN(strings.TrimPrefix(res, "prefix//"), "/", 3)
-		if len(seg) < 2 {
-			return "", "", fmt.Errorf("%w: %s: %s", bucket.ErrInvalidName, quote(s), qcsHelp)
+		if len(seg) < 2 || !appidRE.MatchString(seg[0]) {
+			return qcs{}, fmt.Errorf("%w: %s: %s", bucket.ErrInvalidName, quote(s), qcsHelp)
 		}
-		appid, n := seg[0], seg[1]
-		if !strings.HasSuffix(n, "-"+appid) {
-			n += "-" + appid
-		}
-		return n, region, nil
-	case strings.HasPrefix(res, "bucket/"):
+		q.appID, q.bucket = seg[0], seg[1]
+	default:
 		res = strings.TrimPrefix(res, "bucket/")
+		q.bucket, _, _ = strings.Cut(res, "/") // a CAM object resource: <bucket>/<key>
+		if q.bucket == "*" {
+			q.bucket = ""
+		}
 	}
-	if i := strings.IndexByte(res, '/'); i >= 0 {
-		res = res[:i]
-	}
-	return res, region, nil
+	return q, nil
 }

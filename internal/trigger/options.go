@@ -10,10 +10,17 @@ import (
 	"github.com/picbucket/picbucket/internal/bucket"
 )
 
+// optionKeyRE finds an options key in a timer Message that is not JSON.
+var optionKeyRE = regexp.MustCompile(`(?i)dry.?run|regions|include|exclude`)
+
 // parseTimer handles an SCF timer event:
 // {"Type":"Timer","TriggerName":…,"Time":…,"Message":…}. Keys other than
-// Type and Message are ignored.
-func parseTimer(top object, _ []byte) (*Request, error) {
+// Type and Message are ignored. Message is empty or a JSON options object;
+// text that is not JSON at all (a habit from other functions, such as
+// "argument: hello") is ignored with a note, unless it names an option (it
+// may have asked for a dry run: a run the user tried to narrow is never
+// widened); JSON that is not a valid options object is an invalid event.
+func parseTimer(top object, _ []byte, _ Options) (*Request, error) {
 	typ, ok := stringOf(top["Type"])
 	if !ok || !strings.EqualFold(typ, "Timer") {
 		return nil, invalidf("Type", `want "Timer" (a timer event), got %s`, describe(top["Type"]))
@@ -33,7 +40,11 @@ func parseTimer(top object, _ []byte) (*Request, error) {
 	}
 	const want = `want the timer argument to be empty or a JSON object {"regions":["ap-…"],"include":["glob"],"exclude":["glob"],"dryRun":bool}`
 	if err := checkJSON(msgBytes); err != nil {
-		return nil, invalidf("Message", "%s, got %s (not JSON: %s)", want, quote(msg), err)
+		if c := msgBytes[0]; c == '{' || c == '[' || c == '"' || optionKeyRE.Match(msgBytes) {
+			return nil, invalidf("Message", "%s, got %s (not JSON: %s)", want, quote(msg), err)
+		}
+		req.Notes = append(req.Notes, fmt.Sprintf("timer Message %s is not JSON and names no option: ignored, reconciling with the defaults", quote(msg)))
+		return req, nil
 	}
 	if k := kindOf(msgBytes); k != kObject {
 		return nil, invalidf("Message", "%s, got %s", want, article(k))
@@ -58,7 +69,7 @@ func parseTimer(top object, _ []byte) (*Request, error) {
 }
 
 // parseManual handles {"buckets":[{"bucket":…,"region":…}],"reconcile":{…},"dryRun":bool}.
-func parseManual(top object, raw []byte) (*Request, error) {
+func parseManual(top object, raw []byte, _ Options) (*Request, error) {
 	var fields struct {
 		Buckets, Reconcile json.RawMessage
 		DryRun             json.RawMessage `json:"dryRun"`
@@ -103,7 +114,10 @@ func parseManual(top object, raw []byte) (*Request, error) {
 			}
 		}
 	}
-	req := b.finish()
+	req, err := b.finish()
+	if err != nil {
+		return nil, err
+	}
 	if raw := top["reconcile"]; !absent(raw) {
 		var fields struct{ Regions, Include, Exclude json.RawMessage }
 		o, err := strictObject(raw, "reconcile", &fields, "regions", "include", "exclude")

@@ -97,9 +97,14 @@ var ErrInvalidEvent = errors.New("invalid event")
 type Request struct {
 	// Kind is the trigger that produced the event.
 	Kind Kind
-	// Targets are the buckets to enable: validated, de-duplicated, in order
-	// of first occurrence.
+	// Targets are the buckets to enable: validated, de-duplicated by name,
+	// in order of first occurrence.
 	Targets []bucket.Target
+	// Locate lists validated bucket names that the event names without a
+	// bucket region (the envelope's region is the event bus's, never the
+	// bucket's): the handler finds each one's region with GetService. No
+	// name is in both Targets and Locate.
+	Locate []string
 	// Skipped lists records intentionally not acted on, with the reason
 	// (e.g. a failed PutBucket API call or a non-COS EventBridge event).
 	Skipped []Skip
@@ -113,7 +118,16 @@ type Request struct {
 	Notes []string
 }
 
-// Skip is a record that was intentionally not acted on.
+// Options are facts about the account that decoding needs.
+type Options struct {
+	// AppID is the account's APPID. It completes bucket names that an event
+	// gives without "-<APPID>" when the record itself carries no qcs
+	// "uid/<APPID>".
+	AppID string
+}
+
+// Skip is a record that was intentionally not acted on, or that could not
+// be read (then Reason starts with "unreadable record: " and names the field).
 type Skip struct {
 	// Bucket is the record's bucket when it names a valid one, else "".
 	Bucket string
@@ -141,9 +155,16 @@ const shapesHelp = `want a JSON object that is one of: an EventBridge event (key
 	`a COS trigger event ({"Records":[…]}), or a manual event ` +
 	`({"buckets":[{"bucket":"name-appid","region":"ap-…"}],"reconcile":{"regions":[…],"include":[…],"exclude":[…]},"dryRun":bool})`
 
-// Parse decodes a raw SCF event payload into a Request. Every error wraps
-// ErrInvalidEvent. Parse never panics and performs no I/O.
-func Parse(payload []byte) (*Request, error) {
+// Parse decodes a raw SCF event payload into a Request with no account
+// facts: bucket names must then carry their "-<APPID>". See ParseWith.
+func Parse(payload []byte) (*Request, error) { return ParseWith(payload, Options{}) }
+
+// ParseWith decodes a raw SCF event payload into a Request. Every error
+// wraps ErrInvalidEvent. In an EventBridge batch and a COS "Records" array,
+// a record that cannot be read becomes a Skip naming the field and what was
+// wrong; the event fails only when it is not JSON, matches no known shape,
+// or no record at all can be read. ParseWith never panics and performs no I/O.
+func ParseWith(payload []byte, opts Options) (*Request, error) {
 	if len(payload) > MaxPayload {
 		return nil, invalidf("", "payload is %d bytes, more than MaxPayload (%d bytes, the SCF synchronous event limit)",
 			len(payload), MaxPayload)
@@ -165,7 +186,7 @@ func Parse(payload []byte) (*Request, error) {
 
 	type shape struct {
 		name  string
-		parse func(object, []byte) (*Request, error)
+		parse func(object, []byte, Options) (*Request, error)
 	}
 	var shapes []shape
 	if top.has("EventList") {
@@ -187,7 +208,7 @@ func Parse(payload []byte) (*Request, error) {
 	case 0:
 		return nil, invalidf("", "unrecognised event with top-level keys %s: %s", keyList(top), shapesHelp)
 	case 1:
-		return shapes[0].parse(top, trimmed)
+		return shapes[0].parse(top, trimmed, opts)
 	default:
 		return nil, invalidf("", "ambiguous event: it has the keys of both %s and %s; send one event shape per invocation",
 			shapes[0].name, shapes[1].name)
@@ -227,20 +248,44 @@ func keyList(obj object) string {
 // builder accumulates the parts of a Request.
 type builder struct {
 	req        Request
-	seen       map[bucket.Target]bool
+	seen       map[string]bool // bucket names in Targets or Locate
 	reconcile  bool
 	allRegions bool
 	regionSeen map[string]bool
 	regions    []string
+	records    int   // records read, including skipped ones
+	unreadable int   // records that could not be read
+	firstErr   error // why the first unreadable record could not be read
+	notes      int   // notes added; at most maxNotes are kept
 }
+
+// maxNotes bounds the notes of one Request: a batch of 10,000 records must
+// not make 10,000 log lines.
+const maxNotes = 20
 
 func newBuilder(kind Kind) *builder {
-	return &builder{req: Request{Kind: kind}, seen: map[bucket.Target]bool{}, regionSeen: map[string]bool{}}
+	return &builder{req: Request{Kind: kind}, seen: map[string]bool{}, regionSeen: map[string]bool{}}
 }
 
-// addTarget validates t (path names the field it came from) and appends it
-// unless it is a duplicate.
-func (b *builder) addTarget(t bucket.Target, path string) error {
+// record reads one record with read, which either adds to b or returns why
+// the record cannot be read. A record that cannot be read changes nothing
+// but a Skip naming the field: read must return its error before it adds
+// anything to b.
+func (b *builder) record(read func() error) {
+	b.records++
+	err := read()
+	if err == nil {
+		return
+	}
+	b.unreadable++
+	if b.firstErr == nil {
+		b.firstErr = err
+	}
+	b.skip(Skip{Reason: "unreadable record: " + unprefixed{err}.Error()})
+}
+
+// checkTarget validates t; path names the field it came from.
+func checkTarget(t bucket.Target, path string) error {
 	// Checked here first because Target.Validate's length error echoes the
 	// whole name, which may be arbitrarily long.
 	if n := len(t.Bucket) + len(".cos.") + len(t.Region) + len("."+bucket.Domain); n > bucket.MaxHostLen {
@@ -250,21 +295,53 @@ func (b *builder) addTarget(t bucket.Target, path string) error {
 	if err := t.Validate(); err != nil {
 		return wrapErr(path, err)
 	}
-	if b.seen[t] {
+	return nil
+}
+
+// addTarget validates t (path names the field it came from) and appends it
+// unless a bucket of that name is already there.
+func (b *builder) addTarget(t bucket.Target, path string) error {
+	if err := checkTarget(t, path); err != nil {
+		return err
+	}
+	if b.seen[t.Bucket] {
 		return nil
 	}
-	if len(b.req.Targets) >= MaxTargets {
+	if len(b.req.Targets)+len(b.req.Locate) >= MaxTargets {
 		return invalidf(path, "more than MaxTargets (%d) distinct buckets in one event", MaxTargets)
 	}
-	b.seen[t] = true
+	b.seen[t.Bucket] = true
 	b.req.Targets = append(b.req.Targets, t)
+	return nil
+}
+
+// addLocate appends a validated bucket name whose region is unknown, unless
+// a bucket of that name is already there.
+func (b *builder) addLocate(name, path string) error {
+	if err := bucket.ValidateName(name); err != nil {
+		return wrapErr(path, err)
+	}
+	if b.seen[name] {
+		return nil
+	}
+	if len(b.req.Targets)+len(b.req.Locate) >= MaxTargets {
+		return invalidf(path, "more than MaxTargets (%d) distinct buckets in one event", MaxTargets)
+	}
+	b.seen[name] = true
+	b.req.Locate = append(b.req.Locate, name)
 	return nil
 }
 
 func (b *builder) skip(s Skip) { b.req.Skipped = append(b.req.Skipped, s) }
 
 func (b *builder) note(format string, args ...any) {
-	b.req.Notes = append(b.req.Notes, fmt.Sprintf(format, args...))
+	b.notes++
+	switch {
+	case b.notes <= maxNotes:
+		b.req.Notes = append(b.req.Notes, fmt.Sprintf(format, args...))
+	case b.notes == maxNotes+1:
+		b.req.Notes = append(b.req.Notes, "further notes left out")
+	}
 }
 
 // reconcileRegion asks for a reconciliation of one validated region, or of
@@ -281,7 +358,16 @@ func (b *builder) reconcileRegion(region string) {
 	}
 }
 
-func (b *builder) finish() *Request {
+// finish returns the Request, or an error when records were given and none
+// of them could be read.
+func (b *builder) finish() (*Request, error) {
+	if b.records > 0 && b.unreadable == b.records {
+		if b.records == 1 {
+			return nil, b.firstErr
+		}
+		return nil, fmt.Errorf("%w: none of the %d records could be read; the first: %w", ErrInvalidEvent, b.records,
+			unprefixed{b.firstErr})
+	}
 	req := b.req
 	if b.reconcile {
 		r := &Reconcile{}
@@ -290,8 +376,15 @@ func (b *builder) finish() *Request {
 		}
 		req.Reconcile = r
 	}
-	return &req
+	return &req, nil
 }
+
+// unprefixed is an error wrapping ErrInvalidEvent shown without the
+// "invalid event: " prefix, to be wrapped in another such error.
+type unprefixed struct{ err error }
+
+func (u unprefixed) Error() string { return strings.TrimPrefix(u.err.Error(), ErrInvalidEvent.Error()+": ") }
+func (u unprefixed) Unwrap() error { return u.err }
 
 // invalidf builds an error wrapping ErrInvalidEvent; path names the field.
 func invalidf(path, format string, args ...any) error {

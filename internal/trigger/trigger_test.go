@@ -39,7 +39,7 @@ func TestSampleEvents(t *testing.T) {
 		"eventbridge-putbucket-nobucket.json": {
 			Kind:      KindEventBridge,
 			Reconcile: &Reconcile{Regions: []string{"ap-shanghai"}},
-			Notes:     []string{"PutBucket record names no bucket: reconciling region ap-shanghai"},
+			Notes:     []string{"PutBucket record names no bucket: reconciling region ap-shanghai (from data.eventRegion)"},
 		},
 		"timer.json": {
 			Kind:      KindTimer,
@@ -104,6 +104,9 @@ func assertRequest(t *testing.T, got, want *Request) {
 	}
 	if !reflect.DeepEqual(got.Targets, want.Targets) {
 		t.Errorf("Targets = %v, want %v", got.Targets, want.Targets)
+	}
+	if !reflect.DeepEqual(got.Locate, want.Locate) {
+		t.Errorf("Locate = %v, want %v", got.Locate, want.Locate)
 	}
 	if !reflect.DeepEqual(got.Skipped, want.Skipped) {
 		t.Errorf("Skipped = %#v, want %#v", got.Skipped, want.Skipped)
@@ -196,8 +199,8 @@ func TestParseInvalid(t *testing.T) {
 		{"data a number", env(`42`), []string{"data: want a JSON object or a string holding one, got a number"}, nil},
 		{"data string not JSON", env(`"PutBucket photos"`), []string{"data: want a JSON object", "not JSON"}, nil},
 		{"data string holding array", env(`"[1,2]"`), []string{"data: want a JSON object", "holding an array"}, nil},
-		{"batch error names entry", `{"EventList":[` + putBucketEnv(`,"resourceName":"photos-1250000000"`) + `,` + putBucketEnv(`,"resourceName":"Photos"`) + `]}`,
-			[]string{"EventList[1].data.resourceName: invalid bucket name"}, bucket.ErrInvalidName},
+		{"batch with no readable record names the first", `{"EventList":[` + putBucketEnv(`,"resourceName":"Photos"`) + `,` + putBucketEnv(`,"resourceName":"a@b"`) + `]}`,
+			[]string{"none of the 2 records could be read", "EventList[0].data.resourceName: invalid bucket name"}, bucket.ErrInvalidName},
 
 		// Numbers where strings are expected.
 		{"EB bucket number", putBucketEnv(`,"requestParameters":{"bucket":1250000000}`), []string{"data.requestParameters.bucket: want a JSON string, got a number"}, nil},
@@ -225,7 +228,7 @@ func TestParseInvalid(t *testing.T) {
 		{"dot in name", cosRecord(`"a.b"`, `"125"`, `"gz"`), []string{"Records[0].cos.cosBucket.name: invalid bucket name"}, bucket.ErrInvalidName},
 		{"dot in manual name", manualBucket(`"a.b-125"`, `"ap-guangzhou"`), []string{"buckets[0].bucket: invalid bucket name"}, bucket.ErrInvalidName},
 		{"subject not a bucket", `{"specversion":"1.0","source":"cos.cloud.tencent","subject":"PHOTOS","data":{"eventName":"PutBucket"}}`, []string{"subject: invalid bucket name"}, bucket.ErrInvalidName},
-		{"qcs not cos", putBucketEnv(`,"resourceName":"qcs::cvm:ap-guangzhou:uid/1250000000:ins-1"`), []string{"data.resourceName", "not a COS resource"}, bucket.ErrInvalidName},
+		{"qcs not six parts", putBucketEnv(`,"resourceName":"qcs::cos:ap-guangzhou"`), []string{"data.resourceName", "want qcs:"}, bucket.ErrInvalidName},
 		{"qcs too short", putBucketEnv(`,"resources":"qcs::cos:ap-guangzhou"`), []string{"data.resources: invalid bucket name", "want qcs:"}, bucket.ErrInvalidName},
 		{"qcs prefix without name", putBucketEnv(`,"resources":["qcs::cos:ap-guangzhou:uid/1250000000:prefix//1250000000"]`), []string{"data.resources[0]: invalid bucket name"}, bucket.ErrInvalidName},
 		{"host too long", manualBucket(`"`+repeat("a", 40)+`-1250000000"`, `"ap-guangzhou"`), []string{"buckets[0]: invalid bucket name", "limit is 60"}, bucket.ErrInvalidName},
@@ -242,7 +245,7 @@ func TestParseInvalid(t *testing.T) {
 		{"region localhost", cosRecord(`"photos"`, `"1250000000"`, `"localhost"`), []string{"Records[0].cos.cosBucket.region: invalid region"}, bucket.ErrInvalidRegion},
 		{"region trailing slash", timerMsg(`"{\"regions\":[\"ap-guangzhou/\"]}"`), []string{"Message.regions[0]: invalid region"}, bucket.ErrInvalidRegion},
 		{"region empty manual", manualBucket(`"photos-1250000000"`, `""`), []string{"buckets[0].region: required"}, nil},
-		{"region empty COS", cosRecord(`"photos"`, `"1250000000"`, `""`), []string{"Records[0].cos.cosBucket.region: required"}, nil},
+		{"region empty COS", cosRecord(`"photos"`, `"1250000000"`, `""`), []string{"Records[0].cos.cosBucket: no region"}, nil},
 		{"manual region short code", manualBucket(`"photos-1250000000"`, `"gz"`), []string{"buckets[0].region: invalid region"}, bucket.ErrInvalidRegion},
 		{"qcs region hostile", putBucketEnv(`,"resources":"qcs::cos:evil.com:uid/1250000000:photos-1250000000"`), []string{"data.resources: invalid region"}, bucket.ErrInvalidRegion},
 		{"envelope region hostile", `{"specversion":"1.0","source":"cos.cloud.tencent","region":"ap-guangzhou@evil","data":{"eventName":"PutBucket","resourceName":"photos-1250000000"}}`, []string{"region: invalid region"}, bucket.ErrInvalidRegion},
@@ -264,7 +267,9 @@ func TestParseInvalid(t *testing.T) {
 		{"manual too many buckets", bigList("buckets", `{"bucket":"photos-1250000000","region":"ap-guangzhou"}`, MaxTargets+1), []string{"buckets: more than 10000 entries"}, nil},
 
 		// Timer event.
-		{"timer Message garbage", timerMsg(`"enable everything now"`), []string{"Message: want the timer argument to be empty or a JSON object", "not JSON"}, nil},
+		{"timer Message text naming an option", timerMsg(`"dryRun please"`), []string{"Message: want the timer argument to be empty or a JSON object", "not JSON"}, nil},
+		{"timer Message broken object", timerMsg(`"{\"dryRun\":tru"`), []string{"Message: want the timer argument", "not JSON"}, nil},
+		{"resourceName with key", putBucketEnv(`,"resourceName":"photos-1250000000/some/key","eventRegion":"ap-beijing"`), []string{"data.resourceName: invalid bucket name", "not a path"}, bucket.ErrInvalidName},
 		{"timer Message array", timerMsg(`"[\"ap-guangzhou\"]"`), []string{"Message: want the timer argument", "got an array"}, nil},
 		{"timer Message number", timerMsg(`12`), []string{"Message: want a string"}, nil},
 		{"timer Message object not string", timerMsg(`{"dryRun":true}`), []string{"Message: want a string", "got an object"}, nil},
@@ -378,8 +383,6 @@ func TestParseValid(t *testing.T) {
 			&Request{Kind: KindEventBridge, Targets: []bucket.Target{tgt("photos-1250000000", "ap-chengdu")}}},
 		{"resourceName qcs", putBucketEnv(`,"resourceName":"qcs::cos:ap-beijing:uid/1250000000:photos-1250000000"`),
 			&Request{Kind: KindEventBridge, Targets: []bucket.Target{tgt("photos-1250000000", "ap-beijing")}}},
-		{"resourceName with key", putBucketEnv(`,"resourceName":"photos-1250000000/some/key","eventRegion":"ap-beijing"`),
-			&Request{Kind: KindEventBridge, Targets: []bucket.Target{tgt("photos-1250000000", "ap-beijing")}}},
 		{"resources prefix style", putBucketEnv(`,"resources":"qcs:id/0:cos:ap-shanghai:uid/1250000000:prefix//1250000000/photos"`),
 			&Request{Kind: KindEventBridge, Targets: []bucket.Target{tgt("photos-1250000000", "ap-shanghai")}}},
 		{"resources prefix style with key", putBucketEnv(`,"resources":["","qcs:id/0:cos:ap-shanghai:uid/1250000000:prefix//1250000000/photos/a/b"]`),
@@ -389,11 +392,20 @@ func TestParseValid(t *testing.T) {
 		{"subject bucket, params region short code", `{"specversion":"0","source":"cos.cloud.tencent","subject":"photos-1250000000","data":{"eventName":"PutBucket","requestParameters":{"region":"cd"}}}`,
 			&Request{Kind: KindEventBridge, Targets: []bucket.Target{tgt("photos-1250000000", "ap-chengdu")}}},
 		{"bucket with only envelope region", putBucketEnv(`,"resourceName":"photos-1250000000"`),
-			&Request{Kind: KindEventBridge, Targets: []bucket.Target{tgt("photos-1250000000", "ap-guangzhou")},
-				Notes: []string{"PutBucket record names bucket photos-1250000000 but no bucket region: using the envelope region ap-guangzhou (the event bus's region, which may not be the bucket's)"}}},
+			&Request{Kind: KindEventBridge, Locate: []string{"photos-1250000000"},
+				Notes: []string{"PutBucket record names bucket photos-1250000000 (from data.resourceName) but no bucket region: locating it with GetService"}}},
 		{"bucket with no region at all", `{"specversion":"1.0","source":"cos.cloud.tencent","data":{"eventName":"PutBucket","resourceName":"photos-1250000000"}}`,
-			&Request{Kind: KindEventBridge, Reconcile: &Reconcile{},
-				Notes: []string{"PutBucket record names bucket photos-1250000000 but no region: reconciling all regions"}}},
+			&Request{Kind: KindEventBridge, Locate: []string{"photos-1250000000"},
+				Notes: []string{"PutBucket record names bucket photos-1250000000 (from data.resourceName) but no bucket region: locating it with GetService"}}},
+		{"batch: one unreadable record costs only itself", `{"EventList":[` + putBucketEnv(`,"resourceName":"photos-1250000000","eventRegion":"ap-beijing"`) + `,` + putBucketEnv(`,"resourceName":"Photos"`) + `]}`,
+			&Request{Kind: KindEventBridge, Targets: []bucket.Target{tgt("photos-1250000000", "ap-beijing")},
+				Skipped: []Skip{{Reason: `unreadable record: EventList[1].data.resourceName: invalid bucket name: "Photos": want <name>-<appid> of a-z, 0-9 and '-' (no leading or trailing '-')`}}}},
+		{"qcs of another service names no bucket", putBucketEnv(`,"resourceName":"qcs::cvm:ap-guangzhou:uid/1250000000:ins-1","eventRegion":"ap-chengdu"`),
+			&Request{Kind: KindEventBridge, Reconcile: &Reconcile{Regions: []string{"ap-chengdu"}},
+				Notes: []string{`PutBucket record names no bucket; passed over data.resourceName="qcs::cvm:ap-guangzhou:uid/1250000000:ins-1" (no bucket named): reconciling region ap-chengdu (from data.eventRegion)`}}},
+		{"timer Message plain text is ignored", timerMsg(`"argument: hello"`),
+			&Request{Kind: KindTimer, Reconcile: &Reconcile{},
+				Notes: []string{`timer Message "argument: hello" is not JSON and names no option: ignored, reconciling with the defaults`}}},
 		{"no bucket, only envelope region", putBucketEnv(``),
 			&Request{Kind: KindEventBridge, Reconcile: &Reconcile{},
 				Notes: []string{"PutBucket record names no bucket and no bucket region: reconciling all regions"}}},
@@ -406,14 +418,14 @@ func TestParseValid(t *testing.T) {
 			&Request{Kind: KindEventBridge, Targets: []bucket.Target{tgt("photos-1250000000", "ap-beijing")},
 				Reconcile: &Reconcile{Regions: []string{"ap-shanghai", "ap-beijing"}},
 				Notes: []string{
-					"PutBucket record EventList[0] names no bucket: reconciling region ap-shanghai",
-					"PutBucket record EventList[1] names no bucket: reconciling region ap-beijing",
-					"PutBucket record EventList[2] names no bucket: reconciling region ap-shanghai",
+					"PutBucket record EventList[0] names no bucket: reconciling region ap-shanghai (from EventList[0].data.eventRegion)",
+					"PutBucket record EventList[1] names no bucket: reconciling region ap-beijing (from EventList[1].data.eventRegion)",
+					"PutBucket record EventList[2] names no bucket: reconciling region ap-shanghai (from EventList[2].data.eventRegion)",
 				}}},
 		{"batch: reconcile all wins", `{"EventList":[` + putBucketEnv(`,"eventRegion":"ap-shanghai"`) + `,` + putBucketEnv(``) + `]}`,
 			&Request{Kind: KindEventBridge, Reconcile: &Reconcile{},
 				Notes: []string{
-					"PutBucket record EventList[0] names no bucket: reconciling region ap-shanghai",
+					"PutBucket record EventList[0] names no bucket: reconciling region ap-shanghai (from EventList[0].data.eventRegion)",
 					"PutBucket record EventList[1] names no bucket and no bucket region: reconciling all regions",
 				}}},
 		{"requestParameters not JSON is ignored", putBucketEnv(`,"requestParameters":"bucket=x","eventRegion":"ap-shanghai","resources":"qcs::cos::uid/1250000000:photos-1250000000"`),
@@ -430,7 +442,8 @@ func TestParseValid(t *testing.T) {
 			`{"cos":{"cosBucket":{"name":"photos","appid":1250000000,"region":"cd"}}},` +
 			`{"cos":{"cosBucket":{"name":"photos-1250000000","appid":"1250000000","region":"ap-chengdu"}}},` +
 			`{"cos":{"cosBucket":{"name":"photos","appid":"1250000000","region":"bj"}}}]}`,
-			&Request{Kind: KindCOS, Targets: []bucket.Target{tgt("photos-1250000000", "ap-chengdu"), tgt("photos-1250000000", "ap-beijing")}}},
+			// One result per bucket: the name decides, the first region stays.
+			&Request{Kind: KindCOS, Targets: []bucket.Target{tgt("photos-1250000000", "ap-chengdu")}}},
 		{"manual dedup and reconcile", `{"buckets":[{"bucket":"a-1","region":"ap-tokyo"},{"bucket":"a-1","region":"ap-tokyo"}],"reconcile":{},"dryRun":false}`,
 			&Request{Kind: KindManual, Targets: []bucket.Target{tgt("a-1", "ap-tokyo")}, Reconcile: &Reconcile{}, DryRun: &f}},
 		{"manual null fields", `{"buckets":null,"reconcile":{"regions":null},"dryRun":null}`,
