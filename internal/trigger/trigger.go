@@ -383,7 +383,9 @@ func (b *builder) finish() (*Request, error) {
 // "invalid event: " prefix, to be wrapped in another such error.
 type unprefixed struct{ err error }
 
-func (u unprefixed) Error() string { return strings.TrimPrefix(u.err.Error(), ErrInvalidEvent.Error()+": ") }
+func (u unprefixed) Error() string {
+	return strings.TrimPrefix(u.err.Error(), ErrInvalidEvent.Error()+": ")
+}
 func (u unprefixed) Unwrap() error { return u.err }
 
 // invalidf builds an error wrapping ErrInvalidEvent; path names the field.
