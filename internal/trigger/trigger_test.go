@@ -578,3 +578,57 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestDocumentedForms parses the forms of Tencent's documents
+// (testdata/forms; sources in its README.md) with the account's APPID.
+func TestDocumentedForms(t *testing.T) {
+	opts := Options{AppID: "1250000000"}
+	tests := map[string]struct {
+		targets    []bucket.Target
+		locate     []string
+		skipped    int
+		reconcile  *Reconcile
+		notesMatch string
+	}{
+		"01a-resourcename-star.json":         {targets: []bucket.Target{tgt("uploads-1250000000", "ap-guangzhou")}, notesMatch: `passed over data.resourceName="*"`},
+		"01b-resourcename-policy.json":       {targets: []bucket.Target{tgt("newbucket-1250000000", "ap-shanghai")}, notesMatch: `data.resourceName="policy/7934***"`},
+		"02-subject-eventbridge-sample.json": {targets: []bucket.Target{tgt("bucketname-1250000000", "ap-guangzhou")}},
+		"03-params-without-appid.json":       {targets: []bucket.Target{tgt("newbucket-1250000000", "ap-shanghai")}},
+		"04-bucket-without-region.json":      {locate: []string{"photos-1250000000"}, notesMatch: "locating it with GetService"},
+		"05-batch-one-unreadable.json":       {targets: []bucket.Target{tgt("videos-1250000000", "ap-shanghai")}, skipped: 1},
+		"06-cos-records-full-region.json": {targets: []bucket.Target{tgt("logs-1250000000", "ap-shanghai"),
+			tgt("media-1250000000", "ap-singapore"), tgt("assets-1250000000", "ap-singapore")}},
+		"08-manual-bucket-and-reconcile.json":  {targets: []bucket.Target{tgt("uploads-1250000000", "ap-guangzhou")}, reconcile: &Reconcile{Regions: []string{"ap-guangzhou"}}},
+		"08b-batch-bucket-and-its-region.json": {targets: []bucket.Target{tgt("uploads-1250000000", "ap-guangzhou")}, reconcile: &Reconcile{Regions: []string{"ap-guangzhou"}}},
+		"09-timer-plain-text.json":             {reconcile: &Reconcile{}, notesMatch: "is not JSON and names no option"},
+		"11-putbucket-not-visible-yet.json":    {targets: []bucket.Target{tgt("fresh-1250000000", "ap-guangzhou")}},
+		"11b-putbucket-never-visible.json":     {targets: []bucket.Target{tgt("ghost-1250000000", "ap-guangzhou")}},
+	}
+	files, _ := filepath.Glob("../../testdata/forms/*.json")
+	if len(files) != len(tests) {
+		t.Errorf("testdata/forms has %d files, the table covers %d", len(files), len(tests))
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			payload, err := os.ReadFile(filepath.Join("../../testdata/forms", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := ParseWith(payload, opts)
+			if err != nil {
+				t.Fatalf("ParseWith: %v", err)
+			}
+			if !reflect.DeepEqual(got.Targets, tt.targets) || !reflect.DeepEqual(got.Locate, tt.locate) ||
+				len(got.Skipped) != tt.skipped || !reflect.DeepEqual(got.Reconcile, tt.reconcile) {
+				t.Errorf("got targets %v locate %v skipped %v reconcile %+v", got.Targets, got.Locate, got.Skipped, got.Reconcile)
+			}
+			if tt.notesMatch != "" && !strings.Contains(strings.Join(got.Notes, "\n"), tt.notesMatch) {
+				t.Errorf("notes %q lack %q", got.Notes, tt.notesMatch)
+			}
+			// Without the account's APPID, a name given without one is unusable.
+			if _, err := Parse(payload); err == nil && (name == "03-params-without-appid.json") {
+				t.Errorf("Parse without an APPID accepted %s", name)
+			}
+		})
+	}
+}
