@@ -493,7 +493,8 @@ func FuzzParse(f *testing.F) {
 	if len(files) == 0 {
 		f.Fatal("no sample events")
 	}
-	for _, name := range files {
+	forms, _ := filepath.Glob("../../testdata/forms/*.json")
+	for _, name := range append(files, forms...) {
 		b, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
@@ -514,7 +515,7 @@ func FuzzParse(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		req, err := Parse(payload)
+		req, err := ParseWith(payload, Options{AppID: "1250000000"})
 		if err != nil {
 			if req != nil {
 				t.Errorf("Request returned with error %v", err)
@@ -535,7 +536,21 @@ func FuzzParse(f *testing.F) {
 		if len(req.Targets) > MaxTargets {
 			t.Errorf("%d targets", len(req.Targets))
 		}
-		seen := map[bucket.Target]bool{}
+		seen := map[string]bool{}
+		for _, name := range req.Locate {
+			if err := bucket.ValidateName(name); err != nil {
+				t.Errorf("locate %q: %v", name, err)
+			}
+			if seen[name] {
+				t.Errorf("duplicate bucket %q", name)
+			}
+			seen[name] = true
+		}
+		for _, s := range req.Skipped {
+			if len(s.Reason) > maxMessage {
+				t.Errorf("skip reason is %d bytes", len(s.Reason))
+			}
+		}
 		for _, tg := range req.Targets {
 			if err := tg.Validate(); err != nil {
 				t.Errorf("target %v: %v", tg, err)
@@ -543,10 +558,10 @@ func FuzzParse(f *testing.F) {
 			if h := bucket.CIHost(tg); !bucket.AllowedHost(h) {
 				t.Errorf("target %v: host %q not allowed", tg, h)
 			}
-			if seen[tg] {
-				t.Errorf("duplicate target %v", tg)
+			if seen[tg.Bucket] {
+				t.Errorf("duplicate bucket %v", tg)
 			}
-			seen[tg] = true
+			seen[tg.Bucket] = true
 		}
 		if r := req.Reconcile; r != nil {
 			for _, region := range r.Regions {
