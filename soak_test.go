@@ -264,7 +264,8 @@ func TestDeadlineBeforeTheWork(t *testing.T) {
 	})
 	t.Run("hung requests", func(t *testing.T) {
 		// Every Create hangs for 10 s: the calls in flight are cut at the
-		// request deadline, the rest never start.
+		// request deadline, the rest never start. Running out of time is no
+		// bucket's failure: all 20 are deferred and the invocation succeeds.
 		f := start(t, emulator.Options{}, "PICBUCKET_CONCURRENCY=2", "PICBUCKET_DEADLINE_MARGIN=1s")
 		f.emu.SeedDemo(appID, 20, []string{"ap-guangzhou"}, 0)
 		f.emu.Inject(emulator.Fault{Action: emulator.ActionCreatePicProcessBucket, Delay: 10 * time.Second, Times: 1000})
@@ -276,8 +277,8 @@ func TestDeadlineBeforeTheWork(t *testing.T) {
 		if took >= timeout {
 			t.Fatalf("answered after %s, past the %s deadline", took, timeout)
 		}
-		if !strings.Contains(errMsg, "deadline") {
-			t.Errorf("error %q does not say the deadline cut the calls", errMsg)
+		if errMsg != "" {
+			t.Errorf("error %q: deferred buckets and no failed one must not fail the invocation", errMsg)
 		}
 		var failed, deferred int
 		for _, b := range bucketLines(f.logs(), fmt.Sprintf("req-%d", f.n)) {
@@ -288,8 +289,8 @@ func TestDeadlineBeforeTheWork(t *testing.T) {
 				deferred++
 			}
 		}
-		if failed > 2 || failed+deferred != 20 {
-			t.Errorf("%d failed and %d deferred, want at most one failure per worker and the rest deferred", failed, deferred)
+		if failed != 0 || deferred != 20 {
+			t.Errorf("%d failed and %d deferred, want all 20 deferred", failed, deferred)
 		}
 	})
 }
@@ -357,7 +358,8 @@ func TestCredentialsExpireMidRun(t *testing.T) {
 			if refused < 1 || refused > concurrency {
 				t.Errorf("%d requests refused after the expiry, want 1..%d (no retry storm)", refused, concurrency)
 			}
-			if failed != refused || enabled+failed+deferred != n || enabled < 10 {
+			// A refused key is no bucket's failure: none is failed.
+			if failed != 0 || enabled+deferred != n || enabled < 10 {
 				t.Errorf("%d enabled, %d failed, %d deferred for %d refused requests", enabled, failed, deferred, refused)
 			}
 			if took > 5*time.Second {

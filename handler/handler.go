@@ -117,6 +117,7 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (*Result, error) {
 		appID:  appID,
 		dryRun: cfg.DryRun || (ev.DryRun != nil && *ev.DryRun),
 		res:    &Result{Trigger: string(ev.Kind), Notes: ev.Notes},
+		seen:   map[string]bool{},
 		policy: h.Retry,
 		pace:   pace.New(h.Now),
 	}
@@ -146,9 +147,6 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (*Result, error) {
 	}
 	res.Retries = r.retries.Load()
 	res.DurationMs = h.now().Sub(start).Milliseconds()
-	for _, b := range res.Results {
-		logResult(log, b)
-	}
 	if runErr == nil && res.Summary.Failed > 0 {
 		runErr = fmt.Errorf("picbucket: %d of %d buckets failed; first: %s", res.Summary.Failed, len(res.Results), firstFailure(res))
 	}

@@ -151,7 +151,7 @@ func logResult(log zerolog.Logger, b BucketResult) {
 	ev := log.Info()
 	switch b.Outcome {
 	case Failed:
-		ev = log.Error()
+		ev = always(log, zerolog.ErrorLevel)
 	case Deferred:
 		ev = log.Warn()
 	}
@@ -177,9 +177,9 @@ func logResult(log zerolog.Logger, b BucketResult) {
 // logSummary writes the one line per invocation that dashboards and alarms
 // read: flat fields only.
 func logSummary(log zerolog.Logger, res *Result, err error) {
-	ev := log.Info()
+	ev := always(log, zerolog.InfoLevel)
 	if err != nil {
-		ev = log.Error().Err(err)
+		ev = always(log, zerolog.ErrorLevel).Err(err)
 	}
 	s := res.Summary
 	ev.Str("trigger", res.Trigger).Bool("dryRun", res.DryRun).
