@@ -8,7 +8,6 @@
 package signer
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -28,8 +27,18 @@ const (
 // DefaultExpire is how long a signature stays valid (the SDK's default).
 const DefaultExpire = time.Hour
 
-// ErrNoCredentials reports that the credential variables are missing or malformed.
-var ErrNoCredentials = errors.New("no credentials")
+// ErrNoCredentials reports that the credential variables are missing or
+// malformed. It has a CredentialError method, so that packages that
+// classify request errors (cosapi) recognise it without importing signer.
+var ErrNoCredentials error = noCredentials{}
+
+type noCredentials struct{}
+
+func (noCredentials) Error() string { return "no credentials" }
+
+// CredentialError marks the error as a missing or refused credential: no
+// retry can cure it.
+func (noCredentials) CredentialError() bool { return true }
 
 // Credentials is one snapshot of a temporary key. Its String and Format
 // methods never print the secret key or the token.
@@ -92,24 +101,6 @@ func (e Env) Credentials() (Credentials, error) {
 	}
 	return c, nil
 }
-
-// SecretIdentity adapts a Source to cos-go-sdk-v5's CredentialIface, for
-// callers that want the SDK's own cos.CredentialTransport. Errors read as
-// empty values, which the SDK sends unsigned and the service rejects.
-type SecretIdentity struct{ Source Source }
-
-func (s SecretIdentity) get() Credentials { c, _ := s.Source.Credentials(); return c }
-
-// GetSecretId returns the current secret id.
-func (s SecretIdentity) GetSecretId() string { return s.get().SecretID }
-
-// GetSecretKey returns the current secret key.
-func (s SecretIdentity) GetSecretKey() string { return s.get().SecretKey }
-
-// GetToken returns the current session token.
-func (s SecretIdentity) GetToken() string { return s.get().SessionToken }
-
-var _ cos.CredentialIface = SecretIdentity{}
 
 // Transport signs each request with one snapshot of the Source's credentials
 // (so the id, key and token always belong together) and passes it to Next.

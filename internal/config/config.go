@@ -7,6 +7,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"path"
 	"slices"
@@ -131,14 +132,21 @@ func Load(getenv func(string) string) (Config, error) {
 		if err != nil || u.Scheme != "http" || u.Host == "" || u.Port() == "" || (u.Path != "" && u.Path != "/") ||
 			u.RawQuery != "" || u.User != nil || u.Fragment != "" {
 			bad(Endpoint, v, "want http://HOST:PORT (a test setting; leave it unset in production)")
+		} else if !localHost(u.Hostname()) {
+			// A production function with the setting left over would send
+			// signed requests and its session token in clear text there.
+			bad(Endpoint, v, "want a loopback or private address (localhost, 127.0.0.0/8, ::1, 10/8, 172.16/12, 192.168/16, fc00::/7): "+
+				"it receives signed requests and the session token in clear text; leave it unset in production")
 		} else {
 			c.Endpoint = &url.URL{Scheme: "http", Host: u.Host}
 		}
 	}
 	if v := strings.TrimSpace(getenv(LogLevel)); v != "" {
 		l, err := zerolog.ParseLevel(strings.ToLower(v))
-		if err != nil || l == zerolog.NoLevel {
-			bad(LogLevel, v, "want debug, info, warn or error")
+		if err != nil || l == zerolog.NoLevel || l == zerolog.Disabled {
+			// disabled would also silence the summary and failed lines,
+			// which alarms and operators depend on.
+			bad(LogLevel, v, "want trace, debug, info, warn or error")
 		} else {
 			c.LogLevel = l
 		}
@@ -185,6 +193,16 @@ func List(v string) []string {
 		}
 	}
 	return out
+}
+
+// localHost reports whether host is "localhost" or a loopback or private IP
+// address: the only places a test endpoint may point.
+func localHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && (ip.IsLoopback() || ip.IsPrivate())
 }
 
 func clip(s string) string {

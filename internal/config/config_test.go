@@ -62,7 +62,11 @@ func TestLoadInvalid(t *testing.T) {
 		{Endpoint, "http://127.0.0.1"},
 		{Endpoint, "http://127.0.0.1:9000/path"},
 		{Endpoint, "http://user:pw@127.0.0.1:9000"},
+		{Endpoint, "http://cos.example.com:80"}, // a name: only loopback and private addresses
+		{Endpoint, "http://203.0.113.7:8080"},   // a public address
+		{Endpoint, "http://169.254.169.254:80"}, // link-local (metadata service)
 		{LogLevel, "loud"},
+		{LogLevel, "disabled"}, // would hide the summary and failed lines
 		{DeadlineMargin, "forever"},
 		{AppID, "12a"},
 	}
@@ -73,5 +77,15 @@ func TestLoadInvalid(t *testing.T) {
 				t.Errorf("err = %v, want ErrInvalid naming %s", err, tt.name)
 			}
 		})
+	}
+}
+
+func TestEndpointLocalAddresses(t *testing.T) {
+	for _, v := range []string{"http://127.0.0.1:9000", "http://localhost:9000", "http://[::1]:9000", "http://10.1.2.3:80",
+		"http://172.16.0.9:80", "http://192.168.1.2:8080"} {
+		c, err := Load(env(map[string]string{Endpoint: v}))
+		if err != nil || c.Endpoint == nil {
+			t.Errorf("%s: %v", v, err)
+		}
 	}
 }

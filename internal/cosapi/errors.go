@@ -4,9 +4,18 @@ import (
 	"context"
 	"errors"
 	"strings"
-
-	"github.com/picbucket/picbucket/signer"
 )
+
+// credentialError is implemented by errors that mean the credentials are
+// missing (signer.ErrNoCredentials): such a request was never sent, and no
+// retry can cure it.
+type credentialError interface{ CredentialError() bool }
+
+// isMissingCredential reports an error in err's chain that says so.
+func isMissingCredential(err error) bool {
+	var c credentialError
+	return errors.As(err, &c) && c.CredentialError()
+}
 
 // Error codes by meaning. CI documents MediaBucketAlreadyBinded (403) and the
 // numeric 1100 BucketAlreadyBinded; the reply of POST /picbucket on a bucket
@@ -51,7 +60,7 @@ func IsAlreadyEnabled(err error) bool {
 // AccessDenied "Request has expired", and a bad session token with an
 // AccessDenied that names the token: those count too.
 func IsCredentialError(err error) bool {
-	if errors.Is(err, signer.ErrNoCredentials) {
+	if isMissingCredential(err) {
 		return true
 	}
 	e, ok := apiError(err)
@@ -70,7 +79,7 @@ func IsCredentialError(err error) bool {
 // Authentication and permission errors are never retryable.
 func IsRetryable(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, ErrHostNotAllowed) ||
-		errors.Is(err, signer.ErrNoCredentials) {
+		isMissingCredential(err) {
 		return false
 	}
 	e, ok := apiError(err)

@@ -122,6 +122,9 @@ type Fault struct {
 	Bucket string
 	// Status is the HTTP status to answer.
 	Status int
+	// Region limits the fault to requests addressed to that region's hosts
+	// (CI and regional COS hosts); "" matches any.
+	Region string
 	// Code is the error code to answer.
 	Code string
 	// Drop hijacks and closes the connection without answering.
@@ -348,8 +351,8 @@ func (s *Server) sortedBucketsLocked() []*bucketRecord {
 }
 
 // takeFault consumes one application of the first queued fault matching
-// action and bucketName.
-func (s *Server) takeFault(action, bucketName string) (Fault, bool) {
+// action, bucketName and region.
+func (s *Server) takeFault(action, bucketName, region string) (Fault, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, f := range s.faults {
@@ -357,6 +360,9 @@ func (s *Server) takeFault(action, bucketName string) (Fault, bool) {
 			continue
 		}
 		if f.Bucket != "" && f.Bucket != bucketName {
+			continue
+		}
+		if f.Region != "" && f.Region != region {
 			continue
 		}
 		applied := *f

@@ -178,7 +178,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		x.fail(err)
 		return
 	}
-	if f, ok := s.takeFault(rt.action, rt.bucket); ok {
+	if f, ok := s.takeFault(rt.action, rt.bucket, rt.region); ok {
 		if !sleep(ctx, f.Delay) {
 			return
 		}
