@@ -1,6 +1,6 @@
 module github.com/picbucket/picbucket
 
-go 1.26.8
+go 1.23
 
 require (
 	github.com/rs/zerolog v1.35.1

@@ -1,14 +1,33 @@
 // Command ebwire routes bucket creation to the function: on the Tencent Cloud
 // service event bus (where CloudAudit delivers write operations, in
 // ap-guangzhou) it creates or updates one event rule matching COS PutBucket
-// records and gives it one SCF target, the picbucket function. It changes
-// only what differs, so running it again is safe; --delete removes the
-// target, then the rule. Calls go through the Tencent Cloud API (EventBridge,
-// version 2021-04-16), TC3-HMAC-SHA256 signed by the official SDK.
+// records (API, console and mini-program calls) and gives it one SCF target,
+// the picbucket function ($LATEST unless --qualifier says otherwise). It
+// changes only what differs, so running it again is safe; --delete removes
+// the target, then the rule. Calls go through the Tencent Cloud API
+// (EventBridge, version 2021-04-16), TC3-HMAC-SHA256 signed by the official
+// SDK.
 //
 //	TENCENTCLOUD_SECRETID=… TENCENTCLOUD_SECRETKEY=… go run ./cmd/ebwire --uin 100012345678
 //	go run ./cmd/ebwire --uin 100012345678 --dry-run
 //	go run ./cmd/ebwire --uin 100012345678 --delete
+//
+// --dry-run sends no write. With credentials it reads the account (the
+// ListEventBuses, ListRules, GetRule and ListTargets calls of a real run) and
+// prints the writes a run would send and what it would create, change or
+// leave; without credentials it prints the plan for an account that has no
+// rule yet.
+//
+// Against the EventBridge emulator (cmd/ebemu) instead of the cloud, with
+// the demo credentials it prints:
+//
+//	go run ./cmd/ebemu &
+//	export TENCENTCLOUD_SECRETID=AKIDEBEMUDEMO TENCENTCLOUD_SECRETKEY=ebemu-demo-secret-key TENCENTCLOUD_SESSIONTOKEN=ebemu-demo-session-token
+//	go run ./cmd/ebwire --endpoint http://127.0.0.1:9100 --uin 100012345678 --dry-run
+//	go run ./cmd/ebwire --endpoint http://127.0.0.1:9100 --uin 100012345678
+//
+// --endpoint sends every request to that address over plain HTTP, with the
+// production Host header and signature.
 package main
 
 import (
@@ -46,7 +65,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		pattern     = fs.String("pattern", ebapi.DefaultPattern, "event pattern (JSON)")
 		apiHost     = fs.String("api-host", ebapi.DefaultHost, "API host (international site: eb.intl.tencentcloudapi.com)")
 		endpoint    = fs.String("endpoint", "", "test setting: send every request to http://HOST:PORT (Host header and signature unchanged)")
-		dryRun      = fs.Bool("dry-run", false, "print the requests a run would send (action, version, region, JSON body) and send nothing")
+		dryRun      = fs.Bool("dry-run", false, "send no write: with credentials, read the account and print the writes a run would send; without, print the plan for an account with no rule")
 		del         = fs.Bool("delete", false, "remove the target, then the rule")
 		timeout     = fs.Duration("timeout", time.Minute, "time limit for the whole run")
 	)
@@ -97,16 +116,27 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		opts.Endpoint = &url.URL{Scheme: "http", Host: u.Host}
 	}
 	w := ebapi.Wiring{BusID: *busID, RuleName: *ruleName, Description: *description, Pattern: *pattern, Resource: resource}
-	if *dryRun {
-		fmt.Fprintf(stdout, "dry run: nothing is sent; ids the API would return are shown as ${…}\n")
+	creds, credErr := ebapi.CredentialsFromEnv(getenv)
+	switch {
+	case *dryRun && credErr == nil:
+		fmt.Fprintf(stdout, "dry run: reading the account (List and Get calls only); the writes a run would send are printed, not sent\n")
+		opts.Credentials = creds
+		opts.ReadOnly = stdout
+	case *dryRun && strings.TrimSpace(getenv("TENCENTCLOUD_SECRETID")+getenv("TENCENT_SECRET_ID")) == "":
+		plan := "the empty-account plan (the service event bus exists, no rule yet)"
+		if *del {
+			plan = "the plan for an account where the rule and its target exist"
+		}
+		fmt.Fprintf(stdout, "dry run without credentials: showing %s; nothing is sent; ids the API would return are shown as ${…}\n"+
+			"to compare with your account instead, %s\n", plan, strings.TrimPrefix(credErr.Error(), ebapi.ErrNoCredentials.Error()+": "))
 		opts.Credentials = ebapi.DryRunCredentials
 		opts.Transport = ebapi.DryRunTransport(stdout, w, *del)
 		opts.Endpoint = nil
-	} else {
-		if opts.Credentials, err = ebapi.CredentialsFromEnv(getenv); err != nil {
-			fmt.Fprintln(stderr, "ebwire:", err)
-			return 1
-		}
+	case credErr != nil:
+		fmt.Fprintln(stderr, "ebwire:", credErr)
+		return 1
+	default:
+		opts.Credentials = creds
 	}
 	client, err := ebapi.New(opts)
 	if err != nil {
@@ -139,7 +169,6 @@ func printReport(out io.Writer, region string, w ebapi.Wiring, rep ebapi.Report,
 				*o = "would be " + *o
 			}
 		}
-		rep.Writes = nil
 		fmt.Fprintf(out, "dry run: the run would end with\n")
 	}
 	name := ""
@@ -153,7 +182,12 @@ func printReport(out io.Writer, region string, w ebapi.Wiring, rep ebapi.Report,
 		fmt.Fprintf(out, "note       %s\n", n)
 	}
 	switch {
+	case dryRun && len(rep.Writes) > 0:
+		fmt.Fprintf(out, "writes     %s (dry run: not sent)\n", strings.Join(rep.Writes, ", "))
+	case del && rep.Rule == ebapi.Absent:
+		fmt.Fprintf(out, "nothing to delete\n")
 	case dryRun:
+		fmt.Fprintf(out, "up to date: nothing would change\n")
 	case len(rep.Writes) > 0:
 		fmt.Fprintf(out, "writes     %s\n", strings.Join(rep.Writes, ", "))
 	case del && rep.Rule == ebapi.Absent:

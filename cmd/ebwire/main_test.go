@@ -6,6 +6,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -21,7 +22,9 @@ const (
 	testToken  = "ebwire-test-session-token-77c1"
 	testUIN    = "100012345678"
 	testBus    = "eb-svc00001"
-	testTarget = "qcs::scf:ap-guangzhou:uin/100012345678:namespace/default/function/picbucket/$DEFAULT"
+	testTarget = "qcs::scf:ap-guangzhou:uin/100012345678:namespace/default/function/picbucket/$LATEST"
+	// oldPattern is the pattern ebwire set before it matched MiniProgramCall.
+	oldPattern = `{"source":["cos.cloud.tencent"],"type":["cos:CloudEvent:ApiCall","cos:CloudEvent:ConsoleCall"],"data":{"eventName":["PutBucket"]}}`
 )
 
 type fixture struct {
@@ -181,9 +184,9 @@ func TestMissingTargetIsAddedAndForeignTargetsKept(t *testing.T) {
 	foreign := "qcs::scf:ap-guangzhou:uin/100012345678:namespace/default/function/audit-log/$LATEST"
 	f.emu.AddTarget(ebemu.Target{ID: "target-foreign", RuleID: r.ID, BusID: testBus, Type: "scf", Resource: foreign})
 
-	// Another qualifier is another target; the first one and the foreign one stay.
+	// Another qualifier (an alias) is another target; the first one and the foreign one stay.
 	n := len(f.emu.Calls())
-	code, out, errs := f.run("--qualifier", "$LATEST")
+	code, out, errs := f.run("--qualifier", "prod")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errs)
 	}
@@ -195,6 +198,16 @@ func TestMissingTargetIsAddedAndForeignTargetsKept(t *testing.T) {
 	}
 	if !strings.Contains(out, "left alone: target target-foreign") {
 		t.Errorf("stdout does not mention the foreign target:\n%s", out)
+	}
+	if !strings.Contains(out, "/picbucket/$LATEST): it invokes the same function with another qualifier") {
+		t.Errorf("stdout does not warn of the second target of the same function:\n%s", out)
+	}
+	var resources []string
+	for _, tg := range f.emu.Targets(r.ID) {
+		resources = append(resources, tg.Resource)
+	}
+	if !slices.Contains(resources, strings.TrimSuffix(testTarget, "$LATEST")+"prod") {
+		t.Errorf("targets %v lack the alias prod", resources)
 	}
 
 	// --delete removes only ours and keeps a rule that still has other targets.
@@ -270,7 +283,7 @@ func TestServerlessEnvNamesAreAccepted(t *testing.T) {
 	f.onlyRule()
 }
 
-func TestDryRunSendsNothing(t *testing.T) {
+func TestDryRunWithoutCredentialsSendsNothing(t *testing.T) {
 	f := newFixture(t)
 	f.env = map[string]string{"TENCENTCLOUD_UIN": testUIN} // no credentials needed
 	code, out, errs := f.run("--dry-run")
@@ -281,9 +294,12 @@ func TestDryRunSendsNothing(t *testing.T) {
 		t.Fatalf("the dry run sent %d requests", len(calls))
 	}
 	for _, want := range []string{
+		"dry run without credentials", "TENCENTCLOUD_SECRETID", "empty-account plan",
 		"ListEventBuses", "ListRules", "CreateRule", "CreateTarget", "version 2021-04-16", "region ap-guangzhou",
-		`"RuleName":"picbucket-putbucket"`, `\"eventName\":[\"PutBucket\"]`, `"ResourceDescription":"` + testTarget + `"`,
-		"would be created",
+		"POST https://eb.tencentcloudapi.com/",
+		`"RuleName":"picbucket-putbucket"`, `\"eventName\":[\"PutBucket\"]`, `cos:CloudEvent:MiniProgramCall`,
+		`"ResourceDescription":"` + testTarget + `"`,
+		"would be created", "CreateRule, CreateTarget (dry run: not sent)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dry-run output lacks %q:\n%s", want, out)
@@ -298,6 +314,155 @@ func TestDryRunSendsNothing(t *testing.T) {
 	code, out, _ = f.run("--dry-run", "--delete")
 	if code != 0 || len(f.emu.Calls()) != 0 || !strings.Contains(out, "DeleteTarget") || !strings.Contains(out, "DeleteRule") {
 		t.Errorf("dry-run delete: exit %d, %d calls\n%s", code, len(f.emu.Calls()), out)
+	}
+
+	// Half a key is a mistake, not a wish for the empty-account plan.
+	f.env["TENCENTCLOUD_SECRETID"] = testID
+	code, out, errs = f.run("--dry-run")
+	if code != 1 || out != "" || !strings.Contains(errs, "TENCENTCLOUD_SECRETKEY is not") || len(f.emu.Calls()) != 0 {
+		t.Errorf("half a key: exit %d\n%s%s", code, out, errs)
+	}
+}
+
+// actions returns the actions among calls, and whether all succeeded.
+func actions(calls []ebemu.Call) ([]string, bool) {
+	var a []string
+	ok := true
+	for _, c := range calls {
+		a = append(a, c.Action)
+		ok = ok && c.ErrorCode == ""
+	}
+	return a, ok
+}
+
+// TestDryRunReadsTheAccount: with credentials, a dry run makes the read
+// calls of a real run, sends no write, and says what it would do.
+func TestDryRunReadsTheAccount(t *testing.T) {
+	f := newFixture(t)
+
+	// An empty account: the rule and the target would be created.
+	code, out, errs := f.run("--dry-run")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	if got, ok := actions(f.emu.Calls()); !ok || !slices.Equal(got, []string{"ListEventBuses", "ListRules"}) {
+		t.Errorf("calls %v (all ok: %v), want the reads [ListEventBuses ListRules]", got, ok)
+	}
+	for _, want := range []string{"dry run: reading the account", "would send 1: CreateRule", "would send 2: CreateTarget",
+		"event bus  " + testBus + " (default)", "rule       picbucket-putbucket (${RuleId}): would be created",
+		"target     scf " + testTarget + " (${TargetId}): would be created", "CreateRule, CreateTarget (dry run: not sent)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if len(f.emu.Rules(testBus)) != 0 {
+		t.Fatal("the dry run created a rule")
+	}
+
+	// Up to date: nothing would change.
+	if code, out, errs := f.run(); code != 0 {
+		t.Fatalf("real run: exit %d\n%s%s", code, out, errs)
+	}
+	n := len(f.emu.Calls())
+	code, out, errs = f.run("--dry-run")
+	got, ok := actions(f.emu.Calls()[n:])
+	if code != 0 || !ok || !slices.Equal(got, []string{"ListEventBuses", "ListRules", "GetRule", "ListTargets"}) ||
+		!strings.Contains(out, "up to date: nothing would change") || strings.Contains(out, "would send 1:") {
+		t.Errorf("up to date: exit %d, calls %v\n%s%s", code, got, out, errs)
+	}
+
+	// --delete: the target and the rule would be deleted.
+	n = len(f.emu.Calls())
+	code, out, errs = f.run("--dry-run", "--delete")
+	if w := writes(f.emu.Calls()[n:]); code != 0 || len(w) != 0 || !strings.Contains(out, "would send 1: DeleteTarget") ||
+		!strings.Contains(out, "would send 2: DeleteRule") || !strings.Contains(out, "would be deleted") {
+		t.Errorf("delete: exit %d, writes %v\n%s%s", code, w, out, errs)
+	}
+	if len(f.emu.Rules(testBus)) != 1 {
+		t.Error("the dry run deleted the rule")
+	}
+
+	// A refused key fails the dry run as it would fail the run.
+	f.env["TENCENTCLOUD_SECRETKEY"] = "not-the-key"
+	if code, _, errs := f.run("--dry-run"); code != 1 || !strings.Contains(errs, "AuthFailure.SignatureFailure") {
+		t.Errorf("bad key: exit %d\n%s", code, errs)
+	}
+}
+
+// TestPatternMatchesEveryCallType: the rule matches CloudAudit's three call
+// types, and the target invokes $LATEST.
+func TestPatternMatchesEveryCallType(t *testing.T) {
+	var p struct {
+		Source, Type []string
+		Data         struct{ EventName []string }
+	}
+	if err := json.Unmarshal([]byte(ebapi.DefaultPattern), &p); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"cos:CloudEvent:ApiCall", "cos:CloudEvent:ConsoleCall", "cos:CloudEvent:MiniProgramCall"}
+	if !slices.Equal(p.Type, want) || !slices.Equal(p.Source, []string{"cos.cloud.tencent"}) || !slices.Equal(p.Data.EventName, []string{"PutBucket"}) {
+		t.Errorf("DefaultPattern = %s", ebapi.DefaultPattern)
+	}
+	if ebapi.DefaultQualifier != "$LATEST" {
+		t.Errorf("DefaultQualifier = %s", ebapi.DefaultQualifier)
+	}
+}
+
+// TestRuleWithoutMiniProgramCallIsChanged: a rule an earlier ebwire made
+// (its pattern lacks MiniProgramCall, its target invokes $DEFAULT) is shown
+// as a change by a dry run and updated by a run.
+func TestRuleWithoutMiniProgramCallIsChanged(t *testing.T) {
+	f := newFixture(t)
+	f.emu.SetRule(ebemu.Rule{ID: "rule-old", Name: ebapi.DefaultRuleName, BusID: testBus, Description: ebapi.DefaultDescription,
+		Pattern: oldPattern, Enable: true})
+	oldTarget := strings.TrimSuffix(testTarget, "$LATEST") + "$DEFAULT"
+	f.emu.AddTarget(ebemu.Target{ID: "target-old", RuleID: "rule-old", BusID: testBus, Type: "scf", Resource: oldTarget})
+
+	code, out, errs := f.run("--dry-run")
+	if code != 0 {
+		t.Fatalf("dry run: exit %d\n%s%s", code, out, errs)
+	}
+	if w := writes(f.emu.Calls()); len(w) != 0 {
+		t.Errorf("the dry run wrote %v", w)
+	}
+	for _, want := range []string{"would send 1: UpdateRule", "MiniProgramCall", "rule       picbucket-putbucket (rule-old): would be updated",
+		"note       rule differed in: pattern", "note       its pattern was " + oldPattern, "would be created",
+		"left alone: target target-old", "UpdateRule, CreateTarget (dry run: not sent)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dry-run output lacks %q:\n%s", want, out)
+		}
+	}
+	if !ebapi.PatternEqual(f.onlyRule().Pattern, oldPattern) {
+		t.Fatal("the dry run changed the pattern")
+	}
+
+	n := len(f.emu.Calls())
+	code, out, errs = f.run()
+	if code != 0 {
+		t.Fatalf("run: exit %d\n%s%s", code, out, errs)
+	}
+	if w := writes(f.emu.Calls()[n:]); !slices.Equal(w, []string{"UpdateRule", "CreateTarget"}) {
+		t.Errorf("writes = %v, want [UpdateRule CreateTarget]", w)
+	}
+	if r := f.onlyRule(); r.ID != "rule-old" || !ebapi.PatternEqual(r.Pattern, ebapi.DefaultPattern) {
+		t.Errorf("rule after the run: %+v", r)
+	}
+	if !strings.Contains(out, "rule       picbucket-putbucket (rule-old): updated") ||
+		!strings.Contains(out, "it invokes the same function with another qualifier") {
+		t.Errorf("stdout:\n%s", out)
+	}
+
+	// Only the pattern differing (the target already $LATEST): one UpdateRule.
+	f = newFixture(t)
+	if code, out, errs := f.run(); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	r := f.onlyRule()
+	r.Pattern = oldPattern
+	f.emu.SetRule(r)
+	n = len(f.emu.Calls())
+	if code, out, errs := f.run(); code != 0 || !slices.Equal(writes(f.emu.Calls()[n:]), []string{"UpdateRule"}) {
+		t.Errorf("exit %d, writes %v\n%s%s", code, writes(f.emu.Calls()[n:]), out, errs)
 	}
 }
 

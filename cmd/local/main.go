@@ -2,22 +2,37 @@
 // builds the binary, starts it with _LAMBDA_SERVER_PORT, and sends one event
 // through net/rpc Function.Invoke, with the credentials in the request's
 // Environment. By default the requests go to an embedded COS/CI emulator
-// seeded with demo buckets, so no cloud account is needed.
+// seeded with demo buckets (photos-00-1250000000 …) and with every bucket the
+// samples in events/ name (emulator.SampleBuckets: photos-1250000000,
+// docs-1250000000, …, none enabled), so no cloud account is needed and every
+// sample runs as it would on an account holding those buckets.
+//
+// The result JSON goes to stdout; everything else (the function's log lines,
+// which SCF would send to CLS, and this command's own lines) goes to stderr:
 //
 //	go run ./cmd/local events/timer.json
+//	go run ./cmd/local events/timer.json | jq .summary
 //	go run ./cmd/local -dry-run -buckets 20 events/manual-reconcile.json
+//	go run ./cmd/local -env PICBUCKET_REGIONS=ap-guangzhou,ap-shanghai -env LOG_LEVEL=debug events/timer.json
+//
+// -env KEY=VALUE sets one setting of the function and may be repeated; the
+// value is taken whole, commas included.
 package main
 
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/picbucket/picbucket/internal/emulator"
@@ -29,54 +44,131 @@ const (
 	demoSecretID  = "AKIDLOCALDEMO"
 	demoSecretKey = "local-demo-secret-key"
 	demoToken     = "local-demo-session-token"
-	demoAppID     = "1250000000"
+	demoAppID     = emulator.SampleAppID
 )
 
-func main() {
-	var (
-		buckets  = flag.Int("buckets", 6, "demo buckets in the embedded emulator")
-		regions  = flag.String("regions", "ap-guangzhou,ap-shanghai", "regions of the demo buckets")
-		enabled  = flag.Float64("enabled", 0.34, "share of demo buckets already enabled")
-		dryRun   = flag.Bool("dry-run", false, "set PICBUCKET_DRY_RUN=true")
-		timeout  = flag.Duration("timeout", 30*time.Second, "the invocation's time limit")
-		logLevel = flag.String("log-level", "info", "LOG_LEVEL for the function")
-		binary   = flag.String("binary", "", "a function binary already built (default: build it)")
-		setting  = flag.String("env", "", "extra settings for the function, KEY=VALUE,KEY=VALUE")
-	)
-	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./cmd/local [flags] EVENT.json\n")
-		flag.PrintDefaults()
+// envKeyRE is what an environment variable name may be.
+var envKeyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// envFlag collects repeated -env KEY=VALUE settings. The value is taken
+// whole: PICBUCKET_REGIONS=ap-guangzhou,ap-shanghai is one setting.
+type envFlag []string
+
+func (e *envFlag) String() string { return strings.Join(*e, " ") }
+
+func (e *envFlag) Set(s string) error {
+	key, _, ok := strings.Cut(s, "=")
+	switch {
+	case !ok:
+		return fmt.Errorf("%q is not KEY=VALUE", s)
+	case key == "":
+		return fmt.Errorf("%q has an empty key", s)
+	case !envKeyRE.MatchString(key):
+		return fmt.Errorf("%q: key %q is not a variable name ([A-Za-z_][A-Za-z0-9_]*)", s, key)
 	}
-	flag.Parse()
-	if flag.NArg() != 1 {
-		flag.Usage()
-		os.Exit(2)
-	}
-	if err := run(flag.Arg(0), *buckets, strings.Split(*regions, ","), *enabled, *dryRun, *timeout, *logLevel, *binary, *setting); err != nil {
-		fmt.Fprintln(os.Stderr, "local:", err)
-		os.Exit(1)
-	}
+	*e = append(*e, s)
+	return nil
 }
 
-func run(eventPath string, n int, regions []string, enabledShare float64, dryRun bool, timeout time.Duration, logLevel, binary, extra string) error {
-	payload, err := os.ReadFile(eventPath)
+// options are the command line.
+type options struct {
+	event        string
+	buckets      int
+	regions      []string
+	enabledShare float64
+	dryRun       bool
+	timeout      time.Duration
+	logLevel     string
+	binary       string
+	env          envFlag
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is the command: it returns 0 when the invocation succeeded, 1 when it
+// failed, 2 on a usage error. Only the result JSON goes to stdout.
+func run(args []string, stdout, stderr io.Writer) int {
+	o, err := parse(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "local: %v\nrun 'go run ./cmd/local -h' for usage\n", err)
+		return 2
+	}
+	if err := invoke(o, stdout, stderr); err != nil {
+		fmt.Fprintln(stderr, "local:", err)
+		return 1
+	}
+	return 0
+}
+
+func parse(args []string, stderr io.Writer) (options, error) {
+	var o options
+	var regions string
+	fs := flag.NewFlagSet("local", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.IntVar(&o.buckets, "buckets", 6, "demo buckets in the embedded emulator (besides the sample buckets)")
+	fs.StringVar(&regions, "regions", "ap-guangzhou,ap-shanghai", "regions of the demo buckets")
+	fs.Float64Var(&o.enabledShare, "enabled", 0.34, "share of demo buckets already enabled")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "set PICBUCKET_DRY_RUN=true")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "the invocation's time limit")
+	fs.StringVar(&o.logLevel, "log-level", "info", "LOG_LEVEL for the function")
+	fs.StringVar(&o.binary, "binary", "", "a function binary already built (default: build it)")
+	fs.Var(&o.env, "env", "a setting for the function, KEY=VALUE (repeat -env for more; the value may contain commas)")
+	usage := func() {
+		fmt.Fprintf(stderr, "usage: go run ./cmd/local [flags] EVENT.json\n\n"+
+			"Runs the function once on EVENT.json as SCF would, against an embedded COS/CI emulator.\n"+
+			"The result JSON goes to stdout, the log lines to stderr.\n\nflags:\n")
+		fs.SetOutput(stderr)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage()
+		}
+		return o, err
+	}
+	if fs.NArg() != 1 {
+		return o, fmt.Errorf("want one EVENT.json, got %d arguments", fs.NArg())
+	}
+	o.event = fs.Arg(0)
+	for _, r := range strings.Split(regions, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			o.regions = append(o.regions, r)
+		}
+	}
+	if o.buckets < 0 || o.timeout <= 0 {
+		return o, errors.New("-buckets must not be negative and -timeout must be positive")
+	}
+	return o, nil
+}
+
+func invoke(o options, stdout, stderr io.Writer) error {
+	stderr = &lockedWriter{w: stderr} // the function's output and ours share it
+	payload, err := os.ReadFile(o.event)
 	if err != nil {
 		return err
 	}
 
 	emu := emulator.New(emulator.Options{})
 	emu.AddCredential(emulator.Credential{SecretID: demoSecretID, SecretKey: demoSecretKey, Token: demoToken, AppID: demoAppID})
-	seeded := emu.SeedDemo(demoAppID, n, regions, enabledShare)
+	seeded := emu.SeedDemo(demoAppID, o.buckets, o.regions, o.enabledShare)
+	samples := emu.SeedSamples()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: emu}
+	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(l)
 	defer srv.Close()
 	endpoint := "http://" + l.Addr().String()
-	fmt.Fprintf(os.Stderr, "emulator: %s with %d demo buckets (%d already enabled)\n", endpoint, len(seeded), countEnabled(seeded))
+	fmt.Fprintf(stderr, "emulator: %s with %d demo buckets (%d already enabled) and the %d buckets the samples in events/ name (not enabled)\n",
+		endpoint, len(seeded), countEnabled(seeded), len(samples))
 
+	binary := o.binary
 	if binary == "" {
 		dir, err := os.MkdirTemp("", "picbucket-local")
 		if err != nil {
@@ -94,26 +186,25 @@ func run(eventPath string, n int, regions []string, enabledShare float64, dryRun
 	}
 	// Settings go in the process environment, as serverless.yml would set
 	// them; the credentials arrive with the invocation, as SCF sends them.
-	env := append(os.Environ(), "PICBUCKET_ENDPOINT="+endpoint, "LOG_LEVEL="+logLevel, "TENCENTCLOUD_APPID="+demoAppID)
-	if dryRun {
+	// -env comes last, so it wins.
+	env := append(os.Environ(), "PICBUCKET_ENDPOINT="+endpoint, "LOG_LEVEL="+o.logLevel, "TENCENTCLOUD_APPID="+demoAppID)
+	if o.dryRun {
 		env = append(env, "PICBUCKET_DRY_RUN=true")
 	}
-	for _, kv := range strings.Split(extra, ",") {
-		if kv = strings.TrimSpace(kv); kv != "" {
-			env = append(env, kv)
-		}
-	}
-	proc, err := scfrpc.Start(binary, env, os.Stdout, os.Stderr)
+	env = append(env, o.env...)
+	// The function logs to its stdout (SCF sends it to CLS): here that is
+	// stderr, so that stdout carries the result alone.
+	proc, err := scfrpc.Start(binary, env, stderr, stderr)
 	if err != nil {
 		return err
 	}
 	defer proc.Stop()
-	fmt.Fprintf(os.Stderr, "function: pid %d ready in %s; invoking with %s\n", proc.Pid(), proc.Ready.Sub(proc.Started).Round(time.Microsecond), eventPath)
+	fmt.Fprintf(stderr, "function: pid %d ready in %s; invoking with %s\n", proc.Pid(), proc.Ready.Sub(proc.Started).Round(time.Microsecond), o.event)
 
 	resp, err := proc.Invoke(scfrpc.Invocation{
 		Payload:   payload,
 		RequestID: fmt.Sprintf("local-%d", time.Now().UnixNano()),
-		Timeout:   timeout,
+		Timeout:   o.timeout,
 		Environment: map[string]string{
 			"TENCENTCLOUD_SECRETID":     demoSecretID,
 			"TENCENTCLOUD_SECRETKEY":    demoSecretKey,
@@ -127,7 +218,7 @@ func run(eventPath string, n int, regions []string, enabledShare float64, dryRun
 		return err
 	}
 	stats := emu.Stats()
-	fmt.Fprintf(os.Stderr, "emulator saw %d requests: %v\n", stats.Total, stats.ByAction)
+	fmt.Fprintf(stderr, "emulator saw %d requests: %v\n", stats.Total, stats.ByAction)
 	if resp.Error != nil {
 		return fmt.Errorf("invocation failed: %s", resp.Error.Message)
 	}
@@ -135,8 +226,22 @@ func run(eventPath string, n int, regions []string, enabledShare float64, dryRun
 	if err := json.Indent(&pretty, resp.Payload, "", "  "); err != nil {
 		return fmt.Errorf("result is not JSON: %w", err)
 	}
-	fmt.Println(pretty.String())
-	return nil
+	pretty.WriteByte('\n')
+	_, err = stdout.Write(pretty.Bytes())
+	return err
+}
+
+// lockedWriter serializes writes from the function's output copier and
+// this command.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func countEnabled(bs []emulator.BucketState) int {

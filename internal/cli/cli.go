@@ -24,11 +24,14 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"time"
 
 	"github.com/tencentyun/scf-go-lib/functioncontext"
 
+	"github.com/picbucket/picbucket/handler"
 	"github.com/picbucket/picbucket/internal/config"
+	"github.com/picbucket/picbucket/signer"
 )
 
 // ServerPortVar is the variable SCF's Go runtime sets to the port the
@@ -65,18 +68,26 @@ const usageText = `usage:
   main enable -region R [-dry-run] [-timeout D] BUCKET…
                                             enable the named buckets (name-APPID) of region R
 
+Flags may come before or after the bucket names.
+
 Outside SCF (no %s), the binary runs one invocation and exits:
 the result JSON on stdout, the log lines on stderr; exit status 1 when the
 invocation fails, 2 on a usage error. Credentials and settings come from the
 environment: TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY and, for a
-temporary key, TENCENTCLOUD_SESSIONTOKEN; PICBUCKET_* as in README.md
-(PICBUCKET_DRY_RUN=true makes any event a dry run).
+temporary key, TENCENTCLOUD_SESSIONTOKEN; TENCENTCLOUD_APPID (your account's
+APPID); PICBUCKET_* as in README.md (PICBUCKET_DRY_RUN=true makes any event a
+dry run).
 `
 
 // Run parses args, builds the event, invokes h once with a deadline of
 // -timeout, prints the result JSON to stdout and returns the exit status.
 // Log lines are whatever h writes (handler.New(os.Stderr) writes them to
 // stderr). Ctrl-C cancels the invocation.
+//
+// A usage error prints one line saying what is wrong and one pointing to
+// -h. When h is a *handler.Handler, Run first checks that its environment
+// holds a key, and says which variables to export if not; the function's own
+// advice (give it an execution role) is for SCF, not for a terminal.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, h Invoker) int {
 	payload, timeout, err := parse(args, stdin)
 	if errors.Is(err, flag.ErrHelp) {
@@ -84,8 +95,14 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, h Invoker) in
 		return ExitOK
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "picbucket: %v\n\n"+usageText, err, ServerPortVar)
+		fmt.Fprintf(stderr, "picbucket: %v\nrun 'main -h' for usage\n", err)
 		return ExitUsage
+	}
+	if getenv := envOf(h); getenv != nil {
+		if _, err := (signer.Env{Getenv: getenv}).Credentials(); err != nil {
+			fmt.Fprint(stderr, noCredentials(err))
+			return ExitError
+		}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -101,7 +118,11 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, h Invoker) in
 
 	out, err := h.Invoke(ctx, payload)
 	if err != nil {
-		fmt.Fprintf(stderr, "picbucket: invocation failed: %v\n", err)
+		if errors.Is(err, signer.ErrNoCredentials) {
+			fmt.Fprint(stderr, noCredentials(err))
+		} else {
+			fmt.Fprintf(stderr, "picbucket: invocation failed: %v\n", err)
+		}
 		if len(out) > 0 {
 			fmt.Fprintf(stdout, "%s\n", out)
 		}
@@ -109,6 +130,39 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, h Invoker) in
 	}
 	fmt.Fprintf(stdout, "%s\n", out)
 	return ExitOK
+}
+
+// envOf returns the environment h reads its credentials from, or nil when h
+// is not the function's handler.
+func envOf(h Invoker) func(string) string {
+	hh, ok := h.(*handler.Handler)
+	if !ok {
+		return nil
+	}
+	if hh.Getenv != nil {
+		return hh.Getenv
+	}
+	return os.Getenv
+}
+
+// noCredentials turns signer's no-credentials error, whose advice is for a
+// function on SCF, into advice for a terminal: the variables to export.
+func noCredentials(err error) string {
+	// signer says what is missing, then "; give the function an execution
+	// role …": keep the first part only.
+	cause, _, _ := strings.Cut(err.Error(), ";")
+	cause = strings.TrimPrefix(cause, "picbucket: ")
+	var b strings.Builder
+	fmt.Fprintf(&b, "picbucket: %s\nOutside SCF the binary signs with your own key; export it and run again:\n", cause)
+	for _, l := range [][2]string{
+		{signer.EnvSecretID + "=<SecretId>", ""},
+		{signer.EnvSecretKey + "=<SecretKey>", ""},
+		{signer.EnvSessionToken + "=<token>", "# only for a temporary key"},
+		{"TENCENTCLOUD_APPID=<APPID>", "# your account's APPID (the -APPID of bucket names)"},
+	} {
+		fmt.Fprintf(&b, "  %s\n", strings.TrimSpace(fmt.Sprintf("export %-34s %s", l[0], l[1])))
+	}
+	return b.String()
 }
 
 // parse turns the command line into an event payload and a time limit.
@@ -123,11 +177,12 @@ func parse(args []string, stdin io.Reader) ([]byte, time.Duration, error) {
 	event := fs.String("event", "", "event file, or - for stdin")
 	timeout := fs.Duration("timeout", DefaultTimeout, "the invocation's time limit")
 	dryRun := fs.Bool("dry-run", false, "")
-	if err := fs.Parse(args); err != nil {
+	rest, err := parseFlags(fs, args)
+	if err != nil {
 		return nil, 0, err
 	}
-	if fs.NArg() > 0 {
-		return nil, 0, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	if len(rest) > 0 {
+		return nil, 0, fmt.Errorf("unexpected argument %q", rest[0])
 	}
 	if *event == "" {
 		return nil, 0, errors.New("nothing to do: give -event FILE, reconcile, or enable")
@@ -139,7 +194,6 @@ func parse(args []string, stdin io.Reader) ([]byte, time.Duration, error) {
 		return nil, 0, fmt.Errorf("-timeout %s: want a positive duration", *timeout)
 	}
 	var payload []byte
-	var err error
 	if *event == "-" {
 		payload, err = io.ReadAll(io.LimitReader(stdin, 16<<20))
 	} else {
@@ -163,7 +217,8 @@ func parseCommand(name string, args []string) ([]byte, time.Duration, error) {
 	} else {
 		region = fs.String("region", "", "region of the buckets, such as ap-guangzhou")
 	}
-	if err := fs.Parse(args); err != nil {
+	rest, err := parseFlags(fs, args)
+	if err != nil {
 		return nil, 0, err
 	}
 	if *timeout <= 0 {
@@ -174,8 +229,8 @@ func parseCommand(name string, args []string) ([]byte, time.Duration, error) {
 		ev["dryRun"] = true
 	}
 	if name == "reconcile" {
-		if fs.NArg() > 0 {
-			return nil, 0, fmt.Errorf("reconcile takes no arguments, got %q", fs.Args())
+		if len(rest) > 0 {
+			return nil, 0, fmt.Errorf("reconcile takes no arguments, got %q", rest)
 		}
 		rec := map[string]any{}
 		for key, v := range map[string]*string{"regions": regions, "include": include, "exclude": exclude} {
@@ -185,17 +240,90 @@ func parseCommand(name string, args []string) ([]byte, time.Duration, error) {
 		}
 		ev["reconcile"] = rec
 	} else {
-		if *region == "" || fs.NArg() == 0 {
+		if *region == "" || len(rest) == 0 {
 			return nil, 0, errors.New("enable needs -region and at least one bucket")
 		}
 		var buckets []map[string]string
-		for _, b := range fs.Args() {
+		for _, b := range rest {
 			buckets = append(buckets, map[string]string{"bucket": b, "region": *region})
 		}
 		ev["buckets"] = buckets
 	}
 	payload, err := json.Marshal(ev)
 	return payload, *timeout, err
+}
+
+// parseFlags parses args with flags and positional arguments interleaved
+// (enable b1 -region R b2 -dry-run), and returns the positional ones in
+// order. After "--" everything is positional. An unknown flag close to a
+// known one names it.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, suggest(fs, err)
+		}
+		left := fs.Args()
+		if len(left) == 0 {
+			return rest, nil
+		}
+		if consumed := len(args) - len(left); consumed > 0 && args[consumed-1] == "--" {
+			return append(rest, left...), nil
+		}
+		rest = append(rest, left[0])
+		args = left[1:]
+	}
+}
+
+// allFlags are the flags of every form of the command line, to point a user
+// who gave one to the wrong form at the right one.
+var allFlags = map[string]string{
+	"event": "main -event FILE", "regions": "main reconcile", "include": "main reconcile",
+	"exclude": "main reconcile", "region": "main enable",
+}
+
+// suggest rewrites the flag package's "flag provided but not defined: -x"
+// as "unknown flag -x; did you mean -y?" when fs has a flag y close to x.
+func suggest(fs *flag.FlagSet, err error) error {
+	const undefined = "flag provided but not defined: -"
+	name, ok := strings.CutPrefix(err.Error(), undefined)
+	if !ok {
+		return err
+	}
+	best, bestDist := "", 0
+	fs.VisitAll(func(f *flag.Flag) {
+		if d := distance(strings.ToLower(name), f.Name); best == "" || d < bestDist {
+			best, bestDist = f.Name, d
+		}
+	})
+	if best != "" && bestDist <= max(1, len(name)/3) {
+		return fmt.Errorf("unknown flag -%s; did you mean -%s?", name, best)
+	}
+	if form, ok := allFlags[name]; ok {
+		return fmt.Errorf("unknown flag -%s here; it is a flag of %s", name, form)
+	}
+	return fmt.Errorf("unknown flag -%s", name)
+}
+
+// distance is the Levenshtein distance between a and b.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // newFlags returns a flag set that reports errors to Run, not to the process.

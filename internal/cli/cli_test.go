@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -17,6 +19,7 @@ import (
 	"github.com/picbucket/picbucket/handler"
 	"github.com/picbucket/picbucket/internal/cli"
 	"github.com/picbucket/picbucket/internal/emulator"
+	"github.com/picbucket/picbucket/signer"
 )
 
 // fake records the invocation.
@@ -123,30 +126,127 @@ func TestInvocationErrorExitsOne(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
-	for _, args := range [][]string{
-		nil,
-		{"-event"},
-		{"-event", "/no/such/file.json"},
-		{"-event", "x.json", "-dry-run"},
-		{"-event", "x.json", "extra"},
-		{"reconcile", "extra"},
-		{"reconcile", "-timeout", "0s"},
-		{"enable", "a-1250000000"},
-		{"enable", "-region", "ap-guangzhou"},
-		{"-bogus"},
+	for _, c := range []struct {
+		args []string
+		want string // the reason, on the first line
+	}{
+		{nil, "nothing to do: give -event FILE, reconcile, or enable"},
+		{[]string{"-event"}, "flag needs an argument: -event"},
+		{[]string{"-event", "/no/such/file.json"}, "reading the event"},
+		{[]string{"-event", "x.json", "-dry-run"}, "-dry-run does not apply to -event"},
+		{[]string{"-event", "x.json", "extra"}, `unexpected argument "extra"`},
+		{[]string{"reconcile", "extra"}, "reconcile takes no arguments"},
+		{[]string{"reconcile", "-dry-run", "extra"}, "reconcile takes no arguments"},
+		{[]string{"reconcile", "-timeout", "0s"}, "-timeout 0s: want a positive duration"},
+		{[]string{"reconcile", "-timeout", "soon"}, `invalid value "soon" for flag -timeout`},
+		{[]string{"enable", "a-1250000000"}, "enable needs -region and at least one bucket"},
+		{[]string{"enable", "-region", "ap-guangzhou"}, "enable needs -region and at least one bucket"},
+		{[]string{"enable", "a-1250000000", "-region"}, "flag needs an argument: -region"},
+		{[]string{"-bogus"}, "unknown flag -bogus"},
+		// Unknown flags close to a known one name it.
+		{[]string{"reconcile", "--region", "ap-guangzhou"}, "unknown flag -region; did you mean -regions?"},
+		{[]string{"reconcile", "-dryrun"}, "unknown flag -dryrun; did you mean -dry-run?"},
+		{[]string{"reconcile", "-exlude", "tmp-*"}, "unknown flag -exlude; did you mean -exclude?"},
+		{[]string{"enable", "-regions", "ap-guangzhou", "a-1250000000"}, "unknown flag -regions; did you mean -region?"},
+		{[]string{"enable", "a-1250000000", "-timout", "5s", "-region", "ap-guangzhou"}, "unknown flag -timout; did you mean -timeout?"},
+		{[]string{"-evnt", "x.json"}, "unknown flag -evnt; did you mean -event?"},
+		{[]string{"-Event", "x.json"}, "unknown flag -Event; did you mean -event?"},
+		// A flag of another form says where it belongs.
+		{[]string{"enable", "-include", "x", "a-1250000000"}, "unknown flag -include here; it is a flag of main reconcile"},
+		{[]string{"reconcile", "-zzz"}, "unknown flag -zzz"},
 	} {
 		f := &fake{}
-		code, out, errs := run(t, f, "", args...)
-		if code != cli.ExitUsage || out != "" || !strings.Contains(errs, "usage:") || f.payload != nil {
-			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, errs)
+		code, out, errs := run(t, f, "", c.args...)
+		lines := strings.Split(strings.TrimSuffix(errs, "\n"), "\n")
+		if code != cli.ExitUsage || out != "" || f.payload != nil || len(lines) != 2 ||
+			!strings.HasPrefix(lines[0], "picbucket: "+c.want) || lines[1] != "run 'main -h' for usage" {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want the reason %q and a pointer to -h", c.args, code, out, errs, c.want)
 		}
 	}
-	for _, args := range [][]string{{"-h"}, {"help"}, {"reconcile", "-help"}} {
+	for _, args := range [][]string{{"-h"}, {"help"}, {"reconcile", "-help"}, {"enable", "a-1250000000", "-h"}} {
 		if code, out, _ := run(t, &fake{}, "", args...); code != cli.ExitOK || !strings.Contains(out, "usage:") {
 			t.Errorf("%q: exit %d, stdout %q", args, code, out)
 		}
 	}
 }
+
+// TestFlagsAfterArguments: flags may follow the bucket names.
+func TestFlagsAfterArguments(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"enable", "b-1250000000", "-region", "ap-shanghai"},
+			`{"buckets":[{"bucket":"b-1250000000","region":"ap-shanghai"}]}`},
+		{[]string{"enable", "-region", "ap-shanghai", "b-1250000000", "-dry-run"},
+			`{"dryRun":true,"buckets":[{"bucket":"b-1250000000","region":"ap-shanghai"}]}`},
+		{[]string{"enable", "a-1250000000", "-dry-run", "b-1250000000", "--region=ap-guangzhou", "c-1250000000"},
+			`{"dryRun":true,"buckets":[{"bucket":"a-1250000000","region":"ap-guangzhou"},{"bucket":"b-1250000000","region":"ap-guangzhou"},{"bucket":"c-1250000000","region":"ap-guangzhou"}]}`},
+		{[]string{"enable", "-region", "ap-guangzhou", "--", "a-1250000000", "-dry-run"},
+			`{"buckets":[{"bucket":"a-1250000000","region":"ap-guangzhou"},{"bucket":"-dry-run","region":"ap-guangzhou"}]}`},
+		{[]string{"reconcile", "-regions", "ap-guangzhou", "-dry-run"},
+			`{"dryRun":true,"reconcile":{"regions":["ap-guangzhou"]}}`},
+	} {
+		f := &fake{out: []byte(`{}`)}
+		if code, _, errs := run(t, f, "", c.args...); code != cli.ExitOK {
+			t.Errorf("%q: exit %d: %s", c.args, code, errs)
+			continue
+		}
+		var got, want any
+		json.Unmarshal(f.payload, &got)
+		json.Unmarshal([]byte(c.want), &want)
+		if gb, wb := mustJSON(got), mustJSON(want); gb != wb {
+			t.Errorf("%q: payload %s, want %s", c.args, gb, wb)
+		}
+	}
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// TestNoCredentials: outside SCF, missing credentials name the variables to
+// export, not the function's advice (an execution role).
+func TestNoCredentials(t *testing.T) {
+	const appID = "1250000000"
+	wrapped := fmt.Errorf("picbucket: %w: TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY not set; give the function an execution role "+
+		"(serverless.yml inputs.role) so that SCF provides them", signer.ErrNoCredentials)
+	for _, c := range []struct {
+		name  string
+		h     cli.Invoker
+		cause string
+	}{
+		{"handler, nothing set", &handler.Handler{Getenv: envMap(map[string]string{"TENCENTCLOUD_APPID": appID}), Out: io.Discard},
+			"no credentials: TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY not set"},
+		{"handler, no key", &handler.Handler{Getenv: envMap(map[string]string{"TENCENTCLOUD_SECRETID": "AKIDx"}), Out: io.Discard},
+			"no credentials: TENCENTCLOUD_SECRETKEY not set"},
+		{"handler, white space", &handler.Handler{Getenv: envMap(map[string]string{"TENCENTCLOUD_SECRETID": "AKIDx ", "TENCENTCLOUD_SECRETKEY": "k"}), Out: io.Discard},
+			"no credentials: TENCENTCLOUD_SECRETID has leading or trailing white space"},
+		{"another invoker's wrapped error", &fake{err: wrapped},
+			"no credentials: TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY not set"},
+	} {
+		for _, args := range [][]string{{"reconcile"}, {"enable", "-dry-run", "-region", "ap-guangzhou", "a-" + appID}} {
+			code, out, errs := run(t, c.h, "", args...)
+			if code != cli.ExitError || out != "" {
+				t.Errorf("%s %q: exit %d, stdout %q", c.name, args, code, out)
+			}
+			if !strings.HasPrefix(errs, "picbucket: "+c.cause+"\n") {
+				t.Errorf("%s %q: stderr does not start with the cause %q:\n%s", c.name, args, c.cause, errs)
+			}
+			for _, want := range []string{"export TENCENTCLOUD_SECRETID=", "export TENCENTCLOUD_SECRETKEY=", "export TENCENTCLOUD_SESSIONTOKEN=", "export TENCENTCLOUD_APPID="} {
+				if !strings.Contains(errs, want) {
+					t.Errorf("%s %q: stderr lacks %q:\n%s", c.name, args, want, errs)
+				}
+			}
+			if strings.Contains(errs, "execution role") || strings.Contains(errs, "serverless.yml") || strings.Contains(errs, "AKIDx") {
+				t.Errorf("%s %q: stderr gives the function's advice or a value:\n%s", c.name, args, errs)
+			}
+		}
+	}
+}
+
+func envMap(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 // TestWithHandler runs the real handler against the COS/CI emulator, with
 // the credentials and settings in the environment as on a laptop.

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -95,6 +96,10 @@ type Options struct {
 	Transport http.RoundTripper
 	// Timeout bounds each request; 30 s when zero.
 	Timeout time.Duration
+	// ReadOnly, when set, makes the client send only the read actions
+	// (IsRead): each write is printed to ReadOnly and answered as a success
+	// instead (ReadOnlyTransport). A dry run against the real account.
+	ReadOnly io.Writer
 }
 
 // Client calls the EventBridge API.
@@ -117,6 +122,9 @@ func New(o Options) (*Client, error) {
 	rt := o.Transport
 	if rt == nil {
 		rt = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	if o.ReadOnly != nil {
+		rt = ReadOnlyTransport(o.ReadOnly, rt)
 	}
 	if o.Endpoint != nil {
 		if o.Endpoint.Scheme != "http" || o.Endpoint.Host == "" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 )
 
@@ -19,6 +20,11 @@ const (
 // DryRunCredentials sign dry-run requests, which never leave the process.
 var DryRunCredentials = Credentials{SecretID: "DRY-RUN", SecretKey: "DRY-RUN"}
 
+// IsRead reports whether an action only reads (List…, Get…, Describe…).
+func IsRead(action string) bool {
+	return strings.HasPrefix(action, "List") || strings.HasPrefix(action, "Get") || strings.HasPrefix(action, "Describe")
+}
+
 // DryRunTransport returns a transport that sends nothing. It prints each
 // request it is given to out (action, version, region, URL and JSON body;
 // never a header, so never the signature or a token) and answers it as the
@@ -27,34 +33,51 @@ var DryRunCredentials = Credentials{SecretID: "DRY-RUN", SecretKey: "DRY-RUN"}
 // Apply), or, with existing true, the rule and its target exist as w
 // describes (the requests of a Remove).
 func DryRunTransport(out io.Writer, w Wiring, existing bool) http.RoundTripper {
-	return &dryRun{out: out, w: w, existing: existing}
+	return &dryRun{printer: printer{out: out}, w: w, existing: existing}
 }
 
-type dryRun struct {
-	mu       sync.Mutex
-	out      io.Writer
-	w        Wiring
-	existing bool
-	n        int
+// printer prints requests, numbered.
+type printer struct {
+	mu  sync.Mutex
+	out io.Writer
+	n   int
 }
 
-func (d *dryRun) RoundTrip(r *http.Request) (*http.Response, error) {
+// print prints one request and returns its action and body.
+func (p *printer) print(r *http.Request, verb string) (string, []byte, error) {
 	var body []byte
 	if r.Body != nil {
 		var err error
 		body, err = io.ReadAll(r.Body)
 		r.Body.Close()
 		if err != nil {
-			return nil, err
+			return "", nil, err
 		}
 	}
 	action := r.Header.Get("X-TC-Action")
-	d.mu.Lock()
-	d.n++
-	fmt.Fprintf(d.out, "request %d: %s (service %s, version %s, region %s) POST %s\n%s\n",
-		d.n, action, Service, r.Header.Get("X-TC-Version"), r.Header.Get("X-TC-Region"), r.URL.Redacted(), body)
-	d.mu.Unlock()
+	host := r.Host
+	if host == "" {
+		host = r.URL.Host
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n++
+	fmt.Fprintf(p.out, "%s %d: %s (service %s, version %s, region %s) POST https://%s%s\n%s\n",
+		verb, p.n, action, Service, r.Header.Get("X-TC-Version"), r.Header.Get("X-TC-Region"), host, r.URL.EscapedPath(), body)
+	return action, body, nil
+}
 
+type dryRun struct {
+	printer
+	w        Wiring
+	existing bool
+}
+
+func (d *dryRun) RoundTrip(r *http.Request) (*http.Response, error) {
+	action, _, err := d.print(r, "request")
+	if err != nil {
+		return nil, err
+	}
 	busID := d.w.BusID
 	if busID == "" {
 		busID = DryRunBusID
@@ -74,18 +97,31 @@ func (d *dryRun) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 	case "GetRule":
 		res = rule
-	case "CreateRule":
-		res = map[string]any{"RuleId": DryRunRuleID}
 	case "ListTargets":
 		res = map[string]any{"Targets": []any{}, "TotalCount": 0}
 		if d.existing {
 			res = map[string]any{"Targets": []any{target}, "TotalCount": 1}
 		}
-	case "CreateTarget":
-		res = map[string]any{"TargetId": DryRunTargetID}
 	default:
-		res = map[string]any{}
+		res = writeAnswer(action)
 	}
+	return answer(r, res)
+}
+
+// writeAnswer is the API's answer to a write action that succeeded, with
+// placeholders for the ids it would return.
+func writeAnswer(action string) map[string]any {
+	switch action {
+	case "CreateRule":
+		return map[string]any{"RuleId": DryRunRuleID}
+	case "CreateTarget":
+		return map[string]any{"TargetId": DryRunTargetID}
+	}
+	return map[string]any{}
+}
+
+// answer wraps res as the API's 200 answer to r.
+func answer(r *http.Request, res map[string]any) (*http.Response, error) {
 	res["RequestId"] = "dry-run"
 	b, err := json.Marshal(map[string]any{"Response": res})
 	if err != nil {
@@ -98,4 +134,29 @@ func (d *dryRun) RoundTrip(r *http.Request) (*http.Response, error) {
 		ContentLength: int64(len(b)),
 		Request:       r,
 	}, nil
+}
+
+// ReadOnlyTransport returns a transport that sends the read actions
+// (IsRead) to next, so that a dry run sees the account as it is, and sends
+// no write: it prints each write request to out, as DryRunTransport does,
+// and answers it as the API would answer a write that succeeded (new ids
+// are placeholders such as ${RuleId}).
+func ReadOnlyTransport(out io.Writer, next http.RoundTripper) http.RoundTripper {
+	return &readOnly{printer: printer{out: out}, next: next}
+}
+
+type readOnly struct {
+	printer
+	next http.RoundTripper
+}
+
+func (t *readOnly) RoundTrip(r *http.Request) (*http.Response, error) {
+	if IsRead(r.Header.Get("X-TC-Action")) {
+		return t.next.RoundTrip(r)
+	}
+	action, _, err := t.print(r, "would send")
+	if err != nil {
+		return nil, err
+	}
+	return answer(r, writeAnswer(action))
 }

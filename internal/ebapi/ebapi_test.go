@@ -114,13 +114,16 @@ func TestSCFResource(t *testing.T) {
 }
 
 func TestPatternEqual(t *testing.T) {
-	if !ebapi.PatternEqual(ebapi.DefaultPattern, `{"data":{"eventName":["PutBucket"]},"source":["cos.cloud.tencent"],"type":["cos:CloudEvent:ApiCall","cos:CloudEvent:ConsoleCall"]}`) {
+	if !ebapi.PatternEqual(ebapi.DefaultPattern, `{"data":{"eventName":["PutBucket"]},"source":["cos.cloud.tencent"],"type":["cos:CloudEvent:ApiCall","cos:CloudEvent:ConsoleCall","cos:CloudEvent:MiniProgramCall"]}`) {
 		t.Error("key order matters")
 	}
 	if ebapi.PatternEqual(ebapi.DefaultPattern, `{"source":["cos.cloud.tencent"]}`) {
 		t.Error("different patterns compare equal")
 	}
-	if ebapi.PatternEqual(ebapi.DefaultPattern, `{"source":["cos.cloud.tencent"],"type":["cos:CloudEvent:ConsoleCall","cos:CloudEvent:ApiCall"],"data":{"eventName":["PutBucket"]}}`) {
+	if ebapi.PatternEqual(ebapi.DefaultPattern, `{"source":["cos.cloud.tencent"],"type":["cos:CloudEvent:ApiCall","cos:CloudEvent:ConsoleCall"],"data":{"eventName":["PutBucket"]}}`) {
+		t.Error("a pattern without MiniProgramCall compares equal")
+	}
+	if ebapi.PatternEqual(ebapi.DefaultPattern, `{"source":["cos.cloud.tencent"],"type":["cos:CloudEvent:ConsoleCall","cos:CloudEvent:ApiCall","cos:CloudEvent:MiniProgramCall"],"data":{"eventName":["PutBucket"]}}`) {
 		t.Error("array order is ignored (it is kept so that a reordered list is written back as given)")
 	}
 }

@@ -23,13 +23,21 @@ const (
 	// of letters, digits and common punctuation).
 	DefaultDescription = "Routes COS PutBucket calls recorded by CloudAudit to the picbucket SCF function"
 	// DefaultPattern matches CloudAudit records of COS PutBucket calls, made
-	// through the API or the console. It does not filter on
-	// data.errorCode: EventBridge documents numeric ranges
+	// through the API, the console or a mini program: CloudAudit's eventType
+	// is ApiCall, ConsoleCall or MiniProgramCall, and EventBridge's envelope
+	// type is cos:CloudEvent:<eventType> (platform.md §2.2, §2.3 and §9). It
+	// does not filter on data.errorCode: EventBridge documents numeric ranges
 	// ({"numeric":[">",0,"<=",5]}) but not an exact numeric match, and the
 	// function already skips a record whose errorCode/apiErrorCode is not 0.
-	DefaultPattern = `{"source":["cos.cloud.tencent"],"type":["cos:CloudEvent:ApiCall","cos:CloudEvent:ConsoleCall"],"data":{"eventName":["PutBucket"]}}`
-	// DefaultQualifier is the function alias the target invokes.
-	DefaultQualifier = "$DEFAULT"
+	DefaultPattern = `{"source":["cos.cloud.tencent"],"type":["cos:CloudEvent:ApiCall","cos:CloudEvent:ConsoleCall","cos:CloudEvent:MiniProgramCall"],"data":{"eventName":["PutBucket"]}}`
+	// DefaultQualifier is the function version the target invokes. Every
+	// Tencent example of an EventBridge SCF target ends its
+	// ResourceDescription in /$LATEST
+	// (qcs::scf:<region>:uin/<uin>:namespace/<ns>/function/<name>/$LATEST;
+	// none shows an alias: platform.md §9 "EventBridge targets", and the
+	// Terraform tencentcloud_eb_event_target docs, §7). --qualifier selects
+	// an alias or a version instead.
+	DefaultQualifier = "$LATEST"
 	// DefaultFunction is the function's name (serverless.yml inputs.name)
 	// and DefaultNamespace its namespace (the component's default).
 	DefaultFunction  = "picbucket"
@@ -70,6 +78,13 @@ func SCFResource(region, uin, namespace, function, qualifier string) (string, er
 		return "", fmt.Errorf("ebapi: %s", strings.Join(bad, "; "))
 	}
 	return fmt.Sprintf("qcs::scf:%s:uin/%s:namespace/%s/function/%s/%s", region, uin, namespace, function, qualifier), nil
+}
+
+// sameFunction reports whether two SCF target resources name the same
+// function, whatever their qualifiers.
+func sameFunction(a, b string) bool {
+	i, j := strings.LastIndexByte(a, '/'), strings.LastIndexByte(b, '/')
+	return i > 0 && j > 0 && a[:i] == b[:j]
 }
 
 // PatternEqual reports whether two event patterns are the same JSON value
@@ -252,6 +267,9 @@ func (c *Client) Apply(ctx context.Context, w Wiring) (Report, error) {
 			rep.Rule = Updated
 			rep.Writes = append(rep.Writes, "UpdateRule")
 			rep.Notes = append(rep.Notes, "rule differed in: "+strings.Join(diffs, ", "))
+			if diffs[0] == "pattern" {
+				rep.Notes = append(rep.Notes, "its pattern was "+cur.EventPattern)
+			}
 		}
 	}
 
@@ -268,7 +286,12 @@ func (c *Client) Apply(ctx context.Context, w Wiring) (Report, error) {
 			}
 			continue
 		}
-		rep.Notes = append(rep.Notes, fmt.Sprintf("left alone: target %s (%s %s)", t.TargetId, t.Type, t.TargetDescription.ResourceDescription))
+		note := fmt.Sprintf("left alone: target %s (%s %s)", t.TargetId, t.Type, t.TargetDescription.ResourceDescription)
+		if t.Type == "scf" && sameFunction(t.TargetDescription.ResourceDescription, w.Resource) {
+			note += ": it invokes the same function with another qualifier, so each event runs the function once per target; " +
+				"delete the one you do not want in the EventBridge console"
+		}
+		rep.Notes = append(rep.Notes, note)
 	}
 	if rep.TargetID == "" {
 		id, err := c.CreateSCFTarget(ctx, rep.BusID, rep.RuleID, w.Resource)

@@ -81,6 +81,9 @@ type Server struct {
 	seq     int
 	// Now is the clock used for the skew check and timestamps.
 	Now func() time.Time
+	// OnCall, when set, is called after each answer with its Call (for a
+	// request log); it must not block. Set it before serving.
+	OnCall func(Call)
 }
 
 // New returns an emulator with no credentials and no buses.
@@ -170,7 +173,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	call := Call{Action: r.Header.Get("X-TC-Action"), Version: r.Header.Get("X-TC-Version"), Region: r.Header.Get("X-TC-Region"), Host: r.Host, Body: string(body)}
 
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.seq++
 	requestID := fmt.Sprintf("ebemu-%08d-0000-4000-8000-%012d", s.seq, s.seq)
 	result, aerr := s.handle(r, body, call)
@@ -178,6 +180,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		call.ErrorCode = aerr.Code
 	}
 	s.calls = append(s.calls, call)
+	s.mu.Unlock()
+	if s.OnCall != nil {
+		defer s.OnCall(call)
+	}
 
 	resp := map[string]any{}
 	if aerr != nil {
