@@ -111,10 +111,11 @@ func TestOldRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.RuleID != "rule-old00001" || rep.Rule != ebapi.Updated || rep.Target != ebapi.Created {
+	// The function's old target (another qualifier) is kept: one target, one run per event.
+	if rep.RuleID != "rule-old00001" || rep.Rule != ebapi.Updated || rep.Target != ebapi.Unchanged || rep.TargetID != "target-old00001" {
 		t.Errorf("Apply = %+v", rep)
 	}
-	if !strings.Contains(strings.Join(rep.Notes, "\n"), "left alone: target target-old00001") {
+	if !strings.Contains(strings.Join(rep.Notes, "\n"), "kept: target target-old00001") {
 		t.Errorf("notes %q", rep.Notes)
 	}
 	if log := out.String(); strings.Contains(log, "-> ok") || !strings.Contains(log, "without MiniProgramCall") {

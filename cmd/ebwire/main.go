@@ -31,6 +31,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -115,7 +116,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		}
 		opts.Endpoint = &url.URL{Scheme: "http", Host: u.Host}
 	}
-	w := ebapi.Wiring{BusID: *busID, RuleName: *ruleName, Description: *description, Pattern: *pattern, Resource: resource}
+	explicitQualifier := false
+	fs.Visit(func(f *flag.Flag) { explicitQualifier = explicitQualifier || f.Name == "qualifier" })
+	w := ebapi.Wiring{BusID: *busID, RuleName: *ruleName, Description: *description, Pattern: *pattern, Resource: resource,
+		ExplicitQualifier: explicitQualifier}
 	creds, credErr := ebapi.CredentialsFromEnv(getenv)
 	switch {
 	case *dryRun && credErr == nil:
@@ -177,7 +181,7 @@ func printReport(out io.Writer, region string, w ebapi.Wiring, rep ebapi.Report,
 	}
 	fmt.Fprintf(out, "event bus  %s%s in %s\n", rep.BusID, name, region)
 	fmt.Fprintf(out, "rule       %s %s: %s\n", w.RuleName, orDash(rep.RuleID), rep.Rule)
-	fmt.Fprintf(out, "target     scf %s %s: %s\n", w.Resource, orDash(rep.TargetID), rep.Target)
+	fmt.Fprintf(out, "target     scf %s %s: %s\n", cmp.Or(rep.TargetResource, w.Resource), orDash(rep.TargetID), rep.Target)
 	for _, n := range rep.Notes {
 		fmt.Fprintf(out, "note       %s\n", n)
 	}

@@ -184,23 +184,25 @@ func TestMissingTargetIsAddedAndForeignTargetsKept(t *testing.T) {
 	foreign := "qcs::scf:ap-guangzhou:uin/100012345678:namespace/default/function/audit-log/$LATEST"
 	f.emu.AddTarget(ebemu.Target{ID: "target-foreign", RuleID: r.ID, BusID: testBus, Type: "scf", Resource: foreign})
 
-	// Another qualifier (an alias) is another target; the first one and the foreign one stay.
+	// Another qualifier (an alias) chosen with --qualifier replaces the
+	// function's target (one target per function: one run per event); the
+	// foreign one stays.
 	n := len(f.emu.Calls())
 	code, out, errs := f.run("--qualifier", "prod")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errs)
 	}
-	if w := writes(f.emu.Calls()[n:]); !slices.Equal(w, []string{"CreateTarget"}) {
-		t.Errorf("writes = %v, want [CreateTarget]", w)
+	if w := writes(f.emu.Calls()[n:]); !slices.Equal(w, []string{"CreateTarget", "DeleteTarget"}) {
+		t.Errorf("writes = %v, want [CreateTarget DeleteTarget]", w)
 	}
-	if ts := f.emu.Targets(r.ID); len(ts) != 3 {
-		t.Errorf("targets = %+v, want 3", ts)
+	if ts := f.emu.Targets(r.ID); len(ts) != 2 {
+		t.Errorf("targets = %+v, want 2", ts)
 	}
 	if !strings.Contains(out, "left alone: target target-foreign") {
 		t.Errorf("stdout does not mention the foreign target:\n%s", out)
 	}
-	if !strings.Contains(out, "/picbucket/$LATEST): it invokes the same function with another qualifier") {
-		t.Errorf("stdout does not warn of the second target of the same function:\n%s", out)
+	if !strings.Contains(out, "/picbucket/$LATEST), so that each event runs the function once") {
+		t.Errorf("stdout does not say the old target was replaced:\n%s", out)
 	}
 	var resources []string
 	for _, tg := range f.emu.Targets(r.ID) {
@@ -425,9 +427,11 @@ func TestRuleWithoutMiniProgramCallIsChanged(t *testing.T) {
 	if w := writes(f.emu.Calls()); len(w) != 0 {
 		t.Errorf("the dry run wrote %v", w)
 	}
+	// Without --qualifier the function's existing target is kept: a second
+	// target would run the function twice per event.
 	for _, want := range []string{"would send 1: UpdateRule", "MiniProgramCall", "rule       picbucket-putbucket (rule-old): would be updated",
-		"note       rule differed in: pattern", "note       its pattern was " + oldPattern, "would be created",
-		"left alone: target target-old", "UpdateRule, CreateTarget (dry run: not sent)"} {
+		"note       rule differed in: pattern", "note       its pattern was " + oldPattern,
+		"target     scf " + oldTarget + " (target-old): unchanged", "kept: target target-old", "UpdateRule (dry run: not sent)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dry-run output lacks %q:\n%s", want, out)
 		}
@@ -441,14 +445,27 @@ func TestRuleWithoutMiniProgramCallIsChanged(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("run: exit %d\n%s%s", code, out, errs)
 	}
-	if w := writes(f.emu.Calls()[n:]); !slices.Equal(w, []string{"UpdateRule", "CreateTarget"}) {
-		t.Errorf("writes = %v, want [UpdateRule CreateTarget]", w)
+	if w := writes(f.emu.Calls()[n:]); !slices.Equal(w, []string{"UpdateRule"}) {
+		t.Errorf("writes = %v, want [UpdateRule]", w)
 	}
 	if r := f.onlyRule(); r.ID != "rule-old" || !ebapi.PatternEqual(r.Pattern, ebapi.DefaultPattern) {
 		t.Errorf("rule after the run: %+v", r)
 	}
-	if !strings.Contains(out, "rule       picbucket-putbucket (rule-old): updated") ||
-		!strings.Contains(out, "it invokes the same function with another qualifier") {
+	if !strings.Contains(out, "rule       picbucket-putbucket (rule-old): updated") {
+		t.Errorf("stdout:\n%s", out)
+	}
+
+	// With --qualifier the old target is replaced: the new one is created
+	// first, then the old one deleted, so the rule ends with one target.
+	n = len(f.emu.Calls())
+	code, out, errs = f.run("--qualifier", "$LATEST")
+	if code != 0 {
+		t.Fatalf("run --qualifier: exit %d\n%s%s", code, out, errs)
+	}
+	if w := writes(f.emu.Calls()[n:]); !slices.Equal(w, []string{"CreateTarget", "DeleteTarget"}) {
+		t.Errorf("writes = %v, want [CreateTarget DeleteTarget]", w)
+	}
+	if !strings.Contains(out, "replaced: target target-old") {
 		t.Errorf("stdout:\n%s", out)
 	}
 

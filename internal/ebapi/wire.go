@@ -119,6 +119,13 @@ type Wiring struct {
 	Pattern     string
 	// Resource is the SCF target's six-segment resource (SCFResource).
 	Resource string
+	// ExplicitQualifier says that Resource's qualifier was chosen (for
+	// ebwire, --qualifier was given). A rule must hold one target per
+	// function, or each event runs it once per target. So when the rule
+	// already targets the same function with another qualifier, Apply keeps
+	// that target if the qualifier is only the default, and replaces it
+	// (creates the new target, then deletes the old) if it was chosen.
+	ExplicitQualifier bool
 }
 
 // Outcomes in a Report.
@@ -136,6 +143,9 @@ type Report struct {
 	RuleID, Rule   string // Rule is an outcome
 	TargetID       string
 	Target         string // an outcome
+	// TargetResource is the resource the rule's target invokes after Apply:
+	// Wiring.Resource, or a kept target's (another qualifier of the function).
+	TargetResource string
 	// Writes lists the write actions sent, in order (e.g. "CreateRule").
 	Writes []string
 	// Notes are facts worth telling the operator (e.g. foreign targets left alone).
@@ -279,6 +289,8 @@ func (c *Client) Apply(ctx context.Context, w Wiring) (Report, error) {
 			return rep, err
 		}
 	}
+	rep.TargetResource = w.Resource
+	var replace []Target // targets of the same function with another qualifier, to delete
 	for _, t := range targets {
 		if t.Type == "scf" && t.TargetDescription.ResourceDescription == w.Resource {
 			if rep.TargetID == "" {
@@ -286,12 +298,19 @@ func (c *Client) Apply(ctx context.Context, w Wiring) (Report, error) {
 			}
 			continue
 		}
-		note := fmt.Sprintf("left alone: target %s (%s %s)", t.TargetId, t.Type, t.TargetDescription.ResourceDescription)
 		if t.Type == "scf" && sameFunction(t.TargetDescription.ResourceDescription, w.Resource) {
-			note += ": it invokes the same function with another qualifier, so each event runs the function once per target; " +
-				"delete the one you do not want in the EventBridge console"
+			if w.ExplicitQualifier {
+				replace = append(replace, t)
+				continue
+			}
+			if rep.TargetID == "" {
+				rep.TargetID, rep.TargetResource = t.TargetId, t.TargetDescription.ResourceDescription
+				rep.Notes = append(rep.Notes, fmt.Sprintf("kept: target %s invokes the same function with another qualifier; pass --qualifier to replace it",
+					t.TargetId))
+				continue
+			}
 		}
-		rep.Notes = append(rep.Notes, note)
+		rep.Notes = append(rep.Notes, fmt.Sprintf("left alone: target %s (%s %s)", t.TargetId, t.Type, t.TargetDescription.ResourceDescription))
 	}
 	if rep.TargetID == "" {
 		id, err := c.CreateSCFTarget(ctx, rep.BusID, rep.RuleID, w.Resource)
@@ -300,6 +319,17 @@ func (c *Client) Apply(ctx context.Context, w Wiring) (Report, error) {
 		}
 		rep.TargetID, rep.Target = id, Created
 		rep.Writes = append(rep.Writes, "CreateTarget")
+	}
+	// The new target exists before the old ones go: no event is missed,
+	// and none runs the function twice once this returns.
+	for _, t := range replace {
+		if err := c.DeleteTarget(ctx, rep.BusID, rep.RuleID, t.TargetId); err != nil {
+			return rep, err
+		}
+		rep.Target = Updated
+		rep.Writes = append(rep.Writes, "DeleteTarget")
+		rep.Notes = append(rep.Notes, fmt.Sprintf("replaced: target %s (%s), so that each event runs the function once",
+			t.TargetId, t.TargetDescription.ResourceDescription))
 	}
 	return rep, nil
 }
