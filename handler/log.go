@@ -7,6 +7,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -23,7 +24,7 @@ func init() {
 // and passes through a filter that blanks the current credentials' secret
 // parts, wherever they might come from.
 func newLogger(out io.Writer, level zerolog.Level, requestID string, creds signer.Credentials) zerolog.Logger {
-	return zerolog.New(redactor{w: out, secrets: secretsOf(creds)}).Level(level).With().
+	return zerolog.New(redactor{w: out, secrets: secretsOf(creds), mu: &sync.Mutex{}}).Level(level).With().
 		Timestamp().Str("scfRequestId", requestID).Logger()
 }
 
@@ -37,10 +38,13 @@ func secretsOf(c signer.Credentials) []string {
 	return s
 }
 
-// redactor replaces every secret in what it writes with "[redacted]".
+// redactor replaces every secret in what it writes with "[redacted]". It
+// writes one line at a time (workers log concurrently), so that lines never
+// interleave whatever out is.
 type redactor struct {
 	w       io.Writer
 	secrets []string
+	mu      *sync.Mutex
 }
 
 func (r redactor) Write(p []byte) (int, error) {
@@ -50,6 +54,8 @@ func (r redactor) Write(p []byte) (int, error) {
 			q = bytes.ReplaceAll(q, []byte(s), []byte("[redacted]"))
 		}
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if _, err := r.w.Write(q); err != nil {
 		return 0, err
 	}
