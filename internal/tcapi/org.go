@@ -33,8 +33,9 @@ type Member struct {
 
 // ListMembers lists the members of the organization the client's key
 // manages, page by page (Limit PageSize, Offset 0, 50, 100 …) until Total
-// members arrived, a page comes back short, or MaxPages. A member listed
-// twice (the list changed between pages) is kept once. Whether the
+// members arrived, a page comes back short, or MaxPages (an error). A
+// member listed twice (the list changed between pages) is kept once. On an
+// error it returns the members listed so far with it. Whether the
 // management account lists itself is not documented: callers should expect
 // either.
 func (c *Client) ListMembers(ctx context.Context) ([]Member, error) {
