@@ -98,10 +98,14 @@ type Client struct {
 }
 
 // New returns a Client signing with cred. It refuses an Endpoint that is not
-// http://HOST:PORT on a loopback or private address, and a missing Region.
+// http://HOST:PORT on a loopback or private address, a missing Region, and
+// a key without SecretID or SecretKey.
 func New(cred Credentials, opts Options) (*Client, error) {
 	if opts.Region == "" {
 		return nil, fmt.Errorf("%w: no region (Options.Region)", ErrInvalid)
+	}
+	if cred.SecretID == "" || cred.SecretKey == "" {
+		return nil, fmt.Errorf("%w: %v: a SecretID and a SecretKey are required", ErrInvalid, cred)
 	}
 	if opts.RootDomain == "" {
 		opts.RootDomain = DefaultRootDomain

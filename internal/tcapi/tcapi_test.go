@@ -429,6 +429,12 @@ func TestEndpointRefused(t *testing.T) {
 	if _, err := tcapi.New(c, tcapi.Options{}); !errors.Is(err, tcapi.ErrInvalid) {
 		t.Errorf("no region: %v", err)
 	}
+	for _, bad := range []tcapi.Credentials{{SecretKey: "k"}, {SecretID: "AKIDx", Token: "secret-token"}} {
+		_, err := tcapi.New(bad, tcapi.Options{Region: region})
+		if !errors.Is(err, tcapi.ErrInvalid) || strings.Contains(err.Error(), "secret-token") {
+			t.Errorf("%v: %v", bad, err)
+		}
+	}
 }
 
 func TestIntlRootDomain(t *testing.T) {
