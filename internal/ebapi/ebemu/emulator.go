@@ -16,7 +16,6 @@ package ebemu
 
 import (
 	"bytes"
-	"crypto/hmac"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -230,42 +229,12 @@ func (s *Server) handle(r *http.Request, body []byte, c Call) (map[string]any, *
 
 // authenticate verifies the TC3-HMAC-SHA256 signature, the timestamp and the token.
 func (s *Server) authenticate(r *http.Request, body []byte) *apiError {
-	auth := r.Header.Get("Authorization")
-	if auth == "" {
-		return errf("AuthFailure.InvalidAuthorization", "the Authorization header is missing")
-	}
-	a, err := parseAuthorization(auth)
-	if err != nil {
-		return errf("AuthFailure.InvalidAuthorization", "%v", err)
-	}
-	ts := r.Header.Get("X-TC-Timestamp")
-	date, t, err := utcDate(ts)
-	if err != nil {
-		return errf("AuthFailure.InvalidAuthorization", "%v", err)
-	}
-	if skew := s.Now().Sub(t); skew > MaxSkew || skew < -MaxSkew {
-		return errf("AuthFailure.SignatureExpire", "X-TC-Timestamp %s is %s away from the server's clock (at most %s)", ts, skew.Round(time.Second), MaxSkew)
-	}
-	if a.Date != date {
-		return errf("AuthFailure.SignatureFailure", "the credential date %s is not the UTC date of X-TC-Timestamp (%s)", a.Date, date)
-	}
-	if a.Service != Service {
-		return errf("AuthFailure.SignatureFailure", "the credential scope names service %q, want %q", a.Service, Service)
-	}
-	cred, ok := s.creds[a.SecretID]
-	if !ok {
-		return errf("AuthFailure.SecretIdNotFound", "the SecretId %s does not exist", a.SecretID)
-	}
-	canonical, err := canonicalRequest(r, a.SignedHeaders, body)
-	if err != nil {
-		return errf("AuthFailure.SignatureFailure", "%v", err)
-	}
-	want := signature(cred.SecretKey, date, a.Service, stringToSign(ts, date, a.Service, canonical))
-	if !hmac.Equal([]byte(want), []byte(strings.ToLower(a.Signature))) {
-		return errf("AuthFailure.SignatureFailure", "the provided credentials could not be validated: the signature does not match (check the SecretKey and the signing process)")
-	}
-	if tok := r.Header.Get("X-TC-Token"); tok != cred.Token {
-		return errf("AuthFailure.TokenFailure", "the X-TC-Token does not belong to SecretId %s", a.SecretID)
+	_, aerr := Verify(r, body, s.Now(), Service, func(id string) (Credential, bool) {
+		c, ok := s.creds[id]
+		return c, ok
+	})
+	if aerr != nil {
+		return &apiError{Code: aerr.Code, Message: aerr.Message}
 	}
 	return nil
 }

@@ -1,0 +1,290 @@
+package tcapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"sync/atomic"
+	"time"
+
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
+	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
+
+	"github.com/picbucket/picbucket/internal/retry"
+)
+
+// Root domains of the API 3.0 endpoints: each service answers at
+// <service>.<root domain>. The international site documents
+// <service>.intl.tencentcloudapi.com.
+const (
+	DefaultRootDomain = "tencentcloudapi.com"
+	IntlRootDomain    = "intl.tencentcloudapi.com"
+)
+
+// EndpointVar names the setting that carries Options.Endpoint; errors about
+// the endpoint name it.
+const EndpointVar = "PICBUCKET_API_ENDPOINT"
+
+// DefaultTimeout bounds each request when Options.Timeout is zero.
+const DefaultTimeout = 30 * time.Second
+
+// ErrInvalid reports an argument or option the package refuses before
+// sending anything.
+var ErrInvalid = errors.New("tcapi: invalid argument")
+
+// Credentials sign the requests. Token is set for a temporary key (the SCF
+// execution role's, or one AssumeRole issued).
+type Credentials struct {
+	SecretID, SecretKey, Token string
+}
+
+// String never prints the secret key or the token.
+func (c Credentials) String() string {
+	return fmt.Sprintf("Credentials{SecretID:%s SecretKey:%s Token:%s}", c.SecretID, set(c.SecretKey), set(c.Token))
+}
+
+// GoString is String, so that %#v cannot print the secrets either.
+func (c Credentials) GoString() string { return c.String() }
+
+// Format makes every verb (%v, %+v, %s, %q, %x …) print String.
+func (c Credentials) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }
+
+func set(s string) string {
+	if s == "" {
+		return "<missing>"
+	}
+	return "<set>"
+}
+
+// Options configure a Client.
+type Options struct {
+	// Region is X-TC-Region for the services that need one (sts, scf):
+	// the function's region (TENCENTCLOUD_REGION). Required.
+	Region string
+	// RootDomain is the endpoints' root domain; DefaultRootDomain when empty.
+	RootDomain string
+	// Endpoint is a test setting (EndpointVar): when set (http://HOST:PORT,
+	// HOST a loopback or private address), every request goes there over
+	// plain HTTP while the Host header (<service>.<RootDomain>) and the
+	// TC3 signature stay exactly those of production. Anything else is
+	// refused: the requests carry the session token in clear text.
+	Endpoint *url.URL
+	// Timeout bounds each request (attempt); DefaultTimeout when zero. The
+	// context's deadline bounds the whole call, retries included.
+	Timeout time.Duration
+	// Transport sends the signed requests; a clone of http.DefaultTransport
+	// when nil.
+	Transport http.RoundTripper
+	// Retry bounds the attempts for throttling, 5xx answers and transport
+	// errors; retry.Default (5 tries, jittered backoff) when Attempts is 0.
+	// No wait passes the context's deadline.
+	Retry retry.Policy
+}
+
+// Client calls API 3.0 with one credential set. It is safe for concurrent
+// use. Make one per key: New for the function's own key, With for a key
+// AssumeRole issued.
+type Client struct {
+	cred     Credentials
+	opts     Options
+	rt       http.RoundTripper
+	requests *atomic.Int64
+}
+
+// New returns a Client signing with cred. It refuses an Endpoint that is not
+// http://HOST:PORT on a loopback or private address, a missing Region, and
+// a key without SecretID or SecretKey.
+func New(cred Credentials, opts Options) (*Client, error) {
+	if opts.Region == "" {
+		return nil, fmt.Errorf("%w: no region (Options.Region)", ErrInvalid)
+	}
+	if cred.SecretID == "" || cred.SecretKey == "" {
+		return nil, fmt.Errorf("%w: %v: a SecretID and a SecretKey are required", ErrInvalid, cred)
+	}
+	if opts.RootDomain == "" {
+		opts.RootDomain = DefaultRootDomain
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.Retry.Attempts == 0 {
+		opts.Retry = retry.Default
+	}
+	rt := opts.Transport
+	if rt == nil {
+		rt = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	if opts.Endpoint != nil {
+		if err := ValidateEndpoint(opts.Endpoint); err != nil {
+			return nil, err
+		}
+		rt = redirect{to: opts.Endpoint, next: rt}
+	}
+	c := &Client{cred: cred, opts: opts, requests: new(atomic.Int64)}
+	c.rt = counter{n: c.requests, next: rt}
+	return c, nil
+}
+
+// With returns a Client like c that signs with cred: for a member's key
+// from AssumeRole. It shares c's options, transport and request counter.
+func (c *Client) With(cred Credentials) *Client {
+	d := *c
+	d.cred = cred
+	return &d
+}
+
+// Region is the client's X-TC-Region.
+func (c *Client) Region() string { return c.opts.Region }
+
+// Requests is how many HTTP requests (attempts, retries included) this
+// client and the clients derived from it with With have sent.
+func (c *Client) Requests() int64 { return c.requests.Load() }
+
+// ValidateEndpoint accepts http://HOST:PORT where HOST is "localhost" or a
+// loopback or private IP address (127.0.0.0/8, ::1, 10/8, 172.16/12,
+// 192.168/16, fc00::/7). The error names EndpointVar and never the URL's
+// password.
+func ValidateEndpoint(u *url.URL) error {
+	if u == nil {
+		return fmt.Errorf("%w: %s: no URL", ErrInvalid, EndpointVar)
+	}
+	if u.Scheme != "http" || u.Host == "" || u.Port() == "" || (u.Path != "" && u.Path != "/") ||
+		u.RawQuery != "" || u.User != nil || u.Fragment != "" || u.Opaque != "" {
+		return fmt.Errorf("%w: %s=%q: want http://HOST:PORT (a test setting; leave it unset in production)", ErrInvalid, EndpointVar, u.Redacted())
+	}
+	if !localHost(u.Hostname()) {
+		return fmt.Errorf("%w: %s=%q: want a loopback or private address (localhost, 127.0.0.0/8, ::1, 10/8, 172.16/12, 192.168/16, fc00::/7): "+
+			"it receives signed requests and the session token in clear text; leave it unset in production", ErrInvalid, EndpointVar, u.Redacted())
+	}
+	return nil
+}
+
+func localHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && (ip.IsLoopback() || ip.IsPrivate())
+}
+
+// redirect sends requests to a test endpoint, keeping the Host header (the
+// approach of internal/ebapi).
+type redirect struct {
+	to   *url.URL
+	next http.RoundTripper
+}
+
+func (t redirect) RoundTrip(r *http.Request) (*http.Response, error) {
+	r2 := r.Clone(r.Context())
+	if r2.Host == "" {
+		r2.Host = r.URL.Host
+	}
+	r2.URL.Scheme, r2.URL.Host = t.to.Scheme, t.to.Host
+	return t.next.RoundTrip(r2)
+}
+
+// attemptKey carries an *attempt in a request's context: counter records
+// the HTTP status there, so that a 5xx answer can be retried.
+type attemptKey struct{}
+
+type attempt struct{ status int }
+
+// counter counts the requests and records each answer's HTTP status.
+type counter struct {
+	n    *atomic.Int64
+	next http.RoundTripper
+}
+
+func (t counter) RoundTrip(r *http.Request) (*http.Response, error) {
+	t.n.Add(1)
+	resp, err := t.next.RoundTrip(r)
+	if a, ok := r.Context().Value(attemptKey{}).(*attempt); ok && resp != nil {
+		a.status = resp.StatusCode
+	}
+	return resp, err
+}
+
+// sdk returns an SDK client for one request. region "" sends no X-TC-Region
+// (for the services whose documents say the parameter is not required).
+func (c *Client) sdk(region string) *common.Client {
+	cp := profile.NewClientProfile()
+	cp.HttpProfile.RootDomain = c.opts.RootDomain
+	cp.HttpProfile.Scheme = "HTTPS"
+	cp.HttpProfile.ReqMethod = http.MethodPost
+	cp.HttpProfile.ReqTimeout = int((c.opts.Timeout + time.Second - 1) / time.Second)
+	cp.SignMethod = "TC3-HMAC-SHA256"
+	cp.Language = "en-US"
+	cp.DisableRegionBreaker = true // never fall back to another endpoint
+	cred := common.NewTokenCredential(c.cred.SecretID, c.cred.SecretKey, c.cred.Token)
+	return common.NewCommonClient(cred, region, cp).WithHttpTransport(c.rt)
+}
+
+// rawResponse keeps the answer's bytes (tchttp.CommonResponse would decode
+// numbers into float64).
+type rawResponse struct {
+	tchttp.BaseResponse
+	raw []byte
+}
+
+func (r *rawResponse) UnmarshalJSON(b []byte) error {
+	r.raw = append(r.raw[:0], b...)
+	return nil
+}
+
+// api names one action.
+type api struct{ service, version, action string }
+
+// call sends one action with params in X-TC-Region region ("" for none) and
+// decodes the Response object into out, retrying as Options.Retry allows.
+func (c *Client) call(ctx context.Context, a api, region string, params map[string]any, out any) error {
+	_, err := c.opts.Retry.Do(ctx, func(err error) bool { return ctx.Err() == nil && retryable(err) }, func(ctx context.Context) error {
+		return c.send(ctx, a, region, params, out)
+	})
+	return err
+}
+
+func (c *Client) send(ctx context.Context, a api, region string, params map[string]any, out any) error {
+	req := tchttp.NewCommonRequest(a.service, a.version, a.action)
+	if params == nil {
+		params = map[string]any{}
+	}
+	if err := req.SetActionParameters(params); err != nil {
+		return fmt.Errorf("%s %s: %w", a.service, a.action, err)
+	}
+	at := &attempt{}
+	req.SetContext(context.WithValue(ctx, attemptKey{}, at))
+	resp := &rawResponse{}
+	if err := c.sdk(region).Send(req, resp); err != nil {
+		var se *tcerr.TencentCloudSDKError
+		if errors.As(err, &se) {
+			return newAPIError(a, se, at.status)
+		}
+		return fmt.Errorf("%s %s: %w", a.service, a.action, err)
+	}
+	var env struct{ Response json.RawMessage }
+	if err := json.Unmarshal(resp.raw, &env); err != nil || len(env.Response) == 0 || string(env.Response) == "null" {
+		return &APIError{Service: a.service, Action: a.action, Code: "ClientError.ParseJsonError", Message: "the answer has no Response object"}
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(env.Response, out); err != nil {
+		return &APIError{Service: a.service, Action: a.action, Code: "ClientError.ParseJsonError", Message: "decoding the answer: " + typeError(err)}
+	}
+	return nil
+}
+
+// typeError describes a decoding error without quoting the answer.
+func typeError(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("field %s: a JSON %s where %s was expected", te.Field, te.Value, te.Type)
+	}
+	return "malformed JSON"
+}

@@ -1,0 +1,125 @@
+package tcapi
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
+)
+
+// APIError is an error answer of API 3.0 ({"Response":{"Error":{"Code",
+// "Message"},"RequestId"}}), or a failure the SDK reports in the same shape
+// (codes ClientError.*: ClientError.NetworkError for a transport error,
+// ClientError.HttpStatusCodeError for an answer other than HTTP 200,
+// ClientError.ParseJsonError for an answer that is not the envelope). It
+// wraps the SDK's TencentCloudSDKError; errors.Is/As reach its cause (for
+// example context.DeadlineExceeded). Its text never quotes an answer's body
+// (an AssumeRole answer holds a key) nor a request's headers.
+type APIError struct {
+	Service, Action, Code, Message, RequestID string
+	status                                    int // the HTTP status, when the SDK saw one
+	cause                                     error
+}
+
+func (e *APIError) Error() string {
+	s := e.Service + " " + e.Action + ": " + e.Code
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	if e.cause != nil && strings.HasPrefix(e.Code, "ClientError.") {
+		s += ": " + e.cause.Error()
+	}
+	if e.RequestID != "" {
+		s += " (RequestId " + e.RequestID + ")"
+	}
+	return s
+}
+
+// Unwrap returns the SDK error's cause (a transport error), if any.
+func (e *APIError) Unwrap() error { return e.cause }
+
+// HTTPStatus is the HTTP status of the answer, when one arrived (API 3.0
+// answers 200 even to errors), else 0.
+func (e *APIError) HTTPStatus() int { return e.status }
+
+func newAPIError(a api, se *tcerr.TencentCloudSDKError, status int) *APIError {
+	return &APIError{Service: a.service, Action: a.action, Code: se.Code, Message: sanitize(se.Code, se.Message, status),
+		RequestID: se.RequestId, status: status, cause: errors.Unwrap(se)}
+}
+
+// sanitize drops the answer bodies the SDK quotes in its client-side messages.
+func sanitize(code, msg string, status int) string {
+	switch code {
+	case "ClientError.ParseJsonError":
+		if status != 0 && status != 200 {
+			return fmt.Sprintf("the answer (HTTP %d) is not the API 3.0 JSON envelope", status)
+		}
+		return "the answer is not the API 3.0 JSON envelope"
+	case "ClientError.HttpStatusCodeError":
+		if i := strings.Index(msg, ", with body"); i >= 0 {
+			msg = msg[:i]
+		}
+	}
+	return msg
+}
+
+// Code returns err's API error code, or "" when err is not an *APIError.
+func Code(err error) string {
+	var e *APIError
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// IsThrottled reports whether err is a frequency limit: RequestLimitExceeded
+// and its kin (RequestLimitExceeded.UinLimitExceeded, .IPLimitExceeded,
+// .GlobalRegionUinLimitExceeded …), STS's InvalidParameter.OverLimit
+// ("超过频率限制"), or an HTTP 429.
+func IsThrottled(err error) bool {
+	var e *APIError
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Code == "RequestLimitExceeded" || strings.HasPrefix(e.Code, "RequestLimitExceeded.") ||
+		e.Code == "InvalidParameter.OverLimit" || e.status == 429
+}
+
+// IsRoleRefused reports whether err (from AssumeRole) says the member's
+// role cannot be assumed by this caller: the role does not exist
+// (ResourceNotFound.RoleNotFound), the caller may not assume it
+// (UnauthorizedOperation, AuthFailure.UnauthorizedOperation), the account is
+// unknown or unusable (InvalidParameter.AccountNotAvaliable, spelled so by
+// the API), or the role is invalid (InternalError.IllegalRole). Retrying
+// does not help; the member is reported and skipped.
+func IsRoleRefused(err error) bool {
+	switch Code(err) {
+	case "ResourceNotFound.RoleNotFound", "UnauthorizedOperation", "AuthFailure.UnauthorizedOperation",
+		"InvalidParameter.AccountNotAvaliable", "InternalError.IllegalRole":
+		return true
+	}
+	return false
+}
+
+// retryable reports whether another attempt may succeed: throttling, a
+// transport error, an HTTP 5xx, or a server-side transient error.
+func retryable(err error) bool {
+	var e *APIError
+	if !errors.As(err, &e) {
+		return false
+	}
+	if IsThrottled(err) || e.status >= 500 {
+		return true
+	}
+	switch e.Code {
+	case "ClientError.NetworkError", "ClientError.IOError",
+		"InternalError", "InternalError.SystemError", "InternalError.System", "InternalError.UnknownError",
+		"ServiceUnavailable", "ResourceUnavailable.ServiceUnavailable":
+		return true
+	case "ClientError.HttpStatusCodeError":
+		// The SDK's message names the status when the transport did not record it.
+		return strings.Contains(e.Message, "status code: 5")
+	}
+	return false
+}

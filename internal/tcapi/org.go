@@ -1,0 +1,72 @@
+package tcapi
+
+import (
+	"context"
+	"fmt"
+)
+
+// Organization DescribeOrganizationMembers (service organization, version
+// 2021-03-31, host organization.tencentcloudapi.com):
+// https://cloud.tencent.com/document/api/850/67220 ("获取企业组织成员列表"),
+// https://www.tencentcloud.com/document/api/1031/52062, and the SDK's
+// tencentcloud/organization/v20210331 (models.go
+// DescribeOrganizationMembersRequestParams, OrgMember). Region is not
+// required (none is sent); Offset ("an integer multiple of Limit") and
+// Limit (1–50) are required; the answer is Items[] of OrgMember (MemberUin
+// int64, Name, MemberType Invite|Create, PermissionStatus
+// Confirmed|UnConfirmed, …) and Total. 20 requests/s.
+var apiDescribeOrganizationMembers = api{"organization", "2021-03-31", "DescribeOrganizationMembers"}
+
+// PageSize is the Limit ListMembers sends: the API's maximum.
+const PageSize = 50
+
+// MaxPages bounds ListMembers: 200 pages of 50, 10,000 members.
+const MaxPages = 200
+
+// Member is an account of the organization.
+type Member struct {
+	Uin              int64  // MemberUin
+	Name             string // the member's name in the organization
+	MemberType       string // Invite or Create
+	PermissionStatus string // Confirmed or UnConfirmed
+}
+
+// ListMembers lists the members of the organization the client's key
+// manages, page by page (Limit PageSize, Offset 0, 50, 100 …) until Total
+// members arrived, a page comes back short, or MaxPages (an error). A
+// member listed twice (the list changed between pages) is kept once. On an
+// error it returns the members listed so far with it. Whether the
+// management account lists itself is not documented: callers should expect
+// either.
+func (c *Client) ListMembers(ctx context.Context) ([]Member, error) {
+	var members []Member
+	seen := map[int64]bool{}
+	for page := 0; ; page++ {
+		if page >= MaxPages {
+			return members, fmt.Errorf("organization DescribeOrganizationMembers: more than %d pages of %d members; listing stopped", MaxPages, PageSize)
+		}
+		var out struct {
+			Items []struct {
+				MemberUin        int64
+				Name             string
+				MemberType       string
+				PermissionStatus string
+			}
+			Total int64
+		}
+		params := map[string]any{"Offset": int64(page * PageSize), "Limit": int64(PageSize)}
+		if err := c.call(ctx, apiDescribeOrganizationMembers, "", params, &out); err != nil {
+			return members, err
+		}
+		for _, it := range out.Items {
+			if it.MemberUin <= 0 || seen[it.MemberUin] {
+				continue
+			}
+			seen[it.MemberUin] = true
+			members = append(members, Member{Uin: it.MemberUin, Name: it.Name, MemberType: it.MemberType, PermissionStatus: it.PermissionStatus})
+		}
+		if len(out.Items) < PageSize || int64((page+1)*PageSize) >= out.Total {
+			return members, nil
+		}
+	}
+}

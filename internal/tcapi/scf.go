@@ -1,0 +1,86 @@
+package tcapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+)
+
+// SCF Invoke (service scf, version 2018-04-16, host scf.tencentcloudapi.com):
+// https://cloud.tencent.com/document/api/583/17243 ("运行函数"),
+// https://www.tencentcloud.com/document/api/583/17243, and the SDK's
+// tencentcloud/scf/v20180416 (models.go InvokeRequestParams, Result). Region
+// is required (the function's); FunctionName; InvocationType
+// RequestResponse (the default) or Event (asynchronous); Qualifier (default
+// $LATEST); ClientContext, the event as JSON, "同步调用最大支持 6MB，异步调用最大支持
+// 128 KB"; Namespace (default "default"). The answer is Result, whose
+// fields are empty for an asynchronous call except FunctionRequestId. 100
+// requests/s.
+var apiInvoke = api{"scf", "2018-04-16", "Invoke"}
+
+// MaxEventSize is the largest ClientContext of an asynchronous invocation:
+// 128 KB.
+const MaxEventSize = 128 << 10
+
+// functionNameRE is CreateFunction's rule (models.go
+// CreateFunctionRequestParams): 2–60 letters, digits, - and _, starting with
+// a letter, not ending with - or _.
+var functionNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$`)
+
+// InvokeInput is one asynchronous invocation.
+type InvokeInput struct {
+	FunctionName string
+	Qualifier    string // version or alias; the API's default ($LATEST) when ""
+	Namespace    string // the API's default ("default") when ""
+	// Region is the function's region; the client's when "".
+	Region string
+	// ClientContext is the event: JSON, at most MaxEventSize bytes.
+	ClientContext string
+}
+
+// InvokeResult identifies an accepted invocation.
+type InvokeResult struct {
+	RequestID         string // the API request's
+	FunctionRequestID string // the execution's (its logs carry it), when the answer has one
+}
+
+// Invoke starts the function asynchronously (InvocationType Event) with
+// in.ClientContext as its event. An event that is not JSON or larger than
+// MaxEventSize is refused before anything is sent. A transport error or a
+// throttled answer is retried: the invoked function must be idempotent (SCF
+// retries failed asynchronous invocations itself, too).
+func (c *Client) Invoke(ctx context.Context, in InvokeInput) (InvokeResult, error) {
+	if !functionNameRE.MatchString(in.FunctionName) {
+		return InvokeResult{}, fmt.Errorf("%w: Invoke: function name %q: want 2-60 of letters, digits, - and _, starting with a letter and not ending with - or _", ErrInvalid, in.FunctionName)
+	}
+	if len(in.ClientContext) > MaxEventSize {
+		return InvokeResult{}, fmt.Errorf("%w: Invoke %s: the event is %d bytes, more than the %d an asynchronous invocation accepts", ErrInvalid, in.FunctionName, len(in.ClientContext), MaxEventSize)
+	}
+	if !json.Valid([]byte(in.ClientContext)) {
+		return InvokeResult{}, fmt.Errorf("%w: Invoke %s: the event (ClientContext) is not JSON", ErrInvalid, in.FunctionName)
+	}
+	region := in.Region
+	if region == "" {
+		region = c.opts.Region
+	}
+	params := map[string]any{
+		"FunctionName":   in.FunctionName,
+		"InvocationType": "Event",
+		"ClientContext":  in.ClientContext,
+	}
+	if in.Qualifier != "" {
+		params["Qualifier"] = in.Qualifier
+	}
+	if in.Namespace != "" {
+		params["Namespace"] = in.Namespace
+	}
+	var out struct {
+		Result    struct{ FunctionRequestId string }
+		RequestId string
+	}
+	if err := c.call(ctx, apiInvoke, region, params, &out); err != nil {
+		return InvokeResult{}, err
+	}
+	return InvokeResult{RequestID: out.RequestId, FunctionRequestID: out.Result.FunctionRequestId}, nil
+}
