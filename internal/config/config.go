@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"net/url"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,10 +35,18 @@ const (
 	Endpoint       = "PICBUCKET_ENDPOINT"
 	LogLevel       = "LOG_LEVEL"
 	AppID          = "TENCENTCLOUD_APPID"
+
+	// Organization-wide runs.
+	Accounts        = "PICBUCKET_ACCOUNTS"
+	MemberRole      = "PICBUCKET_MEMBER_ROLE"
+	ExcludeAccounts = "PICBUCKET_EXCLUDE_ACCOUNTS"
+	Fanout          = "PICBUCKET_FANOUT"
+	APIEndpoint     = "PICBUCKET_API_ENDPOINT"
 )
 
 // Names lists every variable the function reads besides the credentials.
-var Names = []string{DryRun, Regions, Include, Exclude, Concurrency, MaxEnable, DeadlineMargin, CacheTTL, Endpoint, LogLevel, AppID}
+var Names = []string{DryRun, Regions, Include, Exclude, Concurrency, MaxEnable, DeadlineMargin, CacheTTL, Endpoint, LogLevel, AppID,
+	Accounts, MemberRole, ExcludeAccounts, Fanout, APIEndpoint}
 
 // ErrInvalid reports a setting with a value the function cannot use.
 var ErrInvalid = errors.New("invalid setting")
@@ -48,6 +57,12 @@ const (
 	MaxConcurrency        = 64
 	DefaultDeadlineMargin = 2 * time.Second
 	DefaultCacheTTL       = 5 * time.Minute
+	// DefaultMemberRole is the role assumed in each member account: the
+	// identity Tencent's Organization presets in members (platform.md §10).
+	DefaultMemberRole = "OrganizationAccessControlRole"
+	// AccountsOrg is the PICBUCKET_ACCOUNTS value for every member of the
+	// Organization the function's account manages.
+	AccountsOrg = "org"
 )
 
 // Config is one invocation's settings.
@@ -63,7 +78,22 @@ type Config struct {
 	Endpoint       *url.URL      // test setting: send every request to this http://HOST:PORT
 	LogLevel       zerolog.Level
 	AppID          string // the account's APPID, when known
+
+	// Organization-wide runs; Org is false when PICBUCKET_ACCOUNTS is empty.
+	Org             bool
+	OrgAll          bool            // PICBUCKET_ACCOUNTS=org: every member of the Organization
+	MemberUins      []string        // PICBUCKET_ACCOUNTS as a list of member UINs
+	MemberRole      string          // the role assumed in each member
+	ExcludeAccounts map[string]bool // UINs left alone
+	Fanout          bool            // one asynchronous invocation per member account
+	APIEndpoint     *url.URL        // test setting: send every API 3.0 request to this http://HOST:PORT
 }
+
+// uinRE is an account UIN.
+var uinRE = regexp.MustCompile(`^[1-9][0-9]{4,19}$`)
+
+// roleNameRE is a CAM role name.
+var roleNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
 
 // Load reads the settings through getenv. Every problem is reported, each
 // naming its variable.
@@ -151,6 +181,55 @@ func Load(getenv func(string) string) (Config, error) {
 			c.LogLevel = l
 		}
 	}
+	c.MemberRole = DefaultMemberRole
+	if v := strings.TrimSpace(getenv(Accounts)); v != "" {
+		c.Org = true
+		if strings.EqualFold(v, AccountsOrg) {
+			c.OrgAll = true
+		} else {
+			for _, u := range List(v) {
+				if !uinRE.MatchString(u) {
+					bad(Accounts, u, `want "org" or a comma-separated list of member UINs (account IDs)`)
+					continue
+				}
+				if !slices.Contains(c.MemberUins, u) {
+					c.MemberUins = append(c.MemberUins, u)
+				}
+			}
+		}
+	}
+	if v := strings.TrimSpace(getenv(MemberRole)); v != "" {
+		if !roleNameRE.MatchString(v) {
+			bad(MemberRole, v, "want a CAM role name (letters, digits and +=,.@_-)")
+		} else {
+			c.MemberRole = v
+		}
+	}
+	for _, u := range List(getenv(ExcludeAccounts)) {
+		if !uinRE.MatchString(u) {
+			bad(ExcludeAccounts, u, "want a comma-separated list of UINs (account IDs)")
+			continue
+		}
+		if c.ExcludeAccounts == nil {
+			c.ExcludeAccounts = map[string]bool{}
+		}
+		c.ExcludeAccounts[u] = true
+	}
+	c.Fanout = c.Org
+	if v := strings.TrimSpace(getenv(Fanout)); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			bad(Fanout, v, "want true or false")
+		}
+		c.Fanout = b && c.Org
+	}
+	if v := strings.TrimSpace(getenv(APIEndpoint)); v != "" {
+		if u, ok := localEndpoint(v); !ok {
+			bad(APIEndpoint, v, "want http://HOST:PORT on a loopback or private address (a test setting; leave it unset in production)")
+		} else {
+			c.APIEndpoint = u
+		}
+	}
 	if v := strings.TrimSpace(getenv(AppID)); v != "" {
 		if _, err := strconv.ParseUint(v, 10, 64); err != nil {
 			bad(AppID, v, "want the account's numeric APPID")
@@ -193,6 +272,17 @@ func List(v string) []string {
 		}
 	}
 	return out
+}
+
+// localEndpoint parses a test endpoint: http://HOST:PORT with HOST on a
+// loopback or private address.
+func localEndpoint(v string) (*url.URL, bool) {
+	u, err := url.Parse(v)
+	if err != nil || u.Scheme != "http" || u.Host == "" || u.Port() == "" || (u.Path != "" && u.Path != "/") ||
+		u.RawQuery != "" || u.User != nil || u.Fragment != "" || !localHost(u.Hostname()) {
+		return nil, false
+	}
+	return &url.URL{Scheme: "http", Host: u.Host}, true
 }
 
 // localHost reports whether host is "localhost" or a loopback or private IP

@@ -133,6 +133,65 @@ func parseManual(top object, raw []byte, _ Options) (*Request, error) {
 	return req, nil
 }
 
+// memberUinRE is an account UIN; memberRoleRE a CAM role name.
+var (
+	memberUinRE  = regexp.MustCompile(`^[1-9][0-9]{4,19}$`)
+	memberRoleRE = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+)
+
+// parseMember handles {"account":{"uin":…,"role":…},"reconcile":{…},"dryRun":bool}:
+// the reconciliation of one member account. "reconcile" defaults to all
+// regions and buckets.
+func parseMember(top object, raw []byte, _ Options) (*Request, error) {
+	var fields struct {
+		Account, Reconcile json.RawMessage
+		DryRun             json.RawMessage `json:"dryRun"`
+	}
+	if _, err := strictObject(raw, "", &fields, "account", "reconcile", "dryRun"); err != nil {
+		return nil, err
+	}
+	var af struct{ Uin, Role json.RawMessage }
+	a, err := strictObject(top["account"], "account", &af, "uin", "role")
+	if err != nil {
+		return nil, err
+	}
+	uin, p := "", child("account", "uin")
+	switch kindOf(a["uin"]) {
+	case kString:
+		uin, _ = stringOf(a["uin"])
+	case kNumber:
+		uin = string(trimSpace(a["uin"]))
+	default:
+		return nil, invalidf(p, "required: want the member's account ID (UIN), digits")
+	}
+	if !memberUinRE.MatchString(uin) {
+		return nil, invalidf(p, "want the member's account ID (UIN), 5 to 20 digits, got %s", quote(uin))
+	}
+	req := &Request{Kind: KindMember, Account: &Account{Uin: uin}, Reconcile: &Reconcile{}}
+	if s, rp, ok, err := optString(a, "account", "role"); err != nil {
+		return nil, err
+	} else if ok {
+		if !memberRoleRE.MatchString(s) {
+			return nil, invalidf(rp, "want a CAM role name (letters, digits and +=,.@_-), got %s", quote(s))
+		}
+		req.Account.Role = s
+	}
+	if raw := top["reconcile"]; !absent(raw) {
+		var rf struct{ Regions, Include, Exclude json.RawMessage }
+		o, err := strictObject(raw, "reconcile", &rf, "regions", "include", "exclude")
+		if err != nil {
+			return nil, err
+		}
+		if req.Reconcile, err = parseReconcile(o, "reconcile"); err != nil {
+			return nil, err
+		}
+	}
+	if req.DryRun, err = optBool(top["dryRun"], "dryRun"); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
 // requiredString reads a non-empty JSON string field.
 func requiredString(o object, path, key, want string) (string, error) {
 	s, p, ok, err := optString(o, path, key)

@@ -65,6 +65,10 @@ const (
 	KindCOS Kind = "cos"
 	// KindManual is a hand-written invocation: {"buckets":[…],"reconcile":{…},"dryRun":bool}.
 	KindManual Kind = "manual"
+	// KindMember asks for the reconciliation of one member account of an
+	// Organization: {"account":{"uin":…,"role":…},"reconcile":{…},"dryRun":bool}.
+	// The organization timer sends it to the function itself (fan-out).
+	KindMember Kind = "member"
 )
 
 const (
@@ -116,6 +120,16 @@ type Request struct {
 	// Notes are human-readable facts worth logging, e.g. which record caused
 	// a reconciliation. They contain no unvalidated event values.
 	Notes []string
+	// Account is the member account a member event names; nil otherwise.
+	Account *Account
+}
+
+// Account is a member account of an Organization and the role to assume in it.
+type Account struct {
+	// Uin is the member's account ID (UIN), digits.
+	Uin string `json:"uin"`
+	// Role is the CAM role name to assume; "" means the configured default.
+	Role string `json:"role,omitempty"`
 }
 
 // Options are facts about the account that decoding needs.
@@ -152,8 +166,9 @@ type Reconcile struct {
 // shapesHelp describes the accepted event shapes for error messages.
 const shapesHelp = `want a JSON object that is one of: an EventBridge event (keys "specversion", or "source" and "data"), ` +
 	`an EventBridge batch ({"EventList":[…]}), a timer event ({"Type":"Timer","Message":…}), ` +
-	`a COS trigger event ({"Records":[…]}), or a manual event ` +
-	`({"buckets":[{"bucket":"name-appid","region":"ap-…"}],"reconcile":{"regions":[…],"include":[…],"exclude":[…]},"dryRun":bool})`
+	`a COS trigger event ({"Records":[…]}), a manual event ` +
+	`({"buckets":[{"bucket":"name-appid","region":"ap-…"}],"reconcile":{"regions":[…],"include":[…],"exclude":[…]},"dryRun":bool}), ` +
+	`or a member event ({"account":{"uin":"…","role":"…"},"reconcile":{…},"dryRun":bool})`
 
 // Parse decodes a raw SCF event payload into a Request with no account
 // facts: bucket names must then carry their "-<APPID>". See ParseWith.
@@ -201,7 +216,9 @@ func ParseWith(payload []byte, opts Options) (*Request, error) {
 	if top.has("Records") {
 		shapes = append(shapes, shape{`a COS trigger event ("Records")`, parseCOS})
 	}
-	if top.has("buckets") || top.has("reconcile") || top.has("dryRun") {
+	if top.has("account") {
+		shapes = append(shapes, shape{`a member event ("account")`, parseMember})
+	} else if top.has("buckets") || top.has("reconcile") || top.has("dryRun") {
 		shapes = append(shapes, shape{`a manual event ("buckets", "reconcile", "dryRun")`, parseManual})
 	}
 	switch len(shapes) {

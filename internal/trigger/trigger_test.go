@@ -529,7 +529,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		switch req.Kind {
-		case KindEventBridge, KindTimer, KindCOS, KindManual:
+		case KindEventBridge, KindTimer, KindCOS, KindManual, KindMember:
 		default:
 			t.Errorf("Kind = %q", req.Kind)
 		}
@@ -645,5 +645,29 @@ func TestDocumentedForms(t *testing.T) {
 				t.Errorf("Parse without an APPID accepted %s", name)
 			}
 		})
+	}
+}
+
+func TestMemberEvent(t *testing.T) {
+	req, err := Parse([]byte(`{"account":{"uin":"100000000011","role":"OrganizationAccessControlRole"},"reconcile":{"regions":["ap-guangzhou"]},"dryRun":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Kind != KindMember || *req.Account != (Account{Uin: "100000000011", Role: "OrganizationAccessControlRole"}) ||
+		!reflect.DeepEqual(req.Reconcile, &Reconcile{Regions: []string{"ap-guangzhou"}}) || req.DryRun == nil || !*req.DryRun {
+		t.Errorf("got %+v account %+v", req, req.Account)
+	}
+	req, err = Parse([]byte(`{"account":{"uin":100000000012}}`))
+	if err != nil || req.Account.Uin != "100000000012" || req.Account.Role != "" || !reflect.DeepEqual(req.Reconcile, &Reconcile{}) {
+		t.Errorf("numeric uin, defaults: %+v, %v", req, err)
+	}
+	for _, bad := range []string{
+		`{"account":{}}`, `{"account":{"uin":"12ab"}}`, `{"account":{"uin":"100000000011","role":"a b"}}`,
+		`{"account":{"uin":"100000000011","extra":1}}`, `{"account":{"uin":"100000000011"},"buckets":[]}`,
+		`{"account":"100000000011"}`, `{"account":{"uin":"100000000011"},"reconcile":{"regions":["x.evil.com"]}}`,
+	} {
+		if _, err := Parse([]byte(bad)); !errors.Is(err, ErrInvalidEvent) {
+			t.Errorf("%s: err = %v, want an invalid event", bad, err)
+		}
 	}
 }
