@@ -90,31 +90,81 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (*Result, error) {
 	}
 	cfg, cfgErr := config.Load(getenv)
 	creds, credErr := signer.Env{Getenv: getenv}.Credentials()
-	log := newLogger(h.out(), cfg.LogLevel, fc.RequestID, creds)
+	secrets := newSecretSet(creds)
+	log := newLogger(h.out(), cfg.LogLevel, fc.RequestID, secrets)
 
 	if cfgErr != nil {
 		err := fmt.Errorf("picbucket: configuration: %w", cfgErr)
 		log.Error().Err(err).Msg("invalid configuration")
-		return nil, redactError(err, creds)
+		return nil, redactError(err, secrets)
 	}
 	appID := cmp.Or(cfg.AppID, fc.TencentcloudAppID)
 	ev, err := trigger.ParseWith(payload, trigger.Options{AppID: appID})
 	if err != nil {
 		err = fmt.Errorf("picbucket: %w", err)
 		log.Error().Err(err).Int("payloadBytes", len(payload)).Msg("invalid event")
-		return nil, redactError(err, creds)
+		return nil, redactError(err, secrets)
 	}
 	if log.GetLevel() <= zerolog.DebugLevel {
 		log.Debug().Str("trigger", string(ev.Kind)).Int("targets", len(ev.Targets)).Int("locate", len(ev.Locate)).Int("skipped", len(ev.Skipped)).
 			Bool("reconcile", ev.Reconcile != nil).Int("payloadBytes", len(payload)).Str("event", maskEvent(payload)).Msg("event")
 	}
+	for _, n := range ev.Notes {
+		log.Info().Str("trigger", string(ev.Kind)).Msg(n)
+	}
 
+	inv := &invocation{h: h, cfg: cfg, log: log, ev: ev, fc: fc, getenv: getenv, secrets: secrets, creds: creds, credErr: credErr}
+	var res *Result
+	var runErr error
+	if cfg.Org || ev.Kind == trigger.KindMember {
+		res, runErr = inv.organization(ctx)
+	} else {
+		res, runErr = inv.account(ctx, ev, accountKey{appID: appID, source: signer.Env{Getenv: getenv}, credErr: credErr}, log)
+	}
+	if res == nil {
+		log.Error().Err(runErr).Msg("refused")
+		return nil, redactError(runErr, secrets)
+	}
+	res.DurationMs = h.now().Sub(start).Milliseconds()
+	logSummary(log, res, runErr)
+	if runErr != nil {
+		return res, redactError(runErr, secrets)
+	}
+	return res, nil
+}
+
+// invocation is what every account of one invocation shares.
+type invocation struct {
+	h       *Handler
+	cfg     config.Config
+	log     zerolog.Logger
+	ev      *trigger.Request
+	fc      *functioncontext.FunctionContext
+	getenv  func(string) string
+	secrets *secretSet
+	creds   signer.Credentials // the function's own key
+	credErr error              // why there is none
+}
+
+// accountKey is one account to work in and the key that signs its requests.
+type accountKey struct {
+	uin     string // "" outside organization runs
+	appID   string
+	source  signer.Source
+	credErr error // the source has no usable key
+}
+
+// account runs ev in one account and returns its finished Result: the
+// buckets' results and summary, and the error that marks the invocation
+// failed (a failed bucket, a refused key, a listing that failed).
+func (inv *invocation) account(ctx context.Context, ev *trigger.Request, acct accountKey, log zerolog.Logger) (*Result, error) {
+	h, cfg := inv.h, inv.cfg
 	r := &run{
 		h:      h,
 		cfg:    cfg,
 		log:    log,
 		ev:     ev,
-		appID:  appID,
+		appID:  acct.appID,
 		dryRun: cfg.DryRun || (ev.DryRun != nil && *ev.DryRun),
 		res:    &Result{Trigger: string(ev.Kind), Notes: ev.Notes},
 		seen:   map[string]bool{},
@@ -125,36 +175,33 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (*Result, error) {
 		r.policy = retry.Default
 	}
 	r.res.DryRun = r.dryRun
-	for _, n := range ev.Notes {
-		log.Info().Str("trigger", string(ev.Kind)).Msg(n)
-	}
 
 	var runErr error
-	if credErr != nil && r.needsRequests() {
-		runErr = fmt.Errorf("picbucket: %w", credErr)
+	if acct.credErr != nil && r.needsRequests() {
+		runErr = fmt.Errorf("picbucket: %w", acct.credErr)
 		log.Error().Err(runErr).Msg("no credentials")
 	} else {
-		rt := &signer.Transport{Source: signer.Env{Getenv: getenv}, Next: &cosapi.Route{Endpoint: cfg.Endpoint, Next: h.transport()}}
+		rt := &signer.Transport{Source: acct.source, Next: &cosapi.Route{Endpoint: cfg.Endpoint, Next: h.transport()}}
 		r.api = cosapi.New(rt)
 		r.api.Timeout = RequestTimeout
 		runErr = r.do(ctx)
 	}
 
 	res := r.res
+	if acct.uin != "" {
+		for i := range res.Results {
+			res.Results[i].Account = acct.uin
+		}
+	}
 	res.finish()
 	if r.api != nil {
 		res.Requests = r.api.Requests()
 	}
 	res.Retries = r.retries.Load()
-	res.DurationMs = h.now().Sub(start).Milliseconds()
 	if runErr == nil && res.Summary.Failed > 0 {
 		runErr = fmt.Errorf("picbucket: %d of %d buckets failed; first: %s", res.Summary.Failed, len(res.Results), firstFailure(res))
 	}
-	logSummary(log, res, runErr)
-	if runErr != nil {
-		return res, redactError(runErr, creds)
-	}
-	return res, nil
+	return res, runErr
 }
 
 func (h *Handler) out() io.Writer {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -23,19 +24,44 @@ func init() {
 // newLogger returns a JSON logger whose every line carries the SCF request id
 // and passes through a filter that blanks the current credentials' secret
 // parts, wherever they might come from.
-func newLogger(out io.Writer, level zerolog.Level, requestID string, creds signer.Credentials) zerolog.Logger {
-	return zerolog.New(redactor{w: out, secrets: secretsOf(creds), mu: &sync.Mutex{}}).Level(level).With().
+func newLogger(out io.Writer, level zerolog.Level, requestID string, secrets *secretSet) zerolog.Logger {
+	return zerolog.New(redactor{w: out, secrets: secrets, mu: &sync.Mutex{}}).Level(level).With().
 		Timestamp().Str("scfRequestId", requestID).Logger()
 }
 
-func secretsOf(c signer.Credentials) []string {
-	var s []string
+// secretSet holds the secret parts of every key an invocation uses: the
+// function's own, and in organization runs each member's assumed key.
+type secretSet struct {
+	mu   sync.Mutex
+	list []string
+}
+
+// newSecretSet returns a set holding c's secret key and token.
+func newSecretSet(c signer.Credentials) *secretSet {
+	s := &secretSet{}
+	s.add(c)
+	return s
+}
+
+// add records c's secret key and token.
+func (s *secretSet) add(c signer.Credentials) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, v := range []string{c.SecretKey, c.SessionToken} {
 		if len(v) >= 4 {
-			s = append(s, v)
+			s.list = append(s.list, v)
 		}
 	}
-	return s
+}
+
+// values returns the secrets recorded so far.
+func (s *secretSet) values() []string {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.list)
 }
 
 // redactor replaces every secret in what it writes with "[redacted]". It
@@ -43,13 +69,13 @@ func secretsOf(c signer.Credentials) []string {
 // interleave whatever out is.
 type redactor struct {
 	w       io.Writer
-	secrets []string
+	secrets *secretSet
 	mu      *sync.Mutex
 }
 
 func (r redactor) Write(p []byte) (int, error) {
 	q := p
-	for _, s := range r.secrets {
+	for _, s := range r.secrets.values() {
 		if bytes.Contains(q, []byte(s)) {
 			q = bytes.ReplaceAll(q, []byte(s), []byte("[redacted]"))
 		}
@@ -64,10 +90,10 @@ func (r redactor) Write(p []byte) (int, error) {
 
 // redactError returns err, or a plain error with the secrets blanked if its
 // text holds one.
-func redactError(err error, c signer.Credentials) error {
+func redactError(err error, secrets *secretSet) error {
 	msg := err.Error()
 	clean := msg
-	for _, s := range secretsOf(c) {
+	for _, s := range secrets.values() {
 		clean = strings.ReplaceAll(clean, s, "[redacted]")
 	}
 	if clean == msg {

@@ -31,7 +31,7 @@ func TestMaskEvent(t *testing.T) {
 func TestLoggerRedactsCurrentSecrets(t *testing.T) {
 	var out bytes.Buffer
 	creds := signer.Credentials{SecretID: "AKID", SecretKey: "the-secret-key-XYZ", SessionToken: "the-token-ABC"}
-	log := newLogger(&out, zerolog.DebugLevel, "r1", creds)
+	log := newLogger(&out, zerolog.DebugLevel, "r1", newSecretSet(creds))
 	log.Info().Str("error", "server said the-secret-key-XYZ and the-token-ABC").Msg("x")
 	if strings.Contains(out.String(), "the-secret-key-XYZ") || strings.Contains(out.String(), "the-token-ABC") || !strings.Contains(out.String(), "[redacted]") {
 		t.Errorf("log line not redacted: %s", out.String())

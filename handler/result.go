@@ -20,6 +20,7 @@ const (
 
 // BucketResult is the outcome for one bucket.
 type BucketResult struct {
+	Account   string  `json:"account,omitempty"` // the account's UIN, in organization runs
 	Bucket    string  `json:"bucket"`
 	Region    string  `json:"region"`
 	Outcome   Outcome `json:"outcome"`
@@ -63,14 +64,40 @@ func (s *Summary) add(o Outcome) {
 
 // Result is the handler's return value.
 type Result struct {
-	Trigger    string         `json:"trigger"`
-	DryRun     bool           `json:"dryRun"`
-	Results    []BucketResult `json:"results"`
-	Summary    Summary        `json:"summary"`
-	Notes      []string       `json:"notes,omitempty"`
-	Requests   int64          `json:"requests"`   // HTTP requests sent to COS and CI
-	Retries    int64          `json:"retries"`    // of those, repeats after a retryable failure
-	DurationMs int64          `json:"durationMs"` // wall time of the invocation
+	Trigger string         `json:"trigger"`
+	DryRun  bool           `json:"dryRun"`
+	Results []BucketResult `json:"results"`
+	Summary Summary        `json:"summary"`
+	Notes   []string       `json:"notes,omitempty"`
+	// Accounts has one entry per account in organization runs.
+	Accounts []AccountResult `json:"accounts,omitempty"`
+	Requests int64           `json:"requests"` // HTTP requests sent to COS and CI
+	Retries  int64           `json:"retries"`  // of those, repeats after a retryable failure
+	// APIRequests counts Tencent Cloud API 3.0 requests (organization runs).
+	APIRequests int64 `json:"apiRequests,omitempty"`
+	DurationMs  int64 `json:"durationMs"` // wall time of the invocation
+}
+
+// AccountOutcome is what happened to one account of an organization run.
+type AccountOutcome string
+
+// The outcomes an account can have.
+const (
+	AccountReconciled AccountOutcome = "reconciled" // its buckets were reconciled in this invocation
+	AccountFannedOut  AccountOutcome = "fanned_out" // an asynchronous invocation of its own was sent
+	AccountSkipped    AccountOutcome = "skipped"    // left alone (PICBUCKET_EXCLUDE_ACCOUNTS)
+	AccountFailed     AccountOutcome = "failed"     // its role could not be assumed, its listing refused, …
+	AccountDeferred   AccountOutcome = "deferred"   // not started: time or rate ran out
+)
+
+// AccountResult is the outcome for one account of an organization run.
+type AccountResult struct {
+	Uin          string         `json:"uin"`
+	AppID        string         `json:"appId"`
+	Outcome      AccountOutcome `json:"outcome"`
+	Error        string         `json:"error"`
+	InvocationID string         `json:"invocationId"` // the member invocation's request id, when fanned out
+	Summary      *Summary       `json:"summary,omitempty"`
 }
 
 func (r *Result) finish() {

@@ -105,6 +105,7 @@ type Invocation struct {
 	Timeout     time.Duration     // the deadline is now + Timeout; 30s when zero
 	Environment map[string]string // sent as the request's Environment JSON, as SCF does
 	AppID       string
+	Uin         string
 	Region      string
 	Function    string
 }
@@ -137,6 +138,7 @@ func (p *Process) Invoke(in Invocation) (Response, error) {
 		Environment:        string(env),
 		TencentcloudRegion: in.Region,
 		TencentcloudAppID:  in.AppID,
+		TencentcloudUin:    in.Uin,
 	}
 	var resp messages.InvokeResponse
 	if err := p.client.Call("Function.Invoke", req, &resp); err != nil {

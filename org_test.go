@@ -1,0 +1,329 @@
+package main_test
+
+// Organization-wide runs through the SCF runtime protocol: the function's
+// own account (the management account) and four members, one whose role
+// refuses AssumeRole and one excluded, against the COS/CI emulator (which
+// knows every account and refuses a key of one account for another's
+// bucket) and the API 3.0 emulator (organization, sts, cam, scf; TC3
+// signatures and tokens checked).
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/picbucket/picbucket/handler"
+	"github.com/picbucket/picbucket/internal/emulator"
+	"github.com/picbucket/picbucket/internal/scfrpc"
+	"github.com/picbucket/picbucket/internal/tcapi/tcemu"
+)
+
+const (
+	mgmtUin     = "100000000001"
+	memberA     = "100000000011" // APPID 1250000011
+	memberB     = "100000000012" // APPID 1250000012
+	memberNoRol = "100000000013" // its role refuses AssumeRole
+	memberExcl  = "100000000014" // PICBUCKET_EXCLUDE_ACCOUNTS
+)
+
+// orgFixture is both emulators and one running function process.
+type orgFixture struct {
+	t    *testing.T
+	cos  *emulator.Server
+	tc   *tcemu.Server
+	proc *scfrpc.Process
+	out  *syncBuffer
+	n    int
+
+	mu   sync.Mutex
+	keys map[string]string // issued SecretID -> account UIN
+	all  []tcemu.Key
+}
+
+func startOrg(t *testing.T, settings ...string) *orgFixture {
+	t.Helper()
+	f := &orgFixture{t: t, keys: map[string]string{defaultCreds.id: mgmtUin}}
+	f.cos = emulator.New(emulator.Options{})
+	f.cos.AddCredential(emulator.Credential{SecretID: defaultCreds.id, SecretKey: defaultCreds.key, Token: defaultCreds.token, AppID: appID})
+	f.tc = tcemu.New(tcemu.Options{Management: tcemu.Account{Uin: 100000000001, AppID: appID}})
+	f.tc.AddKey(tcemu.Key{SecretID: defaultCreds.id, SecretKey: defaultCreds.key, Token: defaultCreds.token, Uin: 100000000001, AppID: appID})
+	f.tc.OnIssue = func(k tcemu.Key) {
+		f.mu.Lock()
+		f.keys[k.SecretID] = fmt.Sprint(k.Uin)
+		f.all = append(f.all, k)
+		f.mu.Unlock()
+		f.cos.AddCredential(emulator.Credential{SecretID: k.SecretID, SecretKey: k.SecretKey, Token: k.Token, AppID: k.AppID})
+	}
+	for _, m := range []tcemu.Member{
+		{Uin: 100000000011, AppID: "1250000011"},
+		{Uin: 100000000012, AppID: "1250000012"},
+		{Uin: 100000000013, AppID: "1250000013", Refuse: "ResourceNotFound.RoleNotFound"},
+		{Uin: 100000000014, AppID: "1250000014"},
+	} {
+		f.tc.AddMember(m)
+	}
+	for _, b := range []struct {
+		name, region string
+		on           bool
+	}{
+		{"photos-1250000000", "ap-guangzhou", false}, {"old-1250000000", "ap-shanghai", true},
+		{"a-1250000011", "ap-guangzhou", false}, {"b-1250000011", "ap-shanghai", true}, {"c-1250000011", "ap-shanghai", false},
+		{"d-1250000012", "ap-guangzhou", false},
+		{"e-1250000013", "ap-guangzhou", false},
+		{"f-1250000014", "ap-guangzhou", false},
+	} {
+		f.cos.AddBucket(b.name, b.region, b.on)
+	}
+	cosSrv := httptest.NewServer(f.cos)
+	t.Cleanup(cosSrv.Close)
+	tcSrv := httptest.NewServer(f.tc)
+	t.Cleanup(tcSrv.Close)
+	f.out = &syncBuffer{}
+	env := append([]string{"PATH=" + os.Getenv("PATH"), "PICBUCKET_ENDPOINT=" + cosSrv.URL, "PICBUCKET_API_ENDPOINT=" + tcSrv.URL,
+		"TENCENTCLOUD_APPID=" + appID, "SCF_FUNCTIONNAME=picbucket", "SCF_NAMESPACE=default", "SCF_FUNCTIONVERSION=$LATEST"}, settings...)
+	proc, err := scfrpc.Start(binary, env, f.out, f.out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proc.Stop)
+	f.proc = proc
+	return f
+}
+
+// invoke sends payload and returns the result (nil on an error) and the error.
+func (f *orgFixture) invoke(payload []byte) (*handler.Result, string) {
+	f.t.Helper()
+	f.n++
+	resp, err := f.proc.Invoke(scfrpc.Invocation{Payload: payload, RequestID: fmt.Sprintf("org-req-%d", f.n), Timeout: 30 * time.Second,
+		Environment: defaultCreds.env(), AppID: appID, Uin: mgmtUin, Region: "ap-guangzhou", Function: "picbucket"})
+	if err != nil {
+		f.t.Fatalf("rpc: %v", err)
+	}
+	if resp.Error != nil {
+		return nil, resp.Error.Message
+	}
+	var res handler.Result
+	if err := json.Unmarshal(resp.Payload, &res); err != nil {
+		f.t.Fatalf("result %s: %v", resp.Payload, err)
+	}
+	return &res, ""
+}
+
+// checkSigners checks that every COS/CI request was signed by a key of the
+// account that owns its bucket, and returns "account Action host" lines.
+func (f *orgFixture) checkSigners() []string {
+	f.t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	appOf := map[string]string{mgmtUin: appID, memberA: "1250000011", memberB: "1250000012"}
+	var out []string
+	for _, r := range f.cos.Requests() {
+		uin := f.keys[r.SecretID]
+		if !r.SignatureValid || uin == "" {
+			f.t.Errorf("request %s %s signed by an unknown key or badly (valid %v)", r.Action, r.Host, r.SignatureValid)
+		}
+		if r.Action == emulator.ActionCreatePicProcessBucket && !strings.Contains(r.Host, "-"+appOf[uin]+".") {
+			f.t.Errorf("%s: a key of account %s signed a Create for another account's bucket", r.Host, uin)
+		}
+		out = append(out, uin+" "+r.Action+" "+r.Host)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func accountOutcomes(res *handler.Result) map[string]handler.AccountOutcome {
+	m := map[string]handler.AccountOutcome{}
+	for _, a := range res.Accounts {
+		m[a.Uin] = a.Outcome
+	}
+	return m
+}
+
+func bucketAccounts(res *handler.Result) map[string]string {
+	m := map[string]string{}
+	for _, b := range res.Results {
+		m[b.Bucket] = b.Account + " " + string(b.Outcome)
+	}
+	return m
+}
+
+func TestOrganizationFanOut(t *testing.T) {
+	f := startOrg(t, "PICBUCKET_ACCOUNTS=org", "PICBUCKET_EXCLUDE_ACCOUNTS="+memberExcl)
+	res, errMsg := f.invoke(readEvent(t, "timer.json"))
+	if errMsg != "" {
+		t.Fatalf("timer: %s\n%s", errMsg, f.out)
+	}
+	want := map[string]handler.AccountOutcome{mgmtUin: handler.AccountReconciled, memberA: handler.AccountFannedOut,
+		memberB: handler.AccountFannedOut, memberNoRol: handler.AccountFannedOut, memberExcl: handler.AccountSkipped}
+	if got := accountOutcomes(res); !mapsEqual(got, want) {
+		t.Errorf("accounts %v, want %v", got, want)
+	}
+	if got, want := bucketAccounts(res), map[string]string{"photos-1250000000": mgmtUin + " enabled", "old-1250000000": mgmtUin + " already_enabled"}; !mapsEqual(got, want) {
+		t.Errorf("timer's own buckets %v, want %v", got, want)
+	}
+	invs := f.tc.TakeInvocations()
+	var uins []string
+	for _, in := range invs {
+		var ev struct {
+			Account struct{ Uin, Role string }
+			DryRun  bool
+		}
+		if err := json.Unmarshal([]byte(in.ClientContext), &ev); err != nil {
+			t.Fatalf("ClientContext %q: %v", in.ClientContext, err)
+		}
+		if in.InvocationType != "Event" || in.FunctionName != "picbucket" || in.Qualifier != "$LATEST" || in.Namespace != "default" ||
+			ev.Account.Role != "OrganizationAccessControlRole" {
+			t.Errorf("invocation %+v", in)
+		}
+		uins = append(uins, ev.Account.Uin)
+	}
+	sort.Strings(uins)
+	if !slices.Equal(uins, []string{memberA, memberB, memberNoRol}) {
+		t.Fatalf("Invokes for %v, want the three members not excluded", uins)
+	}
+	// The own account's requests were signed by its own key only.
+	for _, line := range f.checkSigners() {
+		if !strings.HasPrefix(line, mgmtUin+" ") {
+			t.Errorf("the timer sent %q", line)
+		}
+	}
+
+	// Deliver each member invocation, as SCF would.
+	f.cos.ResetRequests()
+	got := map[string]string{}
+	for _, in := range invs {
+		res, errMsg := f.invoke([]byte(in.ClientContext))
+		var ev struct{ Account struct{ Uin string } }
+		json.Unmarshal([]byte(in.ClientContext), &ev)
+		if ev.Account.Uin == memberNoRol {
+			if res != nil || !strings.Contains(errMsg, "ResourceNotFound.RoleNotFound") || !strings.Contains(errMsg, "trust policy") {
+				t.Errorf("refused member: result %v, error %q; want an error naming the code and the trust policy", res, errMsg)
+			}
+			continue
+		}
+		if errMsg != "" {
+			t.Fatalf("member %s: %s", ev.Account.Uin, errMsg)
+		}
+		if res.Trigger != "member" || len(res.Accounts) != 1 || res.Accounts[0].Uin != ev.Account.Uin || res.Accounts[0].Outcome != handler.AccountReconciled {
+			t.Errorf("member %s: trigger %q accounts %+v", ev.Account.Uin, res.Trigger, res.Accounts)
+		}
+		for k, v := range bucketAccounts(res) {
+			got[k] = v
+		}
+	}
+	wantBuckets := map[string]string{"a-1250000011": memberA + " enabled", "b-1250000011": memberA + " already_enabled",
+		"c-1250000011": memberA + " enabled", "d-1250000012": memberB + " enabled"}
+	if !mapsEqual(got, wantBuckets) {
+		t.Errorf("member buckets %v, want %v", got, wantBuckets)
+	}
+	lines := f.checkSigners()
+	for _, l := range lines {
+		if strings.HasPrefix(l, mgmtUin+" ") {
+			t.Errorf("a member invocation signed with the management key: %s", l)
+		}
+	}
+	if f.cos.Enabled("e-1250000013") || f.cos.Enabled("f-1250000014") {
+		t.Error("a bucket of the refusing or the excluded account was enabled")
+	}
+	checkNoAssumedSecrets(t, f)
+}
+
+func TestOrganizationWithoutFanOut(t *testing.T) {
+	f := startOrg(t, "PICBUCKET_ACCOUNTS=org", "PICBUCKET_EXCLUDE_ACCOUNTS="+memberExcl, "PICBUCKET_FANOUT=false")
+	res, errMsg := f.invoke(readEvent(t, "timer.json"))
+	if res != nil || !strings.Contains(errMsg, memberNoRol) || !strings.Contains(errMsg, "trust policy") {
+		t.Fatalf("result %v, error %q: want the invocation failed naming %s and the trust policy", res, errMsg, memberNoRol)
+	}
+	if n := f.tc.CallCount("Invoke"); n != 0 {
+		t.Errorf("%d Invokes without fan-out", n)
+	}
+	// The result is in the log's account lines: every other account done.
+	logs := f.out.String()
+	for uin, want := range map[string]string{mgmtUin: "reconciled", memberA: "reconciled", memberB: "reconciled", memberNoRol: "failed", memberExcl: "skipped"} {
+		if !strings.Contains(logs, `"account":"`+uin+`","appId":`) || !regexpMatch(`"account":"`+uin+`"[^\n]*"outcome":"`+want+`"[^\n]*"message":"account"`, logs) {
+			t.Errorf("no account line for %s with outcome %s", uin, want)
+		}
+	}
+	for _, name := range []string{"photos-1250000000", "a-1250000011", "c-1250000011", "d-1250000012"} {
+		if !f.cos.Enabled(name) {
+			t.Errorf("%s not enabled", name)
+		}
+	}
+	if f.cos.Enabled("e-1250000013") || f.cos.Enabled("f-1250000014") {
+		t.Error("a bucket of the refusing or the excluded account was enabled")
+	}
+	f.checkSigners()
+	checkNoAssumedSecrets(t, f)
+}
+
+func TestMemberEventRefused(t *testing.T) {
+	member := []byte(`{"account":{"uin":"` + memberExcl + `"}}`)
+	for _, tc := range []struct {
+		name     string
+		settings []string
+		payload  []byte
+		want     string
+	}{
+		{"no PICBUCKET_ACCOUNTS", nil, []byte(`{"account":{"uin":"` + memberA + `"}}`), "needs PICBUCKET_ACCOUNTS"},
+		{"excluded", []string{"PICBUCKET_ACCOUNTS=org", "PICBUCKET_EXCLUDE_ACCOUNTS=" + memberExcl}, member, "PICBUCKET_EXCLUDE_ACCOUNTS"},
+		{"unlisted", []string{"PICBUCKET_ACCOUNTS=" + memberA}, []byte(`{"account":{"uin":"` + memberB + `"}}`), "does not list"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := startOrg(t, tc.settings...)
+			res, errMsg := f.invoke(tc.payload)
+			if res != nil || !strings.Contains(errMsg, tc.want) {
+				t.Errorf("result %v, error %q; want a refusal naming %q", res, errMsg, tc.want)
+			}
+			if n := len(f.cos.Requests()) + len(f.tc.Calls()); n != 0 {
+				t.Errorf("%d requests for a refused member event", n)
+			}
+		})
+	}
+}
+
+// checkNoAssumedSecrets searches everything the function wrote for the
+// secret parts of every key the API emulator issued.
+func checkNoAssumedSecrets(t *testing.T, f *orgFixture) {
+	t.Helper()
+	f.mu.Lock()
+	keys := slices.Clone(f.all)
+	f.mu.Unlock()
+	if len(keys) == 0 {
+		t.Fatal("no key was issued")
+	}
+	out := f.out.String()
+	for _, k := range keys {
+		for _, s := range []string{k.SecretKey, k.Token} {
+			if strings.Contains(out, s) {
+				t.Errorf("an assumed key's secret reached the output")
+			}
+		}
+	}
+	for _, s := range []string{defaultCreds.key, defaultCreds.token, "q-signature", "TC3-HMAC-SHA256 Credential"} {
+		if strings.Contains(out, s) {
+			t.Errorf("%q reached the output", s)
+		}
+	}
+}
+
+func mapsEqual[V comparable](a, b map[string]V) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }
