@@ -213,11 +213,16 @@ func logSummary(log zerolog.Logger, res *Result, err error) {
 	if err != nil {
 		ev = always(log, zerolog.ErrorLevel).Err(err)
 	}
-	s := res.Summary
-	ev.Str("trigger", res.Trigger).Bool("dryRun", res.DryRun).
-		Int("buckets", len(res.Results)).
-		Int("enabled", s.Enabled).Int("already_enabled", s.AlreadyEnabled).Int("would_enable", s.WouldEnable).
-		Int("skipped", s.Skipped).Int("failed", s.Failed).Int("deferred", s.Deferred).Int("filtered", s.Filtered).
-		Int64("requests", res.Requests).Int64("retries", res.Retries).Int64("durationMs", res.DurationMs).
-		Msg("summary")
+	ev = ev.Str("trigger", res.Trigger).Bool("dryRun", res.DryRun).Int("buckets", len(res.Results))
+	ev = summaryFields(ev, res.Summary).Int64("requests", res.Requests).Int64("retries", res.Retries).Int64("durationMs", res.DurationMs)
+	if len(res.Accounts) > 0 {
+		ev = ev.Int("accounts", len(res.Accounts)).Int64("apiRequests", res.APIRequests)
+	}
+	ev.Msg("summary")
+}
+
+// summaryFields adds the outcome counts, as flat fields for CLS.
+func summaryFields(ev *zerolog.Event, s Summary) *zerolog.Event {
+	return ev.Int("enabled", s.Enabled).Int("already_enabled", s.AlreadyEnabled).Int("would_enable", s.WouldEnable).
+		Int("skipped", s.Skipped).Int("failed", s.Failed).Int("deferred", s.Deferred).Int("filtered", s.Filtered)
 }

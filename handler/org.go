@@ -129,9 +129,8 @@ func (o *orgRun) addAccount(a AccountResult, res *Result) {
 	if a.InvocationID != "" {
 		ev = ev.Str("invocationId", a.InvocationID)
 	}
-	if s := a.Summary; s != nil {
-		ev = ev.Int("enabled", s.Enabled).Int("already_enabled", s.AlreadyEnabled).Int("would_enable", s.WouldEnable).
-			Int("skipped", s.Skipped).Int("failed", s.Failed).Int("deferred", s.Deferred).Int("filtered", s.Filtered)
+	if a.Summary != nil {
+		ev = summaryFields(ev, *a.Summary)
 	}
 	ev.Msg("account")
 }
