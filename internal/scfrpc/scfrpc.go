@@ -6,6 +6,7 @@ package scfrpc
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -42,9 +43,28 @@ type Process struct {
 	Started, Ready time.Time
 }
 
+// startAttempts bounds the ports Start tries: the port is free when Start
+// picks it, but another process may take it before the binary listens on
+// it (then the binary exits, "bind: address already in use").
+const startAttempts = 3
+
 // Start runs binary with env (plus _LAMBDA_SERVER_PORT) and waits until it
 // answers Function.Ping. The process's stdout and stderr go to the writers.
+// When the binary exits before serving, Start tries again on another port,
+// up to 3 times in all.
 func Start(binary string, env []string, stdout, stderr io.Writer) (*Process, error) {
+	for attempt := 1; ; attempt++ {
+		p, err := start(binary, env, stdout, stderr)
+		if !errors.Is(err, errExited) || attempt == startAttempts {
+			return p, err
+		}
+	}
+}
+
+// errExited marks a binary that exited before serving.
+var errExited = errors.New("exited before serving")
+
+func start(binary string, env []string, stdout, stderr io.Writer) (*Process, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -69,7 +89,7 @@ func Start(binary string, env []string, stdout, stderr io.Writer) (*Process, err
 		}
 		select {
 		case err := <-p.done:
-			return nil, fmt.Errorf("%s exited before serving: %v", binary, err)
+			return nil, fmt.Errorf("%s %w: %v", binary, errExited, err)
 		case <-time.After(wait):
 		}
 		if time.Since(p.Started) > 15*time.Second {
