@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tencentyun/scf-go-lib/cloudfunction/messages"
@@ -75,9 +76,14 @@ func start(binary string, env []string, stdout, stderr io.Writer) (*Process, err
 	p := &Process{cmd: cmd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), done: make(chan error, 1)}
 	p.Started = time.Now()
 	if err := cmd.Start(); err != nil {
+		releasePort(port)
 		return nil, fmt.Errorf("start %s: %w", binary, err)
 	}
-	go func() { p.done <- cmd.Wait() }()
+	go func() {
+		err := cmd.Wait()
+		releasePort(port)
+		p.done <- err
+	}()
 	for wait := 200 * time.Microsecond; ; wait = min(wait*2, 20*time.Millisecond) {
 		if c, err := rpc.Dial("tcp", p.addr); err == nil {
 			if err := c.Call("Function.Ping", &messages.PingRequest{}, &messages.PingResponse{}); err == nil {
@@ -179,11 +185,37 @@ func (p *Process) Stop() {
 	p.done <- nil
 }
 
+// ports are the ports handed to this process's binaries still running:
+// the system may hand a port out again once freePort closed it, and two
+// binaries started at once must not get the same one.
+var ports = struct {
+	sync.Mutex
+	used map[int]bool
+}{used: map[int]bool{}}
+
+// freePort returns a port free now and not handed to a binary still
+// running; releasePort gives it back.
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+	for range 20 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		ports.Lock()
+		if !ports.used[port] {
+			ports.used[port] = true
+			ports.Unlock()
+			return port, nil
+		}
+		ports.Unlock()
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, errors.New("scfrpc: no free port")
+}
+
+func releasePort(port int) {
+	ports.Lock()
+	delete(ports.used, port)
+	ports.Unlock()
 }
