@@ -211,24 +211,25 @@ func TestSampleEvents(t *testing.T) {
 		want     map[string]handler.Outcome
 		requests []string
 		dryRun   bool
+		errWant  string // a part of the invocation's error, when it must fail
 	}{
 		{"eventbridge-putbucket.json",
 			map[string]handler.Outcome{"photos-1250000000@ap-guangzhou": handler.Enabled},
-			[]string{ci("photos-1250000000", "ap-guangzhou")}, false},
+			[]string{ci("photos-1250000000", "ap-guangzhou")}, false, ""},
 		{"eventbridge-batch.json",
 			map[string]handler.Outcome{
 				"videos-1250000000@ap-shanghai":   handler.Enabled,
 				"taken-1250000000@ap-guangzhou":   handler.Skipped,
 				"archive-1250000000@ap-guangzhou": handler.AlreadyEnabled,
 			},
-			[]string{ci("archive-1250000000", "ap-guangzhou"), ci("videos-1250000000", "ap-shanghai")}, false},
+			[]string{ci("archive-1250000000", "ap-guangzhou"), ci("videos-1250000000", "ap-shanghai")}, false, ""},
 		{"eventbridge-putbucket-nobucket.json",
 			map[string]handler.Outcome{
 				"docs-1250000000@ap-shanghai": handler.Enabled, "videos-1250000000@ap-shanghai": handler.Enabled,
 				"logs-1250000000@ap-shanghai": handler.Enabled,
 			},
 			[]string{ci("docs-1250000000", "ap-shanghai"), ci("logs-1250000000", "ap-shanghai"),
-				ci("videos-1250000000", "ap-shanghai"), describe("ap-shanghai"), getService}, false},
+				ci("videos-1250000000", "ap-shanghai"), describe("ap-shanghai"), getService}, false, ""},
 		{"timer.json",
 			map[string]handler.Outcome{
 				"photos-1250000000@ap-guangzhou": handler.Enabled, "archive-1250000000@ap-guangzhou": handler.AlreadyEnabled,
@@ -239,25 +240,39 @@ func TestSampleEvents(t *testing.T) {
 			[]string{ci("docs-1250000000", "ap-shanghai"), ci("logs-1250000000", "ap-shanghai"),
 				ci("new-1250000000", "ap-beijing"), ci("photos-1250000000", "ap-guangzhou"),
 				ci("videos-1250000000", "ap-shanghai"),
-				describe("ap-beijing"), describe("ap-guangzhou"), describe("ap-shanghai"), getService}, false},
+				describe("ap-beijing"), describe("ap-guangzhou"), describe("ap-shanghai"), getService}, false, ""},
 		{"timer-options.json",
 			map[string]handler.Outcome{
 				"photos-1250000000@ap-guangzhou": handler.WouldEnable, "archive-1250000000@ap-guangzhou": handler.AlreadyEnabled,
 				"old-1250000000@ap-guangzhou": handler.AlreadyEnabled,
 			},
-			[]string{describe("ap-guangzhou"), getService}, true},
+			[]string{describe("ap-guangzhou"), getService}, true, ""},
 		{"cos-records.json",
 			map[string]handler.Outcome{"photos-1250000000@ap-guangzhou": handler.Enabled, "logs-1250000000@ap-shanghai": handler.Enabled},
-			[]string{ci("logs-1250000000", "ap-shanghai"), ci("photos-1250000000", "ap-guangzhou")}, false},
+			[]string{ci("logs-1250000000", "ap-shanghai"), ci("photos-1250000000", "ap-guangzhou")}, false, ""},
 		{"manual.json",
 			map[string]handler.Outcome{"photos-1250000000@ap-guangzhou": handler.Enabled, "docs-1250000000@ap-shanghai": handler.Enabled},
-			[]string{ci("docs-1250000000", "ap-shanghai"), ci("photos-1250000000", "ap-guangzhou")}, false},
+			[]string{ci("docs-1250000000", "ap-shanghai"), ci("photos-1250000000", "ap-guangzhou")}, false, ""},
 		{"manual-reconcile.json",
 			map[string]handler.Outcome{
 				"photos-1250000000@ap-guangzhou": handler.WouldEnable, "archive-1250000000@ap-guangzhou": handler.AlreadyEnabled,
 				"old-1250000000@ap-guangzhou": handler.AlreadyEnabled,
 			},
-			[]string{describe("ap-guangzhou"), getService}, true},
+			[]string{describe("ap-guangzhou"), getService}, true, ""},
+		// Without PICBUCKET_ACCOUNTS the organization timer is a timer, and
+		// a member event is refused before any request.
+		{"timer-organization.json",
+			map[string]handler.Outcome{
+				"photos-1250000000@ap-guangzhou": handler.Enabled, "archive-1250000000@ap-guangzhou": handler.AlreadyEnabled,
+				"old-1250000000@ap-guangzhou": handler.AlreadyEnabled, "docs-1250000000@ap-shanghai": handler.Enabled,
+				"videos-1250000000@ap-shanghai": handler.Enabled, "logs-1250000000@ap-shanghai": handler.Enabled,
+				"new-1250000000@ap-beijing": handler.Enabled,
+			},
+			[]string{ci("docs-1250000000", "ap-shanghai"), ci("logs-1250000000", "ap-shanghai"),
+				ci("new-1250000000", "ap-beijing"), ci("photos-1250000000", "ap-guangzhou"),
+				ci("videos-1250000000", "ap-shanghai"),
+				describe("ap-beijing"), describe("ap-guangzhou"), describe("ap-shanghai"), getService}, false, ""},
+		{"member.json", nil, nil, false, "needs PICBUCKET_ACCOUNTS"},
 	}
 	files, _ := filepath.Glob("events/*.json")
 	if len(files) != len(tests) {
@@ -268,6 +283,15 @@ func TestSampleEvents(t *testing.T) {
 			f := start(t, emulator.Options{})
 			seedSamples(f.emu)
 			res, errMsg := f.invoke(readEvent(t, tt.file))
+			if tt.errWant != "" {
+				if res != nil || !strings.Contains(errMsg, tt.errWant) {
+					t.Errorf("result %v, error %q: want the invocation refused with %q", res, errMsg, tt.errWant)
+				}
+				if n := len(f.emu.Requests()); n != 0 {
+					t.Errorf("%d requests for a refused event", n)
+				}
+				return
+			}
 			if errMsg != "" {
 				t.Fatalf("invocation failed: %s\nlogs:\n%s", errMsg, f.out)
 			}

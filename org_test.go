@@ -117,6 +117,23 @@ func (f *orgFixture) invoke(payload []byte) (*handler.Result, string) {
 	return &res, ""
 }
 
+// logs waits until the function's output holds the summary line of the
+// last invocation (stdout is copied from a pipe, so it can trail the RPC
+// answer) and returns all of it.
+func (f *orgFixture) logs() string {
+	f.t.Helper()
+	want := fmt.Sprintf(`"scfRequestId":"org-req-%d"`, f.n)
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		for _, line := range strings.Split(f.out.String(), "\n") {
+			if strings.Contains(line, want) && strings.Contains(line, `"message":"summary"`) {
+				return f.out.String()
+			}
+		}
+	}
+	f.t.Errorf("no summary line for org-req-%d in:\n%s", f.n, f.out)
+	return f.out.String()
+}
+
 // checkSigners checks that every COS/CI request was signed by a key of the
 // account that owns its bucket, and returns "account Action host" lines.
 func (f *orgFixture) checkSigners() []string {
@@ -246,7 +263,7 @@ func TestOrganizationWithoutFanOut(t *testing.T) {
 		t.Errorf("%d Invokes without fan-out", n)
 	}
 	// The result is in the log's account lines: every other account done.
-	logs := f.out.String()
+	logs := f.logs()
 	for uin, want := range map[string]string{mgmtUin: "reconciled", memberA: "reconciled", memberB: "reconciled", memberNoRol: "failed", memberExcl: "skipped"} {
 		if !strings.Contains(logs, `"account":"`+uin+`","appId":`) || !regexpMatch(`"account":"`+uin+`"[^\n]*"outcome":"`+want+`"[^\n]*"message":"account"`, logs) {
 			t.Errorf("no account line for %s with outcome %s", uin, want)

@@ -9,6 +9,18 @@
 //	go run ./cmd/bench                                # small, for CI
 //	go run ./cmd/bench -n 5000 -regions 10 -latency 30ms
 //	go run ./cmd/bench -n 1000 -qps 50                 # throttled
+//
+// With -members N it measures an organization-wide run instead (see
+// org.go): the management account and N members with -member-buckets
+// buckets each, against the COS/CI and the API 3.0 emulators, with fan-out
+// (-fanout=true, the benchmark delivering each member invocation to an
+// instance of its own) or without:
+//
+//	go run ./cmd/bench -members 20 -member-buckets 200 -regions 10 -enabled 0.4 -latency 200ms -concurrency 16
+//	go run ./cmd/bench -members 20 -member-buckets 200 -regions 10 -enabled 0.4 -latency 200ms -concurrency 16 -fanout=false
+//	go run ./cmd/bench -members 1000 -member-buckets 0 -latency 200ms   # the timer's fan-out alone: wall time, peak RSS
+//
+// Sizes are printed in MiB (2^20 bytes).
 package main
 
 import (
@@ -53,6 +65,9 @@ type params struct {
 	qps                             float64
 	baseline                        bool
 	jsonOut                         bool
+	// Organization mode.
+	members, memberBuckets int
+	fanout, deliver        bool
 }
 
 func main() {
@@ -66,10 +81,32 @@ func main() {
 	flag.IntVar(&p.starts, "starts", 20, "process starts to time for the cold start median")
 	flag.BoolVar(&p.baseline, "baseline", true, "also run the sequential baseline")
 	flag.BoolVar(&p.jsonOut, "json", false, "print the report as JSON")
+	flag.IntVar(&p.members, "members", 0, "organization mode: member accounts (0: one account, the default mode)")
+	flag.IntVar(&p.memberBuckets, "member-buckets", 200, "organization mode: buckets of each account, the management account's included (-n is not used)")
+	flag.BoolVar(&p.fanout, "fanout", true, "organization mode: PICBUCKET_FANOUT")
+	flag.BoolVar(&p.deliver, "deliver", true, fmt.Sprintf("organization mode with fan-out: deliver each member invocation to an instance of its own (default: up to %d members)", deliverUpTo))
 	flag.Parse()
-	if p.regions < 1 || p.regions > len(allRegions) || p.n < 1 || p.concurrency < 1 {
-		fmt.Fprintln(os.Stderr, "bench: -n, -regions (1-18) and -concurrency must be positive")
+	if p.regions < 1 || p.regions > len(allRegions) || p.n < 1 || p.concurrency < 1 || p.members < 0 || p.memberBuckets < 0 {
+		fmt.Fprintln(os.Stderr, "bench: -n, -regions (1-18) and -concurrency must be positive, -members and -member-buckets not negative")
 		os.Exit(2)
+	}
+	if p.members > 0 {
+		deliverSet := false
+		flag.Visit(func(f *flag.Flag) { deliverSet = deliverSet || f.Name == "deliver" })
+		if !deliverSet {
+			p.deliver = p.members <= deliverUpTo
+		}
+		rep, err := runOrg(p)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		if p.jsonOut {
+			json.NewEncoder(os.Stdout).Encode(rep)
+			return
+		}
+		rep.print(os.Stdout)
+		return
 	}
 	rep, err := run(p)
 	if err != nil {
@@ -292,9 +329,9 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "  bound terms     listing chain %s, creates x latency / concurrency %s, creates / QPS %s\n",
 		r.ListingChain.Round(time.Millisecond), r.BoundCreates.Round(time.Millisecond), r.BoundQPS.Round(time.Millisecond))
 	fmt.Fprintf(w, "outcome           %+v  every bucket enabled: %v\n", r.Summary, r.AllEnabled)
-	fmt.Fprintf(w, "peak RSS          %.1f MB\n", float64(r.PeakRSS)/(1<<20))
+	fmt.Fprintf(w, "peak RSS          %.1f MiB (VmHWM; MiB = 2^20 bytes)\n", float64(r.PeakRSS)/(1<<20))
 	fmt.Fprintf(w, "cold start        median %s (process start to Function.Ping answered)\n", r.ColdStartMedian.Round(10*time.Microsecond))
-	fmt.Fprintf(w, "binary            %.1f MB (CGO_ENABLED=0 -trimpath -ldflags \"-s -w\")\n", float64(r.BinarySize)/(1<<20))
+	fmt.Fprintf(w, "binary            %.1f MiB (CGO_ENABLED=0 -trimpath -ldflags \"-s -w\")\n", float64(r.BinarySize)/(1<<20))
 	if r.Baseline > 0 {
 		fmt.Fprintf(w, "baseline          %s, %d requests, every bucket enabled: %v\n", r.Baseline.Round(time.Millisecond), r.BaselineRequests, r.BaselineAllEnabled)
 		fmt.Fprintf(w, "vs baseline       time %s  requests %.2f\n", ratio(r.Wall, r.Baseline), float64(r.Requests)/float64(max(1, r.BaselineRequests)))

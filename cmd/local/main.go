@@ -7,13 +7,54 @@
 // docs-1250000000, …, none enabled), so no cloud account is needed and every
 // sample runs as it would on an account holding those buckets.
 //
-// The result JSON goes to stdout; everything else (the function's log lines,
-// which SCF would send to CLS, and this command's own lines) goes to stderr:
+// Beside it runs an embedded API 3.0 emulator (internal/tcapi/tcemu:
+// organization, sts, cam, scf) holding an Organization the demo account
+// manages (UIN 100000000001, APPID 1250000000): members 100000000011 (APPID
+// 1250000011) and 100000000012 (APPID 1250000012), each with buckets in
+// ap-guangzhou and ap-shanghai, some enabled, and 100000000013, whose role
+// refuses AssumeRole (ResourceNotFound.RoleNotFound). Each key AssumeRole
+// issues is valid for its member's buckets in the COS/CI emulator. The
+// function gets PICBUCKET_API_ENDPOINT, SCF_FUNCTIONNAME=picbucket,
+// SCF_NAMESPACE=default, SCF_FUNCTIONVERSION=$LATEST and TENCENTCLOUD_UIN
+// (the demo account's); organization runs are off until PICBUCKET_ACCOUNTS is
+// set, except that a member event (an event whose top-level object has the
+// key "account") gets PICBUCKET_ACCOUNTS=org unless -env or this command's
+// own environment sets PICBUCKET_ACCOUNTS.
+//
+// With fan-out (an organization timer: PICBUCKET_ACCOUNTS set and
+// PICBUCKET_FANOUT not false) this command plays SCF: every asynchronous
+// invocation the function sends (an scf Invoke the API emulator accepted;
+// its ClientContext is the event) is delivered to the function as an
+// invocation of its own, at once, on an instance of its own (another
+// process of the binary while the others are busy), the invocations those
+// send included, at most 100 in one run.
+//
+// Output. stdout gets exactly one JSON document, indented:
+//
+//   - when the function sent no asynchronous invocation (every run but an
+//     organization timer with fan-out): the invocation's result, as the
+//     function returned it; nothing when the invocation failed;
+//   - when it sent some: {"result": R, "deliveries": [D, …]} where R is the
+//     first invocation's result (null when it failed, and then "error"
+//     holds its error) and each D, in the order the Invokes were accepted,
+//     is {"requestId": the FunctionRequestId the Invoke answered (the
+//     sender's accounts[].invocationId), "account": the event's account.uin,
+//     "result": the delivered invocation's result or null, "error": its
+//     error or ""}; "undelivered" counts the invocations past 100, when any.
+//
+// Everything else (the function's log lines, which SCF would send to CLS,
+// and this command's own lines) goes to stderr. The exit status is 0 when
+// the first invocation succeeded, whatever the deliveries: a delivered
+// invocation that fails (the member whose role refuses AssumeRole does, as
+// it would on SCF) is shown in its delivery and does not change it; 1 when
+// the first invocation failed; 2 on a usage error.
 //
 //	go run ./cmd/local events/timer.json
 //	go run ./cmd/local events/timer.json | jq .summary
 //	go run ./cmd/local -dry-run -buckets 20 events/manual-reconcile.json
 //	go run ./cmd/local -env PICBUCKET_REGIONS=ap-guangzhou,ap-shanghai -env LOG_LEVEL=debug events/timer.json
+//	go run ./cmd/local events/member.json | jq .accounts
+//	go run ./cmd/local -env PICBUCKET_ACCOUNTS=org events/timer-organization.json | jq '.result.accounts, [.deliveries[] | {account, error, summary: .result.summary}]'
 //
 // -env KEY=VALUE sets one setting of the function and may be repeated; the
 // value is taken whole, commas included.
@@ -35,8 +76,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/picbucket/picbucket/internal/config"
 	"github.com/picbucket/picbucket/internal/emulator"
 	"github.com/picbucket/picbucket/internal/scfrpc"
+	"github.com/picbucket/picbucket/internal/tcapi/tcemu"
 )
 
 // Demo credentials the embedded emulator accepts; they are valid nowhere else.
@@ -70,6 +113,16 @@ func (e *envFlag) Set(s string) error {
 	return nil
 }
 
+// has reports whether a setting of key was given.
+func (e envFlag) has(key string) bool {
+	for _, s := range e {
+		if k, _, _ := strings.Cut(s, "="); k == key {
+			return true
+		}
+	}
+	return false
+}
+
 // options are the command line.
 type options struct {
 	event        string
@@ -87,8 +140,8 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run is the command: it returns 0 when the invocation succeeded, 1 when it
-// failed, 2 on a usage error. Only the result JSON goes to stdout.
+// run is the command: it returns 0 when the (first) invocation succeeded,
+// 1 when it failed, 2 on a usage error. Only the result JSON goes to stdout.
 func run(args []string, stdout, stderr io.Writer) int {
 	o, err := parse(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -120,7 +173,8 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.Var(&o.env, "env", "a setting for the function, KEY=VALUE (repeat -env for more; the value may contain commas)")
 	usage := func() {
 		fmt.Fprintf(stderr, "usage: go run ./cmd/local [flags] EVENT.json\n\n"+
-			"Runs the function once on EVENT.json as SCF would, against an embedded COS/CI emulator.\n"+
+			"Runs the function once on EVENT.json as SCF would, against an embedded COS/CI emulator and an\n"+
+			"API 3.0 emulator holding an Organization, delivering the asynchronous invocations it sends.\n"+
 			"The result JSON goes to stdout, the log lines to stderr.\n\nflags:\n")
 		fs.SetOutput(stderr)
 		fs.PrintDefaults()
@@ -157,16 +211,21 @@ func invoke(o options, stdout, stderr io.Writer) error {
 	emu.AddCredential(emulator.Credential{SecretID: demoSecretID, SecretKey: demoSecretKey, Token: demoToken, AppID: demoAppID})
 	seeded := emu.SeedDemo(demoAppID, o.buckets, o.regions, o.enabledShare)
 	samples := emu.SeedSamples()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	endpoint, stopCOS, err := serve(emu)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(l)
-	defer srv.Close()
-	endpoint := "http://" + l.Addr().String()
+	defer stopCOS()
 	fmt.Fprintf(stderr, "emulator: %s with %d demo buckets (%d already enabled) and the %d buckets the samples in events/ name (not enabled)\n",
 		endpoint, len(seeded), countEnabled(seeded), len(samples))
+	tc := newOrganization(emu)
+	apiEndpoint, stopAPI, err := serve(tc)
+	if err != nil {
+		return err
+	}
+	defer stopAPI()
+	fmt.Fprintf(stderr, "API 3.0 emulator: %s with organization %s (the demo account, APPID %s) and members %s\n",
+		apiEndpoint, mgmtUin, demoAppID, describeMembers())
 
 	binary := o.binary
 	if binary == "" {
@@ -185,50 +244,135 @@ func invoke(o options, stdout, stderr io.Writer) error {
 		}
 	}
 	// Settings go in the process environment, as serverless.yml would set
-	// them; the credentials arrive with the invocation, as SCF sends them.
-	// -env comes last, so it wins.
-	env := append(os.Environ(), "PICBUCKET_ENDPOINT="+endpoint, "LOG_LEVEL="+o.logLevel, "TENCENTCLOUD_APPID="+demoAppID)
+	// them (and SCF its SCF_* variables); the credentials arrive with the
+	// invocation, as SCF sends them. -env comes last, so it wins.
+	env := append(os.Environ(), "PICBUCKET_ENDPOINT="+endpoint, "PICBUCKET_API_ENDPOINT="+apiEndpoint, "LOG_LEVEL="+o.logLevel,
+		"TENCENTCLOUD_APPID="+demoAppID, "TENCENTCLOUD_UIN="+mgmtUin,
+		"SCF_FUNCTIONNAME="+functionName, "SCF_NAMESPACE=default", "SCF_FUNCTIONVERSION=$LATEST")
 	if o.dryRun {
 		env = append(env, "PICBUCKET_DRY_RUN=true")
 	}
+	if isMemberEvent(payload) && !o.env.has(config.Accounts) {
+		if _, set := os.LookupEnv(config.Accounts); !set {
+			env = append(env, config.Accounts+"="+config.AccountsOrg)
+			fmt.Fprintf(stderr, "local: a member event: setting %s=%s (give -env %s=… to choose)\n", config.Accounts, config.AccountsOrg, config.Accounts)
+		}
+	}
 	env = append(env, o.env...)
 	// The function logs to its stdout (SCF sends it to CLS): here that is
-	// stderr, so that stdout carries the result alone.
-	proc, err := scfrpc.Start(binary, env, stderr, stderr)
-	if err != nil {
-		return err
+	// stderr, so that stdout carries the result alone. Every invocation,
+	// the first and each one it sends, runs on an instance of its own
+	// while another is busy, as on SCF.
+	pool := scfrpc.NewPool(binary, env, stderr, stderr, maxInstances)
+	pool.OnStart = func(p *scfrpc.Process) {
+		fmt.Fprintf(stderr, "function: pid %d ready in %s\n", p.Pid(), p.Ready.Sub(p.Started).Round(time.Microsecond))
 	}
-	defer proc.Stop()
-	fmt.Fprintf(stderr, "function: pid %d ready in %s; invoking with %s\n", proc.Pid(), proc.Ready.Sub(proc.Started).Round(time.Microsecond), o.event)
+	defer pool.Stop()
+	d := newDispatcher(pool, tc, o.timeout, stderr)
+	tc.OnInvoke = func(tcemu.Invocation) { d.poll() }
 
-	resp, err := proc.Invoke(scfrpc.Invocation{
-		Payload:   payload,
-		RequestID: fmt.Sprintf("local-%d", time.Now().UnixNano()),
-		Timeout:   o.timeout,
-		Environment: map[string]string{
-			"TENCENTCLOUD_SECRETID":     demoSecretID,
-			"TENCENTCLOUD_SECRETKEY":    demoSecretKey,
-			"TENCENTCLOUD_SESSIONTOKEN": demoToken,
-		},
-		AppID:    demoAppID,
-		Region:   "ap-guangzhou",
-		Function: "picbucket",
+	fmt.Fprintf(stderr, "local: invoking with %s\n", o.event)
+	resp, _, err := pool.Invoke(scfrpc.Invocation{
+		Payload:     payload,
+		RequestID:   fmt.Sprintf("local-%d", time.Now().UnixNano()),
+		Timeout:     o.timeout,
+		Environment: demoEnvironment(),
+		AppID:       demoAppID,
+		Uin:         mgmtUin,
+		Region:      region,
+		Function:    functionName,
 	})
 	if err != nil {
 		return err
 	}
+	deliveries, undelivered := d.wait()
 	stats := emu.Stats()
 	fmt.Fprintf(stderr, "emulator saw %d requests: %v\n", stats.Total, stats.ByAction)
-	if resp.Error != nil {
-		return fmt.Errorf("invocation failed: %s", resp.Error.Message)
+	if calls := tc.Calls(); len(calls) > 0 {
+		by := map[string]int{}
+		for _, c := range calls {
+			by[c.Action]++
+		}
+		fmt.Fprintf(stderr, "API 3.0 emulator saw %d requests: %v\n", len(calls), by)
 	}
+	var firstErr error
+	if resp.Error != nil {
+		firstErr = fmt.Errorf("invocation failed: %s", resp.Error.Message)
+	} else if !json.Valid(resp.Payload) {
+		return fmt.Errorf("result is not JSON: %q", resp.Payload)
+	}
+	if len(deliveries) == 0 && undelivered == 0 {
+		if firstErr != nil {
+			return firstErr
+		}
+		return writeJSON(stdout, resp.Payload)
+	}
+	doc := output{Result: resp.Payload, Deliveries: deliveries, Undelivered: undelivered}
+	if firstErr != nil {
+		doc.Result, doc.Error = nil, resp.Error.Message
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	if err := writeJSON(stdout, b); err != nil {
+		return err
+	}
+	failed := 0
+	for _, dl := range deliveries {
+		if dl.Error != "" {
+			failed++
+		}
+	}
+	fmt.Fprintf(stderr, "local: delivered %d asynchronous invocations (%d failed)", len(deliveries), failed)
+	if undelivered > 0 {
+		fmt.Fprintf(stderr, "; %d more not delivered (at most %d are)", undelivered, maxDeliveries)
+	}
+	fmt.Fprintln(stderr)
+	return firstErr
+}
+
+// writeJSON writes one JSON value, indented, and a newline.
+func writeJSON(w io.Writer, b []byte) error {
 	var pretty bytes.Buffer
-	if err := json.Indent(&pretty, resp.Payload, "", "  "); err != nil {
+	if err := json.Indent(&pretty, b, "", "  "); err != nil {
 		return fmt.Errorf("result is not JSON: %w", err)
 	}
 	pretty.WriteByte('\n')
-	_, err = stdout.Write(pretty.Bytes())
+	_, err := w.Write(pretty.Bytes())
 	return err
+}
+
+// serve answers h on a loopback port.
+func serve(h http.Handler) (endpoint string, stop func(), err error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(l)
+	return "http://" + l.Addr().String(), func() { srv.Close() }, nil
+}
+
+// demoEnvironment is the Environment of every invocation: the demo key, as
+// SCF sends the execution role's key.
+func demoEnvironment() map[string]string {
+	return map[string]string{
+		"TENCENTCLOUD_SECRETID":     demoSecretID,
+		"TENCENTCLOUD_SECRETKEY":    demoSecretKey,
+		"TENCENTCLOUD_SESSIONTOKEN": demoToken,
+	}
+}
+
+// isMemberEvent reports whether the event's top-level object has the key
+// "account": a member event.
+func isMemberEvent(payload []byte) bool {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(payload, &top) != nil {
+		return false
+	}
+	_, ok := top["account"]
+	return ok
 }
 
 // lockedWriter serializes writes from the function's output copier and

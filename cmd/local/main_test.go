@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -116,16 +117,21 @@ func TestMain(m *testing.M) {
 }
 
 type result struct {
-	DryRun  bool `json:"dryRun"`
+	Trigger string `json:"trigger"`
+	DryRun  bool   `json:"dryRun"`
 	Results []struct {
-		Bucket, Region, Outcome string
+		Account, Bucket, Region, Outcome string
 	} `json:"results"`
-	Summary map[string]int `json:"summary"`
+	Summary  map[string]int `json:"summary"`
+	Accounts []struct {
+		Uin, AppID, Outcome, Error, InvocationID string
+	} `json:"accounts"`
 }
 
-// runLocal runs the built command from the repository root, as
-// `go run ./cmd/local ARGS…` would, and decodes its stdout: exactly one JSON value.
-func runLocal(t *testing.T, args ...string) (result, string) {
+// runLocalOut runs the built command from the repository root, as
+// `go run ./cmd/local ARGS…` would, and returns its stdout and stderr; it
+// fails the test when the command exits non-zero.
+func runLocalOut(t *testing.T, args ...string) ([]byte, string) {
 	t.Helper()
 	local, fn, root := binaries(t)
 	cmd := exec.Command(local, append([]string{"-binary", fn}, args...)...)
@@ -135,16 +141,29 @@ func runLocal(t *testing.T, args ...string) (result, string) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("local %q: %v\nstdout:\n%s\nstderr:\n%s", args, err, out.String(), errb.String())
 	}
-	dec := json.NewDecoder(bytes.NewReader(out.Bytes()))
-	var res result
-	if err := dec.Decode(&res); err != nil {
-		t.Fatalf("local %q: stdout is not a JSON result: %v\n%s", args, err, out.String())
+	return out.Bytes(), errb.String()
+}
+
+// decodeOne decodes stdout into v: exactly one JSON value.
+func decodeOne(t *testing.T, args []string, out []byte, v any) {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(out))
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("local %q: stdout is not a JSON document: %v\n%s", args, err, out)
 	}
 	var extra json.RawMessage
 	if err := dec.Decode(&extra); err != io.EOF {
-		t.Fatalf("local %q: stdout holds more than the result (%v): %s", args, err, extra)
+		t.Fatalf("local %q: stdout holds more than one JSON document (%v): %s", args, err, extra)
 	}
-	return res, errb.String()
+}
+
+// runLocal runs the command and decodes its stdout: exactly one result.
+func runLocal(t *testing.T, args ...string) (result, string) {
+	t.Helper()
+	out, logs := runLocalOut(t, args...)
+	var res result
+	decodeOne(t, args, out, &res)
+	return res, logs
 }
 
 // otherPoint lists the samples whose point is an outcome other than
@@ -152,6 +171,18 @@ func runLocal(t *testing.T, args ...string) (result, string) {
 // already_enabled or skipped will do.
 var otherPoint = map[string]bool{
 	"eventbridge-putbucket-nobucket.json": true, // names no bucket: the function reconciles
+}
+
+// memberSample lists the member events in events/ and the account each names.
+var memberSample = map[string]string{"member.json": "100000000011"}
+
+// memberAppID is the APPID of each member of the demo organization.
+var memberAppID = map[string]string{}
+
+func init() {
+	for _, m := range demoMembers {
+		memberAppID[fmt.Sprint(m.uin)] = m.appID
+	}
 }
 
 // TestEverySample runs every file in events/ through the local runner, as
@@ -180,6 +211,20 @@ func TestEverySample(t *testing.T) {
 			if !ok || s["failed"] > 0 {
 				t.Errorf("summary %v: want a bucket %s and none failed\nresults %+v\nstderr:\n%s", s, want, res.Results, logs)
 			}
+			if uin := memberSample[name]; uin != "" {
+				// The runner set PICBUCKET_ACCOUNTS=org for it: the member's
+				// buckets, each with its account.
+				if res.Trigger != "member" || len(res.Accounts) != 1 || res.Accounts[0].Uin != uin || res.Accounts[0].Outcome != "reconciled" {
+					t.Errorf("trigger %q accounts %+v: want member %s reconciled", res.Trigger, res.Accounts, uin)
+				}
+				for _, r := range res.Results {
+					if r.Account != uin || !strings.HasSuffix(r.Bucket, "-"+memberAppID[uin]) {
+						t.Errorf("result %+v: want a bucket of account %s", r, uin)
+					}
+				}
+			} else if len(res.Accounts) != 0 || res.Trigger == "member" {
+				t.Errorf("trigger %q accounts %+v: an organization run without PICBUCKET_ACCOUNTS", res.Trigger, res.Accounts)
+			}
 		})
 	}
 }
@@ -201,6 +246,117 @@ func TestEnvAndStreams(t *testing.T) {
 	for _, want := range []string{`"message":"summary"`, `"level":"debug"`, "emulator saw"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("stderr lacks %s:\n%s", want, logs)
+		}
+	}
+}
+
+// orgOutput is stdout when the function sent asynchronous invocations.
+type orgOutput struct {
+	Result     *result `json:"result"`
+	Error      string  `json:"error"`
+	Deliveries []struct {
+		RequestID string  `json:"requestId"`
+		Account   string  `json:"account"`
+		Result    *result `json:"result"`
+		Error     *string `json:"error"`
+	} `json:"deliveries"`
+	Undelivered int `json:"undelivered"`
+}
+
+// TestOrganizationTimer runs the organization timer sample with fan-out:
+// the management account is reconciled, every member fanned out, and the
+// runner delivers each member invocation: two members reconciled, their
+// buckets enabled, and the one whose role refuses AssumeRole failed with
+// an error naming the trust policy, which leaves the exit status 0.
+func TestOrganizationTimer(t *testing.T) {
+	args := []string{"-env", "PICBUCKET_ACCOUNTS=org", "events/timer-organization.json"}
+	out, logs := runLocalOut(t, args...)
+	var doc orgOutput
+	decodeOne(t, args, out, &doc)
+	if doc.Result == nil || doc.Error != "" || doc.Undelivered != 0 {
+		t.Fatalf("result %+v, error %q, undelivered %d: want the timer's result\nstdout:\n%s\nstderr:\n%s", doc.Result, doc.Error, doc.Undelivered, out, logs)
+	}
+	res := doc.Result
+	invocationIDs := map[string]string{}
+	var fanned []string
+	for _, a := range res.Accounts {
+		switch {
+		case a.Uin == mgmtUin:
+			if a.Outcome != "reconciled" || a.AppID != demoAppID {
+				t.Errorf("management account %+v: want reconciled, APPID %s", a, demoAppID)
+			}
+		case a.Outcome == "fanned_out" && a.InvocationID != "":
+			fanned = append(fanned, a.Uin)
+			invocationIDs[a.Uin] = a.InvocationID
+		default:
+			t.Errorf("account %+v: want fanned_out with an invocation id", a)
+		}
+	}
+	slices.Sort(fanned)
+	if want := []string{"100000000011", "100000000012", "100000000013"}; !slices.Equal(fanned, want) {
+		t.Errorf("fanned out %v, want %v", fanned, want)
+	}
+	if res.Trigger != "timer" || res.Summary["enabled"] == 0 || res.Summary["failed"] != 0 {
+		t.Errorf("timer trigger %q summary %v: want the management account's buckets enabled", res.Trigger, res.Summary)
+	}
+	for _, r := range res.Results {
+		if r.Account != mgmtUin || !strings.HasSuffix(r.Bucket, "-"+demoAppID) {
+			t.Errorf("the timer's own result %+v: want a bucket of the management account", r)
+		}
+	}
+
+	if len(doc.Deliveries) != 3 {
+		t.Fatalf("%d deliveries, want 3 (one per member):\n%s", len(doc.Deliveries), out)
+	}
+	for _, d := range doc.Deliveries {
+		if d.Error == nil {
+			t.Errorf("delivery %s: no \"error\" key", d.Account)
+			continue
+		}
+		if id := invocationIDs[d.Account]; id == "" || d.RequestID != id {
+			t.Errorf("delivery for %q has request id %q; the timer's accounts say %q", d.Account, d.RequestID, id)
+		}
+		if d.Account == "100000000013" {
+			if d.Result != nil || !strings.Contains(*d.Error, "ResourceNotFound.RoleNotFound") || !strings.Contains(*d.Error, "trust policy") {
+				t.Errorf("refusing member: result %+v, error %q: want no result and an error naming the code and the trust policy", d.Result, *d.Error)
+			}
+			continue
+		}
+		m := d.Result
+		if m == nil || *d.Error != "" {
+			t.Errorf("member %s: error %q", d.Account, *d.Error)
+			continue
+		}
+		if m.Trigger != "member" || len(m.Accounts) != 1 || m.Accounts[0].Uin != d.Account || m.Accounts[0].Outcome != "reconciled" ||
+			m.Accounts[0].AppID != memberAppID[d.Account] {
+			t.Errorf("member %s: trigger %q accounts %+v: want it reconciled with APPID %s", d.Account, m.Trigger, m.Accounts, memberAppID[d.Account])
+		}
+		var buckets []string
+		for _, r := range m.Results {
+			if r.Account != d.Account || !strings.HasSuffix(r.Bucket, "-"+memberAppID[d.Account]) {
+				t.Errorf("member %s: result %+v is not one of its buckets", d.Account, r)
+			}
+			if r.Outcome == "enabled" || r.Outcome == "already_enabled" {
+				buckets = append(buckets, r.Bucket)
+			}
+		}
+		var want []string
+		for _, dm := range demoMembers {
+			if fmt.Sprint(dm.uin) == d.Account {
+				for _, b := range dm.buckets {
+					want = append(want, b.Name)
+				}
+			}
+		}
+		slices.Sort(buckets)
+		slices.Sort(want)
+		if !slices.Equal(buckets, want) || m.Summary["enabled"] == 0 {
+			t.Errorf("member %s: buckets enabled or already %v (summary %v), want all of %v", d.Account, buckets, m.Summary, want)
+		}
+	}
+	for _, s := range []string{demoSecretKey, demoToken, "TC3-HMAC-SHA256 Credential", "q-signature"} {
+		if strings.Contains(string(out), s) || strings.Contains(logs, s) {
+			t.Errorf("%q reached the output", s)
 		}
 	}
 }

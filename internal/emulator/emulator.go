@@ -183,10 +183,13 @@ type Server struct {
 	opts Options
 	now  func() time.Time
 
-	mu       sync.Mutex
-	rng      *rand.Rand
-	creds    map[string]*Credential
-	buckets  map[string]*bucketRecord
+	mu      sync.Mutex
+	rng     *rand.Rand
+	creds   map[string]*Credential
+	buckets map[string]*bucketRecord
+	// sorted holds the buckets sorted by name: every bucket under "", each
+	// account's under its APPID; nil until needed after an AddBucket.
+	sorted   map[string][]*bucketRecord
 	faults   []*Fault
 	log      []*Request
 	stats    Stats
@@ -272,6 +275,7 @@ func (s *Server) AddBucket(name, region string, enabled bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.buckets[name] = b
+	s.sorted = nil
 }
 
 // Enabled reports whether picbucket is enabled on the bucket name.
@@ -287,7 +291,7 @@ func (s *Server) Buckets() []BucketState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]BucketState, 0, len(s.buckets))
-	for _, b := range s.sortedBucketsLocked() {
+	for _, b := range s.sortedBucketsLocked("") {
 		out = append(out, BucketState{Name: b.name, Region: b.region, Enabled: b.enabled})
 	}
 	return out
@@ -340,14 +344,25 @@ func copyRequest(r *Request) Request {
 	return c
 }
 
-// sortedBucketsLocked returns the buckets sorted by name; s.mu must be held.
-func (s *Server) sortedBucketsLocked() []*bucketRecord {
-	out := make([]*bucketRecord, 0, len(s.buckets))
-	for _, b := range s.buckets {
-		out = append(out, b)
+// sortedBucketsLocked returns the buckets of the account appID (every
+// bucket when appID is "") sorted by name; s.mu must be held. The lists are
+// sorted once after each AddBucket, not at each listing (thousands of
+// buckets listed by many clients at once would contend on s.mu); the caller
+// must not modify them.
+func (s *Server) sortedBucketsLocked(appID string) []*bucketRecord {
+	if s.sorted == nil {
+		all := make([]*bucketRecord, 0, len(s.buckets))
+		for _, b := range s.buckets {
+			all = append(all, b)
+		}
+		sort.Slice(all, func(i, j int) bool { return all[i].name < all[j].name })
+		s.sorted = map[string][]*bucketRecord{"": all}
+		for _, b := range all {
+			a := bucket.AppID(b.name)
+			s.sorted[a] = append(s.sorted[a], b)
+		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out
+	return s.sorted[appID]
 }
 
 // takeFault consumes one application of the first queued fault matching

@@ -493,7 +493,7 @@ func (s *Server) getService(x *exchange, account string) {
 	res.Owner.DisplayName = account
 	res.Marker = marker
 	s.mu.Lock()
-	for _, b := range s.sortedBucketsLocked() {
+	for _, b := range s.sortedBucketsLocked(account) {
 		switch {
 		case bucket.AppID(b.name) != account,
 			b.name <= marker,
@@ -603,7 +603,7 @@ func (s *Server) describePicProcessBuckets(x *exchange, account string) {
 
 	var matched []picBucket
 	s.mu.Lock()
-	for _, b := range s.sortedBucketsLocked() {
+	for _, b := range s.sortedBucketsLocked(account) {
 		switch {
 		case !b.enabled,
 			bucket.AppID(b.name) != account,

@@ -6,6 +6,7 @@ package scfrpc
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tencentyun/scf-go-lib/cloudfunction/messages"
@@ -42,9 +44,28 @@ type Process struct {
 	Started, Ready time.Time
 }
 
+// startAttempts bounds the ports Start tries: the port is free when Start
+// picks it, but another process may take it before the binary listens on
+// it (then the binary exits, "bind: address already in use").
+const startAttempts = 3
+
 // Start runs binary with env (plus _LAMBDA_SERVER_PORT) and waits until it
 // answers Function.Ping. The process's stdout and stderr go to the writers.
+// When the binary exits before serving, Start tries again on another port,
+// up to 3 times in all.
 func Start(binary string, env []string, stdout, stderr io.Writer) (*Process, error) {
+	for attempt := 1; ; attempt++ {
+		p, err := start(binary, env, stdout, stderr)
+		if !errors.Is(err, errExited) || attempt == startAttempts {
+			return p, err
+		}
+	}
+}
+
+// errExited marks a binary that exited before serving.
+var errExited = errors.New("exited before serving")
+
+func start(binary string, env []string, stdout, stderr io.Writer) (*Process, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -55,9 +76,14 @@ func Start(binary string, env []string, stdout, stderr io.Writer) (*Process, err
 	p := &Process{cmd: cmd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), done: make(chan error, 1)}
 	p.Started = time.Now()
 	if err := cmd.Start(); err != nil {
+		releasePort(port)
 		return nil, fmt.Errorf("start %s: %w", binary, err)
 	}
-	go func() { p.done <- cmd.Wait() }()
+	go func() {
+		err := cmd.Wait()
+		releasePort(port)
+		p.done <- err
+	}()
 	for wait := 200 * time.Microsecond; ; wait = min(wait*2, 20*time.Millisecond) {
 		if c, err := rpc.Dial("tcp", p.addr); err == nil {
 			if err := c.Call("Function.Ping", &messages.PingRequest{}, &messages.PingResponse{}); err == nil {
@@ -69,7 +95,7 @@ func Start(binary string, env []string, stdout, stderr io.Writer) (*Process, err
 		}
 		select {
 		case err := <-p.done:
-			return nil, fmt.Errorf("%s exited before serving: %v", binary, err)
+			return nil, fmt.Errorf("%s %w: %v", binary, errExited, err)
 		case <-time.After(wait):
 		}
 		if time.Since(p.Started) > 15*time.Second {
@@ -159,11 +185,37 @@ func (p *Process) Stop() {
 	p.done <- nil
 }
 
+// ports are the ports handed to this process's binaries still running:
+// the system may hand a port out again once freePort closed it, and two
+// binaries started at once must not get the same one.
+var ports = struct {
+	sync.Mutex
+	used map[int]bool
+}{used: map[int]bool{}}
+
+// freePort returns a port free now and not handed to a binary still
+// running; releasePort gives it back.
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+	for range 20 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		ports.Lock()
+		if !ports.used[port] {
+			ports.used[port] = true
+			ports.Unlock()
+			return port, nil
+		}
+		ports.Unlock()
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, errors.New("scfrpc: no free port")
+}
+
+func releasePort(port int) {
+	ports.Lock()
+	delete(ports.used, port)
+	ports.Unlock()
 }

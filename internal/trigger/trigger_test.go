@@ -69,6 +69,15 @@ func TestSampleEvents(t *testing.T) {
 			Reconcile: &Reconcile{Regions: []string{"ap-guangzhou"}},
 			DryRun:    boolPtr(true),
 		},
+		"timer-organization.json": {
+			Kind:      KindTimer,
+			Reconcile: &Reconcile{},
+		},
+		"member.json": {
+			Kind:      KindMember,
+			Account:   &Account{Uin: "100000000011", Role: "OrganizationAccessControlRole"},
+			Reconcile: &Reconcile{Regions: []string{"ap-guangzhou", "ap-shanghai"}},
+		},
 	}
 	files, err := filepath.Glob(filepath.Join(eventsDir, "*.json"))
 	if err != nil {
@@ -119,6 +128,9 @@ func assertRequest(t *testing.T, got, want *Request) {
 	}
 	if !reflect.DeepEqual(got.Notes, want.Notes) {
 		t.Errorf("Notes = %q, want %q", got.Notes, want.Notes)
+	}
+	if !reflect.DeepEqual(got.Account, want.Account) {
+		t.Errorf("Account = %+v, want %+v", got.Account, want.Account)
 	}
 }
 
