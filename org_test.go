@@ -253,6 +253,35 @@ func TestOrganizationFanOut(t *testing.T) {
 	checkNoAssumedSecrets(t, f)
 }
 
+// TestOrganizationFanOutCarriesOptions: a timer with options (regions,
+// dry run) sends member events with the same options, which the member
+// invocations accept and honour.
+func TestOrganizationFanOutCarriesOptions(t *testing.T) {
+	f := startOrg(t, "PICBUCKET_ACCOUNTS="+memberA)
+	timer := []byte(`{"Type":"Timer","TriggerName":"t","Time":"2024-01-01T00:00:00Z","Message":"{\"regions\":[\"ap-shanghai\"],\"include\":[\"c-*\",\"old-*\"],\"dryRun\":true}"}`)
+	if _, errMsg := f.invoke(timer); errMsg != "" {
+		t.Fatalf("timer: %s", errMsg)
+	}
+	invs := f.tc.TakeInvocations()
+	if len(invs) != 1 {
+		t.Fatalf("%d Invokes, want 1", len(invs))
+	}
+	want := `{"account":{"uin":"` + memberA + `","role":"OrganizationAccessControlRole"},"reconcile":{"regions":["ap-shanghai"],"include":["c-*","old-*"]},"dryRun":true}`
+	if invs[0].ClientContext != want {
+		t.Errorf("member event %s, want %s", invs[0].ClientContext, want)
+	}
+	res, errMsg := f.invoke([]byte(invs[0].ClientContext))
+	if errMsg != "" {
+		t.Fatalf("member: %s", errMsg)
+	}
+	if got, want := bucketAccounts(res), map[string]string{"c-1250000011": memberA + " would_enable"}; !mapsEqual(got, want) || !res.DryRun {
+		t.Errorf("member buckets %v (dry run %v), want %v in a dry run", got, res.DryRun, want)
+	}
+	if f.cos.Enabled("c-1250000011") {
+		t.Error("a dry run enabled a bucket")
+	}
+}
+
 func TestOrganizationWithoutFanOut(t *testing.T) {
 	f := startOrg(t, "PICBUCKET_ACCOUNTS=org", "PICBUCKET_EXCLUDE_ACCOUNTS="+memberExcl, "PICBUCKET_FANOUT=false")
 	res, errMsg := f.invoke(readEvent(t, "timer.json"))

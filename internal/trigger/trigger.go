@@ -155,12 +155,12 @@ type Skip struct {
 // Reconcile asks for a reconciliation: list buckets and enable the missing ones.
 type Reconcile struct {
 	// Regions are validated region ids; empty means all regions.
-	Regions []string
+	Regions []string `json:"regions,omitempty"`
 	// Include holds glob patterns (path.Match syntax) on full bucket names;
 	// empty means every bucket.
-	Include []string
+	Include []string `json:"include,omitempty"`
 	// Exclude holds glob patterns (path.Match syntax) of bucket names to leave alone.
-	Exclude []string
+	Exclude []string `json:"exclude,omitempty"`
 }
 
 // shapesHelp describes the accepted event shapes for error messages.
