@@ -6,6 +6,7 @@ package bucket
 import (
 	"errors"
 	"fmt"
+	"github.com/picbucket/picbucket/internal/clip"
 	"regexp"
 	"strings"
 )
@@ -217,10 +218,4 @@ func AllowedHost(host string) bool { return allowedHostRE.MatchString(host) }
 var allowedHostRE = regexp.MustCompile(`^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+myqcloud\.com$`)
 
 // quote prints a value from an event safely and briefly.
-func quote(s string) string {
-	const max = 80
-	if len(s) > max {
-		return fmt.Sprintf("%q…(%d bytes)", s[:max], len(s))
-	}
-	return fmt.Sprintf("%q", s)
-}
+func quote(s string) string { return clip.Quote(s) }

@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/picbucket/picbucket/internal/bucket"
+	"github.com/picbucket/picbucket/internal/clip"
 )
 
 // Names of the settings. Names lists them all; it is the one source of truth
@@ -101,7 +102,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c := Config{Concurrency: DefaultConcurrency, DeadlineMargin: DefaultDeadlineMargin, CacheTTL: DefaultCacheTTL, LogLevel: zerolog.InfoLevel}
 	var errs []error
 	bad := func(name, value, want string) {
-		errs = append(errs, fmt.Errorf("%w: %s=%q: %s", ErrInvalid, name, clip(value), want))
+		errs = append(errs, fmt.Errorf("%w: %s=%s: %s", ErrInvalid, name, clip.Quote(value), want))
 	}
 	if v := strings.TrimSpace(getenv(DryRun)); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -293,11 +294,4 @@ func localHost(host string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && (ip.IsLoopback() || ip.IsPrivate())
-}
-
-func clip(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "…"
-	}
-	return s
 }

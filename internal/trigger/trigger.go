@@ -50,6 +50,7 @@ import (
 	"strings"
 
 	"github.com/picbucket/picbucket/internal/bucket"
+	"github.com/picbucket/picbucket/internal/clip"
 )
 
 // Kind names the trigger that produced an event.
@@ -424,25 +425,13 @@ func wrapErr(path string, err error) error {
 }
 
 // maxEcho is the most bytes of any event value copied into a message.
-const maxEcho = 80
+const maxEcho = clip.MaxEcho
 
-// quote prints a value from an event safely and briefly: Go-quoted, at most
-// maxEcho bytes of the value, with the full length when it was cut.
-func quote(s string) string {
-	if len(s) > maxEcho {
-		return fmt.Sprintf("%q…(%d bytes)", s[:maxEcho], len(s))
-	}
-	return fmt.Sprintf("%q", s)
-}
+// quote prints a value from an event safely and briefly (clip.Quote).
+func quote(s string) string { return clip.Quote(s) }
 
-// truncate shortens text that is already safe to print (e.g. a JSON number
-// or a library error message) to a bounded length.
-func truncate(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + fmt.Sprintf("…(%d bytes)", len(s))
-}
+// truncate shortens text that is already safe to print (clip.String).
+func truncate(s string, max int) string { return clip.String(s, max) }
 
 // child joins a field path and a key.
 func child(path, key string) string {
