@@ -7,6 +7,7 @@ require (
 	github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common v1.3.211
 	github.com/tencentyun/cos-go-sdk-v5 v0.7.75
 	github.com/tencentyun/scf-go-lib v0.0.0-20230904103145-13c9a7eeca80
+	golang.org/x/time v0.16.0
 	gopkg.in/yaml.v3 v3.0.1
 )
 
