@@ -117,7 +117,7 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (*Result, error) {
 		dryRun: cfg.DryRun || (ev.DryRun != nil && *ev.DryRun),
 		res:    &Result{Trigger: string(ev.Kind), Notes: ev.Notes},
 		policy: h.Retry,
-		pace:   pace.New(h.Now),
+		pace:   pace.NewLimited(h.Now, cfg.MaxQPS),
 	}
 	if r.policy.Attempts == 0 {
 		r.policy = retry.Default

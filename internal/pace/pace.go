@@ -107,7 +107,7 @@ func NewLimited(now func() time.Time, maxQPS float64) *Pacer {
 	}
 	p := &Pacer{now: now, rate: math.Inf(1), top: math.Inf(1), lim: rate.NewLimiter(rate.Inf, 1)}
 	if maxQPS > 0 {
-		p.top = max(Share*maxQPS, MinRate)
+		p.top = Share * maxQPS
 		p.ceiling = p.top
 		p.setRate(now(), p.top)
 	}
