@@ -17,24 +17,28 @@
 //     second while it throttles, so this is about the limit when a throttle
 //     comes; it is low when the Pacer sent below the limit for part of the
 //     span.
-//   - Decrease. A throttle sets the rate to Share of the accepted rate, or
-//     when pacing to Share × Share of the rate in force if that is higher
-//     (the accepted rate lags a rate that has just grown); it never raises
-//     the rate. From unlimited with nothing accepted yet, it sets half the
-//     rate the answers came at. When pacing, the ceiling becomes the higher
-//     of the accepted rate and the rate in force. Throttles until Hold (or
-//     twice the first answer's latency, if longer) after the latest start
-//     booked at a decrease answer requests sent before it: they are part
-//     of the same event.
+//   - Decrease. A throttle sets the rate to Share of the accepted rate; it
+//     never raises the rate. The first throttle in more than a Span, when
+//     pacing, sets at least Share × Share of the rate in force: the
+//     accepted rate lags a rate that has just grown (a token bucket
+//     throttles as soon as the rate passes its limit), and a further
+//     throttle within the Span corrects an estimate still too high (a
+//     sliding window goes on throttling). From unlimited with nothing
+//     accepted yet, it sets half the rate the answers came at. When
+//     pacing, the ceiling becomes the higher of the accepted rate and the
+//     rate in force. Throttles until Hold (or twice the first answer's
+//     latency, if longer) after the latest start booked at a decrease
+//     answer requests sent before it: they are part of the same event.
 //   - Increase. Each accepted answer raises the rate by FastStep while no
 //     ceiling is known or the rate is under NearCeiling of it, else by
 //     SlowStep, and by no more than FastPerSecond (SlowPerSecond) times the
 //     time since the previous accepted answer. A step per answer makes a
 //     cycle at a low limit (1 per second) last many requests, so that few
 //     are throttled; the bound per second keeps growth at a high limit
-//     slower than a service's one-second window, so that the rate does not
-//     overshoot far. Slow growth goes on past the ceiling: if the limit
-//     has risen, the rate follows.
+//     within e^FastPerSecond per second, so that the rate is at most about
+//     twice a limit when a one-second window first throttles it. Slow
+//     growth goes on past the ceiling: if the limit has risen, the rate
+//     follows.
 //
 // That is additive-increase/multiplicative-decrease on a rate, anchored to
 // the accepted rate, with a fast start like TCP's slow start. Starts are
@@ -61,7 +65,7 @@ const (
 	Hold          = 100 * time.Millisecond // throttles until this long after the last start at the old rate are one event
 	NearCeiling   = 0.8                    // at or above this share of the ceiling, grow slowly
 	FastStep      = 0.25                   // growth per accepted answer far from the ceiling
-	FastPerSecond = 1.0                    // … at most this much per second
+	FastPerSecond = 2.0                    // … at most this much per second
 	SlowStep      = 0.002                  // growth per accepted answer near the ceiling
 	SlowPerSecond = 0.1                    // … at most this much per second
 	MinRate       = 0.2                    // requests per second
@@ -86,6 +90,7 @@ type Pacer struct {
 	last      time.Time     // the previous accepted answer
 	reserved  time.Time     // the latest start handed out
 	holdUntil time.Time
+	lastEvent time.Time // the last throttle that lowered the rate
 	throttles int
 }
 
@@ -224,10 +229,17 @@ func (p *Pacer) Throttled() {
 		r = all / 2
 	case unlimited:
 		r = Share * acc
-	default:
+	case now.Sub(p.lastEvent) > Span:
+		// The first throttle in a while: the accepted rate may lag a
+		// rate that has just grown.
 		r = Share * max(acc, Share*p.rate)
+	default:
+		r = Share * acc
+	}
+	if !unlimited {
 		p.ceiling = max(acc, p.rate)
 	}
+	p.lastEvent = now
 	p.setRate(now, max(min(r, p.rate), MinRate))
 	if unlimited {
 		// The last unlimited start takes the first slot.
