@@ -2,11 +2,11 @@
 // throttles them, so that a run close to the account's request limit
 // finishes near the limit's pace with few throttled (and so repeated)
 // requests, whatever the limit (1 to 2,000 requests per second were
-// tested) and whether the service counts it with a token bucket or with a
-// sliding window of accepted requests.
+// simulated) and whether the service counts it with a token bucket or with
+// a sliding window of accepted requests.
 //
 // The spacing is a golang.org/x/time/rate Limiter with a burst of one. This
-// package only moves its rate, from the answers. The control law:
+// package only moves its rate. The control law:
 //
 //   - Start. Unlimited (New), or at Share of a known limit, which the rate
 //     then never passes (NewLimited).
@@ -16,29 +16,33 @@
 //     token bucket or a sliding window alike, accepts about its limit per
 //     second while it throttles, so this is about the limit when a throttle
 //     comes; it is low when the Pacer sent below the limit for part of the
-//     span.
+//     span, or when answers it is not told about (errors) took part of it.
 //   - Decrease. A throttle sets the rate to Share of the accepted rate; it
-//     never raises the rate. The first throttle in more than a Span, when
-//     pacing, sets at least Share × Share of the rate in force: the
-//     accepted rate lags a rate that has just grown (a token bucket
-//     throttles as soon as the rate passes its limit), and a further
-//     throttle within the Span corrects an estimate still too high (a
-//     sliding window goes on throttling). From unlimited with nothing
-//     accepted yet, it sets half the rate the answers came at. When
-//     pacing, the ceiling becomes the higher of the accepted rate and the
-//     rate in force. Throttles until Hold (or twice the first answer's
-//     latency, if longer) after the latest start booked at a decrease
-//     answer requests sent before it: they are part of the same event.
-//   - Increase. Each accepted answer raises the rate by FastStep while no
-//     ceiling is known or the rate is under NearCeiling of it, else by
-//     SlowStep, and by no more than FastPerSecond (SlowPerSecond) times the
-//     time since the previous accepted answer. A step per answer makes a
-//     cycle at a low limit (1 per second) last many requests, so that few
-//     are throttled; the bound per second keeps growth at a high limit
-//     within e^FastPerSecond per second, so that the rate is at most about
-//     twice a limit when a one-second window first throttles it. Slow
-//     growth goes on past the ceiling: if the limit has risen, the rate
-//     follows.
+//     never raises the rate. The first throttle of an unlimited Pacer sets
+//     at least Share of half the rate requests were started at over the
+//     last Span. The first throttle in more than a Span of a pacing one
+//     sets at least Share × Share of the rate in force: the accepted rate
+//     lags a rate that has just grown (a token bucket throttles as soon as
+//     the rate passes its limit), and a further throttle within the Span
+//     corrects an estimate still too high (a sliding window goes on
+//     throttling). With nothing accepted over the span, a paced rate is
+//     halved. When pacing, the ceiling becomes the higher of the accepted
+//     rate and the rate in force. Throttles until Hold (or twice the first
+//     answer's latency, if longer, up to Span) after the latest start
+//     booked at a decrease answer requests sent before it: they are part
+//     of the same event.
+//   - Increase. Each start booked with no such throttle pending raises the
+//     rate by FastStep while no ceiling is known or the rate is under
+//     NearCeiling of it, else by SlowStep, and by no more than
+//     FastPerSecond (SlowPerSecond) times the time since the previous
+//     such start. Growing per start rather than per accepted answer keeps
+//     the rate growing when most answers are errors the caller does not
+//     report. A step per start makes a cycle at a low limit (1 per second)
+//     last many requests, so that few are throttled; the bound per second
+//     keeps growth at a high limit within e^FastPerSecond per second, so
+//     that the rate is at most about twice a limit when a one-second
+//     window first throttles it. Slow growth goes on past the ceiling: if
+//     the limit has risen, the rate follows.
 //
 // That is additive-increase/multiplicative-decrease on a rate, anchored to
 // the accepted rate, with a fast start like TCP's slow start. Starts are
@@ -64,11 +68,12 @@ const (
 	SpanAnswers   = 20                     // … and over at least the time this many answers take at the rate in force
 	Hold          = 100 * time.Millisecond // throttles until this long after the last start at the old rate are one event
 	NearCeiling   = 0.8                    // at or above this share of the ceiling, grow slowly
-	FastStep      = 0.25                   // growth per accepted answer far from the ceiling
+	FastStep      = 0.25                   // growth per start far from the ceiling
 	FastPerSecond = 2.0                    // … at most this much per second
-	SlowStep      = 0.002                  // growth per accepted answer near the ceiling
+	SlowStep      = 0.002                  // growth per start near the ceiling
 	SlowPerSecond = 0.1                    // … at most this much per second
-	MinRate       = 0.2                    // requests per second
+	MinRate       = 0.2                    // a throttle lowers the rate to no less (requests per second)
+	MaxRate       = 100_000                // the rate grows to no more (as good as unlimited)
 )
 
 // Pacer spaces requests out. It is safe for concurrent use; create it with
@@ -77,26 +82,22 @@ type Pacer struct {
 	now func() time.Time
 	lim *rate.Limiter
 
-	mu        sync.Mutex
-	rate      float64  // requests per second; +Inf = unlimited
-	top       float64  // the highest rate allowed; +Inf = none
-	ceiling   float64  // the limit's estimate at the last paced throttle; 0 = unknown
-	answers   []answer // answers[head:] are within the span
-	head      int
-	nAccepted int           // accepted answers within the span
-	since     time.Time     // answers are kept from then on
-	started   time.Time     // the first start
-	latency   time.Duration // from the first start to the first answer
-	last      time.Time     // the previous accepted answer
-	reserved  time.Time     // the latest start handed out
-	holdUntil time.Time
-	lastEvent time.Time // the last throttle that lowered the rate
-	throttles int
-}
-
-type answer struct {
-	at       time.Time
-	accepted bool
+	mu         sync.Mutex
+	rate       float64     // requests per second; +Inf = unlimited
+	top        float64     // the highest rate allowed; +Inf = none
+	ceiling    float64     // the limit's estimate at the last paced throttle; 0 = unknown
+	accepted   []time.Time // accepted answers; accepted[head:] are within the span
+	head       int
+	since      time.Time   // answers are kept from then on
+	firstStart time.Time   // the first start
+	starts     []time.Time // while unlimited: starts[startsHead:] are within Span
+	startsHead int
+	latency    time.Duration // from the first start to the first answer
+	last       time.Time     // the previous start that let the rate grow
+	reserved   time.Time     // the latest start handed out
+	holdUntil  time.Time
+	lastEvent  time.Time // the last throttle that lowered the rate
+	throttles  int
 }
 
 // New returns an unlimited Pacer. now is the clock (time.Now when nil).
@@ -135,11 +136,12 @@ func (p *Pacer) Reserve() (time.Duration, bool) {
 // reserve is Reserve; it also returns how far the next start is, and books
 // nothing if that is past limit (when limit > 0).
 func (p *Pacer) reserve(now time.Time, limit time.Duration) (d time.Duration, booked bool, next time.Duration) {
-	if p.started.IsZero() {
-		p.started = now
+	if p.firstStart.IsZero() {
+		p.firstStart = now
 	}
 	if math.IsInf(p.rate, 1) {
 		p.reserved = now
+		p.recordStart(now)
 		return 0, true, 0
 	}
 	// The limiter runs at the latest start booked, so that a rate change
@@ -153,6 +155,7 @@ func (p *Pacer) reserve(now time.Time, limit time.Duration) (d time.Duration, bo
 		return next - h, false, next
 	}
 	p.reserved = at.Add(p.lim.ReserveN(at, 1).DelayFrom(at))
+	p.grow(now)
 	return p.reserved.Sub(now), true, next
 }
 
@@ -193,15 +196,18 @@ func (p *Pacer) Wait(ctx context.Context) error {
 	}
 }
 
-// Accepted records an answer that was not throttled and lets the rate grow.
+// Accepted records an answer that was not throttled.
 func (p *Pacer) Accepted() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	now := p.now()
-	p.record(now, true)
+	p.record(p.now(), true)
+}
+
+// grow raises the rate for a start booked with no throttle pending.
+func (p *Pacer) grow(now time.Time) {
 	dt := now.Sub(p.last).Seconds()
 	p.last = now
-	if math.IsInf(p.rate, 1) || dt <= 0 {
+	if now.Before(p.holdUntil) || dt <= 0 {
 		return
 	}
 	step, perSecond := FastStep, FastPerSecond
@@ -221,14 +227,14 @@ func (p *Pacer) Throttled() {
 		return
 	}
 	p.throttles++
-	acc, all := p.rates(now)
+	acc := p.acceptedRate(now)
 	unlimited := math.IsInf(p.rate, 1)
 	var r float64
 	switch {
-	case unlimited && acc == 0:
-		r = all / 2
 	case unlimited:
-		r = Share * acc
+		r = Share * max(acc, p.startRate(now)/2)
+	case acc == 0:
+		r = p.rate / 2
 	case now.Sub(p.lastEvent) > Span:
 		// The first throttle in a while: the accepted rate may lag a
 		// rate that has just grown.
@@ -244,33 +250,30 @@ func (p *Pacer) Throttled() {
 	if unlimited {
 		// The last unlimited start takes the first slot.
 		p.lim.ReserveN(maxTime(now, p.reserved), 1)
+		p.starts, p.startsHead = nil, 0
 	}
-	p.holdUntil = maxTime(now, p.reserved).Add(max(Hold, 2*p.latency))
+	p.holdUntil = maxTime(now, p.reserved).Add(max(Hold, min(2*p.latency, Span)))
 }
 
-// record adds an answer and drops those older than the span.
+// record notes an answer, keeping the accepted ones of the span.
 func (p *Pacer) record(now time.Time, accepted bool) {
 	if p.since.IsZero() {
 		p.since = now
-		if !p.started.IsZero() {
-			p.latency = now.Sub(p.started)
+		if !p.firstStart.IsZero() {
+			p.latency = now.Sub(p.firstStart)
 		}
 	}
 	from := now.Add(-p.span(now))
 	p.since = maxTime(p.since, from)
-	for p.head < len(p.answers) && !p.answers[p.head].at.After(from) {
-		if p.answers[p.head].accepted {
-			p.nAccepted--
-		}
+	for p.head < len(p.accepted) && !p.accepted[p.head].After(from) {
 		p.head++
 	}
-	if p.head > len(p.answers)/2 {
-		p.answers = p.answers[:copy(p.answers, p.answers[p.head:])]
+	if p.head > len(p.accepted)/2 {
+		p.accepted = p.accepted[:copy(p.accepted, p.accepted[p.head:])]
 		p.head = 0
 	}
-	p.answers = append(p.answers, answer{now, accepted})
 	if accepted {
-		p.nAccepted++
+		p.accepted = append(p.accepted, now)
 	}
 }
 
@@ -284,14 +287,38 @@ func (p *Pacer) span(now time.Time) time.Duration {
 	return max(Span, min(time.Duration(SpanAnswers/p.rate*float64(time.Second)), now.Sub(p.since)))
 }
 
-// rates are the accepted and the answered rate over the span.
-func (p *Pacer) rates(now time.Time) (accepted, answered float64) {
-	s := p.span(now).Seconds()
-	return float64(p.nAccepted) / s, float64(len(p.answers)-p.head) / s
+// acceptedRate is the accepted answers over the span divided by it.
+func (p *Pacer) acceptedRate(now time.Time) float64 {
+	return float64(len(p.accepted)-p.head) / p.span(now).Seconds()
+}
+
+// startRate is the starts over the last Span divided by it (kept while
+// unlimited).
+func (p *Pacer) startRate(now time.Time) float64 {
+	p.dropStarts(now)
+	return float64(len(p.starts)-p.startsHead) / Span.Seconds()
+}
+
+// recordStart adds a start while unlimited.
+func (p *Pacer) recordStart(now time.Time) {
+	p.dropStarts(now)
+	p.starts = append(p.starts, now)
+}
+
+// dropStarts drops the starts older than Span.
+func (p *Pacer) dropStarts(now time.Time) {
+	from := now.Add(-Span)
+	for p.startsHead < len(p.starts) && !p.starts[p.startsHead].After(from) {
+		p.startsHead++
+	}
+	if p.startsHead > len(p.starts)/2 {
+		p.starts = p.starts[:copy(p.starts, p.starts[p.startsHead:])]
+		p.startsHead = 0
+	}
 }
 
 func (p *Pacer) setRate(now time.Time, r float64) {
-	r = min(r, p.top)
+	r = min(r, p.top, MaxRate)
 	p.rate = r
 	p.lim.SetLimitAt(maxTime(now, p.reserved), rate.Limit(r))
 }
