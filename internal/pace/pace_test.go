@@ -19,7 +19,7 @@ import (
 // only show its burst of one, so the pacer learns the rate by growing).
 // Slower networks cost more: with latency 30 ms the worst were 6.4 % and
 // 0.86; with 100 ms + up to 50 ms, 7.4 % and 0.82; with 200 ms + up to
-// 100 ms, 9.9 % and 0.75.
+// 100 ms, 9.9 % and 0.75. TestExplore reproduces these.
 const (
 	maxThrottledShare = 0.10
 	minAcceptedShare  = 0.80
