@@ -169,7 +169,7 @@ func (inv *invocation) account(ctx context.Context, ev *trigger.Request, acct ac
 		res:    &Result{Trigger: string(ev.Kind), Notes: ev.Notes},
 		seen:   map[string]bool{},
 		policy: h.Retry,
-		pace:   pace.New(h.Now),
+		pace:   pace.NewLimited(h.Now, cfg.MaxQPS),
 	}
 	if r.policy.Attempts == 0 {
 		r.policy = retry.Default

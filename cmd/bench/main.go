@@ -6,9 +6,15 @@
 // both, with the minimum number of requests, the lower bound on wall time
 // and the ratios.
 //
+// With -caps it instead runs the function once per limit per limiter kind
+// (-limiter) and prints a table: how close to each limit's pace the run
+// came, and how many of its requests were throttled.
+//
 //	go run ./cmd/bench                                # small, for CI
 //	go run ./cmd/bench -n 5000 -regions 10 -latency 30ms
-//	go run ./cmd/bench -n 1000 -qps 50                 # throttled
+//	go run ./cmd/bench -n 1000 -qps 50                 # throttled (token bucket)
+//	go run ./cmd/bench -n 1000 -qps 50 -limiter window # throttled (sliding window)
+//	go run ./cmd/bench -n 1000 -caps 5,20,100 -limiter token,window
 //
 // With -members N it measures an organization-wide run instead (see
 // org.go): the management account and N members with -member-buckets
@@ -36,10 +42,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/picbucket/picbucket/handler"
 	"github.com/picbucket/picbucket/internal/bucket"
+	"github.com/picbucket/picbucket/internal/config"
 	"github.com/picbucket/picbucket/internal/cosapi"
 	"github.com/picbucket/picbucket/internal/emulator"
 	"github.com/picbucket/picbucket/internal/retry"
@@ -63,6 +71,8 @@ type params struct {
 	enabled                         float64
 	latency                         time.Duration
 	qps                             float64
+	limiter                         string // emulator.Limiter*
+	known                           bool   // tell the function the limit (PICBUCKET_MAX_QPS)
 	baseline                        bool
 	jsonOut                         bool
 	// Organization mode.
@@ -85,6 +95,9 @@ func main() {
 	flag.IntVar(&p.memberBuckets, "member-buckets", 200, "organization mode: buckets of each account, the management account's included (-n is not used)")
 	flag.BoolVar(&p.fanout, "fanout", true, "organization mode: PICBUCKET_FANOUT")
 	flag.BoolVar(&p.deliver, "deliver", true, fmt.Sprintf("organization mode with fan-out: deliver each member invocation to an instance of its own (default: up to %d members)", deliverUpTo))
+	limiters := flag.String("limiter", emulator.LimiterToken, "how the emulator counts -qps: token (a bucket of 100 ms worth) or window (accepted requests in the last second); with -caps, a comma list")
+	capsFlag := flag.String("caps", "", "comma list of limits (QPS): run the function once per limit per -limiter kind and print a table")
+	flag.BoolVar(&p.known, "known", false, "tell the function the limit (PICBUCKET_MAX_QPS)")
 	flag.Parse()
 	if p.regions < 1 || p.regions > len(allRegions) || p.n < 1 || p.concurrency < 1 || p.members < 0 || p.memberBuckets < 0 {
 		fmt.Fprintln(os.Stderr, "bench: -n, -regions (1-18) and -concurrency must be positive, -members and -member-buckets not negative")
@@ -108,6 +121,34 @@ func main() {
 		rep.print(os.Stdout)
 		return
 	}
+	kinds := config.List(*limiters)
+	for _, k := range kinds {
+		if k != emulator.LimiterToken && k != emulator.LimiterWindow {
+			fmt.Fprintf(os.Stderr, "bench: -limiter %q: want %s or %s\n", k, emulator.LimiterToken, emulator.LimiterWindow)
+			os.Exit(2)
+		}
+	}
+	if *capsFlag != "" {
+		var caps []float64
+		for _, c := range config.List(*capsFlag) {
+			q, err := strconv.ParseFloat(c, 64)
+			if err != nil || !(q > 0) {
+				fmt.Fprintf(os.Stderr, "bench: -caps: %q is not a positive number\n", c)
+				os.Exit(2)
+			}
+			caps = append(caps, q)
+		}
+		if err := capsTable(os.Stdout, p, caps, kinds); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if len(kinds) != 1 {
+		fmt.Fprintln(os.Stderr, "bench: -limiter: one kind without -caps")
+		os.Exit(2)
+	}
+	p.limiter = kinds[0]
 	rep, err := run(p)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -135,6 +176,8 @@ type report struct {
 	BaselineRequests               int
 	AllEnabled, BaselineAllEnabled bool
 	Summary                        handler.Summary
+	NotEnabled                     int    // buckets failed or deferred
+	InvocationError                string // the invocation's error, if it failed
 }
 
 func run(p params) (*report, error) {
@@ -147,14 +190,14 @@ func run(p params) (*report, error) {
 	if err := scfrpc.Build(".", bin, "-ldflags", "-s -w"); err != nil {
 		return nil, err
 	}
-	rep := &report{Params: fmt.Sprintf("N=%d R=%d E=%.0f%% latency=%s qps=%g concurrency=%d",
-		p.n, p.regions, p.enabled*100, p.latency, p.qps, p.concurrency)}
+	var binarySize int64
 	if fi, err := os.Stat(bin); err == nil {
-		rep.BinarySize = fi.Size()
+		binarySize = fi.Size()
 	}
 
 	// Cold start: process start to the first answered Function.Ping.
 	var starts []time.Duration
+	var coldStart time.Duration
 	for range p.starts {
 		proc, err := scfrpc.Start(bin, []string{"PATH=" + os.Getenv("PATH")}, io.Discard, io.Discard)
 		if err != nil {
@@ -165,10 +208,39 @@ func run(p params) (*report, error) {
 	}
 	if len(starts) > 0 {
 		slices.Sort(starts)
-		rep.ColdStartMedian = starts[len(starts)/2]
+		coldStart = starts[len(starts)/2]
 	}
 
-	// The function.
+	rep, err := measure(p, bin)
+	if err != nil {
+		return nil, err
+	}
+	if rep.InvocationError != "" {
+		return nil, fmt.Errorf("invocation failed: %s", rep.InvocationError)
+	}
+	rep.BinarySize, rep.ColdStartMedian = binarySize, coldStart
+
+	if p.baseline {
+		bemu, bendpoint, bstop, err := serve(p)
+		if err != nil {
+			return nil, err
+		}
+		defer bstop()
+		t0 := time.Now()
+		if err := baseline(bendpoint); err != nil {
+			return nil, fmt.Errorf("baseline: %w", err)
+		}
+		rep.Baseline = time.Since(t0)
+		rep.BaselineRequests = bemu.Stats().Total
+		rep.BaselineAllEnabled = allEnabled(bemu)
+	}
+	return rep, nil
+}
+
+// measure runs the function binary bin once against a fresh emulator.
+func measure(p params, bin string) (*report, error) {
+	rep := &report{Params: fmt.Sprintf("N=%d R=%d E=%.0f%% latency=%s qps=%g limiter=%s known=%v concurrency=%d",
+		p.n, p.regions, p.enabled*100, p.latency, p.qps, p.limiter, p.known, p.concurrency)}
 	emu, endpoint, stop, err := serve(p)
 	if err != nil {
 		return nil, err
@@ -201,6 +273,9 @@ func run(p params) (*report, error) {
 
 	env := []string{"PATH=" + os.Getenv("PATH"), "PICBUCKET_ENDPOINT=" + endpoint, "TENCENTCLOUD_APPID=" + appID,
 		fmt.Sprintf("PICBUCKET_CONCURRENCY=%d", p.concurrency), "LOG_LEVEL=warn"}
+	if p.known && p.qps > 0 {
+		env = append(env, fmt.Sprintf("%s=%g", config.MaxQPS, p.qps))
+	}
 	proc, err := scfrpc.Start(bin, env, io.Discard, os.Stderr)
 	if err != nil {
 		return nil, err
@@ -217,40 +292,67 @@ func run(p params) (*report, error) {
 		return nil, err
 	}
 	if resp.Error != nil {
-		return nil, fmt.Errorf("invocation failed: %s", resp.Error.Message)
+		// A failed invocation returns no result: count what it left undone.
+		rep.InvocationError = resp.Error.Message
+		for _, b := range emu.Buckets() {
+			if !b.Enabled {
+				rep.NotEnabled++
+			}
+		}
+	} else {
+		var res handler.Result
+		if err := json.Unmarshal(resp.Payload, &res); err != nil {
+			return nil, err
+		}
+		rep.Summary = res.Summary
+		rep.Retries = int(res.Retries)
+		rep.NotEnabled = res.Summary.Failed + res.Summary.Deferred
 	}
-	var res handler.Result
-	if err := json.Unmarshal(resp.Payload, &res); err != nil {
-		return nil, err
-	}
-	rep.Summary = res.Summary
-	rep.Retries = int(res.Retries)
 	stats := emu.Stats()
 	rep.Requests = stats.Total
 	rep.Throttled = stats.Throttled
 	rep.PeakRSS, _ = proc.PeakRSS()
 	rep.AllEnabled = allEnabled(emu)
-
-	if p.baseline {
-		bemu, bendpoint, bstop, err := serve(p)
-		if err != nil {
-			return nil, err
-		}
-		defer bstop()
-		t0 := time.Now()
-		if err := baseline(bendpoint); err != nil {
-			return nil, fmt.Errorf("baseline: %w", err)
-		}
-		rep.Baseline = time.Since(t0)
-		rep.BaselineRequests = bemu.Stats().Total
-		rep.BaselineAllEnabled = allEnabled(bemu)
-	}
 	return rep, nil
+}
+
+// capsTable runs the function once per limit per limiter kind and prints
+// a row each: buckets failed (left not enabled: with a 900 s timeout none
+// is deferred), requests against the minimum, the share of requests
+// throttled, and the wall time against the time the minimum requests take
+// at the limit.
+func capsTable(w io.Writer, p params, caps []float64, kinds []string) error {
+	dir, err := os.MkdirTemp("", "picbucket-bench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "main")
+	if err := scfrpc.Build(".", bin, "-ldflags", "-s -w"); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "N=%d R=%d E=%.0f%% latency=%s concurrency=%d known=%v\n", p.n, p.regions, p.enabled*100, p.latency, p.concurrency, p.known)
+	fmt.Fprintf(w, "%6s  %-6s  %6s  %18s  %9s  %8s  %s\n", "cap", "kind", "failed", "requests / min", "throttled", "wall", "wall / (min / cap)")
+	for _, kind := range kinds {
+		for _, c := range caps {
+			pp := p
+			pp.qps, pp.limiter = c, kind
+			rep, err := measure(pp, bin)
+			if err != nil {
+				return fmt.Errorf("cap %g %s: %w", c, kind, err)
+			}
+			ideal := time.Duration(float64(rep.MinRequests) / c * float64(time.Second))
+			fmt.Fprintf(w, "%6g  %-6s  %6d  %8d / %-7d  %8.1f%%  %8s  %.2f\n", c, kind, rep.NotEnabled,
+				rep.Requests, rep.MinRequests, 100*float64(rep.Throttled)/math.Max(1, float64(rep.Requests)),
+				rep.Wall.Round(10*time.Millisecond), float64(rep.Wall)/float64(ideal))
+		}
+	}
+	return nil
 }
 
 // serve starts a seeded emulator on loopback.
 func serve(p params) (*emulator.Server, string, func(), error) {
-	emu := emulator.New(emulator.Options{Latency: p.latency, QPS: p.qps, Seed: 1})
+	emu := emulator.New(emulator.Options{Latency: p.latency, QPS: p.qps, Limiter: p.limiter, Seed: 1})
 	emu.AddCredential(emulator.Credential{SecretID: secretID, SecretKey: secretKey, Token: token, AppID: appID})
 	emu.SeedDemo(appID, p.n, allRegions[:p.regions], p.enabled)
 	l, err := net.Listen("tcp", "127.0.0.1:0")

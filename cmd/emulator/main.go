@@ -37,6 +37,7 @@ type config struct {
 	latency          time.Duration
 	errorRate        float64
 	qps              float64
+	limiter          string
 	alreadyEnabledOK bool
 	quiet            bool
 }
@@ -70,6 +71,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&cfg.latency, "latency", 0, "delay added to every request")
 	fs.Float64Var(&cfg.errorRate, "error-rate", 0, "share of requests answered with a random 500/503 (0..1)")
 	fs.Float64Var(&cfg.qps, "qps", 0, "per-account request rate cap (0: unlimited)")
+	fs.StringVar(&cfg.limiter, "limiter", emulator.LimiterToken, "how -qps is counted: token (a bucket of 100 ms worth) or window (accepted requests in the last second)")
 	fs.BoolVar(&cfg.alreadyEnabledOK, "already-enabled-ok", false, "answer 200 instead of 403 MediaBucketAlreadyBinded when enabling an enabled bucket")
 	fs.BoolVar(&cfg.quiet, "quiet", false, "do not log each request")
 	if err := fs.Parse(args); err != nil {
@@ -98,6 +100,8 @@ func parseFlags(args []string) (config, error) {
 		return config{}, errors.New("-error-rate must be within [0, 1]")
 	case cfg.qps < 0:
 		return config{}, errors.New("-qps must not be negative")
+	case cfg.limiter != emulator.LimiterToken && cfg.limiter != emulator.LimiterWindow:
+		return config{}, fmt.Errorf("-limiter %q: want %s or %s", cfg.limiter, emulator.LimiterToken, emulator.LimiterWindow)
 	case cfg.latency < 0:
 		return config{}, errors.New("-latency must not be negative")
 	case cfg.secretID == "" || cfg.secretKey == "":
@@ -114,6 +118,7 @@ func run(ctx context.Context, cfg config) error {
 		Latency:          cfg.latency,
 		ErrorRate:        cfg.errorRate,
 		QPS:              cfg.qps,
+		Limiter:          cfg.limiter,
 		AlreadyEnabledOK: cfg.alreadyEnabledOK,
 	}
 	if !cfg.quiet {

@@ -7,6 +7,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"net/url"
 	"path"
@@ -31,6 +32,7 @@ const (
 	Exclude        = "PICBUCKET_EXCLUDE"
 	Concurrency    = "PICBUCKET_CONCURRENCY"
 	MaxEnable      = "PICBUCKET_MAX_ENABLE"
+	MaxQPS         = "PICBUCKET_MAX_QPS"
 	DeadlineMargin = "PICBUCKET_DEADLINE_MARGIN"
 	CacheTTL       = "PICBUCKET_CACHE_TTL"
 	Endpoint       = "PICBUCKET_ENDPOINT"
@@ -46,7 +48,7 @@ const (
 )
 
 // Names lists every variable the function reads besides the credentials.
-var Names = []string{DryRun, Regions, Include, Exclude, Concurrency, MaxEnable, DeadlineMargin, CacheTTL, Endpoint, LogLevel, AppID,
+var Names = []string{DryRun, Regions, Include, Exclude, Concurrency, MaxEnable, MaxQPS, DeadlineMargin, CacheTTL, Endpoint, LogLevel, AppID,
 	Accounts, MemberRole, ExcludeAccounts, Fanout, APIEndpoint}
 
 // ErrInvalid reports a setting with a value the function cannot use.
@@ -56,6 +58,7 @@ var ErrInvalid = errors.New("invalid setting")
 const (
 	DefaultConcurrency    = 8
 	MaxConcurrency        = 64
+	MaxMaxQPS             = 100_000 // the highest PICBUCKET_MAX_QPS accepted
 	DefaultDeadlineMargin = 2 * time.Second
 	DefaultCacheTTL       = 5 * time.Minute
 	// DefaultMemberRole is the role assumed in each member account: the
@@ -74,6 +77,7 @@ type Config struct {
 	Exclude        []string      // glob patterns that exclude a bucket name
 	Concurrency    int           // parallel Creates
 	MaxEnable      int           // most Creates per invocation; 0 = no cap
+	MaxQPS         float64       // the account's request limit per second, when known; 0 = unknown
 	DeadlineMargin time.Duration // stop starting buckets this long before the deadline
 	CacheTTL       time.Duration // how long a warm instance trusts a bucket it confirmed
 	Endpoint       *url.URL      // test setting: send every request to this http://HOST:PORT
@@ -144,6 +148,14 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	intVar(Concurrency, &c.Concurrency, 1, MaxConcurrency)
 	intVar(MaxEnable, &c.MaxEnable, 0, 1_000_000)
+	if v := strings.TrimSpace(getenv(MaxQPS)); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(f) || f < 0 || f > MaxMaxQPS {
+			bad(MaxQPS, v, fmt.Sprintf("want the account's request limit per second, a number from 0 (unknown) to %d, such as 50 or 2.5", MaxMaxQPS))
+		} else {
+			c.MaxQPS = f
+		}
+	}
 	durVar := func(name string, dst *time.Duration, lo, hi time.Duration) {
 		v := strings.TrimSpace(getenv(name))
 		if v == "" {

@@ -89,3 +89,40 @@ func TestEndpointLocalAddresses(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadMaxQPS(t *testing.T) {
+	tests := []struct {
+		value   string
+		want    float64
+		invalid bool
+	}{
+		{"", 0, false},
+		{"0", 0, false},
+		{" 50 ", 50, false},
+		{"2.5", 2.5, false},
+		{"0.5", 0.5, false},
+		{"100000", 100_000, false},
+		{"1e3", 1000, false},
+		{"-1", 0, true},
+		{"100001", 0, true},
+		{"fast", 0, true},
+		{"50qps", 0, true},
+		{"NaN", 0, true},
+		{"Inf", 0, true},
+		{"1,5", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			c, err := Load(env(map[string]string{MaxQPS: tt.value}))
+			if tt.invalid {
+				if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), MaxQPS) {
+					t.Errorf("err = %v, want ErrInvalid naming %s", err, MaxQPS)
+				}
+				return
+			}
+			if err != nil || c.MaxQPS != tt.want {
+				t.Errorf("MaxQPS = %v, err = %v; want %v", c.MaxQPS, err, tt.want)
+			}
+		})
+	}
+}

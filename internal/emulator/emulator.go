@@ -32,6 +32,20 @@ const (
 	ActionUnknown                   = "Unknown"
 )
 
+// Kinds of Options.Limiter.
+const (
+	// LimiterToken is a token bucket per account refilled at QPS tokens per
+	// second, holding at most max(1, floor(QPS/10)) tokens, i.e. about
+	// 100 ms worth of requests; it starts full and a throttled request
+	// takes nothing.
+	LimiterToken = "token"
+	// LimiterWindow is a sliding window of one second per account: a
+	// request is throttled when the account's requests accepted in the
+	// last second (by arrival) number QPS or more; a throttled request is
+	// not counted.
+	LimiterWindow = "window"
+)
+
 // DefaultClockSkew is the tolerance applied to signature time windows when
 // Options.ClockSkew is zero.
 const DefaultClockSkew = 15 * time.Minute
@@ -48,11 +62,11 @@ type Options struct {
 	ErrorRate float64
 	// QPS caps the request rate of each account (APPID); requests above it
 	// get SlowDown (429 on CI hosts, 503 on COS hosts). Zero means
-	// unlimited. The cap is a token bucket refilled at QPS tokens per second
-	// (measured with Now) holding at most max(1, floor(QPS/10)) tokens, i.e.
-	// about 100 ms worth of requests; it starts full and throttled requests
-	// consume nothing.
+	// unlimited. Limiter says how the cap is counted (with Now).
 	QPS float64
+	// Limiter is the kind of QPS cap: LimiterToken (the default when
+	// empty) or LimiterWindow. New panics on another value.
+	Limiter string
 	// AlreadyEnabledOK selects the answer to POST /picbucket on a bucket
 	// that is already enabled: false gives 403 MediaBucketAlreadyBinded,
 	// true gives 200 with the normal body.
@@ -194,6 +208,7 @@ type Server struct {
 	log      []*Request
 	stats    Stats
 	limiters map[string]*tokenBucket
+	windows  map[string][]time.Time // accepted arrivals within the last second, oldest first
 	seq      uint64
 	hostID   uint32
 }
@@ -212,6 +227,13 @@ type tokenBucket struct {
 
 // New returns an emulator with no credentials and no buckets.
 func New(opts Options) *Server {
+	switch opts.Limiter {
+	case "":
+		opts.Limiter = LimiterToken
+	case LimiterToken, LimiterWindow:
+	default:
+		panic(fmt.Sprintf("emulator.New: Limiter %q, want %q or %q", opts.Limiter, LimiterToken, LimiterWindow))
+	}
 	if opts.ClockSkew <= 0 {
 		opts.ClockSkew = DefaultClockSkew
 	}
@@ -232,6 +254,7 @@ func New(opts Options) *Server {
 		buckets:  make(map[string]*bucketRecord),
 		stats:    Stats{ByAction: make(map[string]int)},
 		limiters: make(map[string]*tokenBucket),
+		windows:  make(map[string][]time.Time),
 		hostID:   rng.Uint32(),
 	}
 }
@@ -391,16 +414,32 @@ func (s *Server) takeFault(action, bucketName, region string) (Fault, bool) {
 	return Fault{}, false
 }
 
-// allow takes a token from account's bucket; see Options.QPS.
+// allow counts a request of account against Options.QPS and reports
+// whether it may proceed.
 func (s *Server) allow(account string) bool {
 	qps := s.opts.QPS
 	if qps <= 0 {
 		return true
 	}
-	burst := max(1, float64(int(qps/10)))
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var ok bool
+	switch s.opts.Limiter {
+	case LimiterWindow:
+		ok = s.allowWindowLocked(account, now, qps)
+	default:
+		ok = s.allowTokenLocked(account, now, qps)
+	}
+	if !ok {
+		s.stats.Throttled++
+	}
+	return ok
+}
+
+// allowTokenLocked takes a token from account's bucket; see LimiterToken.
+func (s *Server) allowTokenLocked(account string, now time.Time, qps float64) bool {
+	burst := max(1, float64(int(qps/10)))
 	tb, ok := s.limiters[account]
 	if !ok {
 		tb = &tokenBucket{tokens: burst, last: now}
@@ -410,12 +449,29 @@ func (s *Server) allow(account string) bool {
 		tb.tokens = min(burst, tb.tokens+elapsed*qps)
 		tb.last = now
 	}
-	if tb.tokens >= 1 {
-		tb.tokens--
-		return true
+	if tb.tokens < 1 {
+		return false
 	}
-	s.stats.Throttled++
-	return false
+	tb.tokens--
+	return true
+}
+
+// allowWindowLocked counts the request in account's window; see
+// LimiterWindow.
+func (s *Server) allowWindowLocked(account string, now time.Time, qps float64) bool {
+	w := s.windows[account]
+	from := now.Add(-time.Second)
+	i := 0
+	for i < len(w) && !w[i].After(from) {
+		i++
+	}
+	w = w[i:]
+	if float64(len(w)) >= qps {
+		s.windows[account] = w
+		return false
+	}
+	s.windows[account] = append(w, now)
+	return true
 }
 
 // randomFailure draws against Options.ErrorRate.

@@ -810,6 +810,72 @@ func TestThrottling(t *testing.T) {
 	}
 }
 
+func TestThrottlingSlidingWindow(t *testing.T) {
+	clock := &fakeClock{t: time.Now()}
+	e := newEnv(t, Options{QPS: 3, Limiter: LimiterWindow, Now: clock.Now})
+	e.emu.AddCredential(Credential{SecretID: "AKIDOTHER", SecretKey: "other", AppID: otherAppID})
+	ctx := context.Background()
+	ci := e.client(t, defaultKey, "", "", nil)
+	describe := func(c *cos.Client) error {
+		_, _, err := c.CI.DescribePicProcessBuckets(ctx, &cos.DescribePicProcessBucketsOptions{})
+		return err
+	}
+	service := func(c *cos.Client) error {
+		_, _, err := c.Service.Get(ctx)
+		return err
+	}
+
+	// Accepted at 0, 400 and 800 ms: the window holds 3.
+	for i := range 3 {
+		if err := describe(ci); err != nil {
+			t.Fatalf("request %d within the limit: %v", i, err)
+		}
+		clock.Advance(400 * time.Millisecond)
+	}
+	// At 1200 ms the first has left the window: one more.
+	if err := service(ci); err != nil {
+		t.Fatalf("after the first left the window: %v", err)
+	}
+	// Still 3 accepted in the last second (400, 800, 1200 ms); the
+	// throttled ones are not counted.
+	wantCOSError(t, describe(ci), 429, "SlowDown")
+	wantCOSError(t, service(ci), 503, "SlowDown")
+	clock.Advance(199 * time.Millisecond) // 1399 ms: the one at 400 ms is 999 ms old
+	wantCOSError(t, service(ci), 503, "SlowDown")
+
+	// Another account has its own window.
+	if err := service(e.client(t, key{"AKIDOTHER", "other", ""}, "", "", nil)); err != nil {
+		t.Fatalf("other account throttled: %v", err)
+	}
+
+	clock.Advance(time.Millisecond) // 1400 ms: the one at 400 ms is out
+	if err := describe(ci); err != nil {
+		t.Fatalf("after one left the window: %v", err)
+	}
+	wantCOSError(t, describe(ci), 429, "SlowDown")
+
+	clock.Advance(time.Second) // all out: 3 again, not more
+	for i := range 3 {
+		if err := service(ci); err != nil {
+			t.Fatalf("request %d after a long pause: %v", i, err)
+		}
+	}
+	wantCOSError(t, service(ci), 503, "SlowDown")
+
+	if st := e.emu.Stats(); st.Throttled != 5 {
+		t.Errorf("stats %+v, want 5 throttled", st)
+	}
+}
+
+func TestUnknownLimiterPanics(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("New accepted Limiter \"leaky\"")
+		}
+	}()
+	New(Options{Limiter: "leaky"})
+}
+
 func TestErrorRateAndLatency(t *testing.T) {
 	ctx := context.Background()
 
