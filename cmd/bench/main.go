@@ -30,6 +30,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -71,8 +72,9 @@ type params struct {
 	enabled                         float64
 	latency                         time.Duration
 	qps                             float64
-	limiter                         string // emulator.Limiter*
-	known                           bool   // tell the function the limit (PICBUCKET_MAX_QPS)
+	limiter                         string        // emulator.Limiter*
+	known                           bool          // tell the function the limit (PICBUCKET_MAX_QPS)
+	timeout                         time.Duration // the invocation's time limit
 	baseline                        bool
 	jsonOut                         bool
 	// Organization mode.
@@ -87,6 +89,7 @@ func main() {
 	flag.Float64Var(&p.enabled, "enabled", 0.4, "share of buckets already enabled")
 	flag.DurationVar(&p.latency, "latency", 30*time.Millisecond, "emulator latency per request")
 	flag.Float64Var(&p.qps, "qps", 0, "emulator request cap per account (0 = none)")
+	flag.DurationVar(&p.timeout, "timeout", 900*time.Second, "the invocation's time limit (SCF allows 1s to 900s)")
 	flag.IntVar(&p.concurrency, "concurrency", 8, "PICBUCKET_CONCURRENCY")
 	flag.IntVar(&p.starts, "starts", 20, "process starts to time for the cold start median")
 	flag.BoolVar(&p.baseline, "baseline", true, "also run the sequential baseline")
@@ -284,7 +287,7 @@ func measure(p params, bin string) (*report, error) {
 	t0 := time.Now()
 	resp, err := proc.Invoke(scfrpc.Invocation{
 		Payload:   []byte(`{"Type":"Timer","TriggerName":"bench","Time":"2026-01-01T00:00:00Z","Message":""}`),
-		RequestID: "bench-1", Timeout: 900 * time.Second, AppID: appID, Function: "picbucket",
+		RequestID: "bench-1", Timeout: cmp.Or(p.timeout, 900*time.Second), AppID: appID, Function: "picbucket",
 		Environment: map[string]string{"TENCENTCLOUD_SECRETID": secretID, "TENCENTCLOUD_SECRETKEY": secretKey, "TENCENTCLOUD_SESSIONTOKEN": token},
 	})
 	rep.Wall = time.Since(t0)
@@ -317,10 +320,11 @@ func measure(p params, bin string) (*report, error) {
 }
 
 // capsTable runs the function once per limit per limiter kind and prints
-// a row each: buckets failed (left not enabled: with a 900 s timeout none
-// is deferred), requests against the minimum, the share of requests
-// throttled, and the wall time against the time the minimum requests take
-// at the limit.
+// a row each: buckets failed and deferred (when the invocation failed, and
+// so returned no result, every bucket left not enabled counts as failed),
+// whether the invocation succeeded, requests against the minimum, the share
+// of requests throttled, and the wall time against the time the minimum
+// requests take at the limit (or "-" when the time limit cut the run).
 func capsTable(w io.Writer, p params, caps []float64, kinds []string) error {
 	dir, err := os.MkdirTemp("", "picbucket-bench")
 	if err != nil {
@@ -331,8 +335,8 @@ func capsTable(w io.Writer, p params, caps []float64, kinds []string) error {
 	if err := scfrpc.Build(".", bin, "-ldflags", "-s -w"); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "N=%d R=%d E=%.0f%% latency=%s concurrency=%d known=%v\n", p.n, p.regions, p.enabled*100, p.latency, p.concurrency, p.known)
-	fmt.Fprintf(w, "%6s  %-6s  %6s  %18s  %9s  %8s  %s\n", "cap", "kind", "failed", "requests / min", "throttled", "wall", "wall / (min / cap)")
+	fmt.Fprintf(w, "N=%d R=%d E=%.0f%% latency=%s concurrency=%d known=%v timeout=%s\n", p.n, p.regions, p.enabled*100, p.latency, p.concurrency, p.known, p.timeout)
+	fmt.Fprintf(w, "%6s  %-6s  %6s  %8s  %10s  %18s  %9s  %9s  %s\n", "cap", "kind", "failed", "deferred", "invocation", "requests / min", "throttled", "wall", "wall / (min / cap)")
 	for _, kind := range kinds {
 		for _, c := range caps {
 			pp := p
@@ -342,9 +346,17 @@ func capsTable(w io.Writer, p params, caps []float64, kinds []string) error {
 				return fmt.Errorf("cap %g %s: %w", c, kind, err)
 			}
 			ideal := time.Duration(float64(rep.MinRequests) / c * float64(time.Second))
-			fmt.Fprintf(w, "%6g  %-6s  %6d  %8d / %-7d  %8.1f%%  %8s  %.2f\n", c, kind, rep.NotEnabled,
+			failed, deferred, outcome := rep.Summary.Failed, rep.Summary.Deferred, "ok"
+			if rep.InvocationError != "" {
+				failed, deferred, outcome = rep.NotEnabled, 0, "error"
+			}
+			ratio := fmt.Sprintf("%.2f", float64(rep.Wall)/float64(ideal))
+			if deferred > 0 {
+				ratio = "- (cut by the time limit)"
+			}
+			fmt.Fprintf(w, "%6g  %-6s  %6d  %8d  %10s  %8d / %-7d  %8.1f%%  %9s  %s\n", c, kind, failed, deferred, outcome,
 				rep.Requests, rep.MinRequests, 100*float64(rep.Throttled)/math.Max(1, float64(rep.Requests)),
-				rep.Wall.Round(10*time.Millisecond), float64(rep.Wall)/float64(ideal))
+				rep.Wall.Round(10*time.Millisecond), ratio)
 		}
 	}
 	return nil
