@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -108,7 +109,7 @@ func isCut(err error) bool {
 // timeouts, connection errors) get r.policy's bounded attempts with
 // backoff. call returns how many requests were actually sent.
 func (r *run) call(ctx context.Context, op func(context.Context) error) (sent int, err error) {
-	failures := 0
+	failures, throttles := 0, 0
 	for {
 		if werr := r.pace.Wait(ctx); werr != nil {
 			if err == nil {
@@ -127,7 +128,12 @@ func (r *run) call(ctx context.Context, op func(context.Context) error) (sent in
 			return sent, nil
 		case cosapi.IsThrottled(err):
 			r.pace.Throttled()
-			if r.pastStop() || ctx.Err() != nil {
+			throttles++
+			// Besides the pacer's spacing, a throttled request waits a
+			// jittered share of the throttle's likely length (a sliding
+			// window throttles for up to a second): going again at once
+			// would mostly meet the same window.
+			if r.pastStop() || ctx.Err() != nil || !r.sleepBefore(ctx, throttleWait(throttles)) {
 				return sent, err
 			}
 		case cosapi.IsRetryable(err):
@@ -139,6 +145,13 @@ func (r *run) call(ctx context.Context, op func(context.Context) error) (sent in
 			return sent, err
 		}
 	}
+}
+
+// throttleWait is the extra wait of a request throttled n times in a row:
+// full jitter over a ceiling that doubles from 100 ms up to one second.
+func throttleWait(n int) time.Duration {
+	ceil := min(250*time.Millisecond<<min(n-1, 2), time.Second)
+	return time.Duration(rand.Float64() * float64(ceil))
 }
 
 // pastStop reports whether stopAt has passed.
