@@ -241,24 +241,35 @@ func (s *Server) authenticate(r *http.Request, body []byte) *apiError {
 
 // decode reads a request body into v, refusing unknown parameters.
 func decode(body []byte, v any) *apiError {
+	if code, msg := Decode(body, v); code != "" {
+		return errf(code, "%s", msg)
+	}
+	return nil
+}
+
+// Decode reads an API 3.0 request body into v (a pointer to a struct whose
+// field names are the parameters), as the API does: parameter names are
+// case-sensitive (encoding/json is not, so they are checked first) and an
+// unknown one is refused. It returns the error code and message to answer,
+// or "" when the body is good. The other API 3.0 emulators share it.
+func Decode(body []byte, v any) (code, message string) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
-	// Parameter names are case-sensitive (encoding/json is not): check them first.
 	var keys map[string]json.RawMessage
 	if err := json.Unmarshal(body, &keys); err != nil {
-		return errf("InvalidParameter", "the request body is not a JSON object: %v", err)
+		return "InvalidParameter", fmt.Sprintf("the request body is not a JSON object: %v", err)
 	}
 	known := fieldNames(reflect.TypeOf(v).Elem())
 	for k := range keys {
 		if !known[k] {
-			return errf("UnknownParameter", "the parameter %q is not recognized", k)
+			return "UnknownParameter", fmt.Sprintf("the parameter %q is not recognized", k)
 		}
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return errf("InvalidParameter", "the request body is not the expected JSON: %v", err)
+		return "InvalidParameter", fmt.Sprintf("the request body is not the expected JSON: %v", err)
 	}
-	return nil
+	return "", ""
 }
 
 // fieldNames lists the JSON names of a struct's fields, embedded ones included.

@@ -40,7 +40,6 @@
 package tcemu
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -48,7 +47,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -482,28 +480,11 @@ func (s *Server) limit(action string, now time.Time) *apiError {
 	return nil
 }
 
-// decode reads a request body into v (a pointer to a struct), refusing the
-// parameters the struct does not name. Parameter names are case-sensitive.
+// decode reads a request body into v (a pointer to a struct), refusing
+// the parameters the struct does not name (ebemu.Decode).
 func decode(body []byte, v any) *apiError {
-	if len(bytes.TrimSpace(body)) == 0 {
-		body = []byte("{}")
-	}
-	var keys map[string]json.RawMessage
-	if err := json.Unmarshal(body, &keys); err != nil {
-		return errf("InvalidParameter", "the request body is not a JSON object: %v", err)
-	}
-	t := reflect.TypeOf(v).Elem()
-	known := map[string]bool{}
-	for i := 0; i < t.NumField(); i++ {
-		known[t.Field(i).Name] = true
-	}
-	for k := range keys {
-		if !known[k] {
-			return errf("UnknownParameter", "the parameter %q is not recognized", k)
-		}
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return errf("InvalidParameter", "the request body is not the expected JSON: %v", err)
+	if code, msg := ebemu.Decode(body, v); code != "" {
+		return errf(code, "%s", msg)
 	}
 	return nil
 }
