@@ -105,7 +105,7 @@ func (f *fixture) invokeWith(payload []byte, c creds, timeout time.Duration) (*h
 	f.n++
 	resp, err := f.proc.Invoke(scfrpc.Invocation{
 		Payload: payload, RequestID: fmt.Sprintf("req-%d", f.n), Timeout: timeout,
-		Environment: c.env(), AppID: appID, Region: "ap-guangzhou", Function: "picbucket",
+		Environment: c.env(), AppID: appID, Uin: mgmtUin, Region: "ap-guangzhou", Function: "picbucket",
 	})
 	if err != nil {
 		f.t.Fatalf("rpc: %v", err)

@@ -18,7 +18,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/picbucket/picbucket/handler"
 	"github.com/picbucket/picbucket/internal/emulator"
@@ -34,14 +33,11 @@ const (
 	memberExcl  = "100000000014" // PICBUCKET_EXCLUDE_ACCOUNTS
 )
 
-// orgFixture is both emulators and one running function process.
+// orgFixture is both emulators and one running function process: the
+// e2e fixture (its emu is the COS/CI emulator) and the API 3.0 emulator.
 type orgFixture struct {
-	t    *testing.T
-	cos  *emulator.Server
-	tc   *tcemu.Server
-	proc *scfrpc.Process
-	out  *syncBuffer
-	n    int
+	*fixture
+	tc *tcemu.Server
 
 	mu   sync.Mutex
 	keys map[string]string // issued SecretID -> account UIN
@@ -50,9 +46,9 @@ type orgFixture struct {
 
 func startOrg(t *testing.T, settings ...string) *orgFixture {
 	t.Helper()
-	f := &orgFixture{t: t, keys: map[string]string{defaultCreds.id: mgmtUin}}
-	f.cos = emulator.New(emulator.Options{})
-	f.cos.AddCredential(emulator.Credential{SecretID: defaultCreds.id, SecretKey: defaultCreds.key, Token: defaultCreds.token, AppID: appID})
+	f := &orgFixture{fixture: &fixture{t: t}, keys: map[string]string{defaultCreds.id: mgmtUin}}
+	f.emu = emulator.New(emulator.Options{})
+	f.emu.AddCredential(emulator.Credential{SecretID: defaultCreds.id, SecretKey: defaultCreds.key, Token: defaultCreds.token, AppID: appID})
 	f.tc = tcemu.New(tcemu.Options{Management: tcemu.Account{Uin: 100000000001, AppID: appID}})
 	f.tc.AddKey(tcemu.Key{SecretID: defaultCreds.id, SecretKey: defaultCreds.key, Token: defaultCreds.token, Uin: 100000000001, AppID: appID})
 	f.tc.OnIssue = func(k tcemu.Key) {
@@ -60,7 +56,7 @@ func startOrg(t *testing.T, settings ...string) *orgFixture {
 		f.keys[k.SecretID] = fmt.Sprint(k.Uin)
 		f.all = append(f.all, k)
 		f.mu.Unlock()
-		f.cos.AddCredential(emulator.Credential{SecretID: k.SecretID, SecretKey: k.SecretKey, Token: k.Token, AppID: k.AppID})
+		f.emu.AddCredential(emulator.Credential{SecretID: k.SecretID, SecretKey: k.SecretKey, Token: k.Token, AppID: k.AppID})
 	}
 	for _, m := range []tcemu.Member{
 		{Uin: 100000000011, AppID: "1250000011"},
@@ -80,9 +76,9 @@ func startOrg(t *testing.T, settings ...string) *orgFixture {
 		{"e-1250000013", "ap-guangzhou", false},
 		{"f-1250000014", "ap-guangzhou", false},
 	} {
-		f.cos.AddBucket(b.name, b.region, b.on)
+		f.emu.AddBucket(b.name, b.region, b.on)
 	}
-	cosSrv := httptest.NewServer(f.cos)
+	cosSrv := httptest.NewServer(f.emu)
 	t.Cleanup(cosSrv.Close)
 	tcSrv := httptest.NewServer(f.tc)
 	t.Cleanup(tcSrv.Close)
@@ -98,42 +94,6 @@ func startOrg(t *testing.T, settings ...string) *orgFixture {
 	return f
 }
 
-// invoke sends payload and returns the result (nil on an error) and the error.
-func (f *orgFixture) invoke(payload []byte) (*handler.Result, string) {
-	f.t.Helper()
-	f.n++
-	resp, err := f.proc.Invoke(scfrpc.Invocation{Payload: payload, RequestID: fmt.Sprintf("org-req-%d", f.n), Timeout: 30 * time.Second,
-		Environment: defaultCreds.env(), AppID: appID, Uin: mgmtUin, Region: "ap-guangzhou", Function: "picbucket"})
-	if err != nil {
-		f.t.Fatalf("rpc: %v", err)
-	}
-	if resp.Error != nil {
-		return nil, resp.Error.Message
-	}
-	var res handler.Result
-	if err := json.Unmarshal(resp.Payload, &res); err != nil {
-		f.t.Fatalf("result %s: %v", resp.Payload, err)
-	}
-	return &res, ""
-}
-
-// logs waits until the function's output holds the summary line of the
-// last invocation (stdout is copied from a pipe, so it can trail the RPC
-// answer) and returns all of it.
-func (f *orgFixture) logs() string {
-	f.t.Helper()
-	want := fmt.Sprintf(`"scfRequestId":"org-req-%d"`, f.n)
-	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
-		for _, line := range strings.Split(f.out.String(), "\n") {
-			if strings.Contains(line, want) && strings.Contains(line, `"message":"summary"`) {
-				return f.out.String()
-			}
-		}
-	}
-	f.t.Errorf("no summary line for org-req-%d in:\n%s", f.n, f.out)
-	return f.out.String()
-}
-
 // checkSigners checks that every COS/CI request was signed by a key of the
 // account that owns its bucket, and returns "account Action host" lines.
 func (f *orgFixture) checkSigners() []string {
@@ -142,7 +102,7 @@ func (f *orgFixture) checkSigners() []string {
 	defer f.mu.Unlock()
 	appOf := map[string]string{mgmtUin: appID, memberA: "1250000011", memberB: "1250000012"}
 	var out []string
-	for _, r := range f.cos.Requests() {
+	for _, r := range f.emu.Requests() {
 		uin := f.keys[r.SecretID]
 		if !r.SignatureValid || uin == "" {
 			f.t.Errorf("request %s %s signed by an unknown key or badly (valid %v)", r.Action, r.Host, r.SignatureValid)
@@ -214,7 +174,7 @@ func TestOrganizationFanOut(t *testing.T) {
 	}
 
 	// Deliver each member invocation, as SCF would.
-	f.cos.ResetRequests()
+	f.emu.ResetRequests()
 	got := map[string]string{}
 	for _, in := range invs {
 		res, errMsg := f.invoke([]byte(in.ClientContext))
@@ -247,7 +207,7 @@ func TestOrganizationFanOut(t *testing.T) {
 			t.Errorf("a member invocation signed with the management key: %s", l)
 		}
 	}
-	if f.cos.Enabled("e-1250000013") || f.cos.Enabled("f-1250000014") {
+	if f.emu.Enabled("e-1250000013") || f.emu.Enabled("f-1250000014") {
 		t.Error("a bucket of the refusing or the excluded account was enabled")
 	}
 	checkNoAssumedSecrets(t, f)
@@ -277,7 +237,7 @@ func TestOrganizationFanOutCarriesOptions(t *testing.T) {
 	if got, want := bucketAccounts(res), map[string]string{"c-1250000011": memberA + " would_enable"}; !mapsEqual(got, want) || !res.DryRun {
 		t.Errorf("member buckets %v (dry run %v), want %v in a dry run", got, res.DryRun, want)
 	}
-	if f.cos.Enabled("c-1250000011") {
+	if f.emu.Enabled("c-1250000011") {
 		t.Error("a dry run enabled a bucket")
 	}
 }
@@ -299,11 +259,11 @@ func TestOrganizationWithoutFanOut(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"photos-1250000000", "a-1250000011", "c-1250000011", "d-1250000012"} {
-		if !f.cos.Enabled(name) {
+		if !f.emu.Enabled(name) {
 			t.Errorf("%s not enabled", name)
 		}
 	}
-	if f.cos.Enabled("e-1250000013") || f.cos.Enabled("f-1250000014") {
+	if f.emu.Enabled("e-1250000013") || f.emu.Enabled("f-1250000014") {
 		t.Error("a bucket of the refusing or the excluded account was enabled")
 	}
 	f.checkSigners()
@@ -328,7 +288,7 @@ func TestMemberEventRefused(t *testing.T) {
 			if res != nil || !strings.Contains(errMsg, tc.want) {
 				t.Errorf("result %v, error %q; want a refusal naming %q", res, errMsg, tc.want)
 			}
-			if n := len(f.cos.Requests()) + len(f.tc.Calls()); n != 0 {
+			if n := len(f.emu.Requests()) + len(f.tc.Calls()); n != 0 {
 				t.Errorf("%d requests for a refused member event", n)
 			}
 		})
@@ -373,3 +333,28 @@ func mapsEqual[V comparable](a, b map[string]V) bool {
 }
 
 func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }
+
+// TestOrganizationThrottledAssumeRoleDefers: STS stays throttled for every
+// AssumeRole. Without fan-out, the members are deferred (the next run picks
+// them up), none fails, the management account is reconciled, and the
+// invocation succeeds.
+func TestOrganizationThrottledAssumeRoleDefers(t *testing.T) {
+	f := startOrg(t, "PICBUCKET_ACCOUNTS="+memberA+","+memberB, "PICBUCKET_FANOUT=false")
+	f.tc.Throttle("AssumeRole", 1000)
+	res, errMsg := f.invoke(readEvent(t, "timer.json"))
+	if errMsg != "" {
+		t.Fatalf("error %q: a throttled member is deferred, not failed", errMsg)
+	}
+	want := map[string]handler.AccountOutcome{mgmtUin: handler.AccountReconciled, memberA: handler.AccountDeferred, memberB: handler.AccountDeferred}
+	if got := accountOutcomes(res); !mapsEqual(got, want) {
+		t.Errorf("accounts %v, want %v", got, want)
+	}
+	for _, a := range res.Accounts {
+		if a.Outcome == handler.AccountDeferred && !strings.Contains(a.Error, "RequestLimitExceeded") {
+			t.Errorf("%s deferred for %q", a.Uin, a.Error)
+		}
+	}
+	if f.emu.Enabled("a-1250000011") || !f.emu.Enabled("photos-1250000000") {
+		t.Error("want the management account's bucket enabled and no member's")
+	}
+}

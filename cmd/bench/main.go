@@ -113,15 +113,7 @@ func main() {
 			p.deliver = p.members <= deliverUpTo
 		}
 		rep, err := runOrg(p)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "bench:", err)
-			os.Exit(1)
-		}
-		if p.jsonOut {
-			json.NewEncoder(os.Stdout).Encode(rep)
-			return
-		}
-		rep.print(os.Stdout)
+		emit(rep, err, p.jsonOut)
 		return
 	}
 	kinds := config.List(*limiters)
@@ -153,11 +145,16 @@ func main() {
 	}
 	p.limiter = kinds[0]
 	rep, err := run(p)
+	emit(rep, err, p.jsonOut)
+}
+
+// emit prints a report, as text or as JSON, or exits with its error.
+func emit(rep interface{ print(io.Writer) }, err error, asJSON bool) {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
-	if p.jsonOut {
+	if asJSON {
 		json.NewEncoder(os.Stdout).Encode(rep)
 		return
 	}
