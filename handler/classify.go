@@ -9,83 +9,91 @@ import (
 
 	"github.com/picbucket/picbucket/internal/config"
 	"github.com/picbucket/picbucket/internal/cosapi"
+	"github.com/picbucket/picbucket/internal/retry"
 )
 
-// Classify: one answer (or its absence) to one bucket's Create becomes one
-// outcome. failed means the bucket itself is broken; time or rate running
-// out, or a refusal of the whole account, defers it to the next run.
+// Classify: one answer (or its absence) becomes one outcome, and the retry
+// loop's treatment of each failure is decided here. failed means the bucket
+// itself is broken; time or rate running out, or a refusal of the whole
+// account, defers it to the next run. These are pure functions: they send
+// nothing and change nothing.
+
+// The operations a bucket's work sends, as refusals name them.
+const (
+	opCreate = "CreatePicProcessBucket"
+	opTags   = "GetBucketTagging"
+)
 
 // bindingAgeSlack is how much older than the request a binding's CreateTime
 // must be to count as enabled before: it absorbs clock differences.
 const bindingAgeSlack = 10 * time.Minute
 
-// Bucket-visibility window: right after PutBucket, CI may not know the new
-// bucket yet and answers 404 NoSuchBucket. A bucket the event names gets at
-// most noSuchBucketCreates Creates, the waits between them doubling from
-// noSuchBucketFirstWait (0.25+0.5+1+2 s, about 4 s in all), inside the
-// invocation's deadline.
-const (
-	noSuchBucketCreates   = 5
-	noSuchBucketFirstWait = 250 * time.Millisecond
-)
+// noSuchBucketWindow is the bucket-visibility window: right after
+// PutBucket, CI (or COS) may not know the new bucket yet and answers 404
+// NoSuchBucket. A bucket the event names gets at most 5 requests, the waits
+// between them doubling from 250 ms (0.25+0.5+1+2 s, about 4 s in all),
+// inside the invocation's deadline.
+var noSuchBucketWindow = retry.Policy{Attempts: 5, Base: 250 * time.Millisecond, Max: 2 * time.Second,
+	Jitter: func() float64 { return 1 }}
 
-// enableSafely is enable with a panic turned into that bucket's failure.
-func (r *run) enableSafely(ctx context.Context, j job) (b BucketResult) {
-	defer func() {
-		if p := recover(); p != nil {
-			b = BucketResult{Bucket: j.Bucket, Region: j.Region, Outcome: Failed, Error: fmt.Sprintf("internal error: %v", p)}
-		}
-	}()
-	return r.enable(ctx, j)
+// requestRule is the retry loop's treatment of a failed request: throttling
+// waits for the pacer without spending attempts; 5xx answers, timeouts and
+// connection errors spend the policy's attempts; anything else is final.
+func requestRule(err error) retry.Rule {
+	switch {
+	case cosapi.IsThrottled(err):
+		return retry.Rule{Kind: retry.Throttled}
+	case cosapi.IsRetryable(err):
+		return retry.Rule{Kind: retry.Transient}
+	}
+	return retry.Rule{Kind: retry.Final}
 }
 
-// enable makes sure one bucket has image processing enabled.
-func (r *run) enable(ctx context.Context, j job) BucketResult {
-	t := j.Target
-	b := BucketResult{Bucket: t.Bucket, Region: t.Region}
-	if why := r.stop.reason(); why != "" {
-		b.Outcome, b.Reason = Deferred, why
-		return b
+// bucketRule is requestRule for a request addressed to one bucket: for a
+// bucket the event names, NoSuchBucket is retried within the window.
+func bucketRule(fromEvent bool) func(error) retry.Rule {
+	if !fromEvent {
+		return requestRule
 	}
-	if r.pastStop() {
-		b.Outcome, b.Reason = Deferred, "not started: too close to the invocation deadline"
-		return b
-	}
-	if r.cfg.MaxEnable > 0 && r.started.Add(1) > int64(r.cfg.MaxEnable) {
-		b.Outcome, b.Reason = Deferred, fmt.Sprintf("not started: %s=%d reached", config.MaxEnable, r.cfg.MaxEnable)
-		return b
-	}
-	if r.dryRun {
-		b.Outcome, b.Reason = WouldEnable, "dry run"
-		return b
-	}
-
-	var ans cosapi.Enabled
-	sent := r.h.now()
-	var err error
-	for wait, creates := noSuchBucketFirstWait, 1; ; wait, creates = wait*2, creates+1 {
-		var n int
-		n, err = r.call(ctx, func(ctx context.Context) (err error) {
-			ans, err = r.api.Enable(ctx, t)
-			return err
-		})
-		b.Attempts += n
-		if !cosapi.IsNoSuchBucket(err) || !j.fromEvent || creates >= noSuchBucketCreates || !r.sleepBefore(ctx, wait) {
-			break
+	return func(err error) retry.Rule {
+		if cosapi.IsNoSuchBucket(err) {
+			return retry.Rule{Kind: retry.Transient, Policy: &noSuchBucketWindow}
 		}
+		return requestRule(err)
 	}
-	b.RequestID = ans.RequestID
-	r.classify(ctx, j, &b, ans, err, sent)
-	switch b.Outcome {
-	case Enabled, AlreadyEnabled:
-		r.stop.success()
-		r.h.cache().put(t, r.h.now(), r.cfg.CacheTTL)
-	}
-	return b
 }
 
-// classify sets b's outcome from the Create's answer (ans, err), sent at sent.
-func (r *run) classify(ctx context.Context, j job, b *BucketResult, ans cosapi.Enabled, err error, sent time.Time) {
+// refusal is an answer that may concern the whole account rather than one
+// bucket: the key refused (credentials), or a permission refused. Only the
+// collector decides whether it stops the run.
+type refusal struct {
+	op          string // opCreate or opTags
+	code        string
+	err         error
+	credentials bool // the key itself was refused: the run stops at once
+}
+
+// refusalOf returns err's refusal, or nil when err concerns only its bucket.
+func refusalOf(op string, err error) *refusal {
+	switch {
+	case cosapi.IsCredentialError(err):
+		return &refusal{op: op, code: codeOf(err), err: err, credentials: true}
+	case isPermissionError(err):
+		return &refusal{op: op, code: codeOf(err), err: err}
+	}
+	return nil
+}
+
+// isCut reports an error caused by the deadline rather than by the service.
+func isCut(err error) bool {
+	return errors.Is(err, retry.ErrCut) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}
+
+// createOutcome sets b's outcome from the Create's answer (ans, err), sent
+// at sent and judged at now. It reports whether the answer is a code the
+// function does not know, after which a read-back may still find the bucket
+// enabled.
+func createOutcome(b *BucketResult, j job, ans cosapi.Enabled, err error, sent, now time.Time) (unknown bool) {
 	switch {
 	case err == nil:
 		b.Outcome = Enabled
@@ -98,55 +106,68 @@ func (r *run) classify(ctx context.Context, j job, b *BucketResult, ans cosapi.E
 	case cosapi.IsAlreadyEnabled(err):
 		b.Outcome, b.Reason = AlreadyEnabled, "CreatePicProcessBucket answered "+codeOf(err)
 		setError(b, err, false)
+	case isCut(err):
+		b.Outcome, b.Reason = Deferred, "the invocation deadline came before CI answered; the next run picks it up"
+		if cosapi.IsThrottled(err) {
+			b.Reason = "throttled (" + codeOf(err) + ") until the time left ran out; the next run picks it up"
+		} else if cosapi.IsNoSuchBucket(err) {
+			b.Reason = "CI did not know the new bucket yet (NoSuchBucket) when the time left ran out; the next run picks it up"
+		}
+		setError(b, err, false)
 	case cosapi.IsNoSuchBucket(err):
 		b.Outcome = Skipped
 		setError(b, err, false)
+		b.Reason = "bucket does not exist: deleted since it was listed (CreatePicProcessBucket answered NoSuchBucket)"
 		if j.fromEvent {
 			b.Reason = fmt.Sprintf("bucket does not exist: CreatePicProcessBucket answered NoSuchBucket %d times over %s",
-				b.Attempts, r.h.now().Sub(sent).Round(10*time.Millisecond))
-		} else {
-			b.Reason = "bucket does not exist: deleted since it was listed (CreatePicProcessBucket answered NoSuchBucket)"
+				b.Attempts, now.Sub(sent).Round(10*time.Millisecond))
 		}
-	case isCut(err) || (errors.Is(err, context.Canceled) && ctx.Err() != nil):
-		b.Outcome, b.Reason = Deferred, "the invocation deadline came before CI answered; the next run picks it up"
+	case cosapi.IsUnbound(err):
+		b.Outcome = Skipped
+		b.Reason = "unbound from Cloud Infinite by hand (CreatePicProcessBucket answered " + codeOf(err) +
+			"): left alone; to enable it again, bind the bucket in the Cloud Infinite console (Bucket management > Bind bucket)"
 		setError(b, err, false)
 	case cosapi.IsThrottled(err):
 		b.Outcome, b.Reason = Deferred, "throttled ("+codeOf(err)+") until the time left ran out; the next run picks it up"
 		setError(b, err, false)
 	case cosapi.IsCredentialError(err):
-		r.stop.trip(err, 1)
 		b.Outcome, b.Reason = Deferred, "the credentials were refused ("+codeOf(err)+")"
 		setError(b, err, false)
 	case cosapi.IsRetryable(err):
 		// 5xx, timeouts and connection errors past the attempt budget.
 		b.Outcome = Failed
 		setError(b, err, true)
-	case isClientError(err):
-		// An answer we do not know: ask whether the bucket is enabled
-		// anyway, unless the account already refuses everything.
-		if r.stop.reason() == "" {
-			if on, rid, rerr := r.readBack(ctx, j); rerr == nil && on {
-				b.Outcome, b.Reason, b.RequestID = AlreadyEnabled, "CreatePicProcessBucket answered "+codeOf(err)+"; DescribePicProcessBuckets lists it", rid
-				return
-			}
-		}
-		r.stop.refused(err)
+	case isPermissionError(err):
 		b.Outcome = Failed
 		setError(b, err, true)
+	case isClientError(err):
+		b.Outcome = Failed
+		setError(b, err, true)
+		return true
 	default:
 		b.Outcome = Failed
 		setError(b, err, true)
 	}
+	return false
 }
 
-func (r *run) readBack(ctx context.Context, j job) (bool, string, error) {
-	var on bool
-	var rid string
-	_, err := r.call(ctx, func(ctx context.Context) (err error) {
-		on, rid, err = r.api.IsEnabled(ctx, j.Target)
-		return err
-	})
-	return on, rid, err
+// tagsOutcome sets b's outcome when the bucket's tags could not be read. A
+// bucket whose tags are unknown is never enabled (it may carry an opt-out):
+// it is deferred, unless it does not exist.
+func tagsOutcome(b *BucketResult, err error) {
+	setError(b, err, false)
+	switch {
+	case isCut(err):
+		b.Outcome, b.Reason = Deferred, "its tags could not be read before the time left ran out; the next run picks it up"
+	case cosapi.IsNoSuchBucket(err):
+		b.Outcome, b.Reason = Skipped, "bucket does not exist: GetBucketTagging answered NoSuchBucket"
+	default:
+		b.Outcome = Deferred
+		b.Reason = "not enabled: its tags could not be read (" + codeOf(err) + "), and it may carry " + config.SkipTag + "'s tag"
+		if r := refusalOf(opTags, err); r != nil && !r.credentials {
+			b.Reason += ": " + fixFor(opTags, r.code)
+		}
+	}
 }
 
 func isClientError(err error) bool {
@@ -156,10 +177,10 @@ func isClientError(err error) bool {
 
 // isPermissionError reports a refusal of the account or its permissions
 // (as opposed to one bucket's problem): 401/403 answers and CI's role and
-// access codes.
+// access codes (CI error codes: https://www.tencentcloud.com/document/product/436/46214).
 func isPermissionError(err error) bool {
 	var e *cosapi.Error
-	if !errors.As(err, &e) {
+	if !errors.As(err, &e) || e.Status == 0 {
 		return false
 	}
 	switch e.Code {
@@ -169,18 +190,35 @@ func isPermissionError(err error) bool {
 	return e.Status == 401 || e.Status == 403
 }
 
-// fixFor says what to fix for an account-wide refusal code.
-func fixFor(code string) string {
+// fixFor says what to fix for a refusal of op with code.
+func fixFor(op, code string) string {
 	switch {
 	case code == "CIRoleNotExist":
 		return "authorize Cloud Infinite's service role (CI console) and retry"
+	case op == opTags && (code == "AccessDenied" || code == "UnauthorizedOperation"):
+		return "grant the function's execution role cos:GetBucketTagging (needed with " + config.SkipTag + " or " + config.RequireTag + "; the CAM policy in README.md)"
 	case code == "AccessDenied" || code == "ResourceAccessDenied" || code == "UnauthorizedOperation":
 		return "grant the function's execution role ci:CreatePicProcessBucket, ci:DescribePicProcessBucket and cos:GetService (the CAM policy in README.md)"
-	case strings.Contains(strings.ToLower(code), "notactivated") || strings.Contains(strings.ToLower(code), "unbind"):
+	case strings.Contains(strings.ToLower(code), "notactivated"):
 		return "activate Cloud Infinite for the account"
 	default:
 		return "check the CAM policy of the function's execution role and that Cloud Infinite is activated"
 	}
+}
+
+// listingDeferral says whether a failed listing defers its buckets, and why.
+func listingDeferral(err error) (string, bool) {
+	switch {
+	case cosapi.IsThrottled(err):
+		return "stayed throttled until the time left ran out (" + codeOf(err) + ")", true
+	case isCut(err):
+		return "was cut by the invocation deadline", true
+	case cosapi.IsCredentialError(err):
+		return "refused the credentials (" + codeOf(err) + ")", true
+	case isPermissionError(err):
+		return "was refused (" + codeOf(err) + "): " + fixFor("DescribePicProcessBuckets", codeOf(err)), true
+	}
+	return "", false
 }
 
 func codeOf(err error) string {

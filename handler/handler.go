@@ -2,9 +2,11 @@
 // act on, makes sure each has CI image processing (async) enabled, and reports
 // one result per bucket, as a return value and as JSON log lines.
 //
-// The flow reads straight down: event (trigger.Parse) -> targets (explicit
-// buckets, or a reconciliation of listed buckets against enabled ones) -> CI
-// calls (bounded worker pool, retries, deadline) -> results -> logs.
+// The flow reads straight down: Handle reads the settings and the event
+// (trigger.ParseWith) and runs it in the function's own account (account.go:
+// plan -> execute -> collect -> report) or, for organization runs, in each
+// account of the Organization (org.go, which runs each account through
+// account.go).
 package handler
 
 import (
@@ -22,8 +24,6 @@ import (
 	"github.com/tencentyun/scf-go-lib/functioncontext"
 
 	"github.com/picbucket/picbucket/internal/config"
-	"github.com/picbucket/picbucket/internal/cosapi"
-	"github.com/picbucket/picbucket/internal/pace"
 	"github.com/picbucket/picbucket/internal/retry"
 	"github.com/picbucket/picbucket/internal/trigger"
 	"github.com/picbucket/picbucket/signer"
@@ -146,64 +146,6 @@ type invocation struct {
 	credErr error              // why there is none
 }
 
-// accountKey is one account to work in and the key that signs its requests.
-type accountKey struct {
-	uin     string // "" outside organization runs
-	appID   string
-	source  signer.Source
-	credErr error // the source has no usable key
-}
-
-// account runs ev in one account and returns its finished Result: the
-// buckets' results and summary, and the error that marks the invocation
-// failed (a failed bucket, a refused key, a listing that failed).
-func (inv *invocation) account(ctx context.Context, ev *trigger.Request, acct accountKey, log zerolog.Logger) (*Result, error) {
-	h, cfg := inv.h, inv.cfg
-	r := &run{
-		h:      h,
-		cfg:    cfg,
-		log:    log,
-		ev:     ev,
-		appID:  acct.appID,
-		dryRun: cfg.DryRun || (ev.DryRun != nil && *ev.DryRun),
-		res:    &Result{Trigger: string(ev.Kind), Notes: ev.Notes},
-		seen:   map[string]bool{},
-		policy: h.Retry,
-		pace:   pace.NewLimited(h.Now, cfg.MaxQPS),
-	}
-	if r.policy.Attempts == 0 {
-		r.policy = retry.Default
-	}
-	r.res.DryRun = r.dryRun
-
-	var runErr error
-	if acct.credErr != nil && r.needsRequests() {
-		runErr = fmt.Errorf("picbucket: %w", acct.credErr)
-		log.Error().Err(runErr).Msg("no credentials")
-	} else {
-		rt := &signer.Transport{Source: acct.source, Next: &cosapi.Route{Endpoint: cfg.Endpoint, Next: h.transport()}}
-		r.api = cosapi.New(rt)
-		r.api.Timeout = RequestTimeout
-		runErr = r.do(ctx)
-	}
-
-	res := r.res
-	if acct.uin != "" {
-		for i := range res.Results {
-			res.Results[i].Account = acct.uin
-		}
-	}
-	res.finish()
-	if r.api != nil {
-		res.Requests = r.api.Requests()
-	}
-	res.Retries = r.retries.Load()
-	if runErr == nil && res.Summary.Failed > 0 {
-		runErr = fmt.Errorf("picbucket: %d of %d buckets failed; first: %s", res.Summary.Failed, len(res.Results), firstFailure(res))
-	}
-	return res, runErr
-}
-
 func (h *Handler) out() io.Writer {
 	if h.Out == nil {
 		return os.Stdout
@@ -235,13 +177,4 @@ func (h *Handler) cache() *confirmed {
 		}
 	})
 	return h.confirmed
-}
-
-func firstFailure(res *Result) string {
-	for _, b := range res.Results {
-		if b.Outcome == Failed {
-			return b.Bucket + "@" + b.Region + ": " + b.Error
-		}
-	}
-	return ""
 }

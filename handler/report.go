@@ -4,20 +4,67 @@ import "github.com/rs/zerolog"
 
 // Report: each bucket's result is logged the moment it is known, so that an
 // instance killed mid-run still leaves the lines of the work it did; the
-// summary line closes the run. The summary and every failed line are
-// written whatever LOG_LEVEL says (the level only quiets the other lines).
-
-// add records one bucket's result and writes its log line.
-func (r *run) add(b BucketResult) {
-	r.mu.Lock()
-	r.res.Results = append(r.res.Results, b)
-	r.mu.Unlock()
-	logResult(r.log, b)
-}
+// summary line closes the invocation. The summary and every failed line are
+// written whatever LOG_LEVEL says (the level only quiets the other lines). A
+// listed bucket that a filter leaves out is named at debug level only.
 
 // always returns an event written at any level of log, tagged with level
 // (zerolog writes NoLevel events unless logging is disabled, which the
 // settings refuse).
 func always(log zerolog.Logger, level zerolog.Level) *zerolog.Event {
 	return log.WithLevel(zerolog.NoLevel).Str(zerolog.LevelFieldName, level.String())
+}
+
+// reportFiltered names, at debug level, a bucket a filter left out.
+func reportFiltered(log zerolog.Logger, b BucketResult) {
+	log.Debug().Str("bucket", b.Bucket).Str("region", b.Region).Str("outcome", string(filteredOut)).Str("reason", b.Reason).Msg("bucket")
+}
+
+// reportBucket writes one line per bucket.
+func reportBucket(log zerolog.Logger, b BucketResult) {
+	ev := log.Info()
+	switch b.Outcome {
+	case Failed:
+		ev = always(log, zerolog.ErrorLevel)
+	case Deferred:
+		ev = log.Warn()
+	}
+	ev = ev.Str("bucket", b.Bucket).Str("region", b.Region).Str("outcome", string(b.Outcome))
+	if b.Attempts > 0 {
+		ev = ev.Int("attempts", b.Attempts)
+	}
+	if b.RequestID != "" {
+		ev = ev.Str("requestId", b.RequestID)
+	}
+	if b.Code != "" {
+		ev = ev.Str("code", b.Code).Int("httpStatus", b.Status)
+	}
+	if b.Error != "" {
+		ev = ev.Str("error", b.Error)
+	}
+	if b.Reason != "" {
+		ev = ev.Str("reason", b.Reason)
+	}
+	ev.Msg("bucket")
+}
+
+// logSummary writes the one line per invocation that dashboards and alarms
+// read: flat fields only.
+func logSummary(log zerolog.Logger, res *Result, err error) {
+	ev := always(log, zerolog.InfoLevel)
+	if err != nil {
+		ev = always(log, zerolog.ErrorLevel).Err(err)
+	}
+	ev = ev.Str("trigger", res.Trigger).Bool("dryRun", res.DryRun).Int("buckets", len(res.Results))
+	ev = summaryFields(ev, res.Summary).Int64("requests", res.Requests).Int64("retries", res.Retries).Int64("durationMs", res.DurationMs)
+	if len(res.Accounts) > 0 {
+		ev = ev.Int("accounts", len(res.Accounts)).Int64("apiRequests", res.APIRequests)
+	}
+	ev.Msg("summary")
+}
+
+// summaryFields adds the outcome counts, as flat fields for CLS.
+func summaryFields(ev *zerolog.Event, s Summary) *zerolog.Event {
+	return ev.Int("enabled", s.Enabled).Int("already_enabled", s.AlreadyEnabled).Int("would_enable", s.WouldEnable).
+		Int("skipped", s.Skipped).Int("failed", s.Failed).Int("deferred", s.Deferred).Int("filtered", s.Filtered)
 }

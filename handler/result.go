@@ -3,6 +3,8 @@ package handler
 import (
 	"cmp"
 	"slices"
+
+	"github.com/picbucket/picbucket/internal/bucket"
 )
 
 // Outcome is what happened to one bucket.
@@ -111,4 +113,9 @@ func (r *Result) finish() {
 	if r.Results == nil {
 		r.Results = []BucketResult{}
 	}
+}
+
+// Target returns the bucket and region b is about.
+func (b BucketResult) Target() bucket.Target {
+	return bucket.Target{Bucket: b.Bucket, Region: b.Region}
 }

@@ -204,6 +204,9 @@ func AppID(name string) string {
 // CIHost is the CI host of one bucket: "<bucket>.ci.<region>.myqcloud.com".
 func CIHost(t Target) string { return t.Bucket + ".ci." + t.Region + "." + Domain }
 
+// COSHost is the COS host of one bucket: "<bucket>.cos.<region>.myqcloud.com".
+func COSHost(t Target) string { return t.Bucket + ".cos." + t.Region + "." + Domain }
+
 // CIRegionHost is the regional CI host that lists enabled buckets: "ci.<region>.myqcloud.com".
 func CIRegionHost(region string) string { return "ci." + region + "." + Domain }
 

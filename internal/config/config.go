@@ -45,11 +45,15 @@ const (
 	ExcludeAccounts = "PICBUCKET_EXCLUDE_ACCOUNTS"
 	Fanout          = "PICBUCKET_FANOUT"
 	APIEndpoint     = "PICBUCKET_API_ENDPOINT"
+
+	// Bucket owners decide by tag.
+	SkipTag    = "PICBUCKET_SKIP_TAG"
+	RequireTag = "PICBUCKET_REQUIRE_TAG"
 )
 
 // Names lists every variable the function reads besides the credentials.
 var Names = []string{DryRun, Regions, Include, Exclude, Concurrency, MaxEnable, MaxQPS, DeadlineMargin, CacheTTL, Endpoint, LogLevel, AppID,
-	Accounts, MemberRole, ExcludeAccounts, Fanout, APIEndpoint}
+	Accounts, MemberRole, ExcludeAccounts, Fanout, APIEndpoint, SkipTag, RequireTag}
 
 // ErrInvalid reports a setting with a value the function cannot use.
 var ErrInvalid = errors.New("invalid setting")
@@ -92,6 +96,10 @@ type Config struct {
 	ExcludeAccounts map[string]bool // UINs left alone
 	Fanout          bool            // one asynchronous invocation per member account
 	APIEndpoint     *url.URL        // test setting: send every API 3.0 request to this http://HOST:PORT
+
+	// Tags, when set, are read for each bucket about to get a Create.
+	SkipTag    *Tag // a bucket carrying it is left alone
+	RequireTag *Tag // only buckets carrying it are enabled
 }
 
 // uinRE is an account UIN.
@@ -248,6 +256,19 @@ func Load(getenv func(string) string) (Config, error) {
 			bad(AppID, v, "want the account's numeric APPID")
 		} else {
 			c.AppID = v
+		}
+	}
+	for _, s := range []struct {
+		name string
+		dst  **Tag
+	}{{SkipTag, &c.SkipTag}, {RequireTag, &c.RequireTag}} {
+		if v := strings.TrimSpace(getenv(s.name)); v != "" {
+			t, err := ParseTag(v)
+			if err != nil {
+				bad(s.name, v, err.Error())
+				continue
+			}
+			*s.dst = &t
 		}
 	}
 	return c, errors.Join(errs...)

@@ -245,3 +245,40 @@ func requestID(resp *cos.Response) string {
 	}
 	return cmp.Or(resp.Header.Get("x-ci-request-id"), resp.Header.Get("x-cos-request-id"))
 }
+
+// Tags returns t's bucket tags (COS GetBucketTagging, GET /?tagging on
+// "<bucket>.cos.<region>.myqcloud.com": https://cloud.tencent.com/document/api/436/34837;
+// cos-go-sdk-v5 bucket_tagging.go). A bucket without tags answers 404: with
+// the code NoSuchTagSet, or with none (cos-nodejs-sdk-v5 sdk/base.js maps
+// both to an empty list): Tags returns an empty map for either. Any other
+// 404 (NoSuchBucket) is an error.
+func (c *Client) Tags(ctx context.Context, t bucket.Target) (map[string]string, string, error) {
+	if err := t.Validate(); err != nil {
+		return nil, "", err
+	}
+	ctx, cancel := c.start(ctx)
+	defer cancel()
+	cl := cos.NewClient(&cos.BaseURL{BucketURL: httpsURL(bucket.COSHost(t))}, c.http)
+	cl.Conf.RetryOpt.Count = 1
+	res, resp, err := cl.Bucket.GetTagging(ctx)
+	if err != nil {
+		werr := wrap("GetBucketTagging", t.String(), resp, err)
+		if IsNoTagSet(werr) {
+			return map[string]string{}, requestID(resp), nil
+		}
+		return nil, requestID(resp), werr
+	}
+	tags := make(map[string]string, len(res.TagSet))
+	for _, tg := range res.TagSet {
+		tags[tg.Key] = tg.Value
+	}
+	return tags, requestID(resp), nil
+}
+
+// IsNoTagSet reports GetBucketTagging's answer for a bucket without tags:
+// 404 NoSuchTagSet, or a 404 that names no code.
+func IsNoTagSet(err error) bool {
+	e, ok := apiError(err)
+	return ok && e.Status == http.StatusNotFound &&
+		(e.Code == "NoSuchTagSet" || e.Code == "" || e.Code == http.StatusText(http.StatusNotFound))
+}

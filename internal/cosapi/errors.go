@@ -109,3 +109,19 @@ func IsThrottled(err error) bool {
 	e, ok := apiError(err)
 	return ok && e.Status != 0 && (e.Status == 429 || e.Code == "SlowDown" || e.Code == "1020")
 }
+
+// IsUnbound reports CI's answer for a bucket that was unbound from Cloud
+// Infinite by hand: the POST /picbucket page
+// (https://www.tencentcloud.com/document/product/1045/72915) warns that after
+// a manual unbind "you will not be able to continue using this function",
+// without naming the code. CI's error table has 1111 MediaBucketUnBinded
+// ("The bucket is not bound", tencentyun/intlcloud-documents, CI API
+// 媒体处理/错误码); the same form appears as AIBucketUnBinded and
+// PicBucketUnBinded, so every code ending in UnBinded/Unbinded counts.
+func IsUnbound(err error) bool {
+	e, ok := apiError(err)
+	if !ok || e.Status == 0 {
+		return false
+	}
+	return e.Code == "1111" || strings.HasSuffix(strings.ToLower(e.Code), "unbinded")
+}

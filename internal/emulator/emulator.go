@@ -14,6 +14,7 @@ package emulator
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"sort"
@@ -29,6 +30,7 @@ const (
 	ActionGetService                = "GetService"
 	ActionCreatePicProcessBucket    = "CreatePicProcessBucket"
 	ActionDescribePicProcessBuckets = "DescribePicProcessBuckets"
+	ActionGetBucketTagging          = "GetBucketTagging"
 	ActionUnknown                   = "Unknown"
 )
 
@@ -111,6 +113,8 @@ type BucketState struct {
 	Region string
 	// Enabled reports whether CI picture processing (picbucket) is enabled.
 	Enabled bool
+	// Tags are the bucket's tags (GetBucketTagging); nil when it has none.
+	Tags map[string]string
 }
 
 // SeededAge is how long ago a bucket added as enabled had picbucket enabled.
@@ -218,6 +222,7 @@ type bucketRecord struct {
 	created      time.Time
 	enabled      bool
 	enabledAt    time.Time
+	tags         map[string]string
 }
 
 type tokenBucket struct {
@@ -301,6 +306,19 @@ func (s *Server) AddBucket(name, region string, enabled bool) {
 	s.sorted = nil
 }
 
+// SetTags replaces the tags of the bucket name (nil or empty: no tags, so
+// GetBucketTagging answers 404 NoSuchTagSet). It panics if the bucket does
+// not exist, which is a bug in the caller.
+func (s *Server) SetTags(name string, tags map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.buckets[name]
+	if !ok {
+		panic(fmt.Sprintf("emulator.SetTags: no bucket %q", name))
+	}
+	b.tags = maps.Clone(tags)
+}
+
 // Enabled reports whether picbucket is enabled on the bucket name.
 func (s *Server) Enabled(name string) bool {
 	s.mu.Lock()
@@ -315,7 +333,7 @@ func (s *Server) Buckets() []BucketState {
 	defer s.mu.Unlock()
 	out := make([]BucketState, 0, len(s.buckets))
 	for _, b := range s.sortedBucketsLocked("") {
-		out = append(out, BucketState{Name: b.name, Region: b.region, Enabled: b.enabled})
+		out = append(out, BucketState{Name: b.name, Region: b.region, Enabled: b.enabled, Tags: maps.Clone(b.tags)})
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
@@ -119,8 +120,10 @@ func parseRoute(r *http.Request) route {
 	notAllowed := &apiError{http.StatusMethodNotAllowed, "MethodNotAllowed", fmt.Sprintf("The method %s is not allowed on %s.", r.Method, r.URL.Path)}
 	invalidURL := &apiError{http.StatusNotFound, "InvalidUrl", fmt.Sprintf("The path %q is not served on %s.", r.URL.Path, host)}
 	switch {
+	case rt.flavor == flavorCOS && rt.bucket != "" && r.Method == http.MethodGet && r.URL.Path == "/" && r.URL.RawQuery == "tagging":
+		rt.action = ActionGetBucketTagging
 	case rt.flavor == flavorCOS && rt.bucket != "":
-		rt.err = &apiError{http.StatusNotImplemented, "NotImplemented", "The emulator does not implement bucket or object APIs."}
+		rt.err = &apiError{http.StatusNotImplemented, "NotImplemented", "The emulator implements no bucket or object API but GetBucketTagging."}
 	case rt.flavor == flavorCOS && r.URL.Path != "/":
 		rt.err = invalidURL
 	case rt.flavor == flavorCOS && r.Method != http.MethodGet:
@@ -212,6 +215,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.createPicProcessBucket(x, account)
 	case ActionDescribePicProcessBuckets:
 		s.describePicProcessBuckets(x, account)
+	case ActionGetBucketTagging:
+		s.getBucketTagging(x, account)
 	}
 }
 
@@ -649,4 +654,49 @@ func commaList(s string) []string {
 		}
 	}
 	return out
+}
+
+// --- GetBucketTagging ---
+
+// tagging is GetBucketTagging's answer (https://cloud.tencent.com/document/api/436/34837;
+// cos-go-sdk-v5 bucket_tagging.go BucketGetTaggingResult).
+type tagging struct {
+	XMLName xml.Name `xml:"Tagging"`
+	TagSet  struct {
+		Tag []tag `xml:"Tag"`
+	} `xml:"TagSet"`
+}
+
+type tag struct {
+	Key   string `xml:"Key"`
+	Value string `xml:"Value"`
+}
+
+// getBucketTagging answers GET /?tagging on a bucket's COS host: the tags
+// in key order, or 404 NoSuchTagSet for a bucket without tags (the answer
+// cos-nodejs-sdk-v5 sdk/base.js maps to an empty list).
+func (s *Server) getBucketTagging(x *exchange, account string) {
+	name, region := x.rt.bucket, x.rt.region
+	s.mu.Lock()
+	b, ok := s.buckets[name]
+	var e *apiError
+	var out tagging
+	switch {
+	case !ok || b.region != region:
+		e = &apiError{http.StatusNotFound, "NoSuchBucket", fmt.Sprintf("The specified bucket %s does not exist.", name)}
+	case bucket.AppID(name) != account:
+		e = &apiError{http.StatusForbidden, "AccessDenied", "Access Denied."}
+	case len(b.tags) == 0:
+		e = &apiError{http.StatusNotFound, "NoSuchTagSet", "There is no tag set."}
+	default:
+		for _, k := range slices.Sorted(maps.Keys(b.tags)) {
+			out.TagSet.Tag = append(out.TagSet.Tag, tag{Key: k, Value: b.tags[k]})
+		}
+	}
+	s.mu.Unlock()
+	if e != nil {
+		x.fail(e)
+		return
+	}
+	x.ok(out)
 }

@@ -44,25 +44,13 @@ func (p Policy) Backoff(n int) time.Duration {
 
 // Do calls op until it succeeds, fails with an error retryable rejects, the
 // attempts run out, or the wait would pass ctx's deadline. It returns how many
-// times op ran and op's last error.
+// times op ran and op's last error (wrapping ErrCut when the deadline came
+// first). It is Loop with every retryable failure Transient.
 func (p Policy) Do(ctx context.Context, retryable func(error) bool, op func(context.Context) error) (int, error) {
-	attempts := max(p.Attempts, 1)
-	var err error
-	for n := 1; ; n++ {
-		err = op(ctx)
-		if err == nil || n >= attempts || !retryable(err) {
-			return n, err
+	return Loop{Policy: p, Classify: func(err error) Rule {
+		if retryable(err) {
+			return Rule{Kind: Transient}
 		}
-		wait := p.Backoff(n)
-		if d, ok := ctx.Deadline(); ok && time.Until(d) <= wait {
-			return n, err
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return n, err
-		case <-t.C:
-		}
-	}
+		return Rule{Kind: Final}
+	}}.Do(ctx, op)
 }

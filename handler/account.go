@@ -1,0 +1,145 @@
+package handler
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/picbucket/picbucket/internal/bucket"
+	"github.com/picbucket/picbucket/internal/cosapi"
+	"github.com/picbucket/picbucket/internal/pace"
+	"github.com/picbucket/picbucket/internal/retry"
+	"github.com/picbucket/picbucket/internal/trigger"
+	"github.com/picbucket/picbucket/signer"
+)
+
+// One account's run reads straight down, one file a step:
+//
+//	plan.go     the event and the listings become work (and decided results)
+//	execute.go  a pool of workers turns each piece of work into one result
+//	collect.go  the collector owns the results, the seen-set, the notes and
+//	            the counts, hands work to the workers and decides the stop
+//	report.go   each result becomes a log line; the summary closes the run
+//
+// account wires them together; nothing calls back up.
+
+// Cloud is the account's COS and CI as a run uses them: each method sends
+// one request, retrying is the run's. *cosapi.Client implements it; tests
+// may bring another, so that planning, execution and collection are tested
+// without HTTP.
+type Cloud interface {
+	ListBuckets(ctx context.Context, marker string, maxKeys int) (cosapi.BucketPage, error)
+	ListEnabled(ctx context.Context, region string, page, pageSize int, names ...string) (cosapi.EnabledPage, error)
+	IsEnabled(ctx context.Context, t bucket.Target) (bool, string, error)
+	Enable(ctx context.Context, t bucket.Target) (cosapi.Enabled, error)
+	Tags(ctx context.Context, t bucket.Target) (map[string]string, string, error)
+	Requests() int64
+}
+
+// accountKey is one account to work in and the key that signs its requests.
+type accountKey struct {
+	uin     string // "" outside organization runs
+	appID   string
+	source  signer.Source
+	credErr error // the source has no usable key
+}
+
+// account runs ev in one account and returns its finished Result and the
+// error that marks the invocation failed (a failed bucket, a refusal of the
+// whole account, a listing that failed).
+func (inv *invocation) account(ctx context.Context, ev *trigger.Request, acct accountKey, log zerolog.Logger) (*Result, error) {
+	dryRun := inv.cfg.DryRun || (ev.DryRun != nil && *ev.DryRun)
+	if acct.credErr != nil && needsRequests(ev) {
+		err := fmt.Errorf("picbucket: %w", acct.credErr)
+		log.Error().Err(err).Msg("no credentials")
+		res := &Result{Trigger: string(ev.Kind), DryRun: dryRun, Notes: ev.Notes}
+		res.finish()
+		return res, err
+	}
+	client := cosapi.New(&signer.Transport{Source: acct.source, Next: &cosapi.Route{Endpoint: inv.cfg.Endpoint, Next: inv.h.transport()}})
+	client.Timeout = RequestTimeout
+	res, err := inv.runAccount(ctx, ev, acct, log, client, dryRun)
+	res.Requests = client.Requests()
+	return res, err
+}
+
+// runAccount is account's pipeline over any Cloud.
+func (inv *invocation) runAccount(ctx context.Context, ev *trigger.Request, acct accountKey, log zerolog.Logger, cloud Cloud, dryRun bool) (*Result, error) {
+	h, cfg := inv.h, inv.cfg
+	// One clock: the handler's. No bucket starts, and no wait is begun,
+	// after stopAt; requests in flight may use half the margin, the rest
+	// is for reporting.
+	var stopAt time.Time
+	if d, ok := ctx.Deadline(); ok {
+		margin := min(cfg.DeadlineMargin, d.Sub(h.now())/5)
+		stopAt = d.Add(-margin)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-margin/2))
+		defer cancel()
+	}
+	policy := h.Retry
+	if policy.Attempts == 0 {
+		policy = retry.Default
+	}
+	loop := retry.Loop{Policy: policy, Pacer: pace.NewLimited(h.Now, cfg.MaxQPS), Now: h.now, StopAt: stopAt}
+	rules := filter{cfg: cfg, appID: acct.appID}
+
+	p := &planner{ev: ev, cloud: cloud, loop: loop, rules: rules, cache: h.cache(), now: h.now, cacheTTL: cfg.CacheTTL, log: log}
+	x := &executor{cloud: cloud, loop: loop, rules: rules, dryRun: dryRun, now: h.now, stopAt: stopAt, maxEnable: cfg.MaxEnable}
+	c := newCollector(ev, acct.uin, dryRun, log, h.cache(), h.now, cfg.CacheTTL)
+
+	planned := make(chan item)
+	work := make(chan job)
+	done := make(chan executed)
+	go p.run(ctx, planned)
+	for range cfg.Concurrency {
+		go x.work(ctx, work, done)
+	}
+	res, err := c.run(planned, work, done)
+	res.Retries = x.retries.Load() + p.retries.Load()
+	return res, err
+}
+
+// failedError is the invocation's error when buckets failed: it names them.
+func failedError(res *Result) error {
+	var names []string
+	for _, b := range res.Results {
+		if b.Outcome == Failed {
+			names = append(names, fmt.Sprintf("%s@%s (%s)", b.Bucket, b.Region, firstWord(b.Code, b.Error)))
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	const shown = 5
+	list := strings.Join(names[:min(len(names), shown)], ", ")
+	if len(names) > shown {
+		list += fmt.Sprintf(" and %d more", len(names)-shown)
+	}
+	first := ""
+	for _, b := range res.Results {
+		if b.Outcome == Failed {
+			first = b.Error
+			break
+		}
+	}
+	return fmt.Errorf("picbucket: %d of %d buckets failed: %s; first error: %s", len(names), len(res.Results), list, first)
+}
+
+func firstWord(code, msg string) string {
+	if code != "" {
+		return code
+	}
+	if len(msg) > 60 {
+		return msg[:60] + "…"
+	}
+	return msg
+}
+
+// needsRequests reports whether the event asks for any request at all.
+func needsRequests(ev *trigger.Request) bool {
+	return len(ev.Targets) > 0 || len(ev.Locate) > 0 || ev.Reconcile != nil
+}
