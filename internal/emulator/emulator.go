@@ -113,8 +113,6 @@ type BucketState struct {
 	Region string
 	// Enabled reports whether CI picture processing (picbucket) is enabled.
 	Enabled bool
-	// Tags are the bucket's tags (GetBucketTagging); nil when it has none.
-	Tags map[string]string
 }
 
 // SeededAge is how long ago a bucket added as enabled had picbucket enabled.
@@ -319,6 +317,16 @@ func (s *Server) SetTags(name string, tags map[string]string) {
 	b.tags = maps.Clone(tags)
 }
 
+// Tags returns the tags of the bucket name (nil when it has none).
+func (s *Server) Tags(name string) map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b, ok := s.buckets[name]; ok {
+		return maps.Clone(b.tags)
+	}
+	return nil
+}
+
 // Enabled reports whether picbucket is enabled on the bucket name.
 func (s *Server) Enabled(name string) bool {
 	s.mu.Lock()
@@ -333,7 +341,7 @@ func (s *Server) Buckets() []BucketState {
 	defer s.mu.Unlock()
 	out := make([]BucketState, 0, len(s.buckets))
 	for _, b := range s.sortedBucketsLocked("") {
-		out = append(out, BucketState{Name: b.name, Region: b.region, Enabled: b.enabled, Tags: maps.Clone(b.tags)})
+		out = append(out, BucketState{Name: b.name, Region: b.region, Enabled: b.enabled})
 	}
 	return out
 }
