@@ -6,6 +6,13 @@
 //   - cam 2019-01-16 GetUserAppId: the account of the calling key
 //   - scf 2018-04-16 Invoke: recorded, and handed to OnInvoke
 //
+// and those cmd/auditwire sends to wire the organization's CloudAudit trail
+// to the function (audit.go): cls 2020-10-16 DescribeLogsets, CreateLogset,
+// DescribeTopics, CreateTopic, CreateDeliverCloudFunction; cloudaudit
+// 2019-03-19 DescribeAuditTracks, DescribeAuditTrack, CreateAuditTrack,
+// ModifyAuditTrack; scf ListTriggers. Their state (logsets, topics, tracking
+// sets, triggers) is kept per account, so a second run sees the first's.
+//
 // It is one http.Handler for all four services: the service is the first
 // label of the Host header (sts.tencentcloudapi.com, or
 // sts.intl.tencentcloudapi.com), as in production, where the client's
@@ -181,6 +188,7 @@ type Server struct {
 	invocations []Invocation
 	calls       []Call
 	seq         int
+	audit       auditState // audit.go
 }
 
 // New returns an emulator with no keys and no members.
@@ -188,7 +196,7 @@ func New(o Options) *Server {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Server{opts: o, keys: map[string]Key{}, functions: map[string]bool{}, throttle: map[string]int{}}
+	return &Server{opts: o, keys: map[string]Key{}, functions: map[string]bool{}, throttle: map[string]int{}, audit: newAuditState()}
 }
 
 // AddKey makes the emulator accept k (the function's own key, for example:
@@ -426,7 +434,7 @@ func (s *Server) handle(r *http.Request, body []byte, c *Call) (answer, *apiErro
 	}
 	version, known := versions[c.Service]
 	if !known {
-		return answer{}, errf("InvalidAction", "the Host %q names no service the emulator serves (organization, sts, cam, scf under tencentcloudapi.com)", r.Host)
+		return answer{}, errf("InvalidAction", "the Host %q names no service the emulator serves (organization, sts, cam, scf, cls, cloudaudit under tencentcloudapi.com)", r.Host)
 	}
 	now := s.opts.Now()
 	secretID, verr := ebemu.Verify(r, body, now, c.Service, func(id string) (ebemu.Credential, bool) {

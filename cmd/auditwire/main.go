@@ -1,0 +1,207 @@
+// Command auditwire routes the COS bucket creations of every member account
+// of the organization to the function, within minutes: it makes sure that a
+// CLS logset and topic exist in the function's region, that a CloudAudit
+// tracking set delivers the organization's COS write events (PutBucket at
+// least) for all members (TrackForAllMembers) to that topic, and that the
+// topic triggers the function. It reads first, then sends only the writes
+// that are missing, so a second run changes nothing. Calls go through the
+// Tencent Cloud API (cls 2020-10-16, cloudaudit 2019-03-19, scf 2018-04-16),
+// TC3-HMAC-SHA256 signed by the official SDK. docs/organization-trail.md
+// explains the route and the permissions.
+//
+//	TENCENTCLOUD_SECRETID=… TENCENTCLOUD_SECRETKEY=… go run ./cmd/auditwire --region ap-guangzhou
+//	go run ./cmd/auditwire --region ap-guangzhou --dry-run
+//
+// --dry-run reads the account (the Describe and List calls of a real run)
+// and prints the writes a run would send, with ${…} where an id is not known
+// yet; it sends no write.
+//
+// --endpoint sends every request to http://HOST:PORT (loopback or private
+// addresses only) with the production Host header and signature: a test
+// setting, for the emulator (internal/tcapi/tcemu).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/picbucket/picbucket/internal/auditapi"
+	"github.com/picbucket/picbucket/internal/ebapi"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+// run is the command; it returns the exit status: 0 done, 1 failed, 2 usage.
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("auditwire", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		region    = fs.String("region", "ap-guangzhou", "the function's region: the CLS topic and the trigger are made there (serverless.yml inputs.region)")
+		function  = fs.String("function", auditapi.DefaultFunction, "SCF function name (serverless.yml inputs.name)")
+		namespace = fs.String("namespace", auditapi.DefaultNamespace, "SCF namespace")
+		qualifier = fs.String("qualifier", auditapi.DefaultQualifier, "function version or alias the CLS trigger invokes")
+		uin       = fs.String("uin", "", "the account's UIN, shown in the report (optional; default $TENCENTCLOUD_UIN)")
+		logset    = fs.String("logset", auditapi.DefaultLogset, "CLS logset name: how a later run finds it")
+		topic     = fs.String("topic", auditapi.DefaultTopic, "CLS topic name, in the logset")
+		track     = fs.String("track-name", auditapi.DefaultTrack, "CloudAudit tracking set name (3-48 letters, digits, - and _)")
+		maxWait   = fs.Uint64("max-wait", auditapi.DefaultMaxWait, "seconds the CLS trigger waits to fill a batch (3-300)")
+		maxMsgs   = fs.Uint64("max-messages", auditapi.DefaultMaxMsgNum, "records per CLS trigger batch at most (1-10000)")
+		intl      = fs.Bool("intl", false, "use the international site's endpoints (*.intl.tencentcloudapi.com)")
+		endpoint  = fs.String("endpoint", "", "test setting: send every request to http://HOST:PORT (loopback or private address; Host header and signature unchanged)")
+		dryRun    = fs.Bool("dry-run", false, "read the account and print the writes a run would send; send no write")
+		timeout   = fs.Duration("timeout", time.Minute, "time limit for the whole run")
+	)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "auditwire: routes every organization member's new COS buckets to the picbucket function within minutes\n"+
+			"(CloudAudit trail for all members -> CLS topic -> CLS trigger). Run it with a key of the organization's management\n"+
+			"account; credentials: TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY, TENCENTCLOUD_SESSIONTOKEN (or TENCENT_SECRET_ID,\n"+
+			"TENCENT_SECRET_KEY, TENCENT_TOKEN). See docs/organization-trail.md.\n\nusage: auditwire [flags]\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	usage := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "auditwire: "+format+"\n", a...)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		return usage("unexpected arguments %q", fs.Args())
+	}
+	if !auditapi.RegionRE.MatchString(*region) {
+		return usage("--region %q: want a region id such as ap-guangzhou", *region)
+	}
+	w := auditapi.Wiring{Function: *function, Namespace: *namespace, Qualifier: *qualifier, LogsetName: *logset, TopicName: *topic,
+		TrackName: *track, MaxWait: *maxWait, MaxMsgNum: *maxMsgs}
+	if err := w.Validate(); err != nil {
+		return usage("%v", strings.TrimPrefix(err.Error(), auditapi.ErrInvalid.Error()+": "))
+	}
+	opts := auditapi.Options{Region: *region, Timeout: *timeout}
+	if *intl {
+		opts.RootDomain = "intl.tencentcloudapi.com"
+	}
+	if *endpoint != "" {
+		u, err := url.Parse(*endpoint)
+		if err != nil {
+			return usage("--endpoint: want http://HOST:PORT (a test setting)")
+		}
+		if err := auditapi.ValidateEndpoint(u); err != nil {
+			return usage("--endpoint: %v", strings.TrimPrefix(err.Error(), auditapi.ErrInvalid.Error()+": "))
+		}
+		opts.Endpoint = &url.URL{Scheme: "http", Host: u.Host}
+	}
+	creds, err := ebapi.CredentialsFromEnv(getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "auditwire:", err)
+		return 1
+	}
+	opts.Credentials = creds
+	client, err := auditapi.New(opts)
+	if err != nil {
+		return usage("%v", err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	if *dryRun {
+		fmt.Fprintf(stdout, "dry run: reading the account (Describe and List calls only); the writes a run would send are printed, not sent\n")
+	}
+	st, err := client.Read(ctx, w)
+	if err != nil {
+		fmt.Fprintln(stderr, "auditwire:", err)
+		return 1
+	}
+	plan := auditapi.Diff(w, st)
+	account := strings.TrimSpace(*uin)
+	if account == "" {
+		account = strings.TrimSpace(getenv("TENCENTCLOUD_UIN"))
+	}
+	if *dryRun {
+		for i, s := range plan.Steps {
+			body, _ := json.Marshal(s.Params)
+			fmt.Fprintf(stdout, "would send %d: %s (service %s, version %s, region %s)\n%s\n", i+1, s.Action, s.Service, s.Version, *region, body)
+		}
+		printReport(stdout, *region, account, w, auditapi.Report{Plan: plan}, true)
+		return 0
+	}
+	rep, err := client.Execute(ctx, plan)
+	printReport(stdout, *region, account, w, rep, false)
+	if err != nil {
+		fmt.Fprintln(stderr, "auditwire:", err)
+		if len(rep.Writes) > 0 {
+			fmt.Fprintln(stderr, "auditwire: what was made stays; fix the cause and run again: the next run finds it and sends only what is missing")
+		}
+		return 1
+	}
+	return 0
+}
+
+func printReport(out io.Writer, region, account string, w auditapi.Wiring, rep auditapi.Report, dryRun bool) {
+	outcome := func(o string) string {
+		switch {
+		case o == auditapi.Exists:
+			return "in place"
+		case dryRun:
+			return "would " + o
+		case o == auditapi.Create || o == auditapi.Update:
+			return "not done (" + o + ")"
+		}
+		return o
+	}
+	if dryRun {
+		fmt.Fprintf(out, "dry run: the run would end with\n")
+	}
+	acct := ""
+	if account != "" {
+		acct = " of account " + account
+	}
+	fmt.Fprintf(out, "function   scf %s/%s %s in %s%s\n", w.Namespace, w.Function, w.Qualifier, region, acct)
+	fmt.Fprintf(out, "logset     %s (%s): %s\n", w.LogsetName, orDash(rep.LogsetID), outcome(rep.Logset))
+	fmt.Fprintf(out, "topic      %s (%s): %s\n", w.TopicName, orDash(rep.TopicID), outcome(rep.Topic))
+	track := "-"
+	if rep.TrackID != 0 {
+		track = fmt.Sprint(rep.TrackID)
+	} else if rep.Track == auditapi.Create {
+		track = "${TrackId}"
+	}
+	fmt.Fprintf(out, "track      %s (%s): COS Write %s of all members -> the topic: %s\n", w.TrackName, track, auditapi.EventName, outcome(rep.Track))
+	fmt.Fprintf(out, "trigger    cls topic -> %s (max wait %d s, %d records): %s\n", w.Function, w.MaxWait, w.MaxMsgNum, outcome(rep.Trigger))
+	for _, n := range rep.Notes {
+		fmt.Fprintf(out, "note       %s\n", n)
+	}
+	var planned []string
+	for _, s := range rep.Steps {
+		planned = append(planned, s.Action)
+	}
+	switch {
+	case len(planned) == 0:
+		fmt.Fprintf(out, "nothing to do: the wiring is in place\n")
+	case dryRun:
+		fmt.Fprintf(out, "writes     %s (dry run: not sent)\n", strings.Join(planned, ", "))
+	default:
+		fmt.Fprintf(out, "writes     %s\n", strings.Join(rep.Writes, ", "))
+		if len(rep.Writes) == len(planned) {
+			fmt.Fprintf(out, "done: CloudAudit starts delivering within about 5-10 minutes; the trigger batches up to %d s more\n", w.MaxWait)
+		}
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

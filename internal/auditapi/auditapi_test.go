@@ -1,0 +1,99 @@
+package auditapi
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func wiring() Wiring {
+	return Wiring{Function: DefaultFunction, Namespace: DefaultNamespace, Qualifier: DefaultQualifier, LogsetName: DefaultLogset,
+		TopicName: DefaultTopic, TrackName: DefaultTrack, MaxWait: DefaultMaxWait, MaxMsgNum: DefaultMaxMsgNum}
+}
+
+// wired is the state after a complete run.
+func wired() State {
+	return State{Region: "ap-guangzhou", Logset: &Logset{LogsetId: "ls"}, Topic: &Topic{TopicId: "tp", LogsetId: "ls"},
+		Track: &TrackDetail{Track: Track{TrackId: 7, Name: DefaultTrack, ActionType: "Write", ResourceType: "cos", Status: 1,
+			EventNames: []string{"PutBucket"}, Storage: Storage{StorageType: "cls", StorageRegion: "ap-guangzhou", StorageName: "tp"}},
+			TrackForAllMembers: 1},
+		Triggers: []TriggerInfo{{Type: "cls", TriggerDesc: `{"topic_id":"tp"}`, Qualifier: DefaultQualifier, Enable: 1}}}
+}
+
+func actions(p Plan) []string {
+	var a []string
+	for _, s := range p.Steps {
+		a = append(a, s.Action)
+	}
+	return a
+}
+
+func TestDiff(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(*State)
+		want   []string
+		note   string
+	}{
+		{"wired", func(*State) {}, nil, ""},
+		{"empty", func(s *State) { *s = State{Region: "ap-guangzhou"} }, []string{"CreateLogset", "CreateTopic", "CreateAuditTrack", "CreateDeliverCloudFunction"}, ""},
+		{"own account only", func(s *State) { s.Track.TrackForAllMembers = 0 }, []string{"ModifyAuditTrack"}, "TrackForAllMembers 0"},
+		{"disabled", func(s *State) { s.Track.Status = 0 }, []string{"ModifyAuditTrack"}, "disabled"},
+		{"other region", func(s *State) { s.Track.Storage.StorageRegion = "ap-shanghai" }, []string{"ModifyAuditTrack"}, "storage cls ap-shanghai tp"},
+		{"reads only", func(s *State) { s.Track.ActionType = "Read" }, []string{"ModifyAuditTrack"}, "ActionType Read"},
+		{"all actions and products cover it", func(s *State) {
+			s.Track.ActionType, s.Track.ResourceType, s.Track.EventNames = "*", "*", []string{"*"}
+		}, nil, ""},
+		{"all cos events cover it", func(s *State) { s.Track.EventNames = []string{"*"} }, nil, ""},
+		{"trigger by resource id", func(s *State) {
+			s.Triggers = []TriggerInfo{{Type: "cls", ResourceId: "qcs::cls:ap-guangzhou:uin/1:topic/tp"}}
+		}, nil, ""},
+		{"trigger by name", func(s *State) { s.Triggers = []TriggerInfo{{Type: "cls", TriggerName: "tp", Enable: 1}} }, nil, ""},
+		{"trigger on another topic", func(s *State) { s.Triggers = []TriggerInfo{{Type: "cls", TriggerDesc: `{"topic_id":"zz"}`}} }, []string{"CreateDeliverCloudFunction"}, ""},
+		{"trigger of another qualifier is kept", func(s *State) { s.Triggers[0].Qualifier = "$LATEST" }, nil, "kept: the topic's trigger invokes qualifier $LATEST"},
+		{"topic gone", func(s *State) { s.Topic = nil }, []string{"CreateTopic", "ModifyAuditTrack", "CreateDeliverCloudFunction"}, "storage"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := wired()
+			tc.change(&st)
+			p := Diff(wiring(), st)
+			if got := actions(p); !slices.Equal(got, tc.want) {
+				t.Errorf("steps = %v, want %v", got, tc.want)
+			}
+			if tc.note != "" && !strings.Contains(strings.Join(p.Notes, "\n"), tc.note) {
+				t.Errorf("notes %q lack %q", p.Notes, tc.note)
+			}
+			for _, s := range p.Steps {
+				if s.Action == "ModifyAuditTrack" && (s.Params["TrackId"] != uint64(7) || s.Params["TrackForAllMembers"] != 1 || s.Params["Status"] != 1) {
+					t.Errorf("ModifyAuditTrack params %v", s.Params)
+				}
+			}
+		})
+	}
+}
+
+func TestSubstitute(t *testing.T) {
+	got := substitute(map[string]any{"TopicId": TopicIDPlaceholder, "Storage": map[string]any{"StorageName": TopicIDPlaceholder}, "N": 1},
+		map[string]string{TopicIDPlaceholder: "tp-1"}).(map[string]any)
+	if got["TopicId"] != "tp-1" || got["Storage"].(map[string]any)["StorageName"] != "tp-1" || got["N"] != 1 {
+		t.Errorf("substitute = %v", got)
+	}
+}
+
+func TestValidateEndpoint(t *testing.T) {
+	for _, tc := range []struct {
+		url string
+		ok  bool
+	}{
+		{"http://127.0.0.1:9000", true}, {"http://localhost:1", true}, {"http://10.1.2.3:80", true},
+		{"http://api.example.com:80", false}, {"https://127.0.0.1:1", false}, {"http://127.0.0.1", false}, {"http://8.8.8.8:80", false},
+	} {
+		u, _ := parseURL(tc.url)
+		if err := ValidateEndpoint(u); (err == nil) != tc.ok {
+			t.Errorf("%s: %v", tc.url, err)
+		}
+	}
+}
+
+func parseURL(s string) (*url.URL, error) { return url.Parse(s) }
