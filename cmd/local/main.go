@@ -190,10 +190,11 @@ var command = usage.Command{
 bucket the samples in events/ name, and an Organization it manages: members 100000000011 and
 100000000012 with buckets, and 100000000013, whose role refuses AssumeRole.
 
-Organization mode: a member event (top-level "account") and a Timer event whose TriggerName is
-%[3]q (events/timer-organization.json) get %[4]s=%[5]s from this command, which
-says so on stderr, unless -env or the environment sets %[4]s. This is the runner
-choosing its demo settings; on SCF only the function's own settings choose the mode.
+Organization mode: a member event (top-level "account") and a Timer event whose
+TriggerName is %[3]q (events/timer-organization.json)
+get %[4]s=%[5]s from this command, which says so on stderr, unless -env or
+the environment sets %[4]s. This is the runner choosing its demo settings;
+on SCF only the function's own settings choose the mode.
 
 Output. stderr: the function's log lines, then a table of every bucket (account, bucket,
 region, outcome, reason or error, clipped) and the summary. stdout: one JSON document, the
