@@ -259,8 +259,10 @@ func TestSampleEvents(t *testing.T) {
 				"old-1250000000@ap-guangzhou": handler.AlreadyEnabled,
 			},
 			[]string{describe("ap-guangzhou"), getService}, true, ""},
-		// Without PICBUCKET_ACCOUNTS the organization timer is a timer, and
-		// a member event is refused before any request.
+		// Without PICBUCKET_ACCOUNTS the organization timer is a timer (the
+		// event chooses no mode: only cmd/local, as a demo, sets
+		// PICBUCKET_ACCOUNTS=org for this sample), and a member event is
+		// refused before any request.
 		{"timer-organization.json",
 			map[string]handler.Outcome{
 				"photos-1250000000@ap-guangzhou": handler.Enabled, "archive-1250000000@ap-guangzhou": handler.AlreadyEnabled,

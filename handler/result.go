@@ -26,11 +26,11 @@ type BucketResult struct {
 	Bucket    string  `json:"bucket"`
 	Region    string  `json:"region"`
 	Outcome   Outcome `json:"outcome"`
-	Attempts  int     `json:"attempts"`             // CreatePicProcessBucket requests sent for it
-	RequestID string  `json:"requestId"`            // CI's request id of the deciding answer
+	Attempts  int     `json:"attempts,omitempty"`   // CreatePicProcessBucket requests sent for it
+	RequestID string  `json:"requestId,omitempty"`  // CI's request id of the deciding answer
 	Code      string  `json:"code,omitempty"`       // CI/COS error code, when one decided the outcome
-	Error     string  `json:"error"`                // the failure, for failed
-	Reason    string  `json:"reason"`               // why, for skipped, deferred and already_enabled
+	Error     string  `json:"error,omitempty"`      // the failure, for failed
+	Reason    string  `json:"reason,omitempty"`     // why, for skipped, deferred and already_enabled
 	Status    int     `json:"httpStatus,omitempty"` // HTTP status of the deciding error answer
 }
 
@@ -95,10 +95,10 @@ const (
 // AccountResult is the outcome for one account of an organization run.
 type AccountResult struct {
 	Uin          string         `json:"uin"`
-	AppID        string         `json:"appId"`
+	AppID        string         `json:"appId,omitempty"`
 	Outcome      AccountOutcome `json:"outcome"`
-	Error        string         `json:"error"`
-	InvocationID string         `json:"invocationId"` // the member invocation's request id, when fanned out
+	Error        string         `json:"error,omitempty"`
+	InvocationID string         `json:"invocationId,omitempty"` // the member invocation's request id, when fanned out
 	Summary      *Summary       `json:"summary,omitempty"`
 }
 

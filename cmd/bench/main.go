@@ -33,6 +33,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -53,6 +54,7 @@ import (
 	"github.com/picbucket/picbucket/internal/emulator"
 	"github.com/picbucket/picbucket/internal/retry"
 	"github.com/picbucket/picbucket/internal/scfrpc"
+	"github.com/picbucket/picbucket/internal/usage"
 	"github.com/picbucket/picbucket/signer"
 )
 
@@ -82,33 +84,47 @@ type params struct {
 	fanout, deliver        bool
 }
 
+// command is this command, for its -h.
+var command = usage.Command{
+	Name: "go run ./cmd/bench",
+	What: "bench measures a reconciliation by the function binary against the COS/CI emulator, beside the one-bucket-at-a-time baseline.",
+	More: `With -caps it runs the function once per limit per -limiter kind and prints a table; with
+-members N it measures an organization-wide run (the management account and N members) against
+the COS/CI and API 3.0 emulators. Sizes are in MiB (2^20 bytes).`,
+}
+
 func main() {
 	var p params
-	flag.IntVar(&p.n, "n", 100, "buckets")
-	flag.IntVar(&p.regions, "regions", 10, "regions the buckets are spread over")
-	flag.Float64Var(&p.enabled, "enabled", 0.4, "share of buckets already enabled")
-	flag.DurationVar(&p.latency, "latency", 30*time.Millisecond, "emulator latency per request")
-	flag.Float64Var(&p.qps, "qps", 0, "emulator request cap per account (0 = none)")
-	flag.DurationVar(&p.timeout, "timeout", 900*time.Second, "the invocation's time limit (SCF allows 1s to 900s)")
-	flag.IntVar(&p.concurrency, "concurrency", 8, "PICBUCKET_CONCURRENCY")
-	flag.IntVar(&p.starts, "starts", 20, "process starts to time for the cold start median")
-	flag.BoolVar(&p.baseline, "baseline", true, "also run the sequential baseline")
-	flag.BoolVar(&p.jsonOut, "json", false, "print the report as JSON")
-	flag.IntVar(&p.members, "members", 0, "organization mode: member accounts (0: one account, the default mode)")
-	flag.IntVar(&p.memberBuckets, "member-buckets", 200, "organization mode: buckets of each account, the management account's included (-n is not used)")
-	flag.BoolVar(&p.fanout, "fanout", true, "organization mode: PICBUCKET_FANOUT")
-	flag.BoolVar(&p.deliver, "deliver", true, fmt.Sprintf("organization mode with fan-out: deliver each member invocation to an instance of its own (default: up to %d members)", deliverUpTo))
-	limiters := flag.String("limiter", emulator.LimiterToken, "how the emulator counts -qps: token (a bucket of 100 ms worth) or window (accepted requests in the last second); with -caps, a comma list")
-	capsFlag := flag.String("caps", "", "comma list of limits (QPS): run the function once per limit per -limiter kind and print a table")
-	flag.BoolVar(&p.known, "known", false, "tell the function the limit (PICBUCKET_MAX_QPS)")
-	flag.Parse()
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.IntVar(&p.n, "n", 100, "buckets")
+	fs.IntVar(&p.regions, "regions", 10, "regions the buckets are spread over")
+	fs.Float64Var(&p.enabled, "enabled", 0.4, "share of buckets already enabled")
+	fs.DurationVar(&p.latency, "latency", 30*time.Millisecond, "emulator latency per request")
+	fs.Float64Var(&p.qps, "qps", 0, "emulator request cap per account (0 = none)")
+	fs.DurationVar(&p.timeout, "timeout", 900*time.Second, "the invocation's time limit (SCF allows 1s to 900s)")
+	fs.IntVar(&p.concurrency, "concurrency", 8, "PICBUCKET_CONCURRENCY")
+	fs.IntVar(&p.starts, "starts", 20, "process starts to time for the cold start median")
+	fs.BoolVar(&p.baseline, "baseline", true, "also run the sequential baseline")
+	fs.BoolVar(&p.jsonOut, "json", false, "print the report as JSON")
+	fs.IntVar(&p.members, "members", 0, "organization mode: member accounts (0: one account, the default mode)")
+	fs.IntVar(&p.memberBuckets, "member-buckets", 200, "organization mode: buckets of each account, the management account's included (-n is not used)")
+	fs.BoolVar(&p.fanout, "fanout", true, "organization mode: PICBUCKET_FANOUT")
+	fs.BoolVar(&p.deliver, "deliver", true, fmt.Sprintf("organization mode with fan-out: deliver each member invocation to an instance of its own (default: up to %d members)", deliverUpTo))
+	limiters := fs.String("limiter", emulator.LimiterToken, "how the emulator counts -qps: token (a bucket of 100 ms worth) or window (accepted requests in the last second); with -caps, a comma list")
+	capsFlag := fs.String("caps", "", "comma list of limits (QPS): run the function once per limit per -limiter kind and print a table")
+	fs.BoolVar(&p.known, "known", false, "tell the function the limit (PICBUCKET_MAX_QPS)")
+	if err := command.Parse(fs, os.Args[1:], os.Stdout); err != nil {
+		os.Exit(command.Fail(os.Stderr, err))
+	}
+	if fs.NArg() > 0 {
+		os.Exit(command.Fail(os.Stderr, fmt.Errorf("unexpected arguments %q", fs.Args())))
+	}
 	if p.regions < 1 || p.regions > len(allRegions) || p.n < 1 || p.concurrency < 1 || p.members < 0 || p.memberBuckets < 0 {
-		fmt.Fprintln(os.Stderr, "bench: -n, -regions (1-18) and -concurrency must be positive, -members and -member-buckets not negative")
-		os.Exit(2)
+		os.Exit(command.Fail(os.Stderr, errors.New("-n, -regions (1-18) and -concurrency must be positive, -members and -member-buckets not negative")))
 	}
 	if p.members > 0 {
 		deliverSet := false
-		flag.Visit(func(f *flag.Flag) { deliverSet = deliverSet || f.Name == "deliver" })
+		fs.Visit(func(f *flag.Flag) { deliverSet = deliverSet || f.Name == "deliver" })
 		if !deliverSet {
 			p.deliver = p.members <= deliverUpTo
 		}
@@ -119,8 +135,7 @@ func main() {
 	kinds := config.List(*limiters)
 	for _, k := range kinds {
 		if k != emulator.LimiterToken && k != emulator.LimiterWindow {
-			fmt.Fprintf(os.Stderr, "bench: -limiter %q: want %s or %s\n", k, emulator.LimiterToken, emulator.LimiterWindow)
-			os.Exit(2)
+			os.Exit(command.Fail(os.Stderr, fmt.Errorf("-limiter %q: want %s or %s", k, emulator.LimiterToken, emulator.LimiterWindow)))
 		}
 	}
 	if *capsFlag != "" {
@@ -128,8 +143,7 @@ func main() {
 		for _, c := range config.List(*capsFlag) {
 			q, err := strconv.ParseFloat(c, 64)
 			if err != nil || !(q > 0) {
-				fmt.Fprintf(os.Stderr, "bench: -caps: %q is not a positive number\n", c)
-				os.Exit(2)
+				os.Exit(command.Fail(os.Stderr, fmt.Errorf("-caps: %q is not a positive number", c)))
 			}
 			caps = append(caps, q)
 		}
@@ -140,8 +154,7 @@ func main() {
 		return
 	}
 	if len(kinds) != 1 {
-		fmt.Fprintln(os.Stderr, "bench: -limiter: one kind without -caps")
-		os.Exit(2)
+		os.Exit(command.Fail(os.Stderr, errors.New("-limiter: one kind without -caps")))
 	}
 	p.limiter = kinds[0]
 	rep, err := run(p)

@@ -33,6 +33,7 @@ import (
 
 	"github.com/picbucket/picbucket/internal/ebapi"
 	"github.com/picbucket/picbucket/internal/ebapi/ebemu"
+	"github.com/picbucket/picbucket/internal/usage"
 )
 
 // Demo values; the credentials are valid nowhere else.
@@ -54,13 +55,9 @@ type config struct {
 }
 
 func main() {
-	cfg, err := parseFlags(os.Args[1:], os.Stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(0)
-	}
+	cfg, err := parseFlags(os.Args[1:], os.Stdout)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "ebemu: %v\nrun 'go run ./cmd/ebemu -h' for usage\n", err)
-		os.Exit(2)
+		os.Exit(command.Fail(os.Stderr, err))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -70,10 +67,20 @@ func main() {
 	}
 }
 
-func parseFlags(args []string, stderr io.Writer) (config, error) {
+// command is this command, for its -h.
+var command = usage.Command{
+	Name: "go run ./cmd/ebemu",
+	What: "ebemu serves the EventBridge API emulator with a service event bus and a demo key, to run cmd/ebwire against by hand.",
+	More: `It prints its address and the demo credentials; cmd/ebwire reaches it with
+--endpoint http://ADDR. It checks every request's TC3-HMAC-SHA256 signature and keeps
+rules and targets in memory until SIGINT or SIGTERM.`,
+}
+
+// parseFlags reads the command line; -h writes the help to stdout and
+// returns flag.ErrHelp.
+func parseFlags(args []string, stdout io.Writer) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("ebemu", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:9100", "listen address")
 	fs.StringVar(&cfg.region, "region", ebapi.ServiceBusRegion, "region of the service event bus")
 	fs.StringVar(&cfg.busID, "bus-id", demoBusID, "id of the service event bus")
@@ -83,7 +90,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.uin, "uin", demoUIN, "account UIN of the -old-rule target")
 	fs.BoolVar(&cfg.oldRule, "old-rule", false, "start with the rule and target an earlier ebwire made (pattern without MiniProgramCall, target qualifier $DEFAULT)")
 	fs.BoolVar(&cfg.quiet, "quiet", false, "do not log each request")
-	if err := fs.Parse(args); err != nil {
+	if err := command.Parse(fs, args, stdout); err != nil {
 		return config{}, err
 	}
 	switch {

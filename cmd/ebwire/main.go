@@ -33,7 +33,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -43,16 +42,26 @@ import (
 	"time"
 
 	"github.com/picbucket/picbucket/internal/ebapi"
+	"github.com/picbucket/picbucket/internal/usage"
 )
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
+// command is this command, for its -h.
+var command = usage.Command{
+	Name: "go run ./cmd/ebwire",
+	What: "ebwire creates or updates the EventBridge rule and SCF target that route COS PutBucket records (CloudAudit) to the function.",
+	More: `Running it again changes only what differs; --delete removes the target, then the rule.
+Credentials: TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY, TENCENTCLOUD_SESSIONTOKEN
+(or TENCENT_SECRET_ID, TENCENT_SECRET_KEY, TENCENT_TOKEN). Exit status: 0 done, 1 failed,
+2 on a usage error.`,
+}
+
 // run is the command; it returns the exit status: 0 done, 1 failed, 2 usage.
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ebwire", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var (
 		region      = fs.String("region", ebapi.ServiceBusRegion, "region of the event bus (CloudAudit delivers to the service bus in ap-guangzhou)")
 		busID       = fs.String("bus-id", "", "event bus id; default: look up the Tencent Cloud service event bus (ListEventBuses, Type Cloud)")
@@ -70,27 +79,18 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		del         = fs.Bool("delete", false, "remove the target, then the rule")
 		timeout     = fs.Duration("timeout", time.Minute, "time limit for the whole run")
 	)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: ebwire [flags]\n\nCreates or updates the EventBridge rule and SCF target that route COS PutBucket\n"+
-			"records (CloudAudit) to the function. Credentials: TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY,\n"+
-			"TENCENTCLOUD_SESSIONTOKEN (or TENCENT_SECRET_ID, TENCENT_SECRET_KEY, TENCENT_TOKEN).\n\nflags:\n")
-		fs.PrintDefaults()
+	if err := command.Parse(fs, args, stdout); err != nil {
+		return command.Fail(stderr, err)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	usage := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "ebwire: "+format+"\n", a...)
-		return 2
+	// bad reports a wrong command line: exit status 2.
+	bad := func(format string, a ...any) int {
+		return command.Fail(stderr, fmt.Errorf(format, a...))
 	}
 	if fs.NArg() > 0 {
-		return usage("unexpected arguments %q", fs.Args())
+		return bad("unexpected arguments %q", fs.Args())
 	}
 	if !ebapi.ValidRegion(*region) {
-		return usage("--region %q: want a region id such as ap-guangzhou", *region)
+		return bad("--region %q: want a region id such as ap-guangzhou", *region)
 	}
 	if *fnRegion == "" {
 		*fnRegion = *region
@@ -99,20 +99,20 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		*uin = strings.TrimSpace(getenv("TENCENTCLOUD_UIN"))
 	}
 	if *uin == "" {
-		return usage("no UIN: pass --uin (your account ID, shown in the console's Account Center) or set TENCENTCLOUD_UIN")
+		return bad("no UIN: pass --uin (your account ID, shown in the console's Account Center) or set TENCENTCLOUD_UIN")
 	}
 	resource, err := ebapi.SCFResource(*fnRegion, *uin, *namespace, *function, *qualifier)
 	if err != nil {
-		return usage("%v", err)
+		return bad("%v", err)
 	}
 	if err := ebapi.CheckPattern(*pattern); err != nil {
-		return usage("--pattern: %v", err)
+		return bad("--pattern: %v", err)
 	}
 	opts := ebapi.Options{Region: *region, Host: *apiHost, Timeout: *timeout}
 	if *endpoint != "" {
 		u, err := url.Parse(*endpoint)
 		if err != nil || u.Scheme != "http" || u.Host == "" || (u.Path != "" && u.Path != "/") {
-			return usage("--endpoint %q: want http://HOST:PORT (a test setting)", *endpoint)
+			return bad("--endpoint %q: want http://HOST:PORT (a test setting)", *endpoint)
 		}
 		opts.Endpoint = &url.URL{Scheme: "http", Host: u.Host}
 	}
@@ -144,7 +144,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	}
 	client, err := ebapi.New(opts)
 	if err != nil {
-		return usage("%v", err)
+		return bad("%v", err)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/picbucket/picbucket/internal/bucket"
 	"github.com/picbucket/picbucket/internal/emulator"
+	"github.com/picbucket/picbucket/internal/usage"
 )
 
 type config struct {
@@ -43,10 +45,9 @@ type config struct {
 }
 
 func main() {
-	cfg, err := parseFlags(os.Args[1:])
+	cfg, err := parseFlags(os.Args[1:], os.Stdout)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "emulator:", err)
-		os.Exit(2)
+		os.Exit(command.Fail(os.Stderr, err))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -56,7 +57,18 @@ func main() {
 	}
 }
 
-func parseFlags(args []string) (config, error) {
+// command is this command, for its -h.
+var command = usage.Command{
+	Name: "go run ./cmd/emulator",
+	What: "emulator serves the COS/CI emulator with a demo account and demo buckets, to run the function against by hand.",
+	More: `Clients connect over plain HTTP to -addr while sending the production Host header
+(*.myqcloud.com): give the function PICBUCKET_ENDPOINT=http://ADDR. It serves until
+SIGINT or SIGTERM.`,
+}
+
+// parseFlags reads the command line; -h writes the help to stdout and
+// returns flag.ErrHelp.
+func parseFlags(args []string, stdout io.Writer) (config, error) {
 	var cfg config
 	var regions string
 	fs := flag.NewFlagSet("emulator", flag.ContinueOnError)
@@ -74,7 +86,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.limiter, "limiter", emulator.LimiterToken, "how -qps is counted: token (a bucket of 100 ms worth) or window (accepted requests in the last second)")
 	fs.BoolVar(&cfg.alreadyEnabledOK, "already-enabled-ok", false, "answer 200 instead of 403 MediaBucketAlreadyBinded when enabling an enabled bucket")
 	fs.BoolVar(&cfg.quiet, "quiet", false, "do not log each request")
-	if err := fs.Parse(args); err != nil {
+	if err := command.Parse(fs, args, stdout); err != nil {
 		return config{}, err
 	}
 	if fs.NArg() > 0 {

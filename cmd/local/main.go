@@ -16,10 +16,15 @@
 // issues is valid for its member's buckets in the COS/CI emulator. The
 // function gets PICBUCKET_API_ENDPOINT, SCF_FUNCTIONNAME=picbucket,
 // SCF_NAMESPACE=default, SCF_FUNCTIONVERSION=$LATEST and TENCENTCLOUD_UIN
-// (the demo account's); organization runs are off until PICBUCKET_ACCOUNTS is
-// set, except that a member event (an event whose top-level object has the
-// key "account") gets PICBUCKET_ACCOUNTS=org unless -env or this command's
-// own environment sets PICBUCKET_ACCOUNTS.
+// (the demo account's). Organization runs are off until PICBUCKET_ACCOUNTS
+// is set, except that this command sets PICBUCKET_ACCOUNTS=org, and says so
+// on stderr, for a member event (an event whose top-level object has the
+// key "account") and for the organization timer sample
+// (events/timer-organization.json: a Timer event whose TriggerName is
+// "reconcile-organization"), unless -env or this command's own environment
+// sets PICBUCKET_ACCOUNTS. That is the runner choosing its demo settings:
+// the function itself takes its mode from its settings alone, never from
+// the event.
 //
 // With fan-out (an organization timer: PICBUCKET_ACCOUNTS set and
 // PICBUCKET_FANOUT not false) this command plays SCF: every asynchronous
@@ -33,28 +38,33 @@
 //
 //   - when the function sent no asynchronous invocation (every run but an
 //     organization timer with fan-out): the invocation's result, as the
-//     function returned it; nothing when the invocation failed;
+//     function returned it (empty fields are left out); nothing when the
+//     invocation failed;
 //   - when it sent some: {"result": R, "deliveries": [D, …]} where R is the
-//     first invocation's result (null when it failed, and then "error"
+//     first invocation's result (absent when it failed, and then "error"
 //     holds its error) and each D, in the order the Invokes were accepted,
 //     is {"requestId": the FunctionRequestId the Invoke answered (the
 //     sender's accounts[].invocationId), "account": the event's account.uin,
-//     "result": the delivered invocation's result or null, "error": its
-//     error or ""}; "undelivered" counts the invocations past 100, when any.
+//     "result": the delivered invocation's result} or, when it failed,
+//     "error" instead of "result"; "undelivered" counts the invocations past
+//     100, when any.
 //
-// Everything else (the function's log lines, which SCF would send to CLS,
-// and this command's own lines) goes to stderr. The exit status is 0 when
-// the first invocation succeeded, whatever the deliveries: a delivered
-// invocation that fails (the member whose role refuses AssumeRole does, as
-// it would on SCF) is shown in its delivery and does not change it; 1 when
-// the first invocation failed; 2 on a usage error.
+// Everything else goes to stderr: the function's log lines (which SCF would
+// send to CLS) and this command's own lines, then a table of every bucket
+// of every invocation (account, bucket, region, outcome, the reason or
+// error clipped), the accounts and deliveries that failed, and the summary
+// summed over the invocations. The exit status is 0 when every invocation
+// succeeded; 1 when the first invocation failed; 3 when it succeeded and a
+// delivered invocation failed (the demo member whose role refuses
+// AssumeRole does, as it would on SCF); 2 on a usage error. -h prints all
+// this.
 //
 //	go run ./cmd/local events/timer.json
 //	go run ./cmd/local events/timer.json | jq .summary
 //	go run ./cmd/local -dry-run -buckets 20 events/manual-reconcile.json
 //	go run ./cmd/local -env PICBUCKET_REGIONS=ap-guangzhou,ap-shanghai -env LOG_LEVEL=debug events/timer.json
 //	go run ./cmd/local events/member.json | jq .accounts
-//	go run ./cmd/local -env PICBUCKET_ACCOUNTS=org events/timer-organization.json | jq '.result.accounts, [.deliveries[] | {account, error, summary: .result.summary}]'
+//	go run ./cmd/local events/timer-organization.json | jq '.result.accounts, [.deliveries[] | {account, error, summary: .result.summary}]'
 //
 // -env KEY=VALUE sets one setting of the function and may be repeated; the
 // value is taken whole, commas included.
@@ -80,6 +90,7 @@ import (
 	"github.com/picbucket/picbucket/internal/emulator"
 	"github.com/picbucket/picbucket/internal/scfrpc"
 	"github.com/picbucket/picbucket/internal/tcapi/tcemu"
+	"github.com/picbucket/picbucket/internal/usage"
 )
 
 // Demo credentials the embedded emulator accepts; they are valid nowhere else.
@@ -143,26 +154,76 @@ func main() {
 // run is the command: it returns 0 when the (first) invocation succeeded,
 // 1 when it failed, 2 on a usage error. Only the result JSON goes to stdout.
 func run(args []string, stdout, stderr io.Writer) int {
-	o, err := parse(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
+	o, err := parse(args, stdout)
 	if err != nil {
-		fmt.Fprintf(stderr, "local: %v\nrun 'go run ./cmd/local -h' for usage\n", err)
-		return 2
+		return command.Fail(stderr, err)
 	}
-	if err := invoke(o, stdout, stderr); err != nil {
+	failed, err := invoke(o, stdout, stderr)
+	switch {
+	case err != nil && failed > 0:
+		fmt.Fprintf(stderr, "local: %v; and %d delivered invocations failed\n", err, failed)
+		return exitFailed
+	case err != nil:
 		fmt.Fprintln(stderr, "local:", err)
-		return 1
+		return exitFailed
+	case failed > 0:
+		fmt.Fprintf(stderr, "local: exit status %d: delivered invocations failed: %d\n", exitDeliveryFailed, failed)
+		return exitDeliveryFailed
 	}
-	return 0
+	return exitOK
 }
 
-func parse(args []string, stderr io.Writer) (options, error) {
+// Exit statuses.
+const (
+	exitOK             = 0 // every invocation succeeded
+	exitFailed         = 1 // the first invocation failed, or this command did
+	exitUsage          = usage.ExitUsage
+	exitDeliveryFailed = 3 // the first succeeded, an invocation it sent failed
+)
+
+// command is this command, for its -h.
+var command = usage.Command{
+	Name: "go run ./cmd/local",
+	What: "local runs the function once on EVENT.json as SCF would, against embedded COS/CI and API 3.0 emulators: no cloud account needed.",
+	Args: "EVENT.json",
+	More: fmt.Sprintf(`The emulators hold the demo account (APPID %[1]s, UIN %[2]s) with demo buckets and every
+bucket the samples in events/ name, and an Organization it manages: members 100000000011 and
+100000000012 with buckets, and 100000000013, whose role refuses AssumeRole.
+
+Organization mode: a member event (top-level "account") and a Timer event whose
+TriggerName is %[3]q (events/timer-organization.json)
+get %[4]s=%[5]s from this command, which says so on stderr, unless -env or
+the environment sets %[4]s. This is the runner choosing its demo settings;
+on SCF only the function's own settings choose the mode.
+
+Output. stderr: the function's log lines, then a table of every bucket (account, bucket,
+region, outcome, reason or error, clipped) and the summary. stdout: one JSON document, the
+result as the function returned it, empty fields left out. When the function sends
+asynchronous invocations (an organization timer with fan-out), this command delivers each
+to the function, as SCF would, and stdout is instead
+  {"result": FIRST, "deliveries": [{"requestId": ID, "account": UIN, "result": R}, …]}
+with a delivery that failed holding "error" instead of "result"; ID is the sender's
+accounts[].invocationId. At most %[6]d are delivered; "undelivered" counts the rest.
+
+Exit status: %[7]d when every invocation succeeded; %[8]d when the first failed (stdout is
+then empty, or holds the deliveries); %[9]d when the first succeeded and a delivered one
+failed (the demo's member 100000000013 does, as on SCF); %[10]d on a usage error.
+
+Examples:
+  go run ./cmd/local events/timer.json | jq .summary
+  go run ./cmd/local -dry-run -buckets 20 events/manual-reconcile.json
+  go run ./cmd/local -env PICBUCKET_REGIONS=ap-guangzhou,ap-shanghai events/timer.json
+  go run ./cmd/local events/timer-organization.json | jq '.result.accounts'`,
+		demoAppID, mgmtUin, organizationTimer, config.Accounts, config.AccountsOrg, maxDeliveries,
+		exitOK, exitFailed, exitDeliveryFailed, exitUsage),
+}
+
+// parse reads the command line; -h writes the help to stdout and returns
+// flag.ErrHelp.
+func parse(args []string, stdout io.Writer) (options, error) {
 	var o options
 	var regions string
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	fs.IntVar(&o.buckets, "buckets", 6, "demo buckets in the embedded emulator (besides the sample buckets)")
 	fs.StringVar(&regions, "regions", "ap-guangzhou,ap-shanghai", "regions of the demo buckets")
 	fs.Float64Var(&o.enabledShare, "enabled", 0.34, "share of demo buckets already enabled")
@@ -171,18 +232,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.logLevel, "log-level", "info", "LOG_LEVEL for the function")
 	fs.StringVar(&o.binary, "binary", "", "a function binary already built (default: build it)")
 	fs.Var(&o.env, "env", "a setting for the function, KEY=VALUE (repeat -env for more; the value may contain commas)")
-	usage := func() {
-		fmt.Fprintf(stderr, "usage: go run ./cmd/local [flags] EVENT.json\n\n"+
-			"Runs the function once on EVENT.json as SCF would, against an embedded COS/CI emulator and an\n"+
-			"API 3.0 emulator holding an Organization, delivering the asynchronous invocations it sends.\n"+
-			"The result JSON goes to stdout, the log lines to stderr.\n\nflags:\n")
-		fs.SetOutput(stderr)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			usage()
-		}
+	if err := command.Parse(fs, args, stdout); err != nil {
 		return o, err
 	}
 	if fs.NArg() != 1 {
@@ -200,11 +250,15 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	return o, nil
 }
 
-func invoke(o options, stdout, stderr io.Writer) error {
+// invoke runs the function on the event, delivers the invocations it
+// sends, and writes the result JSON to stdout and the table to stderr. It
+// returns how many delivered invocations failed; its error is the first
+// invocation's, or this command's own.
+func invoke(o options, stdout, stderr io.Writer) (int, error) {
 	stderr = &lockedWriter{w: stderr} // the function's output and ours share it
 	payload, err := os.ReadFile(o.event)
 	if err != nil {
-		return err
+		return 0, err
 	}
 
 	emu := emulator.New(emulator.Options{})
@@ -213,7 +267,7 @@ func invoke(o options, stdout, stderr io.Writer) error {
 	samples := emu.SeedSamples()
 	endpoint, stopCOS, err := serve(emu)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer stopCOS()
 	fmt.Fprintf(stderr, "emulator: %s with %d demo buckets (%d already enabled) and the %d buckets the samples in events/ name (not enabled)\n",
@@ -221,7 +275,7 @@ func invoke(o options, stdout, stderr io.Writer) error {
 	tc := newOrganization(emu)
 	apiEndpoint, stopAPI, err := serve(tc)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer stopAPI()
 	fmt.Fprintf(stderr, "API 3.0 emulator: %s with organization %s (the demo account, APPID %s) and members %s\n",
@@ -231,16 +285,17 @@ func invoke(o options, stdout, stderr io.Writer) error {
 	if binary == "" {
 		dir, err := os.MkdirTemp("", "picbucket-local")
 		if err != nil {
-			return err
+			return 0, err
 		}
 		defer os.RemoveAll(dir)
 		binary = filepath.Join(dir, "main")
 		root, err := moduleRoot()
 		if err != nil {
-			return err
+			return 0, err
 		}
+		fmt.Fprintln(stderr, "local: building the function (the first build takes a while; later ones are cached)")
 		if err := scfrpc.Build(root, binary); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	// Settings go in the process environment, as serverless.yml would set
@@ -252,10 +307,11 @@ func invoke(o options, stdout, stderr io.Writer) error {
 	if o.dryRun {
 		env = append(env, "PICBUCKET_DRY_RUN=true")
 	}
-	if isMemberEvent(payload) && !o.env.has(config.Accounts) {
+	if why := organizationDemo(payload); why != "" && !o.env.has(config.Accounts) {
 		if _, set := os.LookupEnv(config.Accounts); !set {
 			env = append(env, config.Accounts+"="+config.AccountsOrg)
-			fmt.Fprintf(stderr, "local: a member event: setting %s=%s (give -env %s=… to choose)\n", config.Accounts, config.AccountsOrg, config.Accounts)
+			fmt.Fprintf(stderr, "local: %s: this runner sets %s=%s for its demo organization (the event chooses nothing; give -env %s=… to choose)\n",
+				why, config.Accounts, config.AccountsOrg, config.Accounts)
 		}
 	}
 	env = append(env, o.env...)
@@ -283,9 +339,12 @@ func invoke(o options, stdout, stderr io.Writer) error {
 		Function:    functionName,
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	deliveries, undelivered := d.wait()
+	// Stopping the instances waits for their output: every log line is
+	// on stderr before the table.
+	pool.Stop()
 	stats := emu.Stats()
 	fmt.Fprintf(stderr, "emulator saw %d requests: %v\n", stats.Total, stats.ByAction)
 	if calls := tc.Calls(); len(calls) > 0 {
@@ -299,13 +358,14 @@ func invoke(o options, stdout, stderr io.Writer) error {
 	if resp.Error != nil {
 		firstErr = fmt.Errorf("invocation failed: %s", resp.Error.Message)
 	} else if !json.Valid(resp.Payload) {
-		return fmt.Errorf("result is not JSON: %q", resp.Payload)
+		return 0, fmt.Errorf("result is not JSON: %q", resp.Payload)
 	}
 	if len(deliveries) == 0 && undelivered == 0 {
 		if firstErr != nil {
-			return firstErr
+			return 0, firstErr
 		}
-		return writeJSON(stdout, resp.Payload)
+		printTable(stderr, resp.Payload, nil)
+		return 0, writeJSON(stdout, resp.Payload)
 	}
 	doc := output{Result: resp.Payload, Deliveries: deliveries, Undelivered: undelivered}
 	if firstErr != nil {
@@ -313,10 +373,7 @@ func invoke(o options, stdout, stderr io.Writer) error {
 	}
 	b, err := json.Marshal(doc)
 	if err != nil {
-		return err
-	}
-	if err := writeJSON(stdout, b); err != nil {
-		return err
+		return 0, err
 	}
 	failed := 0
 	for _, dl := range deliveries {
@@ -329,7 +386,8 @@ func invoke(o options, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "; %d more not delivered (at most %d are)", undelivered, maxDeliveries)
 	}
 	fmt.Fprintln(stderr)
-	return firstErr
+	printTable(stderr, doc.Result, deliveries)
+	return failed, writeJSON(stdout, b)
 }
 
 // writeJSON writes one JSON value, indented, and a newline.
@@ -364,15 +422,29 @@ func demoEnvironment() map[string]string {
 	}
 }
 
-// isMemberEvent reports whether the event's top-level object has the key
-// "account": a member event.
-func isMemberEvent(payload []byte) bool {
+// organizationTimer is the TriggerName of the organization timer sample,
+// events/timer-organization.json.
+const organizationTimer = "reconcile-organization"
+
+// organizationDemo says why this runner runs the event in organization
+// mode (PICBUCKET_ACCOUNTS=org), or "" when it does not: a member event
+// (its top-level object has the key "account") or the organization timer
+// sample (a Timer event whose TriggerName is organizationTimer). Only the
+// local runner reads this; the function takes its mode from its settings.
+func organizationDemo(payload []byte) string {
 	var top map[string]json.RawMessage
 	if json.Unmarshal(payload, &top) != nil {
-		return false
+		return ""
 	}
-	_, ok := top["account"]
-	return ok
+	if _, ok := top["account"]; ok {
+		return "a member event"
+	}
+	var typ, name string
+	if json.Unmarshal(top["Type"], &typ) == nil && json.Unmarshal(top["TriggerName"], &name) == nil &&
+		typ == "Timer" && name == organizationTimer {
+		return fmt.Sprintf("the organization timer (TriggerName %q)", organizationTimer)
+	}
+	return ""
 }
 
 // lockedWriter serializes writes from the function's output copier and

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/picbucket/picbucket/internal/scfrpc"
 )
@@ -66,8 +67,56 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 	var out, errb bytes.Buffer
-	if code := run([]string{"-h"}, &out, &errb); code != 0 || !strings.Contains(errb.String(), "usage:") || !strings.Contains(errb.String(), "-env") {
-		t.Errorf("-h: exit %d, stderr %q", code, errb.String())
+	code := run([]string{"-h"}, &out, &errb)
+	first, _, _ := strings.Cut(out.String(), "\n")
+	if code != 0 || first != command.What || errb.Len() != 0 {
+		t.Errorf("-h: exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
+	}
+	// The help explains the organization output and the exit statuses.
+	for _, want := range []string{"usage: go run ./cmd/local [flags] EVENT.json", "-env", `"deliveries"`, organizationTimer, "Exit status: 0", "3 when the first succeeded and a delivered one\nfailed"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("-h lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestOrganizationDemo: the events this runner runs in organization mode
+// are the member events and the organization timer sample, and no other
+// sample in events/.
+func TestOrganizationDemo(t *testing.T) {
+	for _, c := range []struct {
+		event string
+		want  string // a part of the reason; "" for none
+	}{
+		{`{"account":{"uin":"100000000011"}}`, "member event"},
+		{`{"account":null}`, "member event"},
+		{`{"Type":"Timer","TriggerName":"reconcile-organization","Time":"2024-05-20T11:00:00Z","Message":""}`, "organization timer"},
+		{`{"Type":"Timer","TriggerName":"reconcile-hourly","Time":"2024-05-20T11:00:00Z","Message":""}`, ""},
+		{`{"Type":"Manual","TriggerName":"reconcile-organization"}`, ""},
+		{`{"Type":"Timer","TriggerName":["reconcile-organization"]}`, ""},
+		{`{"Type":"Timer"}`, ""},
+		{`[1]`, ""},
+		{`not json`, ""},
+	} {
+		got := organizationDemo([]byte(c.event))
+		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
+			t.Errorf("%s: %q, want %q", c.event, got, c.want)
+		}
+	}
+	files, err := filepath.Glob(filepath.Join("..", "..", "events", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no events/*.json: %v", err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Base(f)
+		want := name == orgSample || memberSample[name] != ""
+		if got := organizationDemo(b); (got != "") != want {
+			t.Errorf("%s: organizationDemo %q, want organization mode %v", name, got, want)
+		}
 	}
 }
 
@@ -128,20 +177,77 @@ type result struct {
 	} `json:"accounts"`
 }
 
-// runLocalOut runs the built command from the repository root, as
-// `go run ./cmd/local ARGS…` would, and returns its stdout and stderr; it
-// fails the test when the command exits non-zero.
-func runLocalOut(t *testing.T, args ...string) ([]byte, string) {
+// runLocalExit runs the built command from the repository root, as
+// `go run ./cmd/local ARGS…` would, and returns its stdout, stderr and
+// exit status, which it checks against want.
+func runLocalExit(t *testing.T, want int, args ...string) ([]byte, string) {
 	t.Helper()
 	local, fn, root := binaries(t)
 	cmd := exec.Command(local, append([]string{"-binary", fn}, args...)...)
 	cmd.Dir = root
+	cmd.Env = withoutAccounts()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("local %q: %v\nstdout:\n%s\nstderr:\n%s", args, err, out.String(), errb.String())
+	err := cmd.Run()
+	var exit *exec.ExitError
+	code := 0
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatalf("local %q: %v", args, err)
+	}
+	if code != want {
+		t.Fatalf("local %q: exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", args, code, want, out.String(), errb.String())
 	}
 	return out.Bytes(), errb.String()
+}
+
+// withoutAccounts is this process's environment without PICBUCKET_ACCOUNTS,
+// which would decide for the runner.
+func withoutAccounts() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PICBUCKET_ACCOUNTS=") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// runLocalOut runs the command as runLocalExit does and fails the test
+// unless it exits 0.
+func runLocalOut(t *testing.T, args ...string) ([]byte, string) {
+	t.Helper()
+	return runLocalExit(t, 0, args...)
+}
+
+// checkTable checks the end of stderr: after the function's log lines, a
+// table with a row per result, then the summary line.
+func checkTable(t *testing.T, logs string, rows int, withAccount bool) {
+	t.Helper()
+	head := strings.Index(logs, "\nBUCKET ")
+	if withAccount {
+		head = strings.Index(logs, "\nACCOUNT ")
+	}
+	summary := strings.LastIndex(logs, "\nsummary: enabled ")
+	if head < 0 || summary < head || strings.LastIndex(logs, `{"level":`) > head {
+		t.Errorf("stderr lacks the table and summary after the log lines (table at %d, summary at %d, last log line at %d):\n%s",
+			head, summary, strings.LastIndex(logs, `{"level":`), logs)
+		return
+	}
+	lines := strings.Split(strings.TrimSpace(logs[head:summary]), "\n")
+	got := 0
+	for _, l := range lines[1:] {
+		if !strings.HasPrefix(l, "account ") {
+			got++
+		}
+		if strings.HasSuffix(l, " ") || utf8.RuneCountInString(l) > 200 && !strings.HasPrefix(l, "account ") {
+			t.Errorf("table line %q: trailing space or too long", l)
+		}
+	}
+	if got != rows {
+		t.Errorf("table has %d bucket rows, want %d:\n%s", got, rows, logs[head:])
+	}
 }
 
 // decodeOne decodes stdout into v: exactly one JSON value.
@@ -173,6 +279,9 @@ var otherPoint = map[string]bool{
 	"eventbridge-putbucket-nobucket.json": true, // names no bucket: the function reconciles
 }
 
+// orgSample is the organization timer sample.
+const orgSample = "timer-organization.json"
+
 // memberSample lists the member events in events/ and the account each names.
 var memberSample = map[string]string{"member.json": "100000000011"}
 
@@ -195,8 +304,17 @@ func TestEverySample(t *testing.T) {
 	}
 	for _, f := range files {
 		name := filepath.Base(f)
+		if name == orgSample {
+			continue // TestOrganizationTimer runs it
+		}
 		t.Run(name, func(t *testing.T) {
-			res, logs := runLocal(t, "events/"+name)
+			out, logs := runLocalOut(t, "events/"+name)
+			var res result
+			decodeOne(t, []string{name}, out, &res)
+			checkTable(t, logs, len(res.Results), memberSample[name] != "")
+			if bytes.Contains(out, []byte(`": ""`)) || bytes.Contains(out, []byte(`"attempts": 0`)) {
+				t.Errorf("the result repeats an empty field:\n%s", out)
+			}
 			s := res.Summary
 			ok := s["enabled"] > 0
 			want := "enabled"
@@ -258,19 +376,27 @@ type orgOutput struct {
 		RequestID string  `json:"requestId"`
 		Account   string  `json:"account"`
 		Result    *result `json:"result"`
-		Error     *string `json:"error"`
+		Error     string  `json:"error"`
 	} `json:"deliveries"`
 	Undelivered int `json:"undelivered"`
 }
 
-// TestOrganizationTimer runs the organization timer sample with fan-out:
+// TestOrganizationTimer runs the organization timer sample alone, as
+// README shows: the runner sets PICBUCKET_ACCOUNTS=org for it, and says so;
 // the management account is reconciled, every member fanned out, and the
 // runner delivers each member invocation: two members reconciled, their
 // buckets enabled, and the one whose role refuses AssumeRole failed with
-// an error naming the trust policy, which leaves the exit status 0.
+// an error naming the trust policy, which makes the exit status 3. Given
+// PICBUCKET_ACCOUNTS empty, the same sample is a timer of one account.
 func TestOrganizationTimer(t *testing.T) {
-	args := []string{"-env", "PICBUCKET_ACCOUNTS=org", "events/timer-organization.json"}
-	out, logs := runLocalOut(t, args...)
+	args := []string{"events/" + orgSample}
+	out, logs := runLocalExit(t, exitDeliveryFailed, args...)
+	if !strings.Contains(logs, "local: the organization timer") || !strings.Contains(logs, "this runner sets PICBUCKET_ACCOUNTS=org") {
+		t.Errorf("stderr does not say the runner chose organization mode:\n%s", logs)
+	}
+	if !strings.Contains(logs, "account 100000000013: its invocation ") || !strings.Contains(logs, "(over the first invocation and 3 delivered, 1 of them failed)") {
+		t.Errorf("stderr lacks the failed delivery or the summary:\n%s", logs)
+	}
 	var doc orgOutput
 	decodeOne(t, args, out, &doc)
 	if doc.Result == nil || doc.Error != "" || doc.Undelivered != 0 {
@@ -308,23 +434,23 @@ func TestOrganizationTimer(t *testing.T) {
 	if len(doc.Deliveries) != 3 {
 		t.Fatalf("%d deliveries, want 3 (one per member):\n%s", len(doc.Deliveries), out)
 	}
+	rows := len(res.Results)
 	for _, d := range doc.Deliveries {
-		if d.Error == nil {
-			t.Errorf("delivery %s: no \"error\" key", d.Account)
-			continue
+		if d.Result != nil {
+			rows += len(d.Result.Results)
 		}
 		if id := invocationIDs[d.Account]; id == "" || d.RequestID != id {
 			t.Errorf("delivery for %q has request id %q; the timer's accounts say %q", d.Account, d.RequestID, id)
 		}
 		if d.Account == "100000000013" {
-			if d.Result != nil || !strings.Contains(*d.Error, "ResourceNotFound.RoleNotFound") || !strings.Contains(*d.Error, "trust policy") {
-				t.Errorf("refusing member: result %+v, error %q: want no result and an error naming the code and the trust policy", d.Result, *d.Error)
+			if d.Result != nil || !strings.Contains(d.Error, "ResourceNotFound.RoleNotFound") || !strings.Contains(d.Error, "trust policy") {
+				t.Errorf("refusing member: result %+v, error %q: want no result and an error naming the code and the trust policy", d.Result, d.Error)
 			}
 			continue
 		}
 		m := d.Result
-		if m == nil || *d.Error != "" {
-			t.Errorf("member %s: error %q", d.Account, *d.Error)
+		if m == nil || d.Error != "" {
+			t.Errorf("member %s: error %q", d.Account, d.Error)
 			continue
 		}
 		if m.Trigger != "member" || len(m.Accounts) != 1 || m.Accounts[0].Uin != d.Account || m.Accounts[0].Outcome != "reconciled" ||
@@ -354,9 +480,17 @@ func TestOrganizationTimer(t *testing.T) {
 			t.Errorf("member %s: buckets enabled or already %v (summary %v), want all of %v", d.Account, buckets, m.Summary, want)
 		}
 	}
+	checkTable(t, logs, rows, true)
 	for _, s := range []string{demoSecretKey, demoToken, "TC3-HMAC-SHA256 Credential", "q-signature"} {
 		if strings.Contains(string(out), s) || strings.Contains(logs, s) {
 			t.Errorf("%q reached the output", s)
 		}
+	}
+
+	// -env decides over the runner: an empty PICBUCKET_ACCOUNTS makes the
+	// sample a timer of the function's own account.
+	one, logs := runLocal(t, "-env", "PICBUCKET_ACCOUNTS=", "events/"+orgSample)
+	if strings.Contains(logs, "this runner sets") || one.Trigger != "timer" || len(one.Accounts) != 0 || one.Summary["enabled"] == 0 {
+		t.Errorf("with PICBUCKET_ACCOUNTS empty: trigger %q accounts %+v summary %v, want one account's timer\n%s", one.Trigger, one.Accounts, one.Summary, logs)
 	}
 }

@@ -110,11 +110,11 @@ type delivery struct {
 	// Invoke answered, which the sender's accounts[].invocationId shows.
 	RequestID string `json:"requestId"`
 	// Account is the UIN its event names ("account.uin"), if any.
-	Account string `json:"account"`
-	// Result is the function's result; null when it failed.
-	Result json.RawMessage `json:"result"`
-	// Error is the function's error; "" when it succeeded.
-	Error string `json:"error"`
+	Account string `json:"account,omitempty"`
+	// Result is the function's result; absent when it failed.
+	Result json.RawMessage `json:"result,omitempty"`
+	// Error is the function's error; absent when it succeeded.
+	Error string `json:"error,omitempty"`
 }
 
 // dispatcher plays SCF's asynchronous invocation: each Invoke the API

@@ -16,19 +16,25 @@ import (
 	"path/filepath"
 
 	"github.com/picbucket/picbucket/internal/deploy"
+	"github.com/picbucket/picbucket/internal/usage"
 )
 
+// command is this command, for its -h.
+var command = usage.Command{
+	Name: "go run ./cmd/package",
+	What: "package builds what is deployed: the static linux/amd64 function binary and its zip, checked.",
+	More: fmt.Sprintf(`It writes %s/%s (the directory serverless.yml deploys) and %s (the binary alone,
+mode 0755), checks the zip and prints both sizes. GO selects the go command.`, deploy.DistDir, deploy.BinaryName, deploy.ZipPath),
+}
+
 func main() {
-	dir := flag.String("C", ".", "the module root to build; outputs go under it")
-	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./cmd/package [-C DIR]\n\n"+
-			"Builds %s/%s and %s (GO selects the go command).\n", deploy.DistDir, deploy.BinaryName, deploy.ZipPath)
-		flag.PrintDefaults()
+	fs := flag.NewFlagSet("package", flag.ContinueOnError)
+	dir := fs.String("C", ".", "the module root to build; outputs go under it")
+	if err := command.Parse(fs, os.Args[1:], os.Stdout); err != nil {
+		os.Exit(command.Fail(os.Stderr, err))
 	}
-	flag.Parse()
-	if flag.NArg() != 0 {
-		flag.Usage()
-		os.Exit(2)
+	if fs.NArg() != 0 {
+		os.Exit(command.Fail(os.Stderr, fmt.Errorf("unexpected arguments %q", fs.Args())))
 	}
 	res, err := deploy.Package(*dir, *dir)
 	if err != nil {

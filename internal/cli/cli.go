@@ -31,6 +31,7 @@ import (
 
 	"github.com/picbucket/picbucket/handler"
 	"github.com/picbucket/picbucket/internal/config"
+	"github.com/picbucket/picbucket/internal/usage"
 	"github.com/picbucket/picbucket/signer"
 )
 
@@ -61,23 +62,33 @@ type Invoker interface {
 	Invoke(ctx context.Context, payload []byte) ([]byte, error)
 }
 
-const usageText = `usage:
-  main -event FILE|-  [-timeout D]          invoke with the event in FILE (- reads stdin)
+// command is the binary's command line, for its -h.
+var command = usage.Command{
+	Name: "main",
+	What: "main is the picbucket function: on SCF it serves invocations; run from a terminal, it runs one and exits.",
+	Synopsis: `  main -event FILE|-  [-timeout D]          invoke with the event in FILE (- reads stdin)
   main reconcile [-regions R,…] [-include G,…] [-exclude G,…] [-dry-run] [-timeout D]
                                             reconcile every bucket (or the regions given)
   main enable -region R [-dry-run] [-timeout D] BUCKET…
-                                            enable the named buckets (name-APPID) of region R
+                                            enable the named buckets (name-APPID) of region R`,
+	More: `Flags may come before or after the bucket names.
 
-Flags may come before or after the bucket names.
-
-Outside SCF (no %s), the binary runs one invocation and exits:
+Outside SCF (no ` + ServerPortVar + `), the binary runs one invocation and exits:
 the result JSON on stdout, the log lines on stderr; exit status 1 when the
 invocation fails, 2 on a usage error. Credentials and settings come from the
 environment: TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY and, for a
 temporary key, TENCENTCLOUD_SESSIONTOKEN; TENCENTCLOUD_APPID (your account's
 APPID); PICBUCKET_* as in README.md (PICBUCKET_DRY_RUN=true makes any event a
-dry run).
-`
+dry run).`,
+}
+
+// helpFlags are the flags of every form of the command line, for -h.
+func helpFlags() []*flag.FlagSet {
+	reconcile, _ := commandFlags("reconcile")
+	enable, _ := commandFlags("enable")
+	event, _ := eventFlags()
+	return []*flag.FlagSet{reconcile, enable, event}
+}
 
 // Run parses args, builds the event, invokes h once with a deadline of
 // -timeout, prints the result JSON to stdout and returns the exit status.
@@ -91,7 +102,7 @@ dry run).
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, h Invoker) int {
 	payload, timeout, err := parse(args, stdin)
 	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintf(stdout, usageText, ServerPortVar)
+		command.Help(stdout, helpFlags()...)
 		return ExitOK
 	}
 	if err != nil {
@@ -173,10 +184,8 @@ func parse(args []string, stdin io.Reader) ([]byte, time.Duration, error) {
 	if len(args) > 0 && args[0] == "help" {
 		return nil, 0, flag.ErrHelp
 	}
-	fs := newFlags("main")
-	event := fs.String("event", "", "event file, or - for stdin")
-	timeout := fs.Duration("timeout", DefaultTimeout, "the invocation's time limit")
-	dryRun := fs.Bool("dry-run", false, "")
+	fs, f := eventFlags()
+	event, timeout, dryRun := f.event, f.timeout, f.dryRun
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return nil, 0, err
@@ -205,18 +214,53 @@ func parse(args []string, stdin io.Reader) ([]byte, time.Duration, error) {
 	return payload, *timeout, nil
 }
 
-func parseCommand(name string, args []string) ([]byte, time.Duration, error) {
-	fs := newFlags("main " + name)
-	timeout := fs.Duration("timeout", DefaultTimeout, "the invocation's time limit")
-	dryRun := fs.Bool("dry-run", false, "report would_enable and send no Create")
-	var regions, include, exclude, region *string
-	if name == "reconcile" {
-		regions = fs.String("regions", "", "comma list of regions (default: all)")
-		include = fs.String("include", "", "comma list of glob patterns a bucket name must match")
-		exclude = fs.String("exclude", "", "comma list of glob patterns of buckets to leave alone")
-	} else {
-		region = fs.String("region", "", "region of the buckets, such as ap-guangzhou")
+// eventForm holds the flags of main -event.
+type eventForm struct {
+	event   *string
+	timeout *time.Duration
+	dryRun  *bool // refused: the event says whether it is a dry run
+}
+
+// eventFlags declares the flags of main -event.
+func eventFlags() (*flag.FlagSet, eventForm) {
+	fs := newFlags("main")
+	return fs, eventForm{
+		event:   fs.String("event", "", "event file, or - for stdin"),
+		timeout: fs.Duration("timeout", DefaultTimeout, "the invocation's time limit"),
+		dryRun:  fs.Bool("dry-run", false, ""),
 	}
+}
+
+// commandForm holds the flags of main reconcile and main enable; those of
+// the other command are nil.
+type commandForm struct {
+	timeout                           *time.Duration
+	dryRun                            *bool
+	regions, include, exclude, region *string
+}
+
+// commandFlags declares the flags of main NAME, NAME being reconcile or
+// enable.
+func commandFlags(name string) (*flag.FlagSet, commandForm) {
+	fs := newFlags("main " + name)
+	f := commandForm{
+		timeout: fs.Duration("timeout", DefaultTimeout, "the invocation's time limit"),
+		dryRun:  fs.Bool("dry-run", false, "reconcile, enable: report would_enable and send no Create"),
+	}
+	if name == "reconcile" {
+		f.regions = fs.String("regions", "", "reconcile: comma list of regions (default: all)")
+		f.include = fs.String("include", "", "reconcile: comma list of glob patterns a bucket name must match")
+		f.exclude = fs.String("exclude", "", "reconcile: comma list of glob patterns of buckets to leave alone")
+	} else {
+		f.region = fs.String("region", "", "enable: region of the buckets, such as ap-guangzhou")
+	}
+	return fs, f
+}
+
+func parseCommand(name string, args []string) ([]byte, time.Duration, error) {
+	fs, f := commandFlags(name)
+	timeout, dryRun := f.timeout, f.dryRun
+	regions, include, exclude, region := f.regions, f.include, f.exclude, f.region
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return nil, 0, err
