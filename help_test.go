@@ -30,6 +30,7 @@ func TestEveryToolHelp(t *testing.T) {
 		{"./cmd/ebwire", "ebwire", "ebwire creates or updates the EventBridge rule", "-dry-run"},
 		{"./cmd/bench", "bench", "bench measures a reconciliation", "-caps"},
 		{"./cmd/package", "package", "package builds what is deployed", "-C"},
+		{"./cmd/auditwire", "auditwire", "auditwire routes every organization member", "-dry-run"},
 	}
 	// Every tool in cmd/ is in the table.
 	dirs, err := filepath.Glob("cmd/*")

@@ -24,9 +24,9 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
+	"github.com/picbucket/picbucket/internal/usage"
 	"io"
 	"net/url"
 	"os"
@@ -36,6 +36,14 @@ import (
 	"github.com/picbucket/picbucket/internal/auditapi"
 	"github.com/picbucket/picbucket/internal/ebapi"
 )
+
+// command is auditwire's help.
+var command = usage.Command{
+	Name: "go run ./cmd/auditwire",
+	What: "auditwire routes every organization member's new COS buckets to the picbucket function within minutes (CloudAudit trail for all members -> CLS topic -> CLS trigger).",
+	More: "Run it with a key of the organization's management account; credentials: TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY,\n" +
+		"TENCENTCLOUD_SESSIONTOKEN (or TENCENT_SECRET_ID, TENCENT_SECRET_KEY, TENCENT_TOKEN). See docs/organization-trail.md.",
+}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
@@ -61,22 +69,11 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		dryRun    = fs.Bool("dry-run", false, "read the account and print the writes a run would send; send no write")
 		timeout   = fs.Duration("timeout", time.Minute, "time limit for the whole run")
 	)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "auditwire: routes every organization member's new COS buckets to the picbucket function within minutes\n"+
-			"(CloudAudit trail for all members -> CLS topic -> CLS trigger). Run it with a key of the organization's management\n"+
-			"account; credentials: TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY, TENCENTCLOUD_SESSIONTOKEN (or TENCENT_SECRET_ID,\n"+
-			"TENCENT_SECRET_KEY, TENCENT_TOKEN). See docs/organization-trail.md.\n\nusage: auditwire [flags]\n\nflags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if err := command.Parse(fs, args, stdout); err != nil {
+		return command.Fail(stderr, err)
 	}
 	usage := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "auditwire: "+format+"\n", a...)
-		return 2
+		return command.Fail(stderr, fmt.Errorf(format, a...))
 	}
 	if fs.NArg() > 0 {
 		return usage("unexpected arguments %q", fs.Args())

@@ -316,8 +316,8 @@ func TestUsage(t *testing.T) {
 	f := newFixture(t)
 	var out, errb bytes.Buffer
 	if code := run([]string{"-h"}, func(string) string { return "" }, &out, &errb); code != 0 ||
-		!strings.HasPrefix(errb.String(), "auditwire: routes every organization member's new COS buckets") || !strings.Contains(errb.String(), "-dry-run") {
-		t.Errorf("-h: exit %d\n%s", code, errb.String())
+		!strings.HasPrefix(out.String(), "auditwire routes every organization member's new COS buckets") || !strings.Contains(out.String(), "-dry-run") {
+		t.Errorf("-h: exit %d\n%s", code, out.String())
 	}
 	for _, args := range [][]string{
 		{"--region", "guangzhou"},
