@@ -265,6 +265,7 @@ func invoke(o options, stdout, stderr io.Writer) (int, error) {
 	emu.AddCredential(emulator.Credential{SecretID: demoSecretID, SecretKey: demoSecretKey, Token: demoToken, AppID: demoAppID})
 	seeded := emu.SeedDemo(demoAppID, o.buckets, o.regions, o.enabledShare)
 	samples := emu.SeedSamples()
+	optedOut := tagOptOut(emu, seeded)
 	endpoint, stopCOS, err := serve(emu)
 	if err != nil {
 		return 0, err
@@ -312,6 +313,13 @@ func invoke(o options, stdout, stderr io.Writer) (int, error) {
 			env = append(env, config.Accounts+"="+config.AccountsOrg)
 			fmt.Fprintf(stderr, "local: %s: this runner sets %s=%s for its demo organization (the event chooses nothing; give -env %s=… to choose)\n",
 				why, config.Accounts, config.AccountsOrg, config.Accounts)
+		}
+	}
+	if optedOut != "" && !o.env.has(config.SkipTag) {
+		if _, set := os.LookupEnv(config.SkipTag); !set {
+			env = append(env, config.SkipTag+"="+demoOptOutTag)
+			fmt.Fprintf(stderr, "local: %s is tagged %s by its owner; this runner sets %s=%s, so the function leaves it alone (give -env %s= to turn it off)\n",
+				optedOut, demoOptOutTag, config.SkipTag, demoOptOutTag, config.SkipTag)
 		}
 	}
 	env = append(env, o.env...)
@@ -458,6 +466,22 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// demoOptOutTag is the tag of the demo bucket whose owner opted out.
+const demoOptOutTag = "picbucket=off"
+
+// tagOptOut tags the last demo bucket that is not enabled with
+// demoOptOutTag, as a bucket owner opting out would, and returns its name
+// ("" when every demo bucket is enabled).
+func tagOptOut(emu *emulator.Server, seeded []emulator.BucketState) string {
+	for i := len(seeded) - 1; i >= 0; i-- {
+		if !seeded[i].Enabled {
+			emu.SetTags(seeded[i].Name, map[string]string{"picbucket": "off", "owner": "media-team"})
+			return seeded[i].Name
+		}
+	}
+	return ""
 }
 
 func countEnabled(bs []emulator.BucketState) int {

@@ -169,7 +169,7 @@ type result struct {
 	Trigger string `json:"trigger"`
 	DryRun  bool   `json:"dryRun"`
 	Results []struct {
-		Account, Bucket, Region, Outcome string
+		Account, Bucket, Region, Outcome, Reason string
 	} `json:"results"`
 	Summary  map[string]int `json:"summary"`
 	Accounts []struct {
@@ -490,7 +490,34 @@ func TestOrganizationTimer(t *testing.T) {
 	// -env decides over the runner: an empty PICBUCKET_ACCOUNTS makes the
 	// sample a timer of the function's own account.
 	one, logs := runLocal(t, "-env", "PICBUCKET_ACCOUNTS=", "events/"+orgSample)
-	if strings.Contains(logs, "this runner sets") || one.Trigger != "timer" || len(one.Accounts) != 0 || one.Summary["enabled"] == 0 {
+	if strings.Contains(logs, "this runner sets PICBUCKET_ACCOUNTS") || one.Trigger != "timer" || len(one.Accounts) != 0 || one.Summary["enabled"] == 0 {
 		t.Errorf("with PICBUCKET_ACCOUNTS empty: trigger %q accounts %+v summary %v, want one account's timer\n%s", one.Trigger, one.Accounts, one.Summary, logs)
+	}
+}
+
+// TestDemoOptOut: the demo seeds a bucket its owner tagged picbucket=off
+// and the runner sets PICBUCKET_SKIP_TAG for it, so the plain timer sample
+// shows that bucket skipped, the reason naming the tag; -env
+// PICBUCKET_SKIP_TAG= turns the setting off and the bucket is enabled.
+func TestDemoOptOut(t *testing.T) {
+	res, logs := runLocal(t, "events/timer.json")
+	const optedOut = "photos-05-1250000000"
+	found := false
+	for _, r := range res.Results {
+		if r.Bucket == optedOut {
+			found = true
+			if r.Outcome != "skipped" || !strings.Contains(r.Reason, "picbucket=off") {
+				t.Errorf("%s: %s %q, want skipped naming the tag", optedOut, r.Outcome, r.Reason)
+			}
+		}
+	}
+	if !found || !strings.Contains(logs, "this runner sets PICBUCKET_SKIP_TAG=picbucket=off") {
+		t.Errorf("no result for %s, or the runner did not say it sets the tag setting:\n%s", optedOut, logs)
+	}
+	res, _ = runLocal(t, "-env", "PICBUCKET_SKIP_TAG=", "events/timer.json")
+	for _, r := range res.Results {
+		if r.Bucket == optedOut && r.Outcome != "enabled" {
+			t.Errorf("without the setting %s is %s, want enabled", optedOut, r.Outcome)
+		}
 	}
 }
