@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/picbucket/picbucket/internal/retry"
 	"slices"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/picbucket/picbucket/internal/pace"
 	"github.com/picbucket/picbucket/internal/tcapi"
 	"github.com/picbucket/picbucket/internal/trigger"
 	"github.com/picbucket/picbucket/signer"
@@ -31,8 +33,15 @@ import (
 
 // Organization tuning.
 const (
-	// fanoutParallel bounds the Invoke requests in flight.
-	fanoutParallel = 32
+	// fanoutParallel bounds the Invoke requests in flight: at invokeQPS,
+	// enough for answers that take up to 1.28 s.
+	fanoutParallel = 128
+	// invokeQPS is scf Invoke's documented limit, 100 requests per second
+	// (https://cloud.tencent.com/document/api/583/17243, "默认接口请求频率
+	// 限制：100次/秒"; https://www.tencentcloud.com/document/api/583/17243).
+	// The fan-out's pacer starts at pace.Share of it, never goes above, and
+	// learns lower when throttled.
+	invokeQPS = 100
 	// accountsParallel bounds the accounts reconciled at once without fan-out.
 	accountsParallel = 4
 )
@@ -198,51 +207,33 @@ func (s staticSource) Credentials() (signer.Credentials, error) { return signer.
 func (o *orgRun) everyAccount(ctx context.Context, req orgRequest) {
 	inv := o.inv
 	cfg := inv.cfg
-	members, listErr := o.members(ctx)
-	var todo []string
-	for _, uin := range members {
-		if uin == o.ownUin {
-			continue
-		}
-		if cfg.ExcludeAccounts[uin] {
-			o.addAccount(AccountResult{Uin: uin, Outcome: AccountSkipped, Error: "left alone: " + "PICBUCKET_EXCLUDE_ACCOUNTS"}, nil)
-			continue
-		}
-		todo = append(todo, uin)
-	}
-	if listErr != nil {
-		o.mu.Lock()
-		o.errs = append(o.errs, fmt.Errorf("listing the organization's members: %w", listErr))
-		o.mu.Unlock()
-	}
-
 	var wg sync.WaitGroup
-	own := func() {
+	wg.Add(1)
+	go func() {
 		defer wg.Done()
 		if cfg.ExcludeAccounts[o.ownUin] {
 			o.addAccount(AccountResult{Uin: o.ownUin, Outcome: AccountSkipped, Error: "left alone: PICBUCKET_EXCLUDE_ACCOUNTS"}, nil)
 			return
 		}
 		o.reconcileWith(ctx, o.ownUin, cmp.Or(cfg.AppID, inv.fc.TencentcloudAppID), signer.Env{Getenv: inv.getenv}, req)
-	}
+	}()
 	if cfg.Fanout {
-		// The Invokes go out at once, beside the own account's work.
-		wg.Add(2)
-		go own()
-		go func() {
-			defer wg.Done()
-			o.fanOut(ctx, todo, req)
-		}()
+		// The Invokes go out as the member pages arrive, beside the own
+		// account's work.
+		o.fanOut(ctx, req)
 		wg.Wait()
 		return
 	}
-	wg.Add(1)
-	go own()
+	var todo []string
+	o.recordListErr(o.memberPages(ctx, func(uins []string) {
+		for _, uin := range uins {
+			if o.covers(uin) {
+				todo = append(todo, uin)
+			}
+		}
+	}))
 	sem := make(chan struct{}, accountsParallel)
-	stopAt := time.Time{}
-	if d, ok := ctx.Deadline(); ok {
-		stopAt = d.Add(-min(cfg.DeadlineMargin, time.Until(d)/5))
-	}
+	stopAt := o.stopAt(ctx)
 	for _, uin := range todo {
 		sem <- struct{}{}
 		if !stopAt.IsZero() && !inv.h.now().Before(stopAt) {
@@ -260,17 +251,55 @@ func (o *orgRun) everyAccount(ctx context.Context, req orgRequest) {
 	wg.Wait()
 }
 
-// members lists the member UINs: the Organization's, or the configured list.
-func (o *orgRun) members(ctx context.Context) ([]string, error) {
+// stopAt is when to stop starting members: PICBUCKET_DEADLINE_MARGIN (at
+// most a fifth of the time left) before ctx's deadline; zero without one.
+func (o *orgRun) stopAt(ctx context.Context) time.Time {
+	d, ok := ctx.Deadline()
+	if !ok {
+		return time.Time{}
+	}
+	return d.Add(-min(o.inv.cfg.DeadlineMargin, time.Until(d)/5))
+}
+
+// covers reports whether uin is a member this run covers: not the
+// function's own account, not excluded (an excluded one is recorded as
+// skipped).
+func (o *orgRun) covers(uin string) bool {
+	if uin == o.ownUin {
+		return false
+	}
+	if o.inv.cfg.ExcludeAccounts[uin] {
+		o.addAccount(AccountResult{Uin: uin, Outcome: AccountSkipped, Error: "left alone: " + "PICBUCKET_EXCLUDE_ACCOUNTS"}, nil)
+		return false
+	}
+	return true
+}
+
+// recordListErr records a failure to list the members.
+func (o *orgRun) recordListErr(err error) {
+	if err == nil {
+		return
+	}
+	o.mu.Lock()
+	o.errs = append(o.errs, fmt.Errorf("listing the organization's members: %w", err))
+	o.mu.Unlock()
+}
+
+// memberPages hands the member UINs to page as they are known: the
+// Organization's, a page of DescribeOrganizationMembers at a time, or the
+// configured list at once.
+func (o *orgRun) memberPages(ctx context.Context, page func([]string)) error {
 	if !o.inv.cfg.OrgAll {
-		return o.inv.cfg.MemberUins, nil
+		page(o.inv.cfg.MemberUins)
+		return nil
 	}
-	ms, err := o.tc.ListMembers(ctx)
-	var uins []string
-	for _, m := range ms {
-		uins = append(uins, fmt.Sprint(m.Uin))
-	}
-	return uins, err
+	return o.tc.ListMemberPages(ctx, func(ms []tcapi.Member) {
+		uins := make([]string, 0, len(ms))
+		for _, m := range ms {
+			uins = append(uins, fmt.Sprint(m.Uin))
+		}
+		page(uins)
+	})
 }
 
 // memberEvent is the event a fan-out sends to the function for one member.
@@ -280,40 +309,106 @@ type memberEvent struct {
 	DryRun    bool               `json:"dryRun,omitempty"`
 }
 
-// fanOut sends one asynchronous invocation of this function per member, a
-// bounded number at a time.
-func (o *orgRun) fanOut(ctx context.Context, uins []string, req orgRequest) {
+// fanOut sends one asynchronous invocation of this function per member.
+// The members are invoked as their listing pages arrive (the listing runs
+// ahead on its own goroutine), at a pace under scf Invoke's documented
+// limit (invokeQPS) that a throttle lowers (internal/pace, the control law
+// the COS requests use), at most fanoutParallel at once. A throttled
+// Invoke (RequestLimitExceeded) is sent again, after the pacer's spacing
+// and a jittered wait, until the member is invoked or the time to start
+// members runs out (stopAt); a member not invoked by then is deferred,
+// with the reason, and the next timer covers it.
+func (o *orgRun) fanOut(ctx context.Context, req orgRequest) {
 	inv := o.inv
 	fn := cmp.Or(strings.TrimSpace(inv.getenv("SCF_FUNCTIONNAME")), inv.fc.FunctionName)
 	qualifier := cmp.Or(strings.TrimSpace(inv.getenv("SCF_FUNCTIONVERSION")), inv.fc.FunctionVersion, "$LATEST")
 	namespace := cmp.Or(strings.TrimSpace(inv.getenv("SCF_NAMESPACE")), inv.fc.Namespace, "default")
+	reconcile := req.reconcile
+	if reconcile != nil && len(reconcile.Regions)+len(reconcile.Include)+len(reconcile.Exclude) == 0 {
+		reconcile = nil
+	}
+
+	// The listing feeds todo; it never waits for the Invokes.
+	todo := make(chan string, tcapi.PageSize*tcapi.MaxPages+len(inv.cfg.MemberUins))
+	go func() {
+		defer close(todo)
+		o.recordListErr(o.memberPages(ctx, func(uins []string) {
+			for _, uin := range uins {
+				if o.covers(uin) {
+					todo <- uin
+				}
+			}
+		}))
+	}()
+
+	// Pacer waits end at stopAt; the Invokes themselves may run to ctx's
+	// deadline.
+	waitCtx := ctx
+	if stopAt := o.stopAt(ctx); !stopAt.IsZero() {
+		var cancel context.CancelFunc
+		waitCtx, cancel = context.WithDeadline(ctx, stopAt)
+		defer cancel()
+	}
+	pacer := pace.NewLimited(inv.h.Now, invokeQPS)
+	tc := o.tc.PassThrottles()
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, fanoutParallel)
-	for _, uin := range uins {
+	for uin := range todo {
 		if fn == "" {
 			o.addAccount(AccountResult{Uin: uin, Outcome: AccountFailed, Error: "fan-out needs the function's name: SCF_FUNCTIONNAME is not set (set PICBUCKET_FANOUT=false to reconcile every account in this invocation)"}, nil)
 			continue
 		}
-		reconcile := req.reconcile
-		if reconcile != nil && len(reconcile.Regions)+len(reconcile.Include)+len(reconcile.Exclude) == 0 {
-			reconcile = nil
-		}
 		body, _ := json.Marshal(memberEvent{Account: trigger.Account{Uin: uin, Role: inv.cfg.MemberRole}, Reconcile: reconcile, DryRun: req.dryRun})
+		in := tcapi.InvokeInput{FunctionName: fn, Qualifier: qualifier, Namespace: namespace, Region: inv.region(), ClientContext: string(body)}
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			out, err := o.tc.Invoke(ctx, tcapi.InvokeInput{FunctionName: fn, Qualifier: qualifier, Namespace: namespace,
-				Region: inv.region(), ClientContext: string(body)})
-			a := AccountResult{Uin: uin, Outcome: AccountFannedOut, InvocationID: cmp.Or(out.FunctionRequestID, out.RequestID)}
-			if err != nil {
-				a.Outcome, a.Error = accountFailure(err, "Invoke of "+fn+" for account "+uin)
-			}
-			o.addAccount(a, nil)
+			o.invoke(ctx, waitCtx, tc, pacer, uin, in)
 		}()
 	}
 	wg.Wait()
+}
+
+// invoke sends one member's Invoke through the one retry loop: paced, and
+// sent again after each throttle until the pacer's waits reach waitCtx's
+// end; and records the member.
+func (o *orgRun) invoke(ctx, waitCtx context.Context, tc *tcapi.Client, pacer *pace.Pacer, uin string, in tcapi.InvokeInput) {
+	what := "Invoke of " + in.FunctionName + " for account " + uin
+	var out tcapi.InvokeResult
+	loop := retry.Loop{Pacer: pacer, Now: o.inv.h.now, Classify: func(err error) retry.Rule {
+		if tcapi.IsThrottled(err) {
+			return retry.Rule{Kind: retry.Throttled}
+		}
+		return retry.Rule{Kind: retry.Final}
+	}}
+	sent, err := loop.Do(waitCtx, func(context.Context) (err error) {
+		out, err = tc.Invoke(ctx, in) // the Invoke itself may run to ctx's deadline
+		return err
+	})
+	switch {
+	case err == nil:
+		o.addAccount(AccountResult{Uin: uin, Outcome: AccountFannedOut, InvocationID: cmp.Or(out.FunctionRequestID, out.RequestID)}, nil)
+	case errors.Is(err, retry.ErrCut) && sent == 0:
+		o.addAccount(AccountResult{Uin: uin, Outcome: AccountDeferred,
+			Error: "not invoked: the invocation's deadline came first (Invoke paced at " + paceText(pacer) + ")"}, nil)
+	case errors.Is(err, retry.ErrCut):
+		o.addAccount(AccountResult{Uin: uin, Outcome: AccountDeferred,
+			Error: fmt.Sprintf("%s throttled %d times until the invocation's deadline (Invoke paced at %s): %v", what, sent, paceText(pacer), err)}, nil)
+	default:
+		a := AccountResult{Uin: uin}
+		a.Outcome, a.Error = accountFailure(err, what)
+		o.addAccount(a, nil)
+	}
+}
+
+// paceText describes the pacer's rate.
+func paceText(p *pace.Pacer) string {
+	if r := p.Rate(); r > 0 {
+		return fmt.Sprintf("%.1f/s", r)
+	}
+	return "no limit"
 }
 
 // result merges the accounts into the invocation's Result and error: the

@@ -28,6 +28,14 @@ package main
 // plus one AssumeRole and one GetUserAppId per member, the member
 // listing's pages (50 a page) and, with fan-out, one Invoke per member.
 //
+// With -api-limits (the default) the API 3.0 emulator enforces Tencent's
+// documented request limits (tcemu.DocumentedLimits: scf Invoke 100/s,
+// sts AssumeRole 600/s, cam GetUserAppId 20/s, organization
+// DescribeOrganizationMembers 20/s, per action, region and caller), and
+// the fan-out is compared to its floor: the member listing's chain of
+// pages, then (members - 1) / 100 s of Invokes at the documented limit,
+// then one member alone. Throttled requests are counted per action.
+//
 // Above 100 members the member invocations are not delivered unless
 // -deliver is given: the run measures the timer's fan-out alone (its wall
 // time and its process's peak RSS).
@@ -61,10 +69,12 @@ const (
 	// deliverUpTo is the most members whose invocations are delivered
 	// unless -deliver is given.
 	deliverUpTo = 100
-	// fanoutParallel and accountsParallel mirror handler/org.go: the
-	// Invokes in flight, and the members reconciled at once without fan-out.
-	fanoutParallel   = 32
+	// accountsParallel mirrors handler/org.go: the members reconciled at
+	// once without fan-out.
 	accountsParallel = 4
+	// invokeLimit is scf Invoke's documented limit per second
+	// (https://cloud.tencent.com/document/api/583/17243).
+	invokeLimit = 100
 	// membersPage is DescribeOrganizationMembers' page (internal/tcapi).
 	membersPage = 50
 )
@@ -99,6 +109,11 @@ type orgReport struct {
 	ScheduleModel                       time.Duration // without fan-out: the accounts' schedule
 	TimerPeakRSS, MemberPeakRSS         int64
 	TimerAccounts                       map[handler.AccountOutcome]int
+	APILimits                           bool
+	Throttled                           map[string]int // RequestLimitExceeded answers per action
+	ListingChain                        time.Duration  // the member listing's pages x latency
+	Floor                               time.Duration  // ListingChain + (members-1)/invokeLimit + OneMember
+	InvokedOnce                         bool           // every member had exactly one accepted Invoke
 	TimerSummary                        handler.Summary
 	OneMemberRequests, OneMemberAPICall int
 }
@@ -119,6 +134,9 @@ func newOrgWorld(p params, members int) (*orgWorld, error) {
 	w.cos = emulator.New(emulator.Options{Latency: p.latency, Seed: 1})
 	w.cos.AddCredential(emulator.Credential{SecretID: secretID, SecretKey: secretKey, Token: token, AppID: appID})
 	w.tc = tcemu.New(tcemu.Options{Management: tcemu.Account{Uin: mgmtUin, AppID: appID}, Latency: p.latency})
+	if p.apiLimits {
+		w.tc.SetLimits(tcemu.DocumentedLimits)
+	}
 	w.tc.AddKey(tcemu.Key{SecretID: secretID, SecretKey: secretKey, Token: token, Uin: mgmtUin, AppID: appID})
 	w.tc.AddFunction(fnRegion, "default", functionName)
 	w.tc.OnIssue = func(k tcemu.Key) {
@@ -172,9 +190,9 @@ func runOrg(p params) (*orgReport, error) {
 		return nil, err
 	}
 	rep := &orgReport{Members: p.members, BucketsPerAccount: p.memberBuckets, Fanout: p.fanout,
-		Delivered: p.fanout && p.deliver, ExpectedAPI: map[string]int{}, API: map[string]int{}}
-	rep.Params = fmt.Sprintf("organization: members=%d member-buckets=%d R=%d E=%.0f%% latency=%s concurrency=%d fanout=%v deliver=%v",
-		p.members, p.memberBuckets, p.regions, p.enabled*100, p.latency, p.concurrency, p.fanout, rep.Delivered)
+		Delivered: p.fanout && p.deliver, ExpectedAPI: map[string]int{}, API: map[string]int{}, APILimits: p.apiLimits, Throttled: map[string]int{}}
+	rep.Params = fmt.Sprintf("organization: members=%d member-buckets=%d R=%d E=%.0f%% latency=%s concurrency=%d fanout=%v deliver=%v api-limits=%v",
+		p.members, p.memberBuckets, p.regions, p.enabled*100, p.latency, p.concurrency, p.fanout, rep.Delivered, p.apiLimits)
 
 	// The expected requests: every account has the same shape.
 	w, err := newOrgWorld(p, p.members)
@@ -202,6 +220,7 @@ func runOrg(p params) (*orgReport, error) {
 	perAccount := time.Duration(list+maxDescribe)*p.latency + time.Duration(math.Ceil(float64(creates)/float64(p.concurrency)))*p.latency
 	perMember := 2*p.latency + perAccount
 	listing := time.Duration(rep.ExpectedAPI["DescribeOrganizationMembers"]) * p.latency
+	rep.ListingChain = listing
 	rep.ScheduleModel = listing + time.Duration((p.members+accountsParallel-1)/accountsParallel)*perMember
 
 	if p.fanout && rep.Delivered {
@@ -357,7 +376,21 @@ func runOrg(p params) (*orgReport, error) {
 	rep.Requests = w.cos.Stats().Total
 	for _, c := range w.tc.Calls() {
 		rep.API[c.Action]++
+		if c.ErrorCode == "RequestLimitExceeded" {
+			rep.Throttled[c.Action]++
+		}
 	}
+	invokes := map[string]int{}
+	for _, in := range w.tc.Invocations() {
+		var ev struct{ Account struct{ Uin string } }
+		json.Unmarshal([]byte(in.ClientContext), &ev)
+		invokes[ev.Account.Uin]++
+	}
+	rep.InvokedOnce = len(invokes) == p.members
+	for _, n := range invokes {
+		rep.InvokedOnce = rep.InvokedOnce && n == 1
+	}
+	rep.Floor = rep.ListingChain + time.Duration(float64(max(p.members-1, 0))/invokeLimit*float64(time.Second)) + rep.OneMember
 	rep.AllEnabled = allEnabled(w.cos)
 	return rep, nil
 }
@@ -507,6 +540,12 @@ func (r *orgReport) print(w io.Writer) {
 			r.LastMember.Round(time.Millisecond), ratio, check(ratio <= 1.35))
 		fmt.Fprintf(w, "                  every member invocation sent (last Invoke answered) at %s: %.2f of one member (target <= 0.30: %s)\n",
 			r.AllSent.Round(time.Millisecond), share, check(share <= 0.30))
+		floorRatio := float64(r.LastMember) / float64(r.Floor)
+		fmt.Fprintf(w, "floor             member listing chain %s + %d/%d s of Invokes + one member alone %s = %s; timer start to the last member's result / floor %.2f (target <= 1.20: %s)\n",
+			r.ListingChain.Round(time.Millisecond), max(r.Members-1, 0), invokeLimit, r.OneMember.Round(time.Millisecond), r.Floor.Round(time.Millisecond), floorRatio, check(floorRatio <= 1.20))
+		invokeRatio := float64(r.API["Invoke"]) / float64(max(r.Members, 1))
+		fmt.Fprintf(w, "Invoke requests   %d for %d members, %d throttled: %.3f per member (target <= 1.05: %s); every member invoked once: %v\n",
+			r.API["Invoke"], r.Members, r.Throttled["Invoke"], invokeRatio, check(invokeRatio <= 1.05), r.InvokedOnce)
 		fmt.Fprintf(w, "deliveries        %d, %d reconciled, %d failed; one warm instance (process) each\n",
 			r.Deliveries, r.DeliveriesReconciled, len(r.DeliveryErrors))
 		if n := len(r.MemberTimes); n > 0 {
@@ -558,6 +597,13 @@ func (r *orgReport) print(w io.Writer) {
 		exact = exact && r.API[a] == n
 	}
 	fmt.Fprintf(w, "requests exact    %v\n", exact)
+	if r.APILimits {
+		var th []string
+		for _, a := range []string{"DescribeOrganizationMembers", "AssumeRole", "GetUserAppId", "Invoke"} {
+			th = append(th, fmt.Sprintf("%s %d", a, r.Throttled[a]))
+		}
+		fmt.Fprintf(w, "throttled         (RequestLimitExceeded, the emulator enforcing the documented limits) %s\n", strings.Join(th, ", "))
+	}
 	fmt.Fprintf(w, "machine CPU busy  %.0f%% of %d cores from the timer's start to the last result (/proc/stat: every process on the machine);\n"+
 		"                  of which the function processes %s CPU, the emulators (this process) %s\n",
 		100*r.CPUBusy, r.Cores, r.FunctionCPU.Round(10*time.Millisecond), r.EmulatorCPU.Round(10*time.Millisecond))

@@ -95,6 +95,9 @@ type Client struct {
 	opts     Options
 	rt       http.RoundTripper
 	requests *atomic.Int64
+	// passThrottles makes a throttled answer the call's error at once
+	// (PassThrottles).
+	passThrottles bool
 }
 
 // New returns a Client signing with cred. It refuses an Endpoint that is not
@@ -136,6 +139,17 @@ func New(cred Credentials, opts Options) (*Client, error) {
 func (c *Client) With(cred Credentials) *Client {
 	d := *c
 	d.cred = cred
+	return &d
+}
+
+// PassThrottles returns a Client like c (same key, options, transport and
+// request counter) whose calls return a throttled answer (IsThrottled) as
+// their error at once instead of retrying it, for a caller that paces its
+// requests and sends a throttled one again itself (internal/pace). Other
+// retryable failures are retried as Options.Retry says.
+func (c *Client) PassThrottles() *Client {
+	d := *c
+	d.passThrottles = true
 	return &d
 }
 
@@ -243,7 +257,9 @@ type api struct{ service, version, action string }
 // call sends one action with params in X-TC-Region region ("" for none) and
 // decodes the Response object into out, retrying as Options.Retry allows.
 func (c *Client) call(ctx context.Context, a api, region string, params map[string]any, out any) error {
-	_, err := c.opts.Retry.Do(ctx, func(err error) bool { return ctx.Err() == nil && retryable(err) }, func(ctx context.Context) error {
+	_, err := c.opts.Retry.Do(ctx, func(err error) bool {
+		return ctx.Err() == nil && retryable(err) && !(c.passThrottles && IsThrottled(err))
+	}, func(ctx context.Context) error {
 		return c.send(ctx, a, region, params, out)
 	})
 	return err

@@ -474,6 +474,47 @@ func TestThrottlingRetried(t *testing.T) {
 	}
 }
 
+// TestListMemberPagesStreams: each page's members reach the caller before
+// the next page is asked for.
+func TestListMemberPagesStreams(t *testing.T) {
+	e := newEnv(t, tcemu.Options{ListManagement: true})
+	addMembers(e.emu, 120)
+	var got []int // members handed per page
+	var callsBefore []int
+	err := e.mgmt.ListMemberPages(context.Background(), func(page []tcapi.Member) {
+		got = append(got, len(page))
+		callsBefore = append(callsBefore, e.emu.CallCount("DescribeOrganizationMembers"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 121 listed (the management account first): pages of 50, 50, 21.
+	if fmt.Sprint(got) != "[50 50 21]" || fmt.Sprint(callsBefore) != "[1 2 3]" {
+		t.Errorf("pages of %v handed after %v requests; want [50 50 21] after [1 2 3]", got, callsBefore)
+	}
+}
+
+// TestPassThrottles: a throttled answer is the error at once, after one
+// request; the client it derives from still retries it.
+func TestPassThrottles(t *testing.T) {
+	e := newEnv(t, tcemu.Options{})
+	e.emu.Throttle("Invoke", 1)
+	in := tcapi.InvokeInput{FunctionName: "picbucket", ClientContext: "{}"}
+	if _, err := e.mgmt.PassThrottles().Invoke(context.Background(), in); !tcapi.IsThrottled(err) {
+		t.Fatalf("err = %v, want the throttle", err)
+	}
+	if n := e.emu.CallCount("Invoke"); n != 1 {
+		t.Errorf("%d Invoke requests, want 1", n)
+	}
+	e.emu.Throttle("Invoke", 1)
+	if _, err := e.mgmt.Invoke(context.Background(), in); err != nil {
+		t.Fatalf("the original client: %v, want the throttle retried", err)
+	}
+	if n := e.emu.CallCount("Invoke"); n != 3 {
+		t.Errorf("%d Invoke requests, want 3", n)
+	}
+}
+
 func TestRetriesStopAtDeadline(t *testing.T) {
 	e := newEnv(t, tcemu.Options{})
 	e.emu.Throttle("", 100)

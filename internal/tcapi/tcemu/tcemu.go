@@ -30,7 +30,9 @@
 //
 // Faults: a member whose role refuses AssumeRole (Member.Refuse), a member
 // without the role asked for (Member.Roles), throttling (Throttle: the next
-// n answers; Options.QPS: a rate), and latency (Options.Latency).
+// n answers; Options.QPS: a rate over all requests; Options.Limits: the
+// documented per-action limits, DocumentedLimits), and latency
+// (Options.Latency).
 //
 // For the handler's tests, every key AssumeRole issues is handed to OnIssue
 // (before the answer leaves) and listed by IssuedKeys, with the member's
@@ -47,6 +49,7 @@
 package tcemu
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -82,6 +85,24 @@ const MaxEventSize = 128 << 10
 
 // maxSyncEventSize is the largest ClientContext of a synchronous one.
 const maxSyncEventSize = 6 << 20
+
+// DocumentedLimits are the request limits Tencent documents for the actions
+// the emulator serves, in requests per second ("默认接口请求频率限制"):
+//
+//   - scf Invoke 100: https://cloud.tencent.com/document/api/583/17243
+//     (https://www.tencentcloud.com/document/api/583/17243: "A maximum of
+//     100 requests can be initiated per second for this API")
+//   - sts AssumeRole 600: https://cloud.tencent.com/document/api/598/33164,
+//     and the STS limits table https://cloud.tencent.com/document/api/1312/48207
+//   - cam GetUserAppId 20: https://cloud.tencent.com/document/api/598/70416
+//   - organization DescribeOrganizationMembers 20: the API category page
+//     https://www.tencentcloud.com/document/api/1031/52040
+//
+// The limits' dimension is "API + 接入地域 + 子账号" (the action, the region
+// and the calling identity; note under the table of
+// https://cloud.tencent.com/document/api/1312/48207). A request over the
+// limit is answered with the error RequestLimitExceeded.
+var DocumentedLimits = map[string]int{"Invoke": 100, "AssumeRole": 600, "GetUserAppId": 20, "DescribeOrganizationMembers": 20}
 
 // Account is an account: its UIN and APPID.
 type Account struct {
@@ -161,6 +182,15 @@ type Options struct {
 	// QPS, when positive, answers RequestLimitExceeded to the requests
 	// beyond QPS in any one-second window (all services together).
 	QPS int
+	// Limits, when set, maps an action to its limit in requests per
+	// second (DocumentedLimits holds the documented ones): a request is
+	// answered RequestLimitExceeded when its action, region and caller (the
+	// key's account and role) already had that many requests accepted in
+	// the last second (a sliding window; a throttled request does not
+	// count). Tencent does not document whether its limiter is a sliding
+	// window or a token bucket; internal/pace handles both. Off (nil) by
+	// default.
+	Limits map[string]int
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -184,6 +214,7 @@ type Server struct {
 	throttle    map[string]int  // action ("" any) → answers left to throttle
 	window      time.Time
 	windowCount int
+	accepted    map[string][]time.Time // Limits: accepted requests of the last second, by action/region/caller
 	issued      []Key
 	invocations []Invocation
 	calls       []Call
@@ -266,6 +297,13 @@ func (s *Server) SetQPS(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.opts.QPS = n
+}
+
+// SetLimits changes Options.Limits (nil: none).
+func (s *Server) SetLimits(limits map[string]int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.Limits = limits
 }
 
 // IssuedKeys returns the keys AssumeRole issued, in order.
@@ -462,14 +500,14 @@ func (s *Server) handle(r *http.Request, body []byte, c *Call) (answer, *apiErro
 	if regional[c.Service] && c.Region == "" {
 		return answer{}, errf("MissingParameter", "the X-TC-Region header is missing (%s requires a region)", c.Service)
 	}
-	if aerr := s.limit(c.Action, now); aerr != nil {
+	if aerr := s.limit(c.Action, c.Region, caller, now); aerr != nil {
 		return answer{}, aerr
 	}
 	return h(s, request{region: c.Region, caller: caller, body: body})
 }
 
-// limit applies Throttle and Options.QPS.
-func (s *Server) limit(action string, now time.Time) *apiError {
+// limit applies Throttle, Options.QPS and Options.Limits.
+func (s *Server) limit(action, region string, caller Key, now time.Time) *apiError {
 	for _, a := range []string{action, ""} {
 		if s.throttle[a] > 0 {
 			s.throttle[a]--
@@ -484,6 +522,24 @@ func (s *Server) limit(action string, now time.Time) *apiError {
 		if s.windowCount > s.opts.QPS {
 			return errf("RequestLimitExceeded", "more than %d requests in one second", s.opts.QPS)
 		}
+	}
+	if n := s.opts.Limits[action]; n > 0 {
+		key := fmt.Sprintf("%s/%s/%d/%s", action, region, caller.Uin, caller.RoleArn)
+		if s.accepted == nil {
+			s.accepted = map[string][]time.Time{}
+		}
+		times := s.accepted[key]
+		from := now.Add(-time.Second)
+		i := 0
+		for i < len(times) && !times[i].After(from) {
+			i++
+		}
+		times = times[i:]
+		if len(times) >= n {
+			s.accepted[key] = times
+			return errf("RequestLimitExceeded", "%s: more than %d requests in one second from this caller in %s", action, n, cmp.Or(region, "this service"))
+		}
+		s.accepted[key] = append(times, now)
 	}
 	return nil
 }

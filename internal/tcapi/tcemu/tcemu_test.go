@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -197,6 +198,58 @@ func TestLatencyAndThrottle(t *testing.T) {
 	}
 	if n := f.emu.CallCount("GetUserAppId"); n != 3 {
 		t.Errorf("CallCount = %d", n)
+	}
+}
+
+// TestLimits: off by default; with DocumentedLimits, GetUserAppId (20/s)
+// answers RequestLimitExceeded, in the API 3.0 error shape the SDK
+// decodes, to a caller's 21st request within a second, while another
+// caller and another action are not affected, and a second later the
+// caller is accepted again.
+func TestLimits(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	f := newFixture(t, tcemu.Options{Now: clock})
+	appID := func(k tcemu.Key) string {
+		_, code := f.send(t, k, "cam", "2019-01-16", "GetUserAppId", "", nil)
+		return code
+	}
+	for i := range 30 {
+		if code := appID(f.key); code != "" {
+			t.Fatalf("without limits, request %d: %q", i+1, code)
+		}
+	}
+	f.emu.SetLimits(tcemu.DocumentedLimits)
+	advance(2 * time.Second)
+	for i := range 20 {
+		if code := appID(f.key); code != "" {
+			t.Fatalf("request %d of 20 within the limit: %q", i+1, code)
+		}
+	}
+	if code := appID(f.key); code != "RequestLimitExceeded" {
+		t.Errorf("the 21st request in a second: %q, want RequestLimitExceeded", code)
+	}
+	member := f.emu.NewKey(tcemu.Account{Uin: 200000000001, AppID: "1300000001"})
+	if code := appID(member); code != "" {
+		t.Errorf("another caller: %q, want accepted", code)
+	}
+	if _, code := f.send(t, f.key, "scf", "2018-04-16", "Invoke", "ap-guangzhou", map[string]any{"FunctionName": "picbucket", "InvocationType": "Event"}); code != "" {
+		t.Errorf("another action: %q, want accepted", code)
+	}
+	advance(time.Second + time.Millisecond)
+	if code := appID(f.key); code != "" {
+		t.Errorf("a second later: %q, want accepted", code)
+	}
+	throttled := 0
+	for _, c := range f.emu.Calls() {
+		if c.ErrorCode == "RequestLimitExceeded" {
+			throttled++
+		}
+	}
+	if throttled != 1 {
+		t.Errorf("%d calls throttled, want 1", throttled)
 	}
 }
 
