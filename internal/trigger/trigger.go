@@ -275,6 +275,7 @@ type builder struct {
 	unreadable int   // records that could not be read
 	firstErr   error // why the first unreadable record could not be read
 	notes      int   // notes added; at most maxNotes are kept
+	short      bool  // a name in Targets or Locate lacks "-<APPID>"
 }
 
 // maxNotes bounds the notes of one Request: a batch of 10,000 records must
@@ -316,10 +317,20 @@ func checkTarget(t bucket.Target, path string) error {
 	return nil
 }
 
+// placeholderAppID stands in for an APPID not known yet, only to validate
+// a bucket name that lacks "-<APPID>" as it will be once completed (a
+// 10-digit APPID, the length of today's).
+const placeholderAppID = "1250000000"
+
 // addTarget validates t (path names the field it came from) and appends it
-// unless a bucket of that name is already there.
-func (b *builder) addTarget(t bucket.Target, path string) error {
-	if err := checkTarget(t, path); err != nil {
+// unless a bucket of that name is already there. short says that t.Bucket
+// lacks "-<APPID>" (then b.req.NeedAppID is set; see AccountBuckets).
+func (b *builder) addTarget(t bucket.Target, path string, short bool) error {
+	check := t
+	if short {
+		check.Bucket += "-" + placeholderAppID
+	}
+	if err := checkTarget(check, path); err != nil {
 		return err
 	}
 	if b.seen[t.Bucket] {
@@ -330,13 +341,18 @@ func (b *builder) addTarget(t bucket.Target, path string) error {
 	}
 	b.seen[t.Bucket] = true
 	b.req.Targets = append(b.req.Targets, t)
+	b.short = b.short || short
 	return nil
 }
 
 // addLocate appends a validated bucket name whose region is unknown, unless
-// a bucket of that name is already there.
-func (b *builder) addLocate(name, path string) error {
-	if err := bucket.ValidateName(name); err != nil {
+// a bucket of that name is already there. short is as for addTarget.
+func (b *builder) addLocate(name, path string, short bool) error {
+	check := name
+	if short {
+		check += "-" + placeholderAppID
+	}
+	if err := bucket.ValidateName(check); err != nil {
 		return wrapErr(path, err)
 	}
 	if b.seen[name] {
@@ -347,6 +363,7 @@ func (b *builder) addLocate(name, path string) error {
 	}
 	b.seen[name] = true
 	b.req.Locate = append(b.req.Locate, name)
+	b.short = b.short || short
 	return nil
 }
 
