@@ -77,7 +77,7 @@ func TestSampleEvents(t *testing.T) {
 			Kind: KindCLS,
 			Accounts: []AccountBuckets{
 				{Uin: "100000000011", Targets: []bucket.Target{tgt("docs-1250000011", "ap-shanghai")}},
-				{Uin: "100000000001", Targets: []bucket.Target{tgt("newbucket-1250000000", "ap-shanghai")}},
+				{Uin: "100000000001", Targets: []bucket.Target{tgt("docs-1250000000", "ap-shanghai")}},
 			},
 			Skipped: []Skip{{Reason: "unreadable record: clslogs.records[4].content: want a JSON object or a string holding one, " +
 				"got a string that is not JSON (unexpected end of JSON input at line 1, column 40)"}},
