@@ -18,8 +18,8 @@
 // SCF_NAMESPACE=default, SCF_FUNCTIONVERSION=$LATEST and TENCENTCLOUD_UIN
 // (the demo account's); organization runs are off until PICBUCKET_ACCOUNTS is
 // set, except that a member event (an event whose top-level object has the
-// key "account") gets PICBUCKET_ACCOUNTS=org unless -env or this command's
-// own environment sets PICBUCKET_ACCOUNTS.
+// key "account") and a CLS event ("clslogs") get PICBUCKET_ACCOUNTS=org
+// unless -env or this command's own environment sets PICBUCKET_ACCOUNTS.
 //
 // With fan-out (an organization timer: PICBUCKET_ACCOUNTS set and
 // PICBUCKET_FANOUT not false) this command plays SCF: every asynchronous
@@ -54,6 +54,7 @@
 //	go run ./cmd/local -dry-run -buckets 20 events/manual-reconcile.json
 //	go run ./cmd/local -env PICBUCKET_REGIONS=ap-guangzhou,ap-shanghai -env LOG_LEVEL=debug events/timer.json
 //	go run ./cmd/local events/member.json | jq .accounts
+//	go run ./cmd/local events/cls-audit.json | jq '.accounts, .results'  # a CLS trigger event: each record in its account
 //	go run ./cmd/local -env PICBUCKET_ACCOUNTS=org events/timer-organization.json | jq '.result.accounts, [.deliveries[] | {account, error, summary: .result.summary}]'
 //
 // -env KEY=VALUE sets one setting of the function and may be repeated; the
@@ -252,10 +253,10 @@ func invoke(o options, stdout, stderr io.Writer) error {
 	if o.dryRun {
 		env = append(env, "PICBUCKET_DRY_RUN=true")
 	}
-	if isMemberEvent(payload) && !o.env.has(config.Accounts) {
+	if kind := orgEventKind(payload); kind != "" && !o.env.has(config.Accounts) {
 		if _, set := os.LookupEnv(config.Accounts); !set {
 			env = append(env, config.Accounts+"="+config.AccountsOrg)
-			fmt.Fprintf(stderr, "local: a member event: setting %s=%s (give -env %s=… to choose)\n", config.Accounts, config.AccountsOrg, config.Accounts)
+			fmt.Fprintf(stderr, "local: a %s event: setting %s=%s (give -env %s=… to choose)\n", kind, config.Accounts, config.AccountsOrg, config.Accounts)
 		}
 	}
 	env = append(env, o.env...)
@@ -364,15 +365,21 @@ func demoEnvironment() map[string]string {
 	}
 }
 
-// isMemberEvent reports whether the event's top-level object has the key
-// "account": a member event.
-func isMemberEvent(payload []byte) bool {
+// orgEventKind names the event when it concerns member accounts: "member"
+// (the top-level key "account") or "CLS" ("clslogs": CloudAudit records of
+// any account); "" otherwise.
+func orgEventKind(payload []byte) string {
 	var top map[string]json.RawMessage
 	if json.Unmarshal(payload, &top) != nil {
-		return false
+		return ""
 	}
-	_, ok := top["account"]
-	return ok
+	if _, ok := top["account"]; ok {
+		return "member"
+	}
+	if _, ok := top["clslogs"]; ok {
+		return "CLS"
+	}
+	return ""
 }
 
 // lockedWriter serializes writes from the function's output copier and
