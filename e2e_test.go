@@ -275,6 +275,12 @@ func TestSampleEvents(t *testing.T) {
 				ci("videos-1250000000", "ap-shanghai"),
 				describe("ap-beijing"), describe("ap-guangzhou"), describe("ap-shanghai"), getService}, false, ""},
 		{"member.json", nil, nil, false, "needs PICBUCKET_ACCOUNTS"},
+		// Without PICBUCKET_ACCOUNTS a CLS event enables the own account's
+		// buckets; the member's is skipped, the unreadable record too.
+		{"cls-audit.json",
+			map[string]handler.Outcome{"docs-1250000000@ap-shanghai": handler.Enabled, "docs-1250000011@ap-shanghai": handler.Skipped,
+				"@": handler.Skipped},
+			[]string{ci("docs-1250000000", "ap-shanghai")}, false, ""},
 	}
 	files, _ := filepath.Glob("events/*.json")
 	if len(files) != len(tests) {

@@ -116,7 +116,9 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (*Result, error) {
 	inv := &invocation{h: h, cfg: cfg, log: log, ev: ev, fc: fc, getenv: getenv, secrets: secrets, creds: creds, credErr: credErr}
 	var res *Result
 	var runErr error
-	if cfg.Org || ev.Kind == trigger.KindMember {
+	if ev.Kind == trigger.KindCLS {
+		res, runErr = inv.cls(ctx)
+	} else if cfg.Org || ev.Kind == trigger.KindMember {
 		res, runErr = inv.organization(ctx)
 	} else {
 		res, runErr = inv.account(ctx, ev, accountKey{appID: appID, source: signer.Env{Getenv: getenv}, credErr: credErr}, log)

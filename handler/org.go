@@ -14,6 +14,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/picbucket/picbucket/internal/clip"
+	"github.com/picbucket/picbucket/internal/config"
 	"github.com/picbucket/picbucket/internal/pace"
 	"github.com/picbucket/picbucket/internal/tcapi"
 	"github.com/picbucket/picbucket/internal/trigger"
@@ -62,36 +64,59 @@ func (inv *invocation) organization(ctx context.Context) (*Result, error) {
 	if inv.credErr != nil {
 		return nil, fmt.Errorf("picbucket: %w", inv.credErr)
 	}
-	ownUin := cmp.Or(strings.TrimSpace(inv.getenv("TENCENTCLOUD_UIN")), inv.fc.TencentcloudUin)
+	ownUin := inv.ownUin()
 	if ev.Kind == trigger.KindMember {
 		uin := ev.Account.Uin
 		switch {
+		case ev.Account.Role != "" && ev.Account.Role != cfg.MemberRole:
+			// Whoever can invoke the function must not choose the role it
+			// assumes: the role is the operator's setting, never the event's.
+			return nil, fmt.Errorf("picbucket: member event for account %s names the role %s, but the role assumed is always the one %s sets (%s): an event cannot choose it; drop \"role\" from the event",
+				uin, clip.Quote(ev.Account.Role), config.MemberRole, cfg.MemberRole)
 		case cfg.ExcludeAccounts[uin]:
 			return nil, fmt.Errorf("picbucket: member event for account %s, which PICBUCKET_EXCLUDE_ACCOUNTS leaves alone", uin)
 		case !cfg.OrgAll && !slices.Contains(cfg.MemberUins, uin):
 			return nil, fmt.Errorf("picbucket: member event for account %s, which PICBUCKET_ACCOUNTS does not list", uin)
 		}
 	}
-	tc, err := tcapi.New(tcapi.Credentials{SecretID: inv.creds.SecretID, SecretKey: inv.creds.SecretKey, Token: inv.creds.SessionToken},
-		tcapi.Options{Region: inv.region(), Endpoint: cfg.APIEndpoint})
+	tc, err := inv.apiClient()
 	if err != nil {
-		return nil, fmt.Errorf("picbucket: %w", err)
+		return nil, err
 	}
 	o := &orgRun{inv: inv, tc: tc, ownUin: ownUin}
 	if ev.Kind == trigger.KindMember {
-		role := cmp.Or(ev.Account.Role, cfg.MemberRole)
 		req := orgRequest{reconcile: ev.Reconcile, dryRun: ev.DryRun != nil && *ev.DryRun}
-		o.member(ctx, ev.Account.Uin, role, req)
+		o.member(ctx, ev.Account.Uin, cfg.MemberRole, req)
 		return o.result(string(trigger.KindMember))
 	}
-	if ev.Reconcile == nil || len(ev.Targets) > 0 || len(ev.Locate) > 0 {
+	orgWide := ev.Kind == trigger.KindTimer || ev.Kind == trigger.KindManual
+	if !orgWide || ev.Reconcile == nil || len(ev.Targets) > 0 || len(ev.Locate) > 0 {
 		// Bucket events (EventBridge, COS, named buckets) concern the
-		// function's own account: CloudAudit delivers only its own.
+		// function's own account: CloudAudit delivers only its own to its
+		// EventBridge bus, and a COS trigger is on one of its buckets. A
+		// PutBucket record that names no bucket reconciles a region of the
+		// own account, never the organization's.
 		return inv.account(ctx, ev, accountKey{uin: ownUin, appID: cmp.Or(cfg.AppID, inv.fc.TencentcloudAppID),
 			source: signer.Env{Getenv: inv.getenv}}, inv.log.With().Str("account", ownUin).Logger())
 	}
 	o.everyAccount(ctx, orgRequest{reconcile: ev.Reconcile, dryRun: cfg.DryRun || (ev.DryRun != nil && *ev.DryRun)})
 	return o.result(string(ev.Kind))
+}
+
+// ownUin is the function's own account's UIN, "" when unknown.
+func (inv *invocation) ownUin() string {
+	return cmp.Or(strings.TrimSpace(inv.getenv("TENCENTCLOUD_UIN")), inv.fc.TencentcloudUin)
+}
+
+// apiClient is the API 3.0 client signed with the function's own key. It
+// sends nothing until called.
+func (inv *invocation) apiClient() (*tcapi.Client, error) {
+	tc, err := tcapi.New(tcapi.Credentials{SecretID: inv.creds.SecretID, SecretKey: inv.creds.SecretKey, Token: inv.creds.SessionToken},
+		tcapi.Options{Region: inv.region(), Endpoint: inv.cfg.APIEndpoint})
+	if err != nil {
+		return nil, fmt.Errorf("picbucket: %w", err)
+	}
+	return tc, nil
 }
 
 // region is the function's region: Invoke and AssumeRole need one.
@@ -416,14 +441,17 @@ func paceText(p *pace.Pacer) string {
 func (o *orgRun) result(trig string) (*Result, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	res := &Result{Trigger: trig, Results: o.buckets, Notes: o.notes}
+	// The decoded event's notes come first: they say what the event asked.
+	res := &Result{Trigger: trig, Results: o.buckets, Notes: append(slices.Clone(o.inv.ev.Notes), o.notes...)}
 	for _, r := range o.results {
 		res.DryRun = res.DryRun || r.DryRun
 		res.Requests += r.Requests
 		res.Retries += r.Retries
 		res.Summary.Filtered += r.Summary.Filtered
 	}
-	res.APIRequests = o.tc.Requests()
+	if o.tc != nil {
+		res.APIRequests = o.tc.Requests()
+	}
 	res.finish()
 	slices.SortFunc(o.accounts, func(a, b AccountResult) int { return strings.Compare(a.Uin, b.Uin) })
 	res.Accounts = o.accounts
@@ -441,4 +469,200 @@ func (o *orgRun) result(trig string) (*Result, error) {
 		return res, fmt.Errorf("picbucket: %w", errors.Join(errs...))
 	}
 	return res, nil
+}
+
+// CLS events (trigger "cls"): the organization's CloudAudit records, each
+// in its own account (userIdentity.accountId). The function's own account
+// is run as for an EventBridge event, with its own key. A member in scope
+// (PICBUCKET_ACCOUNTS is "org" or lists it, PICBUCKET_EXCLUDE_ACCOUNTS does
+// not) gets, in this invocation, one AssumeRole of PICBUCKET_MEMBER_ROLE,
+// one GetUserAppId when a name lacks its APPID, and one Create per named
+// bucket signed with the assumed key: no listing and no Invoke, a few
+// accounts at a time. Any other account is skipped, naming the setting,
+// without a request.
+
+// cls runs a CLS event.
+func (inv *invocation) cls(ctx context.Context) (*Result, error) {
+	cfg, ev := inv.cfg, inv.ev
+	ownUin := inv.ownUin()
+	if ownUin == "" && len(ev.Accounts) > 0 {
+		return nil, errors.New("picbucket: a CLS event's records name their account, but this function's own account is unknown " +
+			"(neither TENCENTCLOUD_UIN nor the invocation's context gives it), so its records cannot be told from its members'; set TENCENTCLOUD_UIN")
+	}
+	o := &orgRun{inv: inv, ownUin: ownUin}
+	for _, s := range ev.Skipped {
+		b := BucketResult{Bucket: s.Bucket, Region: s.Region, Outcome: Skipped, Reason: s.Reason}
+		reportBucket(inv.log, b)
+		o.buckets = append(o.buckets, b)
+	}
+	var own *trigger.AccountBuckets
+	var members []trigger.AccountBuckets
+	for i, a := range ev.Accounts {
+		why := ""
+		switch {
+		case cfg.ExcludeAccounts[a.Uin]:
+			why = "PICBUCKET_EXCLUDE_ACCOUNTS lists account " + a.Uin
+		case a.Uin == ownUin:
+			own = &ev.Accounts[i]
+			continue
+		case !cfg.Org:
+			why = "account " + a.Uin + " is not this function's own (" + ownUin + ") and PICBUCKET_ACCOUNTS is not set, so this function works in its own account only"
+		case !cfg.OrgAll && !slices.Contains(cfg.MemberUins, a.Uin):
+			why = "PICBUCKET_ACCOUNTS does not list account " + a.Uin
+		default:
+			members = append(members, a)
+			continue
+		}
+		res := &Result{Results: accountResults(a, Skipped, "left alone: "+why, "")}
+		log := inv.log.With().Str("account", a.Uin).Logger()
+		for _, b := range res.Results {
+			reportBucket(log, b)
+		}
+		res.finish()
+		o.addAccount(AccountResult{Uin: a.Uin, Outcome: AccountSkipped, Error: "left alone: " + why, Summary: &res.Summary}, res)
+	}
+	if len(members) > 0 {
+		if inv.credErr != nil {
+			return nil, fmt.Errorf("picbucket: %w", inv.credErr)
+		}
+		tc, err := inv.apiClient()
+		if err != nil {
+			return nil, err
+		}
+		o.tc = tc
+	}
+
+	var wg sync.WaitGroup
+	if own != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o.ownBuckets(ctx, *own)
+		}()
+	}
+	sem := make(chan struct{}, accountsParallel)
+	for _, a := range members {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			o.memberBuckets(ctx, a)
+		}()
+	}
+	wg.Wait()
+	return o.result(string(trigger.KindCLS))
+}
+
+// accountResults gives every bucket that a names the same outcome, naming
+// the account; names that lack their APPID are shown as the record gave them.
+func accountResults(a trigger.AccountBuckets, outcome Outcome, reason, errText string) []BucketResult {
+	var out []BucketResult
+	for _, t := range a.Targets {
+		out = append(out, BucketResult{Account: a.Uin, Bucket: t.Bucket, Region: t.Region, Outcome: outcome, Reason: reason, Error: errText})
+	}
+	for _, name := range a.Locate {
+		out = append(out, BucketResult{Account: a.Uin, Bucket: name, Outcome: outcome, Reason: reason, Error: errText})
+	}
+	return out
+}
+
+// ownBuckets runs the own account's records as an EventBridge event's:
+// with the function's own key, locating a bucket without a region with
+// GetService and reconciling the region of a record that names no bucket.
+func (o *orgRun) ownBuckets(ctx context.Context, a trigger.AccountBuckets) {
+	inv := o.inv
+	appID := cmp.Or(inv.cfg.AppID, inv.fc.TencentcloudAppID)
+	done, skipped := a.Complete(appID)
+	ev := &trigger.Request{Kind: trigger.KindCLS, Targets: done.Targets, Locate: done.Locate, Reconcile: done.Reconcile,
+		Skipped: skipped, Notes: a.Notes}
+	res, err := inv.account(ctx, ev, accountKey{uin: a.Uin, appID: appID, source: signer.Env{Getenv: inv.getenv}, credErr: inv.credErr},
+		inv.log.With().Str("account", a.Uin).Logger())
+	acct := AccountResult{Uin: a.Uin, AppID: appID, Outcome: AccountReconciled, Summary: &res.Summary}
+	if err != nil {
+		acct.Outcome, acct.Error = AccountFailed, err.Error()
+	}
+	o.addAccount(acct, res)
+}
+
+// memberBuckets enables the buckets a member's records name, with the
+// member's key: one AssumeRole, one GetUserAppId when a name lacks its
+// APPID, one Create per bucket. A bucket without a region is deferred (a
+// listing would find it; the hourly timer's reconciliation does), and so
+// is a record that names no bucket.
+func (o *orgRun) memberBuckets(ctx context.Context, a trigger.AccountBuckets) {
+	inv, uin, role := o.inv, a.Uin, o.inv.cfg.MemberRole
+	log := inv.log.With().Str("account", uin).Logger()
+	var deferred []BucketResult
+	for _, name := range a.Locate {
+		deferred = append(deferred, BucketResult{Account: uin, Bucket: name, Outcome: Deferred,
+			Reason: "not started: the record gives no bucket region, and finding it would take a listing of account " + uin +
+				"'s buckets, which a CLS event does not make; the hourly reconciliation (the timer) covers it"})
+	}
+	var notes []string
+	if a.Reconcile != nil {
+		notes = append(notes, "account "+uin+": a PutBucket record names no bucket: the hourly reconciliation (the timer) covers the account; a CLS event lists no member's buckets")
+	}
+	acct := AccountResult{Uin: uin}
+	// finish adds the results made here (logged here) to those of res.
+	finish := func(res *Result) {
+		res.Results = append(res.Results, deferred...)
+		for _, b := range deferred {
+			reportBucket(log, b)
+		}
+		res.Notes = append(res.Notes, notes...)
+		res.finish()
+		acct.Summary = &res.Summary
+		o.addAccount(acct, res)
+	}
+	if len(a.Targets) == 0 {
+		acct.Outcome, acct.Error = AccountDeferred, "no bucket named with its region: nothing to do in this invocation"
+		finish(&Result{})
+		return
+	}
+	fail := func(outcome AccountOutcome, msg string) {
+		acct.Outcome, acct.Error = outcome, msg
+		b := Failed
+		if outcome == AccountDeferred {
+			b = Deferred
+		}
+		deferred = append(deferred, accountResults(trigger.AccountBuckets{Uin: uin, Targets: a.Targets}, b, "", msg)...)
+		finish(&Result{})
+	}
+
+	duration := 12 * time.Hour
+	if d, ok := ctx.Deadline(); ok {
+		duration = time.Until(d) // the key lives no longer than the invocation can still run
+	}
+	key, _, err := o.tc.AssumeRole(ctx, uin, role, tcapi.SessionName(inv.fc.RequestID), duration)
+	if err != nil {
+		outcome, msg := accountFailure(err, fmt.Sprintf("AssumeRole of %s in account %s", role, uin))
+		if tcapi.IsRoleRefused(err) {
+			msg += fmt.Sprintf(": the role %s of account %s must exist and its trust policy must trust this account's function role (the management account %s)",
+				role, uin, o.ownUin)
+		}
+		fail(outcome, msg)
+		return
+	}
+	creds := signer.Credentials{SecretID: key.SecretID, SecretKey: key.SecretKey, SessionToken: key.Token}
+	inv.secrets.add(creds)
+	appID := ""
+	if a.NeedAppID {
+		acctInfo, err := o.tc.With(key).GetUserAppID(ctx)
+		if err != nil {
+			outcome, msg := accountFailure(err, "GetUserAppId in account "+uin)
+			fail(outcome, msg)
+			return
+		}
+		appID = acctInfo.AppID
+	}
+	acct.AppID = appID
+	done, skipped := trigger.AccountBuckets{Uin: uin, Targets: a.Targets}.Complete(appID)
+	ev := &trigger.Request{Kind: trigger.KindCLS, Targets: done.Targets, Skipped: skipped}
+	res, err := inv.account(ctx, ev, accountKey{uin: uin, appID: appID, source: staticSource(creds)}, log)
+	acct.Outcome = AccountReconciled
+	if err != nil {
+		acct.Outcome, acct.Error = AccountFailed, err.Error()
+	}
+	finish(res)
 }

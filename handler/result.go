@@ -23,8 +23,8 @@ const (
 // BucketResult is the outcome for one bucket.
 type BucketResult struct {
 	Account   string  `json:"account,omitempty"` // the account's UIN, in organization runs
-	Bucket    string  `json:"bucket"`
-	Region    string  `json:"region"`
+	Bucket    string  `json:"bucket,omitempty"`  // absent for a record that names no readable bucket
+	Region    string  `json:"region,omitempty"`
 	Outcome   Outcome `json:"outcome"`
 	Attempts  int     `json:"attempts,omitempty"`   // CreatePicProcessBucket requests sent for it
 	RequestID string  `json:"requestId,omitempty"`  // CI's request id of the deciding answer

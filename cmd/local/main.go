@@ -19,7 +19,8 @@
 // (the demo account's). Organization runs are off until PICBUCKET_ACCOUNTS
 // is set, except that this command sets PICBUCKET_ACCOUNTS=org, and says so
 // on stderr, for a member event (an event whose top-level object has the
-// key "account") and for the organization timer sample
+// key "account"), for a CLS trigger event (top-level key "clslogs": CloudAudit
+// records of any account) and for the organization timer sample
 // (events/timer-organization.json: a Timer event whose TriggerName is
 // "reconcile-organization"), unless -env or this command's own environment
 // sets PICBUCKET_ACCOUNTS. That is the runner choosing its demo settings:
@@ -64,6 +65,7 @@
 //	go run ./cmd/local -dry-run -buckets 20 events/manual-reconcile.json
 //	go run ./cmd/local -env PICBUCKET_REGIONS=ap-guangzhou,ap-shanghai -env LOG_LEVEL=debug events/timer.json
 //	go run ./cmd/local events/member.json | jq .accounts
+//	go run ./cmd/local events/cls-audit.json | jq '.accounts, .results'  # a CLS trigger event: each record in its account
 //	go run ./cmd/local events/timer-organization.json | jq '.result.accounts, [.deliveries[] | {account, error, summary: .result.summary}]'
 //
 // -env KEY=VALUE sets one setting of the function and may be repeated; the
@@ -436,7 +438,8 @@ const organizationTimer = "reconcile-organization"
 
 // organizationDemo says why this runner runs the event in organization
 // mode (PICBUCKET_ACCOUNTS=org), or "" when it does not: a member event
-// (its top-level object has the key "account") or the organization timer
+// (its top-level object has the key "account"), a CLS trigger event (the
+// key "clslogs") or the organization timer
 // sample (a Timer event whose TriggerName is organizationTimer). Only the
 // local runner reads this; the function takes its mode from its settings.
 func organizationDemo(payload []byte) string {
@@ -451,6 +454,9 @@ func organizationDemo(payload []byte) string {
 	if json.Unmarshal(top["Type"], &typ) == nil && json.Unmarshal(top["TriggerName"], &name) == nil &&
 		typ == "Timer" && name == organizationTimer {
 		return fmt.Sprintf("the organization timer (TriggerName %q)", organizationTimer)
+	}
+	if _, ok := top["clslogs"]; ok {
+		return "a CLS trigger event (CloudAudit records of any account)"
 	}
 	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -113,7 +114,7 @@ func TestOrganizationDemo(t *testing.T) {
 			t.Fatal(err)
 		}
 		name := filepath.Base(f)
-		want := name == orgSample || memberSample[name] != ""
+		want := name == orgSample || name == "cls-audit.json" || memberSample[name] != ""
 		if got := organizationDemo(b); (got != "") != want {
 			t.Errorf("%s: organizationDemo %q, want organization mode %v", name, got, want)
 		}
@@ -311,7 +312,7 @@ func TestEverySample(t *testing.T) {
 			out, logs := runLocalOut(t, "events/"+name)
 			var res result
 			decodeOne(t, []string{name}, out, &res)
-			checkTable(t, logs, len(res.Results), memberSample[name] != "")
+			checkTable(t, logs, len(res.Results), memberSample[name] != "" || name == "cls-audit.json")
 			if bytes.Contains(out, []byte(`": ""`)) || bytes.Contains(out, []byte(`"attempts": 0`)) {
 				t.Errorf("the result repeats an empty field:\n%s", out)
 			}
@@ -339,6 +340,19 @@ func TestEverySample(t *testing.T) {
 					if r.Account != uin || !strings.HasSuffix(r.Bucket, "-"+memberAppID[uin]) {
 						t.Errorf("result %+v: want a bucket of account %s", r, uin)
 					}
+				}
+			} else if name == "cls-audit.json" {
+				// The runner set PICBUCKET_ACCOUNTS=org for it: the member's
+				// bucket enabled with the member's key, ours with ours.
+				want := map[string]string{"docs-1250000011": "100000000011 enabled", "docs-1250000000": "100000000001 enabled"}
+				got := map[string]string{}
+				for _, r := range res.Results {
+					if r.Bucket != "" {
+						got[r.Bucket] = r.Account + " " + r.Outcome
+					}
+				}
+				if res.Trigger != "cls" || len(res.Accounts) != 2 || !maps.Equal(got, want) {
+					t.Errorf("trigger %q accounts %+v results %v: want %v", res.Trigger, res.Accounts, got, want)
 				}
 			} else if len(res.Accounts) != 0 || res.Trigger == "member" {
 				t.Errorf("trigger %q accounts %+v: an organization run without PICBUCKET_ACCOUNTS", res.Trigger, res.Accounts)

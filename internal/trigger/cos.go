@@ -29,7 +29,7 @@ func parseCOS(top object, _ []byte, opts Options) (*Request, error) {
 			if err != nil {
 				return err
 			}
-			return b.addTarget(t, path)
+			return b.addTarget(t, path, false)
 		})
 	}
 	return b.finish()

@@ -2,6 +2,7 @@ package trigger
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -48,21 +49,21 @@ func parseSingle(top object, _ []byte, opts Options) (*Request, error) {
 	return b.finish()
 }
 
-// record is one EventBridge envelope and its decoded CloudAudit data.
+// record is one CloudAudit record: the data of an EventBridge envelope, or
+// the content of a CLS trigger record. Both kinds are read by the same code
+// (decodeAudit, applyPut, bucket, region), so a bucket and its region come
+// from the same fields in the same order whatever the route.
 type record struct {
-	env    object
-	data   object
-	path   string // path of the envelope ("" or "EventList[i]")
-	params object // data.requestParameters when it is (or holds) an object
-	appID  string // completes bucket names: the record's qcs uid, else the account's
-}
-
-// label names the record in notes.
-func (r *record) label() string {
-	if r.path == "" {
-		return "PutBucket record"
-	}
-	return "PutBucket record " + r.path
+	env      object // the EventBridge envelope (subject, subjuect, region); nil for a CLS record
+	envPath  string // path of the envelope ("" or "EventList[i]"); "" for a CLS record
+	data     object // the CloudAudit record
+	dataPath string // path of data, e.g. "EventList[2].data" or "clslogs.records[3].content"
+	label    string // names the record in notes, e.g. "PutBucket record EventList[2]"
+	params   object // data.requestParameters when it is (or holds) an object
+	appID    string // completes bucket names: the record's qcs uid, else the account's
+	// shortOK keeps a bucket name that lacks "-<APPID>" when no APPID is
+	// known (CLS records of any account): named.short is then set.
+	shortOK bool
 }
 
 // parseEnvelope adds what one envelope asks for to b, or returns why the
@@ -85,78 +86,117 @@ func parseEnvelope(b *builder, env object, path string, opts Options) error {
 	if err != nil {
 		return err
 	}
-	if s, ok := stringOf(data["eventName"]); !ok || s != putBucket {
-		b.skip(Skip{Reason: fmt.Sprintf("eventName %s is not %s", describe(data["eventName"]), putBucket)})
+	label := "PutBucket record"
+	if path != "" {
+		label += " " + path
+	}
+	r := &record{env: env, envPath: path, data: data, dataPath: dataPath, label: label, appID: opts.AppID}
+	put, skip, err := decodeAudit(r)
+	switch {
+	case err != nil:
+		return err
+	case skip != nil:
+		b.skip(*skip)
 		return nil
 	}
-	r := &record{env: env, data: data, path: path}
+	return applyPut(b, put)
+}
+
+// auditPut is what a successful PutBucket record names.
+type auditPut struct {
+	rec        *record
+	found      named  // the bucket; found.name is "" when the record names none
+	region     string // the bucket's region, "" when the record gives none
+	regionPath string // the field region came from
+}
+
+// decodeAudit reads one CloudAudit record. A record that is not a PutBucket
+// (another eventName) or whose call failed (a non-zero errorCode or
+// apiErrorCode) returns a Skip, whose Bucket and Region are filled in when
+// the record names valid ones: its values are never a reason to fail. A
+// successful PutBucket returns its bucket and region; a value that tries to
+// name one and is malformed is the error. r.appID is the account's APPID
+// (or ""); the record's own qcs uid replaces it.
+func decodeAudit(r *record) (auditPut, *Skip, error) {
+	data, dataPath := r.data, r.dataPath
+	if s, ok := stringOf(data["eventName"]); !ok || s != putBucket {
+		return auditPut{}, &Skip{Reason: fmt.Sprintf("eventName %s is not %s", describe(data["eventName"]), putBucket)}, nil
+	}
 	if raw := data["requestParameters"]; kindOf(raw) == kObject || kindOf(raw) == kString {
 		// An empty or non-object requestParameters simply has no bucket or region.
 		if params, err := embeddedObject(raw, child(dataPath, "requestParameters")); err == nil {
 			r.params = params
 		}
 	}
-	r.appID = opts.AppID
 	if uid := r.qcsAppID(); uid != "" {
 		r.appID = uid
 	}
 
 	errorCode, apiErrorCode := data["errorCode"], data["apiErrorCode"]
 	if nonZero(errorCode) || nonZero(apiErrorCode) {
-		s := Skip{Reason: fmt.Sprintf("PutBucket failed: errorCode=%s apiErrorCode=%s",
+		s := &Skip{Reason: fmt.Sprintf("PutBucket failed: errorCode=%s apiErrorCode=%s",
 			describe(errorCode), describe(apiErrorCode))}
 		// Best effort: a failed call may well name an invalid bucket (that
 		// may be why it failed), so nothing here can fail the event.
-		if found, err := r.bucket(); err == nil {
+		if found, err := r.bucket(); err == nil && !found.short {
 			s.Bucket = found.name
 		}
 		if region, _, err := r.region(); err == nil {
 			s.Region = region
 		}
-		b.skip(s)
-		return nil
+		return auditPut{}, s, nil
 	}
 
 	found, err := r.bucket()
 	if err != nil {
-		return err
+		return auditPut{}, nil, err
 	}
-	// The envelope's region is the event bus's and is never used, but a
-	// malformed one still makes the record unreadable.
-	if s, p, ok, err := optString(env, path, "region"); err != nil {
-		return err
-	} else if ok {
-		if _, err := bucket.NormalizeRegion(s); err != nil {
-			return wrapErr(p, err)
+	if r.env != nil {
+		// The envelope's region is the event bus's and is never used, but a
+		// malformed one still makes the record unreadable.
+		if s, p, ok, err := optString(r.env, r.envPath, "region"); err != nil {
+			return auditPut{}, nil, err
+		} else if ok {
+			if _, err := bucket.NormalizeRegion(s); err != nil {
+				return auditPut{}, nil, wrapErr(p, err)
+			}
 		}
 	}
 	region, regionPath, err := r.region()
 	if err != nil {
-		return err
+		return auditPut{}, nil, err
 	}
+	return auditPut{rec: r, found: found, region: region, regionPath: regionPath}, nil, nil
+}
+
+// applyPut adds what a successful PutBucket record asks for to b: its
+// bucket (with its region, or to be located), or a reconciliation of its
+// region (or of all regions) when it names no bucket.
+func applyPut(b *builder, put auditPut) error {
+	found, region, r := put.found, put.region, put.rec
 	switch {
 	case found.name == "" && region != "":
 		b.reconcileRegion(region)
-		b.note("%s names no bucket%s: reconciling region %s (from %s)", r.label(), found.passedNote(), region, regionPath)
+		b.note("%s names no bucket%s: reconciling region %s (from %s)", r.label, found.passedNote(), region, put.regionPath)
 	case found.name == "":
 		// The envelope region is the event bus's (always ap-guangzhou for
 		// CloudAudit), not the bucket's: it cannot narrow a reconciliation.
 		b.reconcileRegion("")
-		b.note("%s names no bucket%s and no bucket region: reconciling all regions", r.label(), found.passedNote())
+		b.note("%s names no bucket%s and no bucket region: reconciling all regions", r.label, found.passedNote())
 	case region == "":
 		// The envelope region is the bus's, never the bucket's: the handler
 		// finds the bucket's region with GetService.
-		if err := b.addLocate(found.name, found.path); err != nil {
+		if err := b.addLocate(found.name, found.path, found.short); err != nil {
 			return err
 		}
 		b.note("%s names bucket %s (from %s%s) but no bucket region: locating it with GetService",
-			r.label(), found.name, found.path, found.passedNote())
+			r.label, found.name, found.path, found.passedNote())
 	default:
-		if err := b.addTarget(bucket.Target{Bucket: found.name, Region: region}, found.path); err != nil {
+		if err := b.addTarget(bucket.Target{Bucket: found.name, Region: region}, found.path, found.short); err != nil {
 			return err
 		}
 		if len(found.passed) > 0 {
-			b.note("%s: bucket %s from %s%s", r.label(), found.name, found.path, found.passedNote())
+			b.note("%s: bucket %s from %s%s", r.label, found.name, found.path, found.passedNote())
 		}
 	}
 	return nil
@@ -168,6 +208,7 @@ var bucketKeys = []string{"bucket", "Bucket", "bucketName", "BucketName"}
 // named is the outcome of searching a record's bucket sources.
 type named struct {
 	name   string   // the full, validated bucket name; "" when every source is absent
+	short  bool     // name lacks "-<APPID>": no APPID was known (record.shortOK)
 	path   string   // the field it came from
 	passed []string // the present fields passed over because they name no bucket
 }
@@ -188,7 +229,7 @@ func (n named) passedNote() string {
 // malformed is an error, and so is a name without "-<APPID>" when no APPID
 // is known.
 func (r *record) bucket() (named, error) {
-	dataPath := child(r.path, "data")
+	dataPath := r.dataPath
 	var out named
 	try := func(raw json.RawMessage, p string) (bool, error) {
 		if absent(raw) {
@@ -199,6 +240,13 @@ func (r *record) bucket() (named, error) {
 			return false, err
 		}
 		name, ok, err := bucketRef(s, p, r.appID)
+		if err != nil && r.shortOK && errors.Is(err, bucket.ErrNoAppID) {
+			// Kept without its APPID, validated as it will be once completed.
+			if name, ok, err = bucketRef(s, p, placeholderAppID); err == nil && ok {
+				out.name, out.path, out.short = strings.TrimSuffix(name, "-"+placeholderAppID), p, true
+				return true, nil
+			}
+		}
 		if err != nil {
 			return false, err
 		}
@@ -224,7 +272,7 @@ func (r *record) bucket() (named, error) {
 		}
 	}
 	for _, k := range []string{"subject", "subjuect"} {
-		if ok, err := try(r.env[k], child(r.path, k)); ok || err != nil {
+		if ok, err := try(r.env[k], child(r.envPath, k)); ok || err != nil {
 			return out, err
 		}
 	}
@@ -257,7 +305,7 @@ func (r *record) bucket() (named, error) {
 // subjuect, data.resources). Short codes ("gz") are accepted. The envelope's
 // "region" is the event bus's and is never used.
 func (r *record) region() (region, path string, err error) {
-	dataPath := child(r.path, "data")
+	dataPath := r.dataPath
 	norm := func(s, p string) (string, string, error) {
 		n, err := bucket.NormalizeRegion(s)
 		if err != nil {
@@ -310,7 +358,7 @@ type candidate struct{ value, path string }
 // qcsCandidates lists the string fields that may hold a qcs resource string,
 // in the order they are searched; non-strings are ignored here.
 func (r *record) qcsCandidates() []candidate {
-	dataPath := child(r.path, "data")
+	dataPath := r.dataPath
 	var out []candidate
 	add := func(raw json.RawMessage, p string) {
 		if s, ok := stringOf(raw); ok && strings.HasPrefix(s, "qcs:") {
@@ -318,8 +366,8 @@ func (r *record) qcsCandidates() []candidate {
 		}
 	}
 	add(r.data["resourceName"], child(dataPath, "resourceName"))
-	add(r.env["subject"], child(r.path, "subject"))
-	add(r.env["subjuect"], child(r.path, "subjuect"))
+	add(r.env["subject"], child(r.envPath, "subject"))
+	add(r.env["subjuect"], child(r.envPath, "subjuect"))
 	resPath := child(dataPath, "resources")
 	switch raw := r.data["resources"]; kindOf(raw) {
 	case kString:

@@ -65,18 +65,32 @@ func absent(raw json.RawMessage) bool {
 func checkJSON(data []byte) error {
 	var v json.RawMessage
 	if err := json.Unmarshal(data, &v); err != nil {
-		return errors.New(jsonErrText(err))
+		return errors.New(jsonErrText(err, data))
 	}
 	return nil
 }
 
-// jsonErrText renders an encoding/json error briefly.
-func jsonErrText(err error) string {
+// jsonErrText renders an encoding/json error briefly. A syntax error is
+// placed by line and column (1-based, columns in bytes) in data, the text
+// that was being decoded, as an editor shows them.
+func jsonErrText(err error, data []byte) string {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		return fmt.Sprintf("%s at byte offset %d", truncate(se.Error(), 120), se.Offset)
+		line, col := lineCol(data, se.Offset)
+		return fmt.Sprintf("%s at line %d, column %d", truncate(se.Error(), 120), line, col)
 	}
 	return truncate(err.Error(), 160)
+}
+
+// lineCol turns the offset encoding/json reports (the bytes read when the
+// error was found, so the offending byte is the last of them) into a line
+// and a column, both counted from 1.
+func lineCol(data []byte, offset int64) (line, col int) {
+	off := int(max(0, min(offset, int64(len(data)))))
+	before := data[:off]
+	line = 1 + bytes.Count(before, []byte("\n"))
+	col = off - (bytes.LastIndexByte(before, '\n') + 1)
+	return line, max(col, 1)
 }
 
 // objectOf decodes raw as a JSON object; path names it in errors.
@@ -86,7 +100,7 @@ func objectOf(raw json.RawMessage, path string) (object, error) {
 	}
 	var o object
 	if err := json.Unmarshal(raw, &o); err != nil {
-		return nil, invalidf(path, "%s", jsonErrText(err))
+		return nil, invalidf(path, "%s", jsonErrText(err, raw))
 	}
 	if o == nil {
 		o = object{}
@@ -124,7 +138,7 @@ func strictObject(raw json.RawMessage, path string, dst any, allowed ...string) 
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(dst); err != nil {
-			return nil, invalidf(path, "%s", jsonErrText(err))
+			return nil, invalidf(path, "%s", jsonErrText(err, raw))
 		}
 	}
 	return o, nil
@@ -138,7 +152,7 @@ func arrayOf(raw json.RawMessage, path string, min, max int) ([]json.RawMessage,
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if _, err := dec.Token(); err != nil { // '['
-		return nil, invalidf(path, "%s", jsonErrText(err))
+		return nil, invalidf(path, "%s", jsonErrText(err, raw))
 	}
 	var items []json.RawMessage
 	for dec.More() {
@@ -147,12 +161,12 @@ func arrayOf(raw json.RawMessage, path string, min, max int) ([]json.RawMessage,
 		}
 		var item json.RawMessage
 		if err := dec.Decode(&item); err != nil {
-			return nil, invalidf(path, "%s", jsonErrText(err))
+			return nil, invalidf(path, "%s", jsonErrText(err, raw))
 		}
 		items = append(items, item)
 	}
 	if _, err := dec.Token(); err != nil && err != io.EOF { // ']'
-		return nil, invalidf(path, "%s", jsonErrText(err))
+		return nil, invalidf(path, "%s", jsonErrText(err, raw))
 	}
 	if len(items) < min {
 		return nil, invalidf(path, "has %d entries, want at least %d", len(items), min)

@@ -109,7 +109,7 @@ func parseManual(top object, raw []byte, _ Options) (*Request, error) {
 			if err := bucket.ValidateRegion(region); err != nil {
 				return nil, wrapErr(child(p, "region"), err)
 			}
-			if err := b.addTarget(bucket.Target{Bucket: name, Region: region}, p); err != nil {
+			if err := b.addTarget(bucket.Target{Bucket: name, Region: region}, p, false); err != nil {
 				return nil, err
 			}
 		}

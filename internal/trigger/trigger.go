@@ -13,6 +13,10 @@
 //     empty or a JSON options object.
 //   - COS trigger: {"Records":[…]}.
 //   - Manual: only the keys "buckets", "reconcile" and "dryRun".
+//   - Member: "account" (see KindMember).
+//   - CLS trigger: {"clslogs":{"data":…}} (see cls.go): CloudAudit records
+//     of any account, read by the same code as EventBridge's, grouped by
+//     account in Request.Accounts.
 //
 // A PutBucket record takes its bucket from the first present of
 // data.resourceName, data.requestParameters.{bucket,Bucket,bucketName,
@@ -70,6 +74,10 @@ const (
 	// Organization: {"account":{"uin":…,"role":…},"reconcile":{…},"dryRun":bool}.
 	// The organization timer sends it to the function itself (fan-out).
 	KindMember Kind = "member"
+	// KindCLS is a CLS trigger event carrying CloudAudit records of any
+	// account of an Organization: {"clslogs":{"data":"<base64 of gzip>"}}.
+	// Its buckets are in Request.Accounts, grouped by account.
+	KindCLS Kind = "cls"
 )
 
 const (
@@ -123,6 +131,68 @@ type Request struct {
 	Notes []string
 	// Account is the member account a member event names; nil otherwise.
 	Account *Account
+	// Accounts holds, for a CLS event only, the buckets its records name,
+	// one entry per account (userIdentity.accountId) in order of first
+	// record; Targets, Locate and Reconcile of the Request are then empty,
+	// and Skipped holds the records that could not be read.
+	Accounts []AccountBuckets
+}
+
+// AccountBuckets are the buckets that the CloudAudit records of one
+// account name, in a CLS event. The account decides the key that signs
+// their requests; the handler decides whether the account is in scope.
+type AccountBuckets struct {
+	// Uin is the account's ID (UIN): the records' userIdentity.accountId.
+	Uin string
+	// Targets are the buckets named with their region, de-duplicated.
+	Targets []bucket.Target
+	// Locate lists the buckets named without a region.
+	Locate []string
+	// Reconcile is set when a PutBucket record names no bucket: the
+	// regions it names (none: all regions).
+	Reconcile *Reconcile
+	// NeedAppID is set when a name in Targets or Locate lacks "-<APPID>"
+	// because its record carried no APPID (no qcs "uid/<APPID>"): call
+	// Complete with the account's APPID before using the names.
+	NeedAppID bool
+	// Notes say which record asked for what, as for an EventBridge event.
+	Notes []string
+}
+
+// Complete returns a with every bucket name completed with the account's
+// APPID (names that already end in an APPID are kept), de-duplicated, and
+// the names that cannot be completed as Skips naming the account.
+func (a AccountBuckets) Complete(appID string) (AccountBuckets, []Skip) {
+	out := a
+	out.Targets, out.Locate, out.NeedAppID = nil, nil, false
+	seen := map[string]bool{}
+	var skipped []Skip
+	for _, t := range a.Targets {
+		full, err := bucket.Complete(t.Bucket, appID)
+		if err == nil {
+			err = checkTarget(bucket.Target{Bucket: full, Region: t.Region}, "")
+		}
+		if err != nil {
+			skipped = append(skipped, Skip{Region: t.Region, Reason: fmt.Sprintf("bucket %s of account %s: %s", quote(t.Bucket), a.Uin, unprefixed{err}.Error())})
+			continue
+		}
+		if !seen[full] {
+			seen[full] = true
+			out.Targets = append(out.Targets, bucket.Target{Bucket: full, Region: t.Region})
+		}
+	}
+	for _, name := range a.Locate {
+		full, err := bucket.Complete(name, appID)
+		if err != nil {
+			skipped = append(skipped, Skip{Reason: fmt.Sprintf("bucket %s of account %s: %s", quote(name), a.Uin, err)})
+			continue
+		}
+		if !seen[full] {
+			seen[full] = true
+			out.Locate = append(out.Locate, full)
+		}
+	}
+	return out, skipped
 }
 
 // Account is a member account of an Organization and the role to assume in it.
@@ -169,7 +239,8 @@ const shapesHelp = `want a JSON object that is one of: an EventBridge event (key
 	`an EventBridge batch ({"EventList":[…]}), a timer event ({"Type":"Timer","Message":…}), ` +
 	`a COS trigger event ({"Records":[…]}), a manual event ` +
 	`({"buckets":[{"bucket":"name-appid","region":"ap-…"}],"reconcile":{"regions":[…],"include":[…],"exclude":[…]},"dryRun":bool}), ` +
-	`or a member event ({"account":{"uin":"…","role":"…"},"reconcile":{…},"dryRun":bool})`
+	`a member event ({"account":{"uin":"…","role":"…"},"reconcile":{…},"dryRun":bool}), ` +
+	`or a CLS trigger event ({"clslogs":{"data":"<base64 of a gzip document>"}})`
 
 // Parse decodes a raw SCF event payload into a Request with no account
 // facts: bucket names must then carry their "-<APPID>". See ParseWith.
@@ -189,7 +260,8 @@ func ParseWith(payload []byte, opts Options) (*Request, error) {
 	if len(trimmed) == 0 {
 		return nil, invalidf("", "empty payload: %s", shapesHelp)
 	}
-	if err := checkJSON(trimmed); err != nil {
+	// Checked whole, so that a syntax error's line and column are the payload's.
+	if err := checkJSON(payload); err != nil {
 		return nil, invalidf("", "payload is not valid JSON (%s): %s", err, shapesHelp)
 	}
 	if k := kindOf(trimmed); k != kObject {
@@ -216,6 +288,9 @@ func ParseWith(payload []byte, opts Options) (*Request, error) {
 	}
 	if top.has("Records") {
 		shapes = append(shapes, shape{`a COS trigger event ("Records")`, parseCOS})
+	}
+	if top.has("clslogs") {
+		shapes = append(shapes, shape{`a CLS trigger event ("clslogs")`, parseCLS})
 	}
 	if top.has("account") {
 		shapes = append(shapes, shape{`a member event ("account")`, parseMember})
@@ -275,6 +350,7 @@ type builder struct {
 	unreadable int   // records that could not be read
 	firstErr   error // why the first unreadable record could not be read
 	notes      int   // notes added; at most maxNotes are kept
+	short      bool  // a name in Targets or Locate lacks "-<APPID>"
 }
 
 // maxNotes bounds the notes of one Request: a batch of 10,000 records must
@@ -316,10 +392,20 @@ func checkTarget(t bucket.Target, path string) error {
 	return nil
 }
 
+// placeholderAppID stands in for an APPID not known yet, only to validate
+// a bucket name that lacks "-<APPID>" as it will be once completed (a
+// 10-digit APPID, the length of today's).
+const placeholderAppID = "1250000000"
+
 // addTarget validates t (path names the field it came from) and appends it
-// unless a bucket of that name is already there.
-func (b *builder) addTarget(t bucket.Target, path string) error {
-	if err := checkTarget(t, path); err != nil {
+// unless a bucket of that name is already there. short says that t.Bucket
+// lacks "-<APPID>" (then b.req.NeedAppID is set; see AccountBuckets).
+func (b *builder) addTarget(t bucket.Target, path string, short bool) error {
+	check := t
+	if short {
+		check.Bucket += "-" + placeholderAppID
+	}
+	if err := checkTarget(check, path); err != nil {
 		return err
 	}
 	if b.seen[t.Bucket] {
@@ -330,13 +416,18 @@ func (b *builder) addTarget(t bucket.Target, path string) error {
 	}
 	b.seen[t.Bucket] = true
 	b.req.Targets = append(b.req.Targets, t)
+	b.short = b.short || short
 	return nil
 }
 
 // addLocate appends a validated bucket name whose region is unknown, unless
-// a bucket of that name is already there.
-func (b *builder) addLocate(name, path string) error {
-	if err := bucket.ValidateName(name); err != nil {
+// a bucket of that name is already there. short is as for addTarget.
+func (b *builder) addLocate(name, path string, short bool) error {
+	check := name
+	if short {
+		check += "-" + placeholderAppID
+	}
+	if err := bucket.ValidateName(check); err != nil {
 		return wrapErr(path, err)
 	}
 	if b.seen[name] {
@@ -347,6 +438,7 @@ func (b *builder) addLocate(name, path string) error {
 	}
 	b.seen[name] = true
 	b.req.Locate = append(b.req.Locate, name)
+	b.short = b.short || short
 	return nil
 }
 

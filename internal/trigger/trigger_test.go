@@ -73,6 +73,16 @@ func TestSampleEvents(t *testing.T) {
 			Kind:      KindTimer,
 			Reconcile: &Reconcile{},
 		},
+		"cls-audit.json": {
+			Kind: KindCLS,
+			Accounts: []AccountBuckets{
+				{Uin: "100000000011", Targets: []bucket.Target{tgt("docs-1250000011", "ap-shanghai")}},
+				{Uin: "100000000001", Targets: []bucket.Target{tgt("docs-1250000000", "ap-shanghai")}},
+			},
+			Skipped: []Skip{{Reason: "unreadable record: clslogs.records[4].content: want a JSON object or a string holding one, " +
+				"got a string that is not JSON (unexpected end of JSON input at line 1, column 40)"}},
+			Notes: []string{`ignored 2 records that are not a successful COS PutBucket (eventName "PutObject": 1, failed PutBucket: 1)`},
+		},
 		"member.json": {
 			Kind:      KindMember,
 			Account:   &Account{Uin: "100000000011", Role: "OrganizationAccessControlRole"},
@@ -131,6 +141,9 @@ func assertRequest(t *testing.T, got, want *Request) {
 	}
 	if !reflect.DeepEqual(got.Account, want.Account) {
 		t.Errorf("Account = %+v, want %+v", got.Account, want.Account)
+	}
+	if !reflect.DeepEqual(got.Accounts, want.Accounts) {
+		t.Errorf("Accounts = %+v, want %+v", got.Accounts, want.Accounts)
 	}
 }
 
@@ -541,7 +554,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		switch req.Kind {
-		case KindEventBridge, KindTimer, KindCOS, KindManual, KindMember:
+		case KindEventBridge, KindTimer, KindCOS, KindManual, KindMember, KindCLS:
 		default:
 			t.Errorf("Kind = %q", req.Kind)
 		}
