@@ -70,6 +70,54 @@ var shortRegions = map[string]string{
 	"ger": "eu-frankfurt",
 }
 
+// KnownRegion reports whether region is a region id of the abbreviation
+// table above: a region Tencent Cloud documents. ValidateRegion checks the
+// shape only; a setting that names a region also passes KnownRegion, so
+// that a typo is an error instead of a filter that matches nothing.
+func KnownRegion(region string) bool {
+	for _, r := range shortRegions {
+		if r == region {
+			return true
+		}
+	}
+	return false
+}
+
+// NearestRegion returns the known region (KnownRegion) closest to s by edit
+// distance (insertions, deletions and substitutions of one byte), the first
+// in alphabetical order on a tie: the suggestion for a mistyped region.
+func NearestRegion(s string) string {
+	best, bestDist := "", -1
+	for _, r := range shortRegions {
+		d := editDistance(s, r)
+		if bestDist < 0 || d < bestDist || (d == bestDist && r < best) {
+			best, bestDist = r, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
 // ciUnserved lists COS regions where Cloud Infinite has no endpoint: CI's
 // region list (intlcloud-documents, 数据万象/产品简介/地域与域名) lacks them,
 // so a request to ci.<region>.myqcloud.com there can only fail. The
@@ -206,9 +254,6 @@ func CIHost(t Target) string { return t.Bucket + ".ci." + t.Region + "." + Domai
 
 // CIRegionHost is the regional CI host that lists enabled buckets: "ci.<region>.myqcloud.com".
 func CIRegionHost(region string) string { return "ci." + region + "." + Domain }
-
-// COSRegionHost is the regional COS service host: "cos.<region>.myqcloud.com".
-func COSRegionHost(region string) string { return "cos." + region + "." + Domain }
 
 // AllowedHost reports whether host (without port) is a well-formed name
 // under myqcloud.com: lower-case DNS labels only, so that no URL delimiter
