@@ -134,7 +134,7 @@ func Endpoint(u *url.URL) error {
 		return refuse("want http://HOST:PORT (a test setting; leave it unset in production)")
 	}
 	if !localHost(u.Hostname()) {
-		return refuse("want a loopback or private address (localhost, 127.0.0.0/8, ::1, 10/8, 172.16/12, 192.168/16, fc00::/7): "+
+		return refuse("want a loopback or private address (localhost, 127.0.0.0/8, ::1, 10/8, 172.16/12, 192.168/16, fc00::/7): " +
 			"it receives signed requests and the session token in clear text; leave it unset in production")
 	}
 	return nil
