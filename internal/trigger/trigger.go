@@ -51,6 +51,7 @@ import (
 
 	"github.com/picbucket/picbucket/internal/bucket"
 	"github.com/picbucket/picbucket/internal/clip"
+	"github.com/picbucket/picbucket/internal/rules"
 )
 
 // Kind names the trigger that produced an event.
@@ -73,7 +74,7 @@ const (
 )
 
 const (
-	// MaxPayload is the largest payload Parse accepts: 6 MiB, the SCF
+	// MaxPayload is the largest payload ParseWith accepts: 6 MiB, the SCF
 	// synchronous invocation event limit (asynchronous events are capped at
 	// 128 KB by the platform).
 	MaxPayload = 6 << 20
@@ -88,12 +89,11 @@ const (
 	// reconcile options "regions", "include" and "exclude".
 	MaxOptionList = 1000
 	// MaxPatternLen is the longest include/exclude glob pattern accepted, in
-	// bytes. Bucket host names are at most 60 characters, so longer patterns
-	// can only be mistakes.
-	MaxPatternLen = 255
+	// bytes (the rule of internal/rules).
+	MaxPatternLen = rules.MaxPatternLen
 )
 
-// ErrInvalidEvent is wrapped by every error Parse returns (test with errors.Is).
+// ErrInvalidEvent is wrapped by every error ParseWith returns (test with errors.Is).
 // Errors caused by a bad bucket name or region also wrap bucket.ErrInvalidName
 // or bucket.ErrInvalidRegion.
 var ErrInvalidEvent = errors.New("invalid event")
@@ -170,10 +170,6 @@ const shapesHelp = `want a JSON object that is one of: an EventBridge event (key
 	`a COS trigger event ({"Records":[…]}), a manual event ` +
 	`({"buckets":[{"bucket":"name-appid","region":"ap-…"}],"reconcile":{"regions":[…],"include":[…],"exclude":[…]},"dryRun":bool}), ` +
 	`or a member event ({"account":{"uin":"…","role":"…"},"reconcile":{…},"dryRun":bool})`
-
-// Parse decodes a raw SCF event payload into a Request with no account
-// facts: bucket names must then carry their "-<APPID>". See ParseWith.
-func Parse(payload []byte) (*Request, error) { return ParseWith(payload, Options{}) }
 
 // ParseWith decodes a raw SCF event payload into a Request. Every error
 // wraps ErrInvalidEvent. In an EventBridge batch and a COS "Records" array,
