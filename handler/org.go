@@ -63,8 +63,7 @@ func (inv *invocation) organization(ctx context.Context) (*Result, error) {
 			return nil, fmt.Errorf("picbucket: member event for account %s, which PICBUCKET_ACCOUNTS does not list", uin)
 		}
 	}
-	tc, err := tcapi.New(tcapi.Credentials{SecretID: inv.creds.SecretID, SecretKey: inv.creds.SecretKey, Token: inv.creds.SessionToken},
-		tcapi.Options{Region: inv.region(), Endpoint: cfg.APIEndpoint})
+	tc, err := tcapi.New(inv.creds, tcapi.Options{Region: inv.region(), Endpoint: cfg.APIEndpoint})
 	if err != nil {
 		return nil, fmt.Errorf("picbucket: %w", err)
 	}
@@ -169,15 +168,14 @@ func (o *orgRun) member(ctx context.Context, uin, role string, req orgRequest) {
 		o.addAccount(a, nil)
 		return
 	}
-	creds := signer.Credentials{SecretID: key.SecretID, SecretKey: key.SecretKey, SessionToken: key.Token}
-	o.inv.secrets.add(creds)
+	o.inv.secrets.add(key)
 	acct, err := o.tc.With(key).GetUserAppID(ctx)
 	if err != nil {
 		a.Outcome, a.Error = accountFailure(err, "GetUserAppId in account "+uin)
 		o.addAccount(a, nil)
 		return
 	}
-	o.reconcileWith(ctx, uin, acct.AppID, staticSource(creds), req)
+	o.reconcileWith(ctx, uin, acct.AppID, signer.Static{Key: key}, req)
 }
 
 // accountFailure classifies an API 3.0 error: throttling and the deadline
@@ -188,11 +186,6 @@ func accountFailure(err error, what string) (AccountOutcome, string) {
 	}
 	return AccountFailed, what + " failed: " + err.Error()
 }
-
-// staticSource is one fixed key: an assumed role's.
-type staticSource signer.Credentials
-
-func (s staticSource) Credentials() (signer.Credentials, error) { return signer.Credentials(s), nil }
 
 // everyAccount covers the function's own account and every member.
 func (o *orgRun) everyAccount(ctx context.Context, req orgRequest) {

@@ -149,3 +149,17 @@ func localHost(host string) bool {
 	ip, err := netip.ParseAddr(host)
 	return err == nil && (ip.IsLoopback() || ip.IsPrivate())
 }
+
+// functionNameRE is SCF CreateFunction's FunctionName rule (the SDK's
+// tencentcloud/scf/v20180416 models.go CreateFunctionRequestParams): 2 to 60
+// letters, digits, '-' and '_', starting with a letter, not ending with '-'
+// or '_'.
+var functionNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$`)
+
+// FunctionName checks an SCF function name.
+func FunctionName(s string) error {
+	if !functionNameRE.MatchString(s) {
+		return refuse("want an SCF function name: 2 to 60 letters, digits, '-' and '_', starting with a letter, not ending with '-' or '_'")
+	}
+	return nil
+}
