@@ -6,9 +6,12 @@ package bucket
 import (
 	"errors"
 	"fmt"
-	"github.com/picbucket/picbucket/internal/clip"
 	"regexp"
+	"slices"
 	"strings"
+
+	"github.com/picbucket/picbucket/internal/clip"
+	"github.com/picbucket/picbucket/internal/spell"
 )
 
 // Domain is the only DNS suffix a request may be addressed to.
@@ -84,38 +87,18 @@ func KnownRegion(region string) bool {
 }
 
 // NearestRegion returns the known region (KnownRegion) closest to s by edit
-// distance (insertions, deletions and substitutions of one byte), the first
-// in alphabetical order on a tie: the suggestion for a mistyped region.
+// distance (spell.Distance), the first in alphabetical order on a tie:
+// the suggestion for a mistyped region.
 func NearestRegion(s string) string {
-	best, bestDist := "", -1
+	regions := make([]string, 0, len(shortRegions))
 	for _, r := range shortRegions {
-		d := editDistance(s, r)
-		if bestDist < 0 || d < bestDist || (d == bestDist && r < best) {
-			best, bestDist = r, d
+		if !slices.Contains(regions, r) {
+			regions = append(regions, r)
 		}
 	}
+	slices.Sort(regions)
+	best, _ := spell.Nearest(s, regions)
 	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // ciUnserved lists COS regions where Cloud Infinite has no endpoint: CI's
