@@ -178,7 +178,7 @@ func TestServerlessYAMLMatchesTheCode(t *testing.T) {
 				t.Errorf("timer %q: argument is longer than 4 KB", p.Name)
 			}
 			payload, _ := json.Marshal(map[string]string{"Type": "Timer", "TriggerName": p.Name, "Time": "2024-05-20T10:15:00Z", "Message": p.Argument})
-			req, err := trigger.Parse(payload)
+			req, err := trigger.ParseWith(payload, trigger.Options{})
 			if err != nil {
 				t.Errorf("timer %q: the function refuses its event: %v", p.Name, err)
 			} else if req.Reconcile == nil {

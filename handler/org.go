@@ -111,7 +111,7 @@ func (inv *invocation) ownUin() string {
 // apiClient is the API 3.0 client signed with the function's own key. It
 // sends nothing until called.
 func (inv *invocation) apiClient() (*tcapi.Client, error) {
-	tc, err := tcapi.New(tcapi.Credentials{SecretID: inv.creds.SecretID, SecretKey: inv.creds.SecretKey, Token: inv.creds.SessionToken},
+	tc, err := tcapi.New(inv.creds,
 		tcapi.Options{Region: inv.region(), Endpoint: inv.cfg.APIEndpoint})
 	if err != nil {
 		return nil, fmt.Errorf("picbucket: %w", err)
@@ -203,15 +203,14 @@ func (o *orgRun) member(ctx context.Context, uin, role string, req orgRequest) {
 		o.addAccount(a, nil)
 		return
 	}
-	creds := signer.Credentials{SecretID: key.SecretID, SecretKey: key.SecretKey, SessionToken: key.Token}
-	o.inv.secrets.add(creds)
+	o.inv.secrets.add(key)
 	acct, err := o.tc.With(key).GetUserAppID(ctx)
 	if err != nil {
 		a.Outcome, a.Error = accountFailure(err, "GetUserAppId in account "+uin)
 		o.addAccount(a, nil)
 		return
 	}
-	o.reconcileWith(ctx, uin, acct.AppID, staticSource(creds), req)
+	o.reconcileWith(ctx, uin, acct.AppID, signer.Static{Key: key}, req)
 }
 
 // accountFailure classifies an API 3.0 error: throttling and the deadline
@@ -222,11 +221,6 @@ func accountFailure(err error, what string) (AccountOutcome, string) {
 	}
 	return AccountFailed, what + " failed: " + err.Error()
 }
-
-// staticSource is one fixed key: an assumed role's.
-type staticSource signer.Credentials
-
-func (s staticSource) Credentials() (signer.Credentials, error) { return signer.Credentials(s), nil }
 
 // everyAccount covers the function's own account and every member.
 func (o *orgRun) everyAccount(ctx context.Context, req orgRequest) {
@@ -644,7 +638,7 @@ func (o *orgRun) memberBuckets(ctx context.Context, a trigger.AccountBuckets) {
 		fail(outcome, msg)
 		return
 	}
-	creds := signer.Credentials{SecretID: key.SecretID, SecretKey: key.SecretKey, SessionToken: key.Token}
+	creds := key
 	inv.secrets.add(creds)
 	appID := ""
 	if a.NeedAppID {
@@ -659,7 +653,7 @@ func (o *orgRun) memberBuckets(ctx context.Context, a trigger.AccountBuckets) {
 	acct.AppID = appID
 	done, skipped := trigger.AccountBuckets{Uin: uin, Targets: a.Targets}.Complete(appID)
 	ev := &trigger.Request{Kind: trigger.KindCLS, Targets: done.Targets, Skipped: skipped}
-	res, err := inv.account(ctx, ev, accountKey{uin: uin, appID: appID, source: staticSource(creds)}, log)
+	res, err := inv.account(ctx, ev, accountKey{uin: uin, appID: appID, source: signer.Static{Key: creds}}, log)
 	acct.Outcome = AccountReconciled
 	if err != nil {
 		acct.Outcome, acct.Error = AccountFailed, err.Error()

@@ -40,22 +40,49 @@ func (noCredentials) Error() string { return "no credentials" }
 // retry can cure it.
 func (noCredentials) CredentialError() bool { return true }
 
-// Credentials is one snapshot of a temporary key. Its String and Format
-// methods never print the secret key or the token.
+// Credentials is one key: the function's own (Env), or one that STS
+// AssumeRole issued for a member account (internal/tcapi). It is the only
+// credentials type of the module. SessionToken is set for a temporary key.
+//
+// No formatting verb prints the secret key or the token, nor the whole
+// secret id: String, GoString and Format (every verb, %v %+v %#v %s %d %x %q
+// …) print the masked form of String. A struct that holds Credentials in an
+// unexported field is printed by fmt without these methods: never format one.
 type Credentials struct {
 	SecretID     string
 	SecretKey    string
 	SessionToken string
 }
 
-// String prints the secret id and whether the secret parts are present, never their values.
+// String prints the secret id masked (MaskID) and whether the secret parts
+// are present, never their values.
 func (c Credentials) String() string {
-	return fmt.Sprintf("Credentials{SecretID:%s SecretKey:%s SessionToken:%s}",
-		c.SecretID, present(c.SecretKey), present(c.SessionToken))
+	return "Credentials{SecretID:" + MaskID(c.SecretID) + " SecretKey:" + present(c.SecretKey) +
+		" SessionToken:" + present(c.SessionToken) + "}"
 }
 
 // GoString is String, so that %#v cannot print the secrets either.
 func (c Credentials) GoString() string { return c.String() }
+
+// Format implements fmt.Formatter: every verb prints String (%q quoted), so
+// that no verb, flag or width reaches the fields.
+func (c Credentials) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", c.String())
+		return
+	}
+	fmt.Fprint(f, c.String())
+}
+
+// MaskID shows enough of a secret id to tell two keys apart in a message:
+// its first and last four characters when it is at least 16 long
+// ("AKID…wxyz"), otherwise only whether it is set.
+func MaskID(id string) string {
+	if len(id) < 16 {
+		return present(id)
+	}
+	return id[:4] + "…" + id[len(id)-4:]
+}
 
 func present(s string) string {
 	if s == "" {
@@ -63,6 +90,12 @@ func present(s string) string {
 	}
 	return "<set>"
 }
+
+// Static is a Source that always yields the same key: one AssumeRole issued.
+type Static struct{ Key Credentials }
+
+// Credentials returns the key.
+func (s Static) Credentials() (Credentials, error) { return s.Key, nil }
 
 // Source yields the credentials to sign the next request with.
 type Source interface {

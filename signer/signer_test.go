@@ -49,11 +49,45 @@ func TestEnvErrors(t *testing.T) {
 }
 
 func TestCredentialsNeverPrintSecrets(t *testing.T) {
-	c := Credentials{SecretID: "AKID", SecretKey: "very-secret", SessionToken: "very-token"}
-	for _, s := range []string{c.String(), fmt.Sprint(c), fmt.Sprintf("%v %+v %#v", c, c, c)} {
-		if strings.Contains(s, "very-") {
-			t.Errorf("printed a secret: %s", s)
+	const id, key, token = "AKIDabcdefghijklmnopqrstuvwxyz0123", "very-secret-key", "very-secret-token"
+	c := Credentials{SecretID: id, SecretKey: key, SessionToken: token}
+	values := map[string]any{
+		"value":   c,
+		"pointer": &c,
+		"static":  Static{Key: c},
+		"slice":   []Credentials{c},
+		"map":     map[string]Credentials{"k": c},
+		"field":   struct{ Key Credentials }{c},
+		"any":     []any{c, &c},
+	}
+	verbs := []string{"%v", "%+v", "%#v", "%s", "%d", "%x", "%X", "%q", "%10.3v", "%[1]T %[1]v"}
+	for name, v := range values {
+		for _, verb := range verbs {
+			out := fmt.Sprintf(verb, v)
+			if name == "value" && verb == "%[1]T %[1]v" && out != "signer.Credentials Credentials{SecretID:AKID…0123 SecretKey:<set> SessionToken:<set>}" {
+				t.Errorf("%s: %s", verb, out)
+			}
+			for _, secret := range []string{key, token, id, "very-", fmt.Sprintf("%x", "very-"), fmt.Sprintf("%X", "very-"), "abcdefgh"} {
+				if strings.Contains(out, secret) {
+					t.Errorf("%s with %s printed a secret (%q): %s", name, verb, secret, out)
+				}
+			}
 		}
+	}
+	if s := c.String(); s != "Credentials{SecretID:AKID…0123 SecretKey:<set> SessionToken:<set>}" {
+		t.Errorf("String = %s", s)
+	}
+	if s := fmt.Sprint(Credentials{SecretID: "AKID"}); s != "Credentials{SecretID:<set> SecretKey:<missing> SessionToken:<missing>}" {
+		t.Errorf("short id, no key: %s", s)
+	}
+}
+
+func TestStatic(t *testing.T) {
+	c := Credentials{SecretID: "AKID1", SecretKey: "k1", SessionToken: "t1"}
+	var src Source = Static{Key: c}
+	got, err := src.Credentials()
+	if err != nil || got != c {
+		t.Fatalf("Static.Credentials() = %v, %v", got, err)
 	}
 }
 

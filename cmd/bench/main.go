@@ -40,7 +40,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -53,6 +52,7 @@ import (
 	"github.com/picbucket/picbucket/internal/cosapi"
 	"github.com/picbucket/picbucket/internal/emulator"
 	"github.com/picbucket/picbucket/internal/retry"
+	"github.com/picbucket/picbucket/internal/rules"
 	"github.com/picbucket/picbucket/internal/scfrpc"
 	"github.com/picbucket/picbucket/internal/usage"
 	"github.com/picbucket/picbucket/signer"
@@ -401,7 +401,7 @@ func allEnabled(emu *emulator.Server) bool {
 // one ask whether it is enabled and enable it if not, one at a time. It
 // uses the same client, signing and retry policy as the function.
 func baseline(endpoint string) error {
-	u, err := url.Parse(endpoint)
+	u, err := rules.ParseEndpoint(endpoint)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/picbucket/picbucket/internal/ebapi"
+	"github.com/picbucket/picbucket/signer"
 )
 
 // syncBuffer is a bytes.Buffer safe for the request log's goroutines.
@@ -65,7 +66,7 @@ func start(t *testing.T, args ...string) (string, *syncBuffer) {
 func client(t *testing.T, addr string) *ebapi.Client {
 	t.Helper()
 	c, err := ebapi.New(ebapi.Options{Region: ebapi.ServiceBusRegion, Endpoint: &url.URL{Scheme: "http", Host: addr},
-		Credentials: ebapi.Credentials{SecretID: demoSecretID, SecretKey: demoSecretKey, Token: demoToken}, Timeout: 5 * time.Second})
+		Credentials: signer.Credentials{SecretID: demoSecretID, SecretKey: demoSecretKey, SessionToken: demoToken}, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +127,7 @@ func TestOldRule(t *testing.T) {
 func TestWrongKeyIsRefused(t *testing.T) {
 	addr, _ := start(t, "-quiet")
 	c, _ := ebapi.New(ebapi.Options{Region: ebapi.ServiceBusRegion, Endpoint: &url.URL{Scheme: "http", Host: addr},
-		Credentials: ebapi.Credentials{SecretID: demoSecretID, SecretKey: "wrong", Token: demoToken}})
+		Credentials: signer.Credentials{SecretID: demoSecretID, SecretKey: "wrong", SessionToken: demoToken}})
 	if _, err := c.ListRules(context.Background(), demoBusID); err == nil || !strings.Contains(err.Error(), "AuthFailure.SignatureFailure") {
 		t.Errorf("wrong key: %v", err)
 	}

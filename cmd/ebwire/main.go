@@ -36,12 +36,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/picbucket/picbucket/internal/ebapi"
+	"github.com/picbucket/picbucket/internal/rules"
 	"github.com/picbucket/picbucket/internal/usage"
 )
 
@@ -110,11 +110,11 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	}
 	opts := ebapi.Options{Region: *region, Host: *apiHost, Timeout: *timeout}
 	if *endpoint != "" {
-		u, err := url.Parse(*endpoint)
-		if err != nil || u.Scheme != "http" || u.Host == "" || (u.Path != "" && u.Path != "/") {
-			return bad("--endpoint %q: want http://HOST:PORT (a test setting)", *endpoint)
+		u, err := rules.ParseEndpoint(*endpoint)
+		if err != nil {
+			return bad("--endpoint %q: %v", *endpoint, err)
 		}
-		opts.Endpoint = &url.URL{Scheme: "http", Host: u.Host}
+		opts.Endpoint = u
 	}
 	explicitQualifier := false
 	fs.Visit(func(f *flag.Flag) { explicitQualifier = explicitQualifier || f.Name == "qualifier" })

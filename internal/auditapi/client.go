@@ -27,7 +27,7 @@ import (
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 
-	"github.com/picbucket/picbucket/internal/ebapi"
+	"github.com/picbucket/picbucket/signer"
 )
 
 // The services and versions this package calls; each answers at
@@ -44,8 +44,9 @@ const (
 	DefaultRootDomain = "tencentcloudapi.com"
 )
 
-// Credentials sign the requests (ebapi's type: its String hides the secrets).
-type Credentials = ebapi.Credentials
+// Credentials sign the requests: the function's one credentials type,
+// whose every formatting verb hides the secrets.
+type Credentials = signer.Credentials
 
 // Options configure a Client.
 type Options struct {
@@ -209,7 +210,7 @@ func (c *Client) sdk() *common.Client {
 	cp.SignMethod = "TC3-HMAC-SHA256"
 	cp.Language = "en-US"
 	cp.DisableRegionBreaker = true // never fall back to another endpoint
-	cred := common.NewTokenCredential(c.opts.Credentials.SecretID, c.opts.Credentials.SecretKey, c.opts.Credentials.Token)
+	cred := common.NewTokenCredential(c.opts.Credentials.SecretID, c.opts.Credentials.SecretKey, c.opts.Credentials.SessionToken)
 	return common.NewCommonClient(cred, c.opts.Region, cp).WithHttpTransport(c.rt)
 }
 

@@ -6,9 +6,12 @@ package bucket
 import (
 	"errors"
 	"fmt"
-	"github.com/picbucket/picbucket/internal/clip"
 	"regexp"
+	"slices"
 	"strings"
+
+	"github.com/picbucket/picbucket/internal/clip"
+	"github.com/picbucket/picbucket/internal/spell"
 )
 
 // Domain is the only DNS suffix a request may be addressed to.
@@ -68,6 +71,34 @@ var shortRegions = map[string]string{
 	"tj":  "ap-beijing-1",
 	"spg": "ap-singapore",
 	"ger": "eu-frankfurt",
+}
+
+// KnownRegion reports whether region is a region id of the abbreviation
+// table above: a region Tencent Cloud documents. ValidateRegion checks the
+// shape only; a setting that names a region also passes KnownRegion, so
+// that a typo is an error instead of a filter that matches nothing.
+func KnownRegion(region string) bool {
+	for _, r := range shortRegions {
+		if r == region {
+			return true
+		}
+	}
+	return false
+}
+
+// NearestRegion returns the known region (KnownRegion) closest to s by edit
+// distance (spell.Distance), the first in alphabetical order on a tie:
+// the suggestion for a mistyped region.
+func NearestRegion(s string) string {
+	regions := make([]string, 0, len(shortRegions))
+	for _, r := range shortRegions {
+		if !slices.Contains(regions, r) {
+			regions = append(regions, r)
+		}
+	}
+	slices.Sort(regions)
+	best, _ := spell.Nearest(s, regions)
+	return best
 }
 
 // ciUnserved lists COS regions where Cloud Infinite has no endpoint: CI's
@@ -209,9 +240,6 @@ func COSHost(t Target) string { return t.Bucket + ".cos." + t.Region + "." + Dom
 
 // CIRegionHost is the regional CI host that lists enabled buckets: "ci.<region>.myqcloud.com".
 func CIRegionHost(region string) string { return "ci." + region + "." + Domain }
-
-// COSRegionHost is the regional COS service host: "cos.<region>.myqcloud.com".
-func COSRegionHost(region string) string { return "cos." + region + "." + Domain }
 
 // AllowedHost reports whether host (without port) is a well-formed name
 // under myqcloud.com: lower-case DNS labels only, so that no URL delimiter

@@ -112,3 +112,35 @@ func TestShortRegionCodes(t *testing.T) {
 		}
 	}
 }
+
+func TestKnownAndNearestRegion(t *testing.T) {
+	tests := []struct {
+		in      string
+		known   bool
+		nearest string
+	}{
+		{"ap-guangzhou", true, "ap-guangzhou"},
+		{"ap-beijing-1", true, "ap-beijing-1"},
+		{"na-siliconvalley", true, "na-siliconvalley"},
+		{"ap-guangzou", false, "ap-guangzhou"},
+		{"ap-shangai", false, "ap-shanghai"},
+		{"ap-bejing", false, "ap-beijing"},
+		{"eu-frankfort", false, "eu-frankfurt"},
+		{"ap-hong-kong", false, "ap-hongkong"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := KnownRegion(tt.in); got != tt.known {
+				t.Errorf("KnownRegion(%q) = %v, want %v", tt.in, got, tt.known)
+			}
+			if got := NearestRegion(tt.in); got != tt.nearest {
+				t.Errorf("NearestRegion(%q) = %q, want %q", tt.in, got, tt.nearest)
+			}
+		})
+	}
+	for short, long := range shortRegions {
+		if !KnownRegion(long) {
+			t.Errorf("KnownRegion(%q) = false for the region of %q", long, short)
+		}
+	}
+}

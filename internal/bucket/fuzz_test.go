@@ -72,7 +72,6 @@ func FuzzTarget(f *testing.F) {
 		}
 		hostOK(t, "CIHost", CIHost(tg))
 		hostOK(t, "CIRegionHost", CIRegionHost(region))
-		hostOK(t, "COSRegionHost", COSRegionHost(region))
 		if n := len(name + ".cos." + region + "." + Domain); n > MaxHostLen {
 			t.Errorf("%q@%q: COS host is %d characters, limit %d", name, region, n, MaxHostLen)
 		}
@@ -119,7 +118,6 @@ func FuzzNormalizeRegion(f *testing.F) {
 			t.Errorf("NormalizeRegion(%q) = %q: a region id must come back unchanged", in, out)
 		}
 		hostOK(t, "CIRegionHost", CIRegionHost(out))
-		hostOK(t, "COSRegionHost", COSRegionHost(out))
 		hostOK(t, "CIHost", CIHost(Target{Bucket: "a-1", Region: out}))
 	})
 }

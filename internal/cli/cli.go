@@ -31,6 +31,7 @@ import (
 
 	"github.com/picbucket/picbucket/handler"
 	"github.com/picbucket/picbucket/internal/config"
+	"github.com/picbucket/picbucket/internal/spell"
 	"github.com/picbucket/picbucket/internal/usage"
 	"github.com/picbucket/picbucket/signer"
 )
@@ -336,7 +337,7 @@ func suggest(fs *flag.FlagSet, err error) error {
 	}
 	best, bestDist := "", 0
 	fs.VisitAll(func(f *flag.Flag) {
-		if d := distance(strings.ToLower(name), f.Name); best == "" || d < bestDist {
+		if d := spell.Distance(strings.ToLower(name), f.Name); best == "" || d < bestDist {
 			best, bestDist = f.Name, d
 		}
 	})
@@ -347,27 +348,6 @@ func suggest(fs *flag.FlagSet, err error) error {
 		return fmt.Errorf("unknown flag -%s here; it is a flag of %s", name, form)
 	}
 	return fmt.Errorf("unknown flag -%s", name)
-}
-
-// distance is the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // newFlags returns a flag set that reports errors to Run, not to the process.

@@ -8,10 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/netip"
 	"net/url"
-	"path"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +18,7 @@ import (
 
 	"github.com/picbucket/picbucket/internal/bucket"
 	"github.com/picbucket/picbucket/internal/clip"
+	"github.com/picbucket/picbucket/internal/rules"
 )
 
 // Names of the settings. Names lists them all; it is the one source of truth
@@ -102,12 +100,6 @@ type Config struct {
 	RequireTag *Tag // only buckets carrying it are enabled
 }
 
-// uinRE is an account UIN.
-var uinRE = regexp.MustCompile(`^[1-9][0-9]{4,19}$`)
-
-// roleNameRE is a CAM role name.
-var roleNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
-
 // Load reads the settings through getenv. Every problem is reported, each
 // naming its variable.
 func Load(getenv func(string) string) (Config, error) {
@@ -115,6 +107,10 @@ func Load(getenv func(string) string) (Config, error) {
 	var errs []error
 	bad := func(name, value, want string) {
 		errs = append(errs, fmt.Errorf("%w: %s=%s: %s", ErrInvalid, name, clip.Quote(value), want))
+	}
+	// broken reports a value a rule (internal/rules) refused.
+	broken := func(name, value string, err error) {
+		errs = append(errs, fmt.Errorf("%w: %s=%s: %w", ErrInvalid, name, clip.Quote(value), err))
 	}
 	if v := strings.TrimSpace(getenv(DryRun)); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -128,6 +124,11 @@ func Load(getenv func(string) string) (Config, error) {
 			bad(Regions, r, "want a comma-separated list of region ids such as ap-guangzhou")
 			continue
 		}
+		if !bucket.KnownRegion(r) {
+			// A typo would otherwise be a filter that matches no bucket.
+			bad(Regions, r, fmt.Sprintf("not a Tencent Cloud region; did you mean %s?", bucket.NearestRegion(r)))
+			continue
+		}
 		c.Regions = append(c.Regions, r)
 	}
 	for _, s := range []struct {
@@ -135,8 +136,8 @@ func Load(getenv func(string) string) (Config, error) {
 		dst  *[]string
 	}{{Include, &c.Include}, {Exclude, &c.Exclude}} {
 		for _, p := range List(getenv(s.name)) {
-			if _, err := path.Match(p, ""); err != nil {
-				bad(s.name, p, "want comma-separated glob patterns such as logs-*")
+			if err := rules.BucketPattern(p); err != nil {
+				broken(s.name, p, err)
 				continue
 			}
 			*s.dst = append(*s.dst, p)
@@ -178,18 +179,18 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	durVar(DeadlineMargin, &c.DeadlineMargin, 0, 5*time.Minute)
 	durVar(CacheTTL, &c.CacheTTL, 0, 24*time.Hour)
-	if v := strings.TrimSpace(getenv(Endpoint)); v != "" {
-		u, err := url.Parse(v)
-		if err != nil || u.Scheme != "http" || u.Host == "" || u.Port() == "" || (u.Path != "" && u.Path != "/") ||
-			u.RawQuery != "" || u.User != nil || u.Fragment != "" {
-			bad(Endpoint, v, "want http://HOST:PORT (a test setting; leave it unset in production)")
-		} else if !localHost(u.Hostname()) {
+	for _, e := range []struct {
+		name string
+		dst  **url.URL
+	}{{Endpoint, &c.Endpoint}, {APIEndpoint, &c.APIEndpoint}} {
+		if v := strings.TrimSpace(getenv(e.name)); v != "" {
 			// A production function with the setting left over would send
 			// signed requests and its session token in clear text there.
-			bad(Endpoint, v, "want a loopback or private address (localhost, 127.0.0.0/8, ::1, 10/8, 172.16/12, 192.168/16, fc00::/7): "+
-				"it receives signed requests and the session token in clear text; leave it unset in production")
-		} else {
-			c.Endpoint = &url.URL{Scheme: "http", Host: u.Host}
+			if u, err := rules.ParseEndpoint(v); err != nil {
+				broken(e.name, v, err)
+			} else {
+				*e.dst = u
+			}
 		}
 	}
 	if v := strings.TrimSpace(getenv(LogLevel)); v != "" {
@@ -209,8 +210,8 @@ func Load(getenv func(string) string) (Config, error) {
 			c.OrgAll = true
 		} else {
 			for _, u := range List(v) {
-				if !uinRE.MatchString(u) {
-					bad(Accounts, u, `want "org" or a comma-separated list of member UINs (account IDs)`)
+				if err := rules.UIN(u); err != nil {
+					broken(Accounts, u, fmt.Errorf(`%w (%s is "org" or a comma-separated list of member UINs)`, err, Accounts))
 					continue
 				}
 				if !slices.Contains(c.MemberUins, u) {
@@ -220,15 +221,15 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	if v := strings.TrimSpace(getenv(MemberRole)); v != "" {
-		if !roleNameRE.MatchString(v) {
-			bad(MemberRole, v, "want a CAM role name (letters, digits and +=,.@_-)")
+		if err := rules.RoleName(v); err != nil {
+			broken(MemberRole, v, err)
 		} else {
 			c.MemberRole = v
 		}
 	}
 	for _, u := range List(getenv(ExcludeAccounts)) {
-		if !uinRE.MatchString(u) {
-			bad(ExcludeAccounts, u, "want a comma-separated list of UINs (account IDs)")
+		if err := rules.UIN(u); err != nil {
+			broken(ExcludeAccounts, u, fmt.Errorf("%w (in a comma-separated list)", err))
 			continue
 		}
 		if c.ExcludeAccounts == nil {
@@ -243,13 +244,6 @@ func Load(getenv func(string) string) (Config, error) {
 			bad(Fanout, v, "want true or false")
 		}
 		c.Fanout = b && c.Org
-	}
-	if v := strings.TrimSpace(getenv(APIEndpoint)); v != "" {
-		if u, ok := localEndpoint(v); !ok {
-			bad(APIEndpoint, v, "want http://HOST:PORT on a loopback or private address (a test setting; leave it unset in production)")
-		} else {
-			c.APIEndpoint = u
-		}
 	}
 	if v := strings.TrimSpace(getenv(AppID)); v != "" {
 		if _, err := strconv.ParseUint(v, 10, 64); err != nil {
@@ -279,22 +273,13 @@ func (c Config) Allows(t bucket.Target) (bool, string) {
 	if len(c.Regions) > 0 && !slices.Contains(c.Regions, t.Region) {
 		return false, "region not in " + Regions
 	}
-	if len(c.Include) > 0 && !matchAny(c.Include, t.Bucket) {
+	if len(c.Include) > 0 && !rules.MatchAny(c.Include, t.Bucket) {
 		return false, "not matched by " + Include
 	}
-	if matchAny(c.Exclude, t.Bucket) {
+	if rules.MatchAny(c.Exclude, t.Bucket) {
 		return false, "matched by " + Exclude
 	}
 	return true, ""
-}
-
-func matchAny(patterns []string, name string) bool {
-	for _, p := range patterns {
-		if ok, _ := path.Match(p, name); ok {
-			return true
-		}
-	}
-	return false
 }
 
 // List splits a comma-separated setting, dropping blanks.
@@ -306,25 +291,4 @@ func List(v string) []string {
 		}
 	}
 	return out
-}
-
-// localEndpoint parses a test endpoint: http://HOST:PORT with HOST on a
-// loopback or private address.
-func localEndpoint(v string) (*url.URL, bool) {
-	u, err := url.Parse(v)
-	if err != nil || u.Scheme != "http" || u.Host == "" || u.Port() == "" || (u.Path != "" && u.Path != "/") ||
-		u.RawQuery != "" || u.User != nil || u.Fragment != "" || !localHost(u.Hostname()) {
-		return nil, false
-	}
-	return &url.URL{Scheme: "http", Host: u.Host}, true
-}
-
-// localHost reports whether host is "localhost" or a loopback or private IP
-// address: the only places a test endpoint may point.
-func localHost(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && (ip.IsLoopback() || ip.IsPrivate())
 }

@@ -51,30 +51,44 @@ func TestLoadValues(t *testing.T) {
 }
 
 func TestLoadInvalid(t *testing.T) {
-	tests := []struct{ name, value string }{
-		{DryRun, "yes please"},
-		{Regions, "ap-guangzhou.evil.com"},
-		{Include, "["},
-		{Concurrency, "0"},
-		{Concurrency, "1000"},
-		{MaxEnable, "-1"},
-		{Endpoint, "https://127.0.0.1:9000"},
-		{Endpoint, "http://127.0.0.1"},
-		{Endpoint, "http://127.0.0.1:9000/path"},
-		{Endpoint, "http://user:pw@127.0.0.1:9000"},
-		{Endpoint, "http://cos.example.com:80"}, // a name: only loopback and private addresses
-		{Endpoint, "http://203.0.113.7:8080"},   // a public address
-		{Endpoint, "http://169.254.169.254:80"}, // link-local (metadata service)
-		{LogLevel, "loud"},
-		{LogLevel, "disabled"}, // would hide the summary and failed lines
-		{DeadlineMargin, "forever"},
-		{AppID, "12a"},
+	tests := []struct {
+		name, value string
+		want        string // a further part of the message, besides the variable's name
+	}{
+		{DryRun, "yes please", ""},
+		{Regions, "ap-guangzhou.evil.com", "want a comma-separated list of region ids"},
+		{Regions, "ap-guangzou", `PICBUCKET_REGIONS="ap-guangzou": not a Tencent Cloud region; did you mean ap-guangzhou?`},
+		{Regions, "ap-guangzhou,eu-frankfort", "did you mean eu-frankfurt?"},
+		{Include, "[", "bad glob pattern"},
+		{Include, "prod-*.cos.ap-guangzhou.myqcloud.com", "can never match a bucket name: it looks like a host"},
+		{Exclude, "Prod-*", `PICBUCKET_EXCLUDE="Prod-*": glob pattern can never match a bucket name: bucket names are lower case; did you mean prod-*?`},
+		{Exclude, "photos_*", "can never match a bucket name"},
+		{Concurrency, "0", ""},
+		{Concurrency, "1000", ""},
+		{MaxEnable, "-1", ""},
+		{Endpoint, "https://127.0.0.1:9000", "want http://HOST:PORT"},
+		{Endpoint, "http://127.0.0.1", "want http://HOST:PORT"},
+		{Endpoint, "http://127.0.0.1:9000/path", "want http://HOST:PORT"},
+		{Endpoint, "http://user:pw@127.0.0.1:9000", "want http://HOST:PORT"},
+		{Endpoint, "http://cos.example.com:80", "loopback or private"}, // a name: only loopback and private addresses
+		{Endpoint, "http://203.0.113.7:8080", "loopback or private"},   // a public address
+		{Endpoint, "http://169.254.169.254:80", "loopback or private"}, // link-local (metadata service)
+		{APIEndpoint, "http://api.example.com:80", "loopback or private"},
+		{APIEndpoint, "https://127.0.0.1:9000", "want http://HOST:PORT"},
+		{Accounts, "1234", "5 to 20 digits"},
+		{Accounts, "100000000001,x", `PICBUCKET_ACCOUNTS="x"`},
+		{ExcludeAccounts, "0100000", "5 to 20 digits"},
+		{MemberRole, "role/admin", "want a CAM role name"},
+		{LogLevel, "loud", ""},
+		{LogLevel, "disabled", ""}, // would hide the summary and failed lines
+		{DeadlineMargin, "forever", ""},
+		{AppID, "12a", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
 			_, err := Load(env(map[string]string{tt.name: tt.value}))
-			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.name) {
-				t.Errorf("err = %v, want ErrInvalid naming %s", err, tt.name)
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.name) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want ErrInvalid naming %s and saying %q", err, tt.name, tt.want)
 			}
 		})
 	}

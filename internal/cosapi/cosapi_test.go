@@ -41,6 +41,30 @@ func TestRouteRefusesForeignHosts(t *testing.T) {
 	resp.Body.Close()
 }
 
+// TestRouteRefusesForeignEndpoints: a test endpoint outside loopback and
+// private addresses (rules.Endpoint) sends nothing, whoever built the Route.
+func TestRouteRefusesForeignEndpoints(t *testing.T) {
+	for _, ep := range []string{"http://cos.example.com:80", "http://203.0.113.7:8080", "https://127.0.0.1:9000", "http://127.0.0.1", "http://u:pw@127.0.0.1:1"} {
+		t.Run(ep, func(t *testing.T) {
+			u, err := url.Parse(ep)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sent := 0
+			next := roundTripFunc(func(*http.Request) (*http.Response, error) { sent++; return nil, errors.New("sent") })
+			req, _ := http.NewRequest("GET", "https://service.cos.myqcloud.com/", nil)
+			_, err = (&Route{Endpoint: u, Next: next}).RoundTrip(req)
+			if !errors.Is(err, ErrHostNotAllowed) || sent != 0 {
+				t.Fatalf("err = %v, %d sent; want ErrHostNotAllowed and nothing sent", err, sent)
+			}
+		})
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
 func TestClassify(t *testing.T) {
 	api := func(status int, code string) error { return &Error{Op: "X", Status: status, Code: code} }
 	tests := []struct {

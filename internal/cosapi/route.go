@@ -7,6 +7,7 @@ import (
 	"net/url"
 
 	"github.com/picbucket/picbucket/internal/bucket"
+	"github.com/picbucket/picbucket/internal/rules"
 )
 
 // ErrHostNotAllowed reports a request addressed outside *.myqcloud.com. The
@@ -17,7 +18,9 @@ var ErrHostNotAllowed = errors.New("host not allowed")
 // Route is the lowest RoundTripper: it refuses any request whose host is not
 // under myqcloud.com and, when Endpoint is set, sends the request to that
 // address over plain HTTP while the Host header (and so the signature) stays
-// the production one. Endpoint is a test setting (PICBUCKET_ENDPOINT).
+// the production one. Endpoint is a test setting (PICBUCKET_ENDPOINT); one
+// that rules.Endpoint refuses (not a loopback or private address) refuses
+// every request.
 type Route struct {
 	// Endpoint, when non-nil, is "http://HOST:PORT" to send every request to.
 	Endpoint *url.URL
@@ -36,6 +39,14 @@ func (rt *Route) RoundTrip(req *http.Request) (*http.Response, error) {
 			req.Body.Close()
 		}
 		return nil, fmt.Errorf("%w: %q is not under %s", ErrHostNotAllowed, host, bucket.Domain)
+	}
+	if rt.Endpoint != nil {
+		if err := rules.Endpoint(rt.Endpoint); err != nil {
+			if req.Body != nil {
+				req.Body.Close()
+			}
+			return nil, fmt.Errorf("%w: test endpoint %q: %w", ErrHostNotAllowed, rt.Endpoint.Redacted(), err)
+		}
 	}
 	next := rt.Next
 	if next == nil {

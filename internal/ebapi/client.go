@@ -21,6 +21,9 @@ import (
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
+
+	"github.com/picbucket/picbucket/internal/rules"
+	"github.com/picbucket/picbucket/signer"
 )
 
 // The API's coordinates.
@@ -29,26 +32,6 @@ const (
 	Version     = "2021-04-16"
 	DefaultHost = "eb.tencentcloudapi.com" // the international site's is eb.intl.tencentcloudapi.com
 )
-
-// Credentials sign the requests. Token is set for a temporary key.
-type Credentials struct {
-	SecretID, SecretKey, Token string
-}
-
-// String never prints the secret key or the token.
-func (c Credentials) String() string {
-	return fmt.Sprintf("Credentials{SecretID:%s SecretKey:%s Token:%s}", c.SecretID, set(c.SecretKey), set(c.Token))
-}
-
-// GoString is String, so that %#v cannot print the secrets either.
-func (c Credentials) GoString() string { return c.String() }
-
-func set(s string) string {
-	if s == "" {
-		return "<missing>"
-	}
-	return "<set>"
-}
 
 // ErrNoCredentials reports that no usable key was found in the environment.
 var ErrNoCredentials = errors.New("no credentials")
@@ -64,18 +47,18 @@ var credentialVars = [][3]string{
 // TENCENTCLOUD_SECRETKEY and TENCENTCLOUD_SESSIONTOKEN, or, when
 // TENCENTCLOUD_SECRETID is unset, from TENCENT_SECRET_ID, TENCENT_SECRET_KEY
 // and TENCENT_TOKEN. The token is optional (permanent keys have none).
-func CredentialsFromEnv(getenv func(string) string) (Credentials, error) {
+func CredentialsFromEnv(getenv func(string) string) (signer.Credentials, error) {
 	for _, v := range credentialVars {
-		c := Credentials{SecretID: strings.TrimSpace(getenv(v[0])), SecretKey: strings.TrimSpace(getenv(v[1])), Token: strings.TrimSpace(getenv(v[2]))}
+		c := signer.Credentials{SecretID: strings.TrimSpace(getenv(v[0])), SecretKey: strings.TrimSpace(getenv(v[1])), SessionToken: strings.TrimSpace(getenv(v[2]))}
 		if c.SecretID == "" {
 			continue
 		}
 		if c.SecretKey == "" {
-			return Credentials{}, fmt.Errorf("%w: %s is set but %s is not", ErrNoCredentials, v[0], v[1])
+			return signer.Credentials{}, fmt.Errorf("%w: %s is set but %s is not", ErrNoCredentials, v[0], v[1])
 		}
 		return c, nil
 	}
-	return Credentials{}, fmt.Errorf("%w: set TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY (and TENCENTCLOUD_SESSIONTOKEN for a temporary key), "+
+	return signer.Credentials{}, fmt.Errorf("%w: set TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY (and TENCENTCLOUD_SESSIONTOKEN for a temporary key), "+
 		"or TENCENT_SECRET_ID, TENCENT_SECRET_KEY (and TENCENT_TOKEN)", ErrNoCredentials)
 }
 
@@ -85,12 +68,13 @@ type Options struct {
 	Region string
 	// Host is the API host; DefaultHost when empty.
 	Host string
-	// Endpoint is a test setting: when set (http://HOST:PORT), every request
-	// goes there over plain HTTP while the Host header and the signature stay
-	// those of Host, exactly as in production.
+	// Endpoint is a test setting: when set (http://HOST:PORT, HOST a
+	// loopback or private address: rules.Endpoint), every request goes there
+	// over plain HTTP while the Host header and the signature stay those of
+	// Host, exactly as in production.
 	Endpoint *url.URL
 	// Credentials sign every request.
-	Credentials Credentials
+	Credentials signer.Credentials
 	// Transport sends the signed requests; a clone of http.DefaultTransport
 	// when nil. DryRunTransport replaces it for a dry run.
 	Transport http.RoundTripper
@@ -105,7 +89,7 @@ type Options struct {
 // Client calls the EventBridge API.
 type Client struct {
 	sdk    *common.Client
-	region string
+	region string // X-TC-Region
 }
 
 // New returns a Client for o.
@@ -127,8 +111,8 @@ func New(o Options) (*Client, error) {
 		rt = ReadOnlyTransport(o.ReadOnly, rt)
 	}
 	if o.Endpoint != nil {
-		if o.Endpoint.Scheme != "http" || o.Endpoint.Host == "" {
-			return nil, fmt.Errorf("ebapi: endpoint %q: want http://HOST:PORT", o.Endpoint)
+		if err := rules.Endpoint(o.Endpoint); err != nil {
+			return nil, fmt.Errorf("ebapi: endpoint %q: %w", o.Endpoint.Redacted(), err)
 		}
 		rt = redirect{to: o.Endpoint, next: rt}
 	}
@@ -140,13 +124,10 @@ func New(o Options) (*Client, error) {
 	cp.SignMethod = "TC3-HMAC-SHA256"
 	cp.Language = "en-US"
 	cp.DisableRegionBreaker = true // never fall back to another endpoint
-	cred := common.NewTokenCredential(o.Credentials.SecretID, o.Credentials.SecretKey, o.Credentials.Token)
+	cred := common.NewTokenCredential(o.Credentials.SecretID, o.Credentials.SecretKey, o.Credentials.SessionToken)
 	sdk := common.NewCommonClient(cred, o.Region, cp).WithHttpTransport(rt)
 	return &Client{sdk: sdk, region: o.Region}, nil
 }
-
-// Region is the region the client sends in X-TC-Region.
-func (c *Client) Region() string { return c.region }
 
 // redirect sends requests to a test endpoint, keeping the Host header.
 type redirect struct {

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+
+	"github.com/picbucket/picbucket/signer"
 )
 
 // Placeholders the dry run answers with, where the real API would return ids.
@@ -18,7 +20,7 @@ const (
 )
 
 // DryRunCredentials sign dry-run requests, which never leave the process.
-var DryRunCredentials = Credentials{SecretID: "DRY-RUN", SecretKey: "DRY-RUN"}
+var DryRunCredentials = signer.Credentials{SecretID: "DRY-RUN", SecretKey: "DRY-RUN"}
 
 // IsRead reports whether an action only reads (List…, Get…, Describe…).
 func IsRead(action string) bool {

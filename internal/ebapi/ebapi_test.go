@@ -12,14 +12,15 @@ import (
 
 	"github.com/picbucket/picbucket/internal/ebapi"
 	"github.com/picbucket/picbucket/internal/ebapi/ebemu"
+	"github.com/picbucket/picbucket/signer"
 )
 
-var creds = ebapi.Credentials{SecretID: "AKIDebapiTest", SecretKey: "ebapi-secret", Token: "ebapi-token"}
+var creds = signer.Credentials{SecretID: "AKIDebapiTest", SecretKey: "ebapi-secret", SessionToken: "ebapi-token"}
 
 func newClient(t *testing.T) (*ebapi.Client, *ebemu.Server) {
 	t.Helper()
 	emu := ebemu.New()
-	emu.AddCredential(ebemu.Credential{SecretID: creds.SecretID, SecretKey: creds.SecretKey, Token: creds.Token})
+	emu.AddCredential(ebemu.Credential{SecretID: creds.SecretID, SecretKey: creds.SecretKey, Token: creds.SessionToken})
 	emu.AddBus(ebemu.Bus{ID: "eb-svc", Name: "default", Type: "Cloud", Region: "ap-guangzhou"})
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
@@ -131,11 +132,11 @@ func TestPatternEqual(t *testing.T) {
 func TestCredentialsFromEnv(t *testing.T) {
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 	c, err := ebapi.CredentialsFromEnv(env(map[string]string{"TENCENTCLOUD_SECRETID": "id", "TENCENTCLOUD_SECRETKEY": "key"}))
-	if err != nil || c.SecretID != "id" || c.Token != "" {
+	if err != nil || c.SecretID != "id" || c.SessionToken != "" {
 		t.Errorf("%v %v", c, err)
 	}
 	c, err = ebapi.CredentialsFromEnv(env(map[string]string{"TENCENT_SECRET_ID": "id2", "TENCENT_SECRET_KEY": "key2", "TENCENT_TOKEN": "tok"}))
-	if err != nil || c.SecretID != "id2" || c.Token != "tok" {
+	if err != nil || c.SecretID != "id2" || c.SessionToken != "tok" {
 		t.Errorf("%v %v", c, err)
 	}
 	if _, err := ebapi.CredentialsFromEnv(env(map[string]string{"TENCENTCLOUD_SECRETID": "id"})); !errors.Is(err, ebapi.ErrNoCredentials) {

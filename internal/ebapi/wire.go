@@ -7,6 +7,9 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+
+	"github.com/picbucket/picbucket/internal/bucket"
+	"github.com/picbucket/picbucket/internal/rules"
 )
 
 // Defaults of the wiring.
@@ -45,18 +48,16 @@ const (
 )
 
 var (
-	regionRE    = regexp.MustCompile(`^[a-z]+(-[a-z]+)+(-\d+)?$`)
-	uinRE       = regexp.MustCompile(`^[1-9]\d{4,19}$`)
 	namespaceRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$`)
-	functionRE  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$`)
 	qualifierRE = regexp.MustCompile(`^(\$LATEST|\$DEFAULT|[1-9]\d*|[A-Za-z][A-Za-z0-9_-]{0,59})$`)
 	// RuleNameRE is the documented rule name: 2-60 characters, letters,
 	// digits, _ and -, starting with a letter, ending with a letter or digit.
 	RuleNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$`)
 )
 
-// ValidRegion reports whether s looks like a region id such as ap-guangzhou.
-func ValidRegion(s string) bool { return regionRE.MatchString(s) }
+// ValidRegion reports whether s looks like a region id such as ap-guangzhou
+// (bucket.ValidateRegion).
+func ValidRegion(s string) bool { return bucket.ValidateRegion(s) == nil }
 
 // SCFResource returns the six-segment resource of an SCF target:
 // qcs::scf:<region>:uin/<uin>:namespace/<namespace>/function/<function>/<qualifier>
@@ -69,10 +70,10 @@ func SCFResource(region, uin, namespace, function, qualifier string) (string, er
 			bad = append(bad, fmt.Sprintf("%s %q: want %s", what, v, want))
 		}
 	}
-	check(regionRE.MatchString(region), "function region", region, "a region id such as ap-guangzhou")
-	check(uinRE.MatchString(uin), "uin", uin, "the account's numeric UIN (account ID)")
+	check(ValidRegion(region), "function region", region, "a region id such as ap-guangzhou")
+	check(rules.UIN(uin) == nil, "uin", uin, "the account's numeric UIN (account ID), 5 to 20 digits")
 	check(namespaceRE.MatchString(namespace), "namespace", namespace, "an SCF namespace such as default")
-	check(functionRE.MatchString(function), "function", function, "an SCF function name")
+	check(rules.FunctionName(function) == nil, "function", function, "an SCF function name")
 	check(qualifierRE.MatchString(qualifier), "qualifier", qualifier, "$DEFAULT, $LATEST, a version number or an alias")
 	if bad != nil {
 		return "", fmt.Errorf("ebapi: %s", strings.Join(bad, "; "))

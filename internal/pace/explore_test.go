@@ -8,18 +8,19 @@ import (
 	"github.com/picbucket/picbucket/internal/pace"
 )
 
-// TestExplore measures the worst throttled share and accepted rate over
-// the table of TestLearnsTheLimit for seeds 1-5 and a latency of your
-// choice; it is how the thresholds were chosen. It runs only when asked:
+// BenchmarkExplore measures the worst throttled share and accepted rate
+// over the table of TestLearnsTheLimit for seeds 1-5 and a latency of your
+// choice; it is how the thresholds of TestLearnsTheLimit were chosen. The
+// time is simulated, so one iteration takes a few seconds of CPU whatever
+// the latency:
 //
-//	PACE_EXPLORE=1 LATENCY=100ms JITTER=50ms go test -run TestExplore -v ./internal/pace/
+//	LATENCY=100ms JITTER=50ms go test -run '^$' -bench Explore -benchtime 1x ./internal/pace/
 //
-// Limits above 0.8 of what the workers could send at that latency are
-// left out: they measure the workers, not the pacer.
-func TestExplore(t *testing.T) {
-	if os.Getenv("PACE_EXPLORE") == "" {
-		t.Skip("set PACE_EXPLORE=1 (and LATENCY, JITTER) to run")
-	}
+// It reports worst-throttled-% (the largest share of answers throttled, in
+// percent) and worst-accepted/limit (the smallest accepted rate as a share
+// of the limit). Limits above 0.8 of what the workers could send at that
+// latency are left out: they measure the workers, not the pacer.
+func BenchmarkExplore(b *testing.B) {
 	lat, err := time.ParseDuration(os.Getenv("LATENCY"))
 	if err != nil {
 		lat = 2 * time.Millisecond
@@ -28,7 +29,19 @@ func TestExplore(t *testing.T) {
 	if err != nil {
 		jit = 0
 	}
-	worstThrottled, worstAccepted := 0.0, 1.0
+	var worstThrottled, worstAccepted float64
+	for range b.N {
+		worstThrottled, worstAccepted = explore(b, lat, jit)
+	}
+	b.ReportMetric(100*worstThrottled, "worst-throttled-%")
+	b.ReportMetric(worstAccepted, "worst-accepted/limit")
+	b.Logf("latency %s + up to %s: worst throttled %.1f%%, worst accepted %.3f of the limit", lat, jit, 100*worstThrottled, worstAccepted)
+}
+
+// explore runs the table once and returns the worst throttled share and the
+// worst accepted rate as a share of the limit.
+func explore(b *testing.B, lat, jit time.Duration) (worstThrottled, worstAccepted float64) {
+	worstAccepted = 1.0
 	for seed := uint64(1); seed <= 5; seed++ {
 		for _, kind := range []string{"token", "window"} {
 			for _, workers := range []int{8, 16} {
@@ -37,18 +50,18 @@ func TestExplore(t *testing.T) {
 						continue
 					}
 					s := simulation{workers: workers, latency: lat, jitter: jit, duration: runLength(qps), seed: seed}
-					r := s.run(newLimiter(kind, qps), func(now func() time.Time) *pace.Pacer { return pace.New(now) })
+					r := s.run(newLimiter(kind, qps), func(now func() time.Time) *pace.Pacer { return pace.NewLimited(now, 0) })
 					if sh := r.throttledShare(); sh > worstThrottled {
 						worstThrottled = sh
-						t.Logf("worst throttled so far: %s, %d workers, %g QPS, seed %d: %.1f%%", kind, workers, qps, seed, 100*sh)
+						b.Logf("worst throttled so far: %s, %d workers, %g QPS, seed %d: %.1f%%", kind, workers, qps, seed, 100*sh)
 					}
 					if a := r.acceptedRate() / qps; a < worstAccepted {
 						worstAccepted = a
-						t.Logf("worst accepted so far: %s, %d workers, %g QPS, seed %d: %.3f of the limit", kind, workers, qps, seed, a)
+						b.Logf("worst accepted so far: %s, %d workers, %g QPS, seed %d: %.3f of the limit", kind, workers, qps, seed, a)
 					}
 				}
 			}
 		}
 	}
-	t.Logf("latency %s + up to %s: worst throttled %.1f%%, worst accepted %.3f of the limit", lat, jit, 100*worstThrottled, worstAccepted)
+	return worstThrottled, worstAccepted
 }

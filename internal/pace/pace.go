@@ -8,8 +8,8 @@
 // The spacing is a golang.org/x/time/rate Limiter with a burst of one. This
 // package only moves its rate. The control law:
 //
-//   - Start. Unlimited (New), or at Share of a known limit, which the rate
-//     then never passes (NewLimited).
+//   - Start. Unlimited (NewLimited with no limit), or at Share of a known limit,
+//     which the rate then never passes.
 //   - Measure. The accepted rate is the number of accepted answers over the
 //     last Span (1 s; at low rates the time SpanAnswers answers take, if
 //     longer and the Pacer is that old) divided by that span. A limiter, a
@@ -77,7 +77,7 @@ const (
 )
 
 // Pacer spaces requests out. It is safe for concurrent use; create it with
-// New or NewLimited.
+// NewLimited.
 type Pacer struct {
 	now func() time.Time
 	lim *rate.Limiter
@@ -97,16 +97,15 @@ type Pacer struct {
 	reserved   time.Time     // the latest start handed out
 	holdUntil  time.Time
 	lastEvent  time.Time // the last throttle that lowered the rate
-	throttles  int
+	throttles  int       // throttle events that lowered the rate (read by the tests)
 }
-
-// New returns an unlimited Pacer. now is the clock (time.Now when nil).
-func New(now func() time.Time) *Pacer { return NewLimited(now, 0) }
 
 // NewLimited returns a Pacer for an account whose limit, maxQPS requests
 // per second, the caller knows: it starts at Share of it and never goes
 // above (the margin absorbs the spread of network latency), so that a
-// service that allows maxQPS throttles nothing. maxQPS <= 0 is New.
+// service that allows maxQPS throttles nothing. With maxQPS <= 0 the limit
+// is unknown: the Pacer starts unlimited and learns it from throttles. now
+// is the clock (time.Now when nil).
 func NewLimited(now func() time.Time, maxQPS float64) *Pacer {
 	if now == nil {
 		now = time.Now
@@ -120,21 +119,13 @@ func NewLimited(now func() time.Time, maxQPS float64) *Pacer {
 	return p
 }
 
-// Reserve books the next request's start if it is at most a horizon away
+// reserve books the next request's start if it is at most a horizon away
 // (Hold, or one interval at the rate in force if longer) and returns how
-// long from now it is, and true. Otherwise it books nothing and returns
-// how long to wait before asking again, and false: a start booked far
-// ahead would keep the rate in force when it was booked. Wait is a loop
-// of Reserve and sleeps; Reserve is for callers with their own clock.
-func (p *Pacer) Reserve() (time.Duration, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	d, booked, _ := p.reserve(p.now(), 0)
-	return d, booked
-}
-
-// reserve is Reserve; it also returns how far the next start is, and books
-// nothing if that is past limit (when limit > 0).
+// long from now it is, and true. Otherwise it books nothing and returns how
+// long to wait before asking again, and false: a start booked far ahead
+// would keep the rate in force when it was booked. It also returns how far
+// the next start is, and books nothing if that is past limit (when
+// limit > 0).
 func (p *Pacer) reserve(now time.Time, limit time.Duration) (d time.Duration, booked bool, next time.Duration) {
 	if p.firstStart.IsZero() {
 		p.firstStart = now
@@ -323,6 +314,13 @@ func (p *Pacer) setRate(now time.Time, r float64) {
 	p.lim.SetLimitAt(maxTime(now, p.reserved), rate.Limit(r))
 }
 
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
 // Rate returns the current rate in requests per second (0 = unlimited).
 func (p *Pacer) Rate() float64 {
 	p.mu.Lock()
@@ -331,18 +329,4 @@ func (p *Pacer) Rate() float64 {
 		return 0
 	}
 	return p.rate
-}
-
-// Throttles returns how many throttle events lowered the rate.
-func (p *Pacer) Throttles() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.throttles
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
 }

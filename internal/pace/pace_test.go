@@ -19,7 +19,7 @@ import (
 // only show its burst of one, so the pacer learns the rate by growing).
 // Slower networks cost more: with latency 30 ms the worst were 6.4 % and
 // 0.86; with 100 ms + up to 50 ms, 7.4 % and 0.82; with 200 ms + up to
-// 100 ms, 9.9 % and 0.75. TestExplore reproduces these.
+// 100 ms, 9.9 % and 0.75. BenchmarkExplore reproduces these.
 const (
 	maxThrottledShare = 0.10
 	minAcceptedShare  = 0.80
@@ -48,7 +48,7 @@ func TestLearnsTheLimit(t *testing.T) {
 					t.Parallel()
 					// Latency 2-4 ms: 8 workers could send 2,600 per second, above every limit.
 					s := simulation{workers: workers, latency: 2 * time.Millisecond, jitter: 2 * time.Millisecond, duration: runLength(qps), seed: 1}
-					r := s.run(newLimiter(kind, qps), func(now func() time.Time) *pace.Pacer { return pace.New(now) })
+					r := s.run(newLimiter(kind, qps), func(now func() time.Time) *pace.Pacer { return pace.NewLimited(now, 0) })
 					t.Logf("%d sent, %.1f%% throttled, accepted %.3f of the limit, %d throttle events, final rate %.3g",
 						r.sent, 100*r.throttledShare(), r.acceptedRate()/qps, r.throttleEvents, r.finalRate)
 					if r.throttledShare() > maxThrottledShare {
@@ -97,7 +97,7 @@ func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs
 
 func TestUnlimitedUntilThrottled(t *testing.T) {
 	c := newClock()
-	p := pace.New(c.now)
+	p := pace.NewLimited(c.now, 0)
 	for range 100 {
 		if d, ok := p.Reserve(); d != 0 || !ok {
 			t.Fatalf("Reserve = %v, %v; want an immediate start", d, ok)
@@ -163,14 +163,14 @@ func TestWaitReturnsAtOnceWhenTheStartIsPastTheDeadline(t *testing.T) {
 	if err := p.Wait(canceled); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Wait(canceled) = %v, want context.Canceled", err)
 	}
-	if err := pace.New(c.now).Wait(canceled); !errors.Is(err, context.Canceled) {
+	if err := pace.NewLimited(c.now, 0).Wait(canceled); !errors.Is(err, context.Canceled) {
 		t.Fatalf("unlimited Wait(canceled) = %v, want context.Canceled", err)
 	}
 }
 
 func TestThrottleAnchorsToTheAcceptedRate(t *testing.T) {
 	c := newClock()
-	p := pace.New(c.now)
+	p := pace.NewLimited(c.now, 0)
 	for range 50 { // accepted 20 ms apart: 50 per second
 		c.add(20 * time.Millisecond)
 		p.Reserve()
@@ -192,7 +192,7 @@ func TestThrottleAnchorsToTheAcceptedRate(t *testing.T) {
 
 func TestGrowthIsFastBelowTheCeilingAndSlowNearIt(t *testing.T) {
 	c := newClock()
-	p := pace.New(c.now)
+	p := pace.NewLimited(c.now, 0)
 	accept := func(n int) { // n answers accepted 10 ms apart
 		for range n {
 			c.add(10 * time.Millisecond)
@@ -235,7 +235,7 @@ func TestGrowthIsFastBelowTheCeilingAndSlowNearIt(t *testing.T) {
 
 func TestAThrottleSoonAfterAnotherAnchorsToTheAcceptedRate(t *testing.T) {
 	c := newClock()
-	p := pace.New(c.now)
+	p := pace.NewLimited(c.now, 0)
 	for range 100 { // 100 per second
 		c.add(10 * time.Millisecond)
 		p.Accepted()
@@ -253,7 +253,7 @@ func TestAThrottleSoonAfterAnotherAnchorsToTheAcceptedRate(t *testing.T) {
 
 func TestThrottleWithNothingAccepted(t *testing.T) {
 	c := newClock()
-	p := pace.New(c.now)
+	p := pace.NewLimited(c.now, 0)
 	for range 40 { // started 25 ms apart, answered with errors the Pacer does not see
 		c.add(25 * time.Millisecond)
 		p.Reserve()

@@ -24,14 +24,6 @@ type Account struct {
 	OwnerUin string // the account's (root) UIN
 }
 
-// AccountUin is OwnerUin, or Uin when the answer had no OwnerUin.
-func (a Account) AccountUin() string {
-	if a.OwnerUin != "" {
-		return a.OwnerUin
-	}
-	return a.Uin
-}
-
 // GetUserAppID asks CAM which account the client's key belongs to: with a
 // key from AssumeRole, the member's APPID and UIN.
 func (c *Client) GetUserAppID(ctx context.Context) (Account, error) {

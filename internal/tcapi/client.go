@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"sync/atomic"
 	"time"
@@ -17,6 +16,8 @@ import (
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 
 	"github.com/picbucket/picbucket/internal/retry"
+	"github.com/picbucket/picbucket/internal/rules"
+	"github.com/picbucket/picbucket/signer"
 )
 
 // Root domains of the API 3.0 endpoints: each service answers at
@@ -37,30 +38,6 @@ const DefaultTimeout = 30 * time.Second
 // ErrInvalid reports an argument or option the package refuses before
 // sending anything.
 var ErrInvalid = errors.New("tcapi: invalid argument")
-
-// Credentials sign the requests. Token is set for a temporary key (the SCF
-// execution role's, or one AssumeRole issued).
-type Credentials struct {
-	SecretID, SecretKey, Token string
-}
-
-// String never prints the secret key or the token.
-func (c Credentials) String() string {
-	return fmt.Sprintf("Credentials{SecretID:%s SecretKey:%s Token:%s}", c.SecretID, set(c.SecretKey), set(c.Token))
-}
-
-// GoString is String, so that %#v cannot print the secrets either.
-func (c Credentials) GoString() string { return c.String() }
-
-// Format makes every verb (%v, %+v, %s, %q, %x …) print String.
-func (c Credentials) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }
-
-func set(s string) string {
-	if s == "" {
-		return "<missing>"
-	}
-	return "<set>"
-}
 
 // Options configure a Client.
 type Options struct {
@@ -91,7 +68,7 @@ type Options struct {
 // use. Make one per key: New for the function's own key, With for a key
 // AssumeRole issued.
 type Client struct {
-	cred     Credentials
+	cred     signer.Credentials
 	opts     Options
 	rt       http.RoundTripper
 	requests *atomic.Int64
@@ -100,10 +77,11 @@ type Client struct {
 	passThrottles bool
 }
 
-// New returns a Client signing with cred. It refuses an Endpoint that is not
-// http://HOST:PORT on a loopback or private address, a missing Region, and
-// a key without SecretID or SecretKey.
-func New(cred Credentials, opts Options) (*Client, error) {
+// New returns a Client signing with cred (SessionToken is set for a
+// temporary key: the SCF execution role's, or one AssumeRole issued). It
+// refuses an Endpoint that is not http://HOST:PORT on a loopback or private
+// address, a missing Region, and a key without SecretID or SecretKey.
+func New(cred signer.Credentials, opts Options) (*Client, error) {
 	if opts.Region == "" {
 		return nil, fmt.Errorf("%w: no region (Options.Region)", ErrInvalid)
 	}
@@ -124,8 +102,8 @@ func New(cred Credentials, opts Options) (*Client, error) {
 		rt = http.DefaultTransport.(*http.Transport).Clone()
 	}
 	if opts.Endpoint != nil {
-		if err := ValidateEndpoint(opts.Endpoint); err != nil {
-			return nil, err
+		if err := rules.Endpoint(opts.Endpoint); err != nil {
+			return nil, fmt.Errorf("%w: %s=%q: %w", ErrInvalid, EndpointVar, opts.Endpoint.Redacted(), err)
 		}
 		rt = redirect{to: opts.Endpoint, next: rt}
 	}
@@ -136,7 +114,7 @@ func New(cred Credentials, opts Options) (*Client, error) {
 
 // With returns a Client like c that signs with cred: for a member's key
 // from AssumeRole. It shares c's options, transport and request counter.
-func (c *Client) With(cred Credentials) *Client {
+func (c *Client) With(cred signer.Credentials) *Client {
 	d := *c
 	d.cred = cred
 	return &d
@@ -153,39 +131,9 @@ func (c *Client) PassThrottles() *Client {
 	return &d
 }
 
-// Region is the client's X-TC-Region.
-func (c *Client) Region() string { return c.opts.Region }
-
 // Requests is how many HTTP requests (attempts, retries included) this
 // client and the clients derived from it with With have sent.
 func (c *Client) Requests() int64 { return c.requests.Load() }
-
-// ValidateEndpoint accepts http://HOST:PORT where HOST is "localhost" or a
-// loopback or private IP address (127.0.0.0/8, ::1, 10/8, 172.16/12,
-// 192.168/16, fc00::/7). The error names EndpointVar and never the URL's
-// password.
-func ValidateEndpoint(u *url.URL) error {
-	if u == nil {
-		return fmt.Errorf("%w: %s: no URL", ErrInvalid, EndpointVar)
-	}
-	if u.Scheme != "http" || u.Host == "" || u.Port() == "" || (u.Path != "" && u.Path != "/") ||
-		u.RawQuery != "" || u.User != nil || u.Fragment != "" || u.Opaque != "" {
-		return fmt.Errorf("%w: %s=%q: want http://HOST:PORT (a test setting; leave it unset in production)", ErrInvalid, EndpointVar, u.Redacted())
-	}
-	if !localHost(u.Hostname()) {
-		return fmt.Errorf("%w: %s=%q: want a loopback or private address (localhost, 127.0.0.0/8, ::1, 10/8, 172.16/12, 192.168/16, fc00::/7): "+
-			"it receives signed requests and the session token in clear text; leave it unset in production", ErrInvalid, EndpointVar, u.Redacted())
-	}
-	return nil
-}
-
-func localHost(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && (ip.IsLoopback() || ip.IsPrivate())
-}
 
 // redirect sends requests to a test endpoint, keeping the Host header (the
 // approach of internal/ebapi).
@@ -235,7 +183,7 @@ func (c *Client) sdk(region string) *common.Client {
 	cp.SignMethod = "TC3-HMAC-SHA256"
 	cp.Language = "en-US"
 	cp.DisableRegionBreaker = true // never fall back to another endpoint
-	cred := common.NewTokenCredential(c.cred.SecretID, c.cred.SecretKey, c.cred.Token)
+	cred := common.NewTokenCredential(c.cred.SecretID, c.cred.SecretKey, c.cred.SessionToken)
 	return common.NewCommonClient(cred, region, cp).WithHttpTransport(c.rt)
 }
 

@@ -4,7 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
+
+	"github.com/picbucket/picbucket/internal/rules"
 )
 
 // SCF Invoke (service scf, version 2018-04-16, host scf.tencentcloudapi.com):
@@ -22,11 +23,6 @@ var apiInvoke = api{"scf", "2018-04-16", "Invoke"}
 // MaxEventSize is the largest ClientContext of an asynchronous invocation:
 // 128 KB.
 const MaxEventSize = 128 << 10
-
-// functionNameRE is CreateFunction's rule (models.go
-// CreateFunctionRequestParams): 2–60 letters, digits, - and _, starting with
-// a letter, not ending with - or _.
-var functionNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$`)
 
 // InvokeInput is one asynchronous invocation.
 type InvokeInput struct {
@@ -51,8 +47,8 @@ type InvokeResult struct {
 // throttled answer is retried: the invoked function must be idempotent (SCF
 // retries failed asynchronous invocations itself, too).
 func (c *Client) Invoke(ctx context.Context, in InvokeInput) (InvokeResult, error) {
-	if !functionNameRE.MatchString(in.FunctionName) {
-		return InvokeResult{}, fmt.Errorf("%w: Invoke: function name %q: want 2-60 of letters, digits, - and _, starting with a letter and not ending with - or _", ErrInvalid, in.FunctionName)
+	if err := rules.FunctionName(in.FunctionName); err != nil {
+		return InvokeResult{}, fmt.Errorf("%w: Invoke: function name %q: %w", ErrInvalid, in.FunctionName, err)
 	}
 	if len(in.ClientContext) > MaxEventSize {
 		return InvokeResult{}, fmt.Errorf("%w: Invoke %s: the event is %d bytes, more than the %d an asynchronous invocation accepts", ErrInvalid, in.FunctionName, len(in.ClientContext), MaxEventSize)

@@ -6,6 +6,9 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/picbucket/picbucket/internal/rules"
+	"github.com/picbucket/picbucket/signer"
 )
 
 // STS AssumeRole (service sts, version 2018-08-13, host sts.tencentcloudapi.com):
@@ -37,11 +40,7 @@ const (
 // SessionPrefix starts every session name SessionName makes.
 const SessionPrefix = "picbucket-"
 
-var (
-	sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]{2,128}$`)
-	roleNameRE    = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
-	uinRE         = regexp.MustCompile(`^[1-9][0-9]{0,19}$`)
-)
+var sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]{2,128}$`)
 
 // ValidSessionName reports whether s is a RoleSessionName the API accepts:
 // 2–128 characters of [\w+=,.@-] (\w being ASCII letters, digits and _).
@@ -90,18 +89,18 @@ func RoleArn(uin, role string) string {
 // the account uin, valid for duration (see DurationSeconds: pass no more
 // than the invocation can still run). It returns the key and its expiry.
 // A refusal (IsRoleRefused) is not retried; throttling is, within ctx.
-func (c *Client) AssumeRole(ctx context.Context, uin, role, sessionName string, duration time.Duration) (Credentials, time.Time, error) {
+func (c *Client) AssumeRole(ctx context.Context, uin, role, sessionName string, duration time.Duration) (signer.Credentials, time.Time, error) {
 	if role == "" {
 		role = DefaultRole
 	}
-	if !uinRE.MatchString(uin) {
-		return Credentials{}, time.Time{}, fmt.Errorf("%w: AssumeRole: account uin %q is not a number", ErrInvalid, uin)
+	if err := rules.UIN(uin); err != nil {
+		return signer.Credentials{}, time.Time{}, fmt.Errorf("%w: AssumeRole: account uin %q: %w", ErrInvalid, uin, err)
 	}
-	if !roleNameRE.MatchString(role) {
-		return Credentials{}, time.Time{}, fmt.Errorf("%w: AssumeRole: role name %q: want 1-128 of letters, digits and +=,.@_-", ErrInvalid, role)
+	if err := rules.RoleName(role); err != nil {
+		return signer.Credentials{}, time.Time{}, fmt.Errorf("%w: AssumeRole: role name %q: %w", ErrInvalid, role, err)
 	}
 	if !ValidSessionName(sessionName) {
-		return Credentials{}, time.Time{}, fmt.Errorf("%w: AssumeRole: RoleSessionName %q: want 2-128 of letters, digits and +=,.@_- (see SessionName)", ErrInvalid, sessionName)
+		return signer.Credentials{}, time.Time{}, fmt.Errorf("%w: AssumeRole: RoleSessionName %q: want 2-128 of letters, digits and +=,.@_- (see SessionName)", ErrInvalid, sessionName)
 	}
 	secs := DurationSeconds(duration)
 	params := map[string]any{
@@ -116,11 +115,11 @@ func (c *Client) AssumeRole(ctx context.Context, uin, role, sessionName string, 
 	}
 	sent := time.Now()
 	if err := c.call(ctx, apiAssumeRole, c.opts.Region, params, &out); err != nil {
-		return Credentials{}, time.Time{}, err
+		return signer.Credentials{}, time.Time{}, err
 	}
-	cred := Credentials{SecretID: out.Credentials.TmpSecretId, SecretKey: out.Credentials.TmpSecretKey, Token: out.Credentials.Token}
-	if cred.SecretID == "" || cred.SecretKey == "" || cred.Token == "" {
-		return Credentials{}, time.Time{}, &APIError{Service: apiAssumeRole.service, Action: apiAssumeRole.action,
+	cred := signer.Credentials{SecretID: out.Credentials.TmpSecretId, SecretKey: out.Credentials.TmpSecretKey, SessionToken: out.Credentials.Token}
+	if cred.SecretID == "" || cred.SecretKey == "" || cred.SessionToken == "" {
+		return signer.Credentials{}, time.Time{}, &APIError{Service: apiAssumeRole.service, Action: apiAssumeRole.action,
 			Code: "ClientError.ParseJsonError", Message: "the answer has no complete Credentials (TmpSecretId, TmpSecretKey, Token)"}
 	}
 	var exp time.Time

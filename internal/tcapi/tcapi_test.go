@@ -17,6 +17,7 @@ import (
 	"github.com/picbucket/picbucket/internal/retry"
 	"github.com/picbucket/picbucket/internal/tcapi"
 	"github.com/picbucket/picbucket/internal/tcapi/tcemu"
+	"github.com/picbucket/picbucket/signer"
 )
 
 const (
@@ -48,11 +49,11 @@ func newEnv(t *testing.T, o tcemu.Options) *env {
 	return e
 }
 
-func creds(k tcemu.Key) tcapi.Credentials {
-	return tcapi.Credentials{SecretID: k.SecretID, SecretKey: k.SecretKey, Token: k.Token}
+func creds(k tcemu.Key) signer.Credentials {
+	return signer.Credentials{SecretID: k.SecretID, SecretKey: k.SecretKey, SessionToken: k.Token}
 }
 
-func (e *env) client(t *testing.T, c tcapi.Credentials, rt http.RoundTripper) *tcapi.Client {
+func (e *env) client(t *testing.T, c signer.Credentials, rt http.RoundTripper) *tcapi.Client {
 	t.Helper()
 	cl, err := tcapi.New(c, tcapi.Options{Region: region, Endpoint: e.url, Timeout: 5 * time.Second, Transport: rt, Retry: fast})
 	if err != nil {
@@ -149,7 +150,7 @@ func TestAssumeRoleThenGetUserAppID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cred.SecretID == "" || cred.SecretKey == "" || cred.Token == "" || cred.SecretID == e.key.SecretID {
+	if cred.SecretID == "" || cred.SecretKey == "" || cred.SessionToken == "" || cred.SecretID == e.key.SecretID {
 		t.Fatalf("credentials %v", cred)
 	}
 	if d := exp.Sub(before); d < 599*time.Second || d > 601*time.Second {
@@ -157,7 +158,7 @@ func TestAssumeRoleThenGetUserAppID(t *testing.T) {
 	}
 	issued := e.emu.IssuedKeys()
 	if len(issued) != 1 || len(hooked) != 1 || hooked[0].SecretID != cred.SecretID || hooked[0].SecretKey != cred.SecretKey ||
-		hooked[0].Token != cred.Token || hooked[0].AppID != "1300000001" || hooked[0].Uin != 200000000001 {
+		hooked[0].Token != cred.SessionToken || hooked[0].AppID != "1300000001" || hooked[0].Uin != 200000000001 {
 		t.Fatalf("issued %v, hooked %v", issued, hooked)
 	}
 	if issued[0].RoleArn != "qcs::cam::uin/200000000001:roleName/OrganizationAccessControlRole" || issued[0].SessionName != "picbucket-req-1" {
@@ -182,7 +183,7 @@ func TestAssumeRoleThenGetUserAppID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if acct.AppID != "1300000001" || acct.AccountUin() != "200000000001" || acct.Uin != "200000000001" {
+	if acct.AppID != "1300000001" || acct.OwnerUin != "200000000001" || acct.Uin != "200000000001" {
 		t.Errorf("member account %+v", acct)
 	}
 	own, err := e.mgmt.GetUserAppID(context.Background())
@@ -320,10 +321,10 @@ func TestAssumedKeyExpires(t *testing.T) {
 
 func TestSignatureChecked(t *testing.T) {
 	e := newEnv(t, tcemu.Options{})
-	for name, c := range map[string]tcapi.Credentials{
-		"AuthFailure.SignatureFailure": {SecretID: e.key.SecretID, SecretKey: "wrong", Token: e.key.Token},
-		"AuthFailure.TokenFailure":     {SecretID: e.key.SecretID, SecretKey: e.key.SecretKey, Token: "wrong"},
-		"AuthFailure.SecretIdNotFound": {SecretID: "AKIDunknown", SecretKey: "x", Token: "y"},
+	for name, c := range map[string]signer.Credentials{
+		"AuthFailure.SignatureFailure": {SecretID: e.key.SecretID, SecretKey: "wrong", SessionToken: e.key.Token},
+		"AuthFailure.TokenFailure":     {SecretID: e.key.SecretID, SecretKey: e.key.SecretKey, SessionToken: "wrong"},
+		"AuthFailure.SecretIdNotFound": {SecretID: "AKIDunknown", SecretKey: "x", SessionToken: "y"},
 	} {
 		cl := e.client(t, c, nil)
 		_, err := cl.GetUserAppID(context.Background())
@@ -401,7 +402,7 @@ func TestInvokeEventSize(t *testing.T) {
 }
 
 func TestEndpointRefused(t *testing.T) {
-	c := tcapi.Credentials{SecretID: "AKIDx", SecretKey: "k"}
+	c := signer.Credentials{SecretID: "AKIDx", SecretKey: "k"}
 	for _, raw := range []string{
 		"http://api.example.com:80", "http://8.8.8.8:80", "http://[2001:4860:4860::8888]:80", "http://169.254.1.1:80",
 		"http://0.0.0.0:80", "https://127.0.0.1:9000", "http://127.0.0.1", "http://127.0.0.1:9000/path",
@@ -429,7 +430,7 @@ func TestEndpointRefused(t *testing.T) {
 	if _, err := tcapi.New(c, tcapi.Options{}); !errors.Is(err, tcapi.ErrInvalid) {
 		t.Errorf("no region: %v", err)
 	}
-	for _, bad := range []tcapi.Credentials{{SecretKey: "k"}, {SecretID: "AKIDx", Token: "secret-token"}} {
+	for _, bad := range []signer.Credentials{{SecretKey: "k"}, {SecretID: "AKIDx", SessionToken: "secret-token"}} {
 		_, err := tcapi.New(bad, tcapi.Options{Region: region})
 		if !errors.Is(err, tcapi.ErrInvalid) || strings.Contains(err.Error(), "secret-token") {
 			t.Errorf("%v: %v", bad, err)
@@ -622,17 +623,18 @@ func TestSecretsNeverShown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secrets = append(secrets, cred.SecretKey, cred.Token)
-	texts = append(texts, cred.String(), fmt.Sprintf("%v %+v %#v %s %q", cred, cred, cred, cred, cred))
+	secrets = append(secrets, cred.SecretKey, cred.SessionToken)
+	texts = append(texts, cred.String(), cred.GoString(), fmt.Sprintf("%v %+v %#v %s %d %x %X %q", cred, cred, cred, cred, cred, cred, cred, cred),
+		fmt.Sprintf("%v %+v %#v %s %d %x %q", &cred, &cred, &cred, &cred, &cred, &cred, &cred), fmt.Sprintf("%v %+v", []signer.Credentials{cred}, struct{ C signer.Credentials }{cred}))
 	for _, k := range e.emu.IssuedKeys() {
 		texts = append(texts, fmt.Sprintf("%v %+v %#v %s", k, k, k, k))
 	}
 	_, _, err = e.mgmt.AssumeRole(context.Background(), "200000000009", "", "picbucket-s", time.Minute)
 	texts = append(texts, fmt.Sprint(err))
 	// Wrong secret key, wrong token, expired key.
-	for _, c := range []tcapi.Credentials{
-		{SecretID: e.key.SecretID, SecretKey: "wrong-" + e.key.SecretKey, Token: e.key.Token},
-		{SecretID: e.key.SecretID, SecretKey: e.key.SecretKey, Token: "wrong-" + e.key.Token},
+	for _, c := range []signer.Credentials{
+		{SecretID: e.key.SecretID, SecretKey: "wrong-" + e.key.SecretKey, SessionToken: e.key.Token},
+		{SecretID: e.key.SecretID, SecretKey: e.key.SecretKey, SessionToken: "wrong-" + e.key.Token},
 	} {
 		_, err := e.client(t, c, nil).GetUserAppID(context.Background())
 		texts = append(texts, fmt.Sprint(err))
@@ -642,9 +644,9 @@ func TestSecretsNeverShown(t *testing.T) {
 	texts = append(texts, fmt.Sprint(err))
 	// Malformed answers holding a key: an HTML 502, broken JSON, a 403.
 	for _, f := range []*flaky{
-		{n: 10, status: 502, body: "<p>" + cred.SecretKey + " " + cred.Token + "</p>"},
-		{n: 10, status: 200, body: `{"Response":{"Credentials":{"TmpSecretKey":"` + cred.SecretKey + `","Token":"` + cred.Token + `"`},
-		{n: 10, status: 403, body: cred.SecretKey + cred.Token},
+		{n: 10, status: 502, body: "<p>" + cred.SecretKey + " " + cred.SessionToken + "</p>"},
+		{n: 10, status: 200, body: `{"Response":{"Credentials":{"TmpSecretKey":"` + cred.SecretKey + `","Token":"` + cred.SessionToken + `"`},
+		{n: 10, status: 403, body: cred.SecretKey + cred.SessionToken},
 	} {
 		f.next = http.DefaultTransport
 		_, _, err := e.client(t, creds(e.key), f).AssumeRole(context.Background(), "200000000000", "", "picbucket-s", time.Minute)

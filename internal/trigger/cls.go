@@ -8,6 +8,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/picbucket/picbucket/internal/rules"
 )
 
 // CLS trigger events: a CLS topic that receives the organization's
@@ -182,7 +184,7 @@ func accountOf(data object, path string) (string, error) {
 	default:
 		return "", invalidf(p, "required: want the account ID (UIN), digits, got %s", describe(raw))
 	}
-	if !memberUinRE.MatchString(uin) {
+	if rules.UIN(uin) != nil {
 		return "", invalidf(p, "want an account ID (UIN), 5 to 20 digits, got %s", quote(uin))
 	}
 	return uin, nil

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/picbucket/picbucket/internal/bucket"
+	"github.com/picbucket/picbucket/internal/rules"
 )
 
 // clsEvent builds a CLS trigger event whose decompressed document is doc.
@@ -179,7 +180,7 @@ func TestCLSInvalid(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			req, err := Parse(tc.payload)
+			req, err := ParseWith(tc.payload, Options{})
 			if err == nil || !errors.Is(err, ErrInvalidEvent) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Parse = %+v, %v; want an invalid event containing %q", req, err, tc.want)
 			}
@@ -195,10 +196,10 @@ func TestCLSInvalid(t *testing.T) {
 func TestCLSDocumentLimit(t *testing.T) {
 	head := clsDoc(audit("100000000011", "PutBucket", `,"resourceName":"a-1250000011","eventRegion":"ap-shanghai"`))
 	pad := func(n int) []byte { return append(bytes.Repeat([]byte(" "), n-len(head)), head...) }
-	if _, err := Parse(clsEvent(pad(MaxCLSDocument))); err != nil {
+	if _, err := ParseWith(clsEvent(pad(MaxCLSDocument)), Options{}); err != nil {
 		t.Errorf("a document of MaxCLSDocument bytes: %v", err)
 	}
-	if _, err := Parse(clsEvent(pad(MaxCLSDocument + 1))); err == nil || !strings.Contains(err.Error(), "MaxCLSDocument") {
+	if _, err := ParseWith(clsEvent(pad(MaxCLSDocument+1)), Options{}); err == nil || !strings.Contains(err.Error(), "MaxCLSDocument") {
 		t.Errorf("a document of MaxCLSDocument+1 bytes: %v, want refused", err)
 	}
 }
@@ -228,9 +229,9 @@ func TestJSONErrorsGiveLineAndColumn(t *testing.T) {
 		{`{"a":}`, "line 1, column 6"},
 		{"\n\n  {\"a\" 1}", "line 3, column 8"},
 	} {
-		_, err := Parse([]byte(tc.payload))
+		_, err := ParseWith([]byte(tc.payload), Options{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "offset") {
-			t.Errorf("Parse(%q) = %v, want an error at %s", tc.payload, err, tc.want)
+			t.Errorf("ParseWith(%q, Options{}) = %v, want an error at %s", tc.payload, err, tc.want)
 		}
 	}
 }
@@ -265,7 +266,7 @@ func FuzzCLS(f *testing.F) {
 			t.Errorf("kind %q, targets %v, locate %v", req.Kind, req.Targets, req.Locate)
 		}
 		for _, a := range req.Accounts {
-			if !memberUinRE.MatchString(a.Uin) {
+			if rules.UIN(a.Uin) != nil {
 				t.Errorf("account %q", a.Uin)
 			}
 			c, _ := a.Complete("1250000011")

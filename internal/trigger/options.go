@@ -3,11 +3,11 @@ package trigger
 import (
 	"encoding/json"
 	"fmt"
-	"path"
 	"regexp"
 	"strings"
 
 	"github.com/picbucket/picbucket/internal/bucket"
+	"github.com/picbucket/picbucket/internal/rules"
 )
 
 // optionKeyRE finds an options key in a timer Message that is not JSON.
@@ -133,12 +133,6 @@ func parseManual(top object, raw []byte, _ Options) (*Request, error) {
 	return req, nil
 }
 
-// memberUinRE is an account UIN; memberRoleRE a CAM role name.
-var (
-	memberUinRE  = regexp.MustCompile(`^[1-9][0-9]{4,19}$`)
-	memberRoleRE = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
-)
-
 // parseMember handles {"account":{"uin":…,"role":…},"reconcile":{…},"dryRun":bool}:
 // the reconciliation of one member account. "reconcile" defaults to all
 // regions and buckets.
@@ -164,15 +158,15 @@ func parseMember(top object, raw []byte, _ Options) (*Request, error) {
 	default:
 		return nil, invalidf(p, "required: want the member's account ID (UIN), digits")
 	}
-	if !memberUinRE.MatchString(uin) {
-		return nil, invalidf(p, "want the member's account ID (UIN), 5 to 20 digits, got %s", quote(uin))
+	if err := rules.UIN(uin); err != nil {
+		return nil, wrapErr(p, fmt.Errorf("%w, got %s", err, quote(uin)))
 	}
 	req := &Request{Kind: KindMember, Account: &Account{Uin: uin}, Reconcile: &Reconcile{}}
 	if s, rp, ok, err := optString(a, "account", "role"); err != nil {
 		return nil, err
 	} else if ok {
-		if !memberRoleRE.MatchString(s) {
-			return nil, invalidf(rp, "want a CAM role name (letters, digits and +=,.@_-), got %s", quote(s))
+		if err := rules.RoleName(s); err != nil {
+			return nil, wrapErr(rp, fmt.Errorf("%w, got %s", err, quote(s)))
 		}
 		req.Account.Role = s
 	}
@@ -239,34 +233,13 @@ func parseReconcile(o object, p string) (*Reconcile, error) {
 			return nil, err
 		}
 		for i, pat := range patterns {
-			if err := checkPattern(pat); err != nil {
-				return nil, invalidf(index(fp, i), "%s", err)
+			if err := rules.BucketPattern(pat); err != nil {
+				return nil, wrapErr(index(fp, i), fmt.Errorf("%w, got %s", err, quote(pat)))
 			}
 		}
 		*f.dst = dedup(patterns)
 	}
 	return r, nil
-}
-
-// patternAlphabet is what a useful bucket-name glob can contain: the bucket
-// name alphabet plus path.Match syntax (* ? [ ] ^ \ and - inside classes).
-var patternAlphabet = regexp.MustCompile(`^[a-z0-9*?\[\]^\\-]+$`)
-
-// checkPattern validates one include/exclude glob.
-func checkPattern(pat string) error {
-	switch {
-	case pat == "":
-		return fmt.Errorf("empty glob pattern: want a path.Match pattern on bucket names, e.g. \"photos-*\"")
-	case len(pat) > MaxPatternLen:
-		return fmt.Errorf("glob pattern %s is longer than %d bytes", quote(pat), MaxPatternLen)
-	}
-	if _, err := path.Match(pat, ""); err != nil {
-		return fmt.Errorf("bad glob pattern %s: %v: want path.Match syntax, e.g. \"photos-*\"", quote(pat), err)
-	}
-	if !patternAlphabet.MatchString(pat) {
-		return fmt.Errorf("glob pattern %s can never match a bucket name: want a-z, 0-9, '-' and the glob characters * ? [ ] ^ \\", quote(pat))
-	}
-	return nil
 }
 
 // stringList decodes an optional array of JSON strings (absent or null → nil).

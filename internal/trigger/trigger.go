@@ -55,6 +55,7 @@ import (
 
 	"github.com/picbucket/picbucket/internal/bucket"
 	"github.com/picbucket/picbucket/internal/clip"
+	"github.com/picbucket/picbucket/internal/rules"
 )
 
 // Kind names the trigger that produced an event.
@@ -81,7 +82,7 @@ const (
 )
 
 const (
-	// MaxPayload is the largest payload Parse accepts: 6 MiB, the SCF
+	// MaxPayload is the largest payload ParseWith accepts: 6 MiB, the SCF
 	// synchronous invocation event limit (asynchronous events are capped at
 	// 128 KB by the platform).
 	MaxPayload = 6 << 20
@@ -96,12 +97,11 @@ const (
 	// reconcile options "regions", "include" and "exclude".
 	MaxOptionList = 1000
 	// MaxPatternLen is the longest include/exclude glob pattern accepted, in
-	// bytes. Bucket host names are at most 60 characters, so longer patterns
-	// can only be mistakes.
-	MaxPatternLen = 255
+	// bytes (the rule of internal/rules).
+	MaxPatternLen = rules.MaxPatternLen
 )
 
-// ErrInvalidEvent is wrapped by every error Parse returns (test with errors.Is).
+// ErrInvalidEvent is wrapped by every error ParseWith returns (test with errors.Is).
 // Errors caused by a bad bucket name or region also wrap bucket.ErrInvalidName
 // or bucket.ErrInvalidRegion.
 var ErrInvalidEvent = errors.New("invalid event")
@@ -241,10 +241,6 @@ const shapesHelp = `want a JSON object that is one of: an EventBridge event (key
 	`({"buckets":[{"bucket":"name-appid","region":"ap-…"}],"reconcile":{"regions":[…],"include":[…],"exclude":[…]},"dryRun":bool}), ` +
 	`a member event ({"account":{"uin":"…","role":"…"},"reconcile":{…},"dryRun":bool}), ` +
 	`or a CLS trigger event ({"clslogs":{"data":"<base64 of a gzip document>"}})`
-
-// Parse decodes a raw SCF event payload into a Request with no account
-// facts: bucket names must then carry their "-<APPID>". See ParseWith.
-func Parse(payload []byte) (*Request, error) { return ParseWith(payload, Options{}) }
 
 // ParseWith decodes a raw SCF event payload into a Request. Every error
 // wraps ErrInvalidEvent. In an EventBridge batch and a COS "Records" array,

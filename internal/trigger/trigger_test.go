@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/picbucket/picbucket/internal/bucket"
+	"github.com/picbucket/picbucket/internal/rules"
 )
 
 const eventsDir = "../../events"
@@ -107,7 +108,7 @@ func TestSampleEvents(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := Parse(payload)
+			got, err := ParseWith(payload, Options{})
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
@@ -305,13 +306,14 @@ func TestParseInvalid(t *testing.T) {
 		{"manual bad glob", `{"reconcile":{"exclude":["photos-*","["]}}`, []string{"reconcile.exclude[1]: bad glob pattern"}, nil},
 		{"empty glob", `{"reconcile":{"include":[""]}}`, []string{"reconcile.include[0]: empty glob pattern"}, nil},
 		{"uppercase glob", `{"reconcile":{"include":["Photos-*"]}}`, []string{"reconcile.include[0]", "can never match"}, nil},
+		{"host glob", `{"reconcile":{"exclude":["prod-*.cos.ap-guangzhou.myqcloud.com"]}}`, []string{"reconcile.exclude[0]", "can never match", "looks like a host"}, nil},
 		{"glob too long", `{"reconcile":{"include":["` + repeat("a", MaxPatternLen+1) + `"]}}`, []string{"reconcile.include[0]", "longer than 255"}, nil},
 		{"Type not Timer", `{"Type":"Cron","Message":""}`, []string{`Type: want "Timer"`, `"Cron"`}, nil},
 		{"Type number", `{"Type":1}`, []string{`Type: want "Timer"`}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Parse([]byte(tt.payload))
+			got, err := ParseWith([]byte(tt.payload), Options{})
 			if err == nil {
 				t.Fatalf("Parse succeeded with %+v, want an error", got)
 			}
@@ -360,7 +362,7 @@ func TestLongValuesAreTruncated(t *testing.T) {
 		"skip eventName":          env(`{"eventName":"` + long + `"}`),
 	} {
 		t.Run(name, func(t *testing.T) {
-			req, err := Parse([]byte(payload))
+			req, err := ParseWith([]byte(payload), Options{})
 			var msgs []string
 			if err != nil {
 				msgs = append(msgs, err.Error())
@@ -476,7 +478,7 @@ func TestParseValid(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Parse([]byte(tt.payload))
+			got, err := ParseWith([]byte(tt.payload), Options{})
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
@@ -491,7 +493,7 @@ func TestMaxPayloadAccepted(t *testing.T) {
 	if len(payload) != MaxPayload {
 		t.Fatalf("payload is %d bytes", len(payload))
 	}
-	if _, err := Parse([]byte(payload)); err != nil {
+	if _, err := ParseWith([]byte(payload), Options{}); err != nil {
 		t.Fatalf("Parse of a MaxPayload-byte event: %v", err)
 	}
 }
@@ -499,7 +501,7 @@ func TestMaxPayloadAccepted(t *testing.T) {
 func TestMaxEventListAccepted(t *testing.T) {
 	item := putBucketEnv(`,"resourceName":"photos-1250000000","eventRegion":"ap-shanghai"`)
 	payload := `{"EventList":[` + strings.TrimSuffix(repeat(item+",", MaxEventList), ",") + `]}`
-	req, err := Parse([]byte(payload))
+	req, err := ParseWith([]byte(payload), Options{})
 	if err != nil {
 		t.Fatalf("Parse of %d envelopes: %v", MaxEventList, err)
 	}
@@ -595,7 +597,7 @@ func FuzzParse(f *testing.F) {
 				}
 			}
 			for _, p := range append(append([]string{}, r.Include...), r.Exclude...) {
-				if err := checkPattern(p); err != nil {
+				if err := rules.BucketPattern(p); err != nil {
 					t.Errorf("reconcile pattern: %v", err)
 				}
 			}
@@ -666,7 +668,7 @@ func TestDocumentedForms(t *testing.T) {
 				t.Errorf("notes %q lack %q", got.Notes, tt.notesMatch)
 			}
 			// Without the account's APPID, a name given without one is unusable.
-			if _, err := Parse(payload); err == nil && (name == "03-params-without-appid.json") {
+			if _, err := ParseWith(payload, Options{}); err == nil && (name == "03-params-without-appid.json") {
 				t.Errorf("Parse without an APPID accepted %s", name)
 			}
 		})
@@ -674,7 +676,7 @@ func TestDocumentedForms(t *testing.T) {
 }
 
 func TestMemberEvent(t *testing.T) {
-	req, err := Parse([]byte(`{"account":{"uin":"100000000011","role":"OrganizationAccessControlRole"},"reconcile":{"regions":["ap-guangzhou"]},"dryRun":true}`))
+	req, err := ParseWith([]byte(`{"account":{"uin":"100000000011","role":"OrganizationAccessControlRole"},"reconcile":{"regions":["ap-guangzhou"]},"dryRun":true}`), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -682,7 +684,7 @@ func TestMemberEvent(t *testing.T) {
 		!reflect.DeepEqual(req.Reconcile, &Reconcile{Regions: []string{"ap-guangzhou"}}) || req.DryRun == nil || !*req.DryRun {
 		t.Errorf("got %+v account %+v", req, req.Account)
 	}
-	req, err = Parse([]byte(`{"account":{"uin":100000000012}}`))
+	req, err = ParseWith([]byte(`{"account":{"uin":100000000012}}`), Options{})
 	if err != nil || req.Account.Uin != "100000000012" || req.Account.Role != "" || !reflect.DeepEqual(req.Reconcile, &Reconcile{}) {
 		t.Errorf("numeric uin, defaults: %+v, %v", req, err)
 	}
@@ -691,7 +693,7 @@ func TestMemberEvent(t *testing.T) {
 		`{"account":{"uin":"100000000011","extra":1}}`, `{"account":{"uin":"100000000011"},"buckets":[]}`,
 		`{"account":"100000000011"}`, `{"account":{"uin":"100000000011"},"reconcile":{"regions":["x.evil.com"]}}`,
 	} {
-		if _, err := Parse([]byte(bad)); !errors.Is(err, ErrInvalidEvent) {
+		if _, err := ParseWith([]byte(bad), Options{}); !errors.Is(err, ErrInvalidEvent) {
 			t.Errorf("%s: err = %v, want an invalid event", bad, err)
 		}
 	}

@@ -1,0 +1,165 @@
+// Package rules holds the rules a value must follow before the function
+// uses it, each defined once: bucket-name glob patterns, account UINs, CAM
+// role names and test endpoints. Settings (internal/config), event options
+// (internal/trigger) and the API clients (internal/tcapi, internal/ebapi,
+// internal/cosapi's Route, the cmd tools) all check through here, so a value
+// one of them accepts, the others accept too.
+//
+// Each check returns nil or an error whose message says what is wanted
+// ("want …") without repeating the value: the caller names where the value
+// came from (a variable, an event field, a flag) and quotes it. Every error
+// wraps ErrInvalid.
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"path"
+	"regexp"
+	"strings"
+)
+
+// ErrInvalid is wrapped by every error of this package.
+var ErrInvalid = errors.New("invalid value")
+
+// refusal is a rule's error: its text is what is wanted, without the
+// "invalid value" of ErrInvalid, which it wraps.
+type refusal struct{ msg string }
+
+func (e *refusal) Error() string { return e.msg }
+func (e *refusal) Unwrap() error { return ErrInvalid }
+
+// refuse makes a refusal; format and args as fmt.Sprintf.
+func refuse(format string, args ...any) error {
+	return &refusal{msg: fmt.Sprintf(format, args...)}
+}
+
+// MaxPatternLen is the longest bucket-name glob pattern accepted, in bytes.
+const MaxPatternLen = 255
+
+// patternAlphabet is what a glob that can match a bucket name may contain:
+// the bucket name alphabet (a-z, 0-9, '-') plus path.Match syntax
+// (* ? [ ] ^ \).
+var patternAlphabet = regexp.MustCompile(`^[a-z0-9*?\[\]^\\-]+$`)
+
+// BucketPattern checks one include/exclude glob (path.Match syntax) on full
+// bucket names "<name>-<appid>". It refuses a pattern that can never match a
+// bucket name: one with upper-case letters (bucket names are lower case), a
+// '.' or '/' (a host or URL, not a bucket name), or any other character
+// outside a-z, 0-9, '-' and the glob characters.
+func BucketPattern(p string) error {
+	switch {
+	case p == "":
+		return refuse("empty glob pattern: want a path.Match pattern on bucket names, e.g. photos-*")
+	case len(p) > MaxPatternLen:
+		return refuse("glob pattern longer than %d bytes", MaxPatternLen)
+	}
+	if _, err := path.Match(p, ""); err != nil {
+		return refuse("bad glob pattern: %v: want path.Match syntax, e.g. photos-*", err)
+	}
+	if patternAlphabet.MatchString(p) {
+		return nil
+	}
+	why := "it has a character outside a-z, 0-9, '-' and the glob characters * ? [ ] ^ \\"
+	switch {
+	case strings.ToLower(p) != p && patternAlphabet.MatchString(strings.ToLower(p)):
+		why = "bucket names are lower case; did you mean " + strings.ToLower(p) + "?"
+	case strings.ContainsAny(p, "./:"):
+		why = "it looks like a host or URL; patterns match the bucket name <name>-<appid> only, e.g. photos-*"
+	}
+	return refuse("glob pattern can never match a bucket name: %s", why)
+}
+
+// MatchAny reports whether name matches any of the patterns (path.Match; a
+// malformed pattern matches nothing).
+func MatchAny(patterns []string, name string) bool {
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// uinRE is an account UIN (account ID): 5 to 20 digits, no leading zero.
+var uinRE = regexp.MustCompile(`^[1-9][0-9]{4,19}$`)
+
+// UIN checks an account UIN (account ID).
+func UIN(s string) error {
+	if !uinRE.MatchString(s) {
+		return refuse("want an account ID (UIN): 5 to 20 digits")
+	}
+	return nil
+}
+
+// roleNameRE is a CAM role name: 1 to 128 of letters, digits and +=,.@_-
+// (the roleName segment of an AssumeRole RoleArn).
+var roleNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+
+// RoleName checks a CAM role name.
+func RoleName(s string) error {
+	if !roleNameRE.MatchString(s) {
+		return refuse("want a CAM role name: 1 to 128 of letters, digits and +=,.@_-")
+	}
+	return nil
+}
+
+// ParseEndpoint parses a test endpoint given as text (a setting or a flag)
+// and checks it with Endpoint. It returns the URL reduced to
+// http://HOST:PORT.
+func ParseEndpoint(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, refuse("want http://HOST:PORT (a test setting; leave it unset in production)")
+	}
+	if err := Endpoint(u); err != nil {
+		return nil, err
+	}
+	return &url.URL{Scheme: "http", Host: u.Host}, nil
+}
+
+// Endpoint checks a test endpoint: every request is sent there over plain
+// HTTP, signed and carrying the session token in clear text, so it must be
+// http://HOST:PORT with HOST "localhost" or a loopback or private IP address
+// (127.0.0.0/8, ::1, 10/8, 172.16/12, 192.168/16, fc00::/7), and nothing
+// else in the URL.
+func Endpoint(u *url.URL) error {
+	if u == nil {
+		return refuse("no URL: want http://HOST:PORT")
+	}
+	if u.Scheme != "http" || u.Host == "" || u.Port() == "" || (u.Path != "" && u.Path != "/") ||
+		u.RawQuery != "" || u.User != nil || u.Fragment != "" || u.Opaque != "" {
+		return refuse("want http://HOST:PORT (a test setting; leave it unset in production)")
+	}
+	if !localHost(u.Hostname()) {
+		return refuse("want a loopback or private address (localhost, 127.0.0.0/8, ::1, 10/8, 172.16/12, 192.168/16, fc00::/7): " +
+			"it receives signed requests and the session token in clear text; leave it unset in production")
+	}
+	return nil
+}
+
+// localHost reports whether host is "localhost" or a loopback or private IP
+// address.
+func localHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && (ip.IsLoopback() || ip.IsPrivate())
+}
+
+// functionNameRE is SCF CreateFunction's FunctionName rule (the SDK's
+// tencentcloud/scf/v20180416 models.go CreateFunctionRequestParams): 2 to 60
+// letters, digits, '-' and '_', starting with a letter, not ending with '-'
+// or '_'.
+var functionNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$`)
+
+// FunctionName checks an SCF function name.
+func FunctionName(s string) error {
+	if !functionNameRE.MatchString(s) {
+		return refuse("want an SCF function name: 2 to 60 letters, digits, '-' and '_', starting with a letter, not ending with '-' or '_'")
+	}
+	return nil
+}
