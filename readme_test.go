@@ -3,8 +3,15 @@ package main_test
 // README.md's commands must run as written when copied from the raw file.
 // This test reads them out of README.md:
 //
-//   - ```sh blocks run as bash scripts from the repository root (set -e):
-//     every command in them must succeed;
+//   - ```sh blocks run as bash scripts (set -e) in a temporary directory
+//     holding a copy of events/, as a user's shell in a scratch directory
+//     would: every command in them must succeed. `go` there builds this
+//     module: a package argument `.`, `./...` or `./cmd/X` names the module
+//     root, so built binaries land in the temporary directory, never in the
+//     checkout. Every 127.0.0.1:PORT of a block is moved to a free port, and
+//     127.0.0.1:9000 (README's emulator address) is held by the test
+//     itself, as if the user's emulator were running: a block must neither
+//     need that port nor talk to it;
 //   - `go test` commands (in any block or code span) must select at least
 //     one test: the -run pattern is given to `go test -list`;
 //   - `make TARGET` must name a target of the Makefile;
@@ -12,15 +19,23 @@ package main_test
 //     that need an account) are built and run with ARGS and -h, so that a
 //     renamed or removed flag fails here; `go run ./cmd/local` lines run
 //     for real against the embedded emulator.
+//
+// No file of the checkout may change while it runs (checked).
 
 import (
 	"bufio"
 	"context"
+	"fmt"
+	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -85,6 +100,18 @@ func TestReadmeCommands(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs README's commands")
 	}
+	root, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := checkoutFiles(t, root)
+	defer func() {
+		if diff := diffCheckout(before, checkoutFiles(t, root)); diff != "" {
+			t.Errorf("README's commands changed the checkout:\n%s", diff)
+		}
+	}()
+	usersEmulator := holdUsersEmulatorPort(t)
+
 	blocks, spans := readmeParts(t)
 	var scripts [][]string
 	var checks []string
@@ -118,6 +145,11 @@ func TestReadmeCommands(t *testing.T) {
 		t.Fatalf("found %d sh blocks and %d other commands in README.md: the parser is broken", len(scripts), len(checks))
 	}
 
+	work := readmeWorkDir(t, root)
+	goWork := readmeGoWork(t, root)
+	// Commands run in work, as if typed there, with the module found
+	// through a workspace instead of the working directory.
+	workEnv := []string{"GOWORK=" + goWork, "PICBUCKET_README_ROOT=" + root}
 	tools := t.TempDir()
 	built := map[string]string{}
 	build := func(pkg string) string {
@@ -146,12 +178,13 @@ func TestReadmeCommands(t *testing.T) {
 			case args[0] == "go" && args[1] == "build":
 				// Built by the sh blocks.
 			case args[0] == "go" && args[1] == "run" && args[2] == "./cmd/local" && !containsArg(args, "-h"):
-				runChecked(t, 2*time.Minute, nil, build("./cmd/local"), args[3:]...)
+				runChecked(t, 2*time.Minute, work, workEnv, build("./cmd/local"), args[3:]...)
 			case args[0] == "go" && args[1] == "run":
 				bin := build(args[2])
 				rest := placeholders(args[3:])
 				cmd := exec.Command(bin, append(rest, "-h")...)
-				cmd.Env = cleanEnv()
+				cmd.Dir = work
+				cmd.Env = append(cleanEnv(), workEnv...)
 				out, err := cmd.CombinedOutput()
 				if err != nil || strings.Contains(string(out), "not defined") || strings.Contains(string(out), "unknown flag") {
 					t.Errorf("%s %q -h: %v\n%s", args[2], rest, err, out)
@@ -163,29 +196,198 @@ func TestReadmeCommands(t *testing.T) {
 	}
 
 	for i, script := range scripts {
-		t.Run("sh block "+string(rune('1'+i)), func(t *testing.T) {
-			body := "set -euo pipefail\n" + strings.Join(script, "\n") + "\n"
-			runChecked(t, 4*time.Minute, func() {
-				for _, f := range []string{"main", "emulator", "ebemu", "ebwire"} {
-					os.Remove(f)
-				}
-			}, "bash", "-c", body)
+		t.Run("sh block "+strconv.Itoa(i+1), func(t *testing.T) {
+			body := movePorts(t, strings.Join(script, "\n"))
+			runChecked(t, 4*time.Minute, work, workEnv, "bash", "-c", readmePrelude+body+"\n")
 		})
+	}
+	if n := usersEmulator.Load(); n > 0 {
+		t.Errorf("README's commands connected %d times to 127.0.0.1:9000, the user's own emulator", n)
 	}
 }
 
-// runChecked runs name args from the repository root in a process group of
-// its own (so that background jobs die with it), without the caller's
-// PICBUCKET_* and TENCENTCLOUD_* settings, and fails t unless it exits 0.
-func runChecked(t *testing.T, limit time.Duration, cleanup func(), name string, args ...string) {
+// readmePrelude starts every sh block: bash's strict mode, and a `go` that
+// reads the package arguments `.`, `./...` and `./cmd/X` as the module
+// root's, so that the block can run outside the checkout.
+const readmePrelude = `set -euo pipefail
+go() {
+  local a=() x
+  for x in "$@"; do
+    case $x in
+      .) a+=("$PICBUCKET_README_ROOT") ;;
+      ./...|./cmd/*|./internal/*) a+=("$PICBUCKET_README_ROOT/${x#./}") ;;
+      *) a+=("$x") ;;
+    esac
+  done
+  command go "${a[@]}"
+}
+`
+
+// readmeWorkDir returns a temporary directory that holds a copy of the
+// checkout's events/, which README's commands name by relative path.
+func readmeWorkDir(t *testing.T, root string) string {
 	t.Helper()
-	if cleanup != nil {
-		defer cleanup()
+	work := t.TempDir()
+	src := filepath.Join(root, "events")
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(work, rel), 0o755)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(work, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatalf("copying events/: %v", err)
 	}
+	return work
+}
+
+// readmeGoWork writes, outside the checkout, a go.work file that uses the
+// module at root, so that `go build -o main <root>` works from any
+// directory; it returns the file's path, for GOWORK.
+func readmeGoWork(t *testing.T, root string) string {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command("go", "work", "init", root)
+	cmd.Dir = dir
+	cmd.Env = append(cleanEnv(), "GOWORK=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go work init %s: %v\n%s", root, err, out)
+	}
+	return filepath.Join(dir, "go.work")
+}
+
+// readmeEmulatorPort is the port README's local emulator listens on.
+const readmeEmulatorPort = "9000"
+
+// holdUsersEmulatorPort plays a user who has README's emulator running: it
+// listens on 127.0.0.1:9000 (when the port is taken, someone already is in
+// that situation) and counts the connections it gets, closing each.
+func holdUsersEmulatorPort(t *testing.T) *atomic.Int64 {
+	t.Helper()
+	var n atomic.Int64
+	ln, err := net.Listen("tcp", "127.0.0.1:"+readmeEmulatorPort)
+	if err != nil {
+		t.Logf("127.0.0.1:%s is taken already (%v): the user's emulator is running", readmeEmulatorPort, err)
+		return &n
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			n.Add(1)
+			c.Close()
+		}
+	}()
+	return &n
+}
+
+var loopbackPortRE = regexp.MustCompile(`\b(127\.0\.0\.1|localhost):(\d+)\b`)
+
+// movePorts rewrites every loopback HOST:PORT of script to a port that was
+// free a moment ago, the same port for the same number.
+func movePorts(t *testing.T, script string) string {
+	t.Helper()
+	moved := map[string]string{}
+	return loopbackPortRE.ReplaceAllStringFunc(script, func(m string) string {
+		sub := loopbackPortRE.FindStringSubmatch(m)
+		p, ok := moved[sub[2]]
+		if !ok {
+			p = freePort(t)
+			moved[sub[2]] = p
+		}
+		return sub[1] + ":" + p
+	})
+}
+
+// freePort returns a loopback port the kernel just chose and released.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// fileState is what a change to a file alters.
+type fileState struct {
+	size  int64
+	mode  fs.FileMode
+	mtime time.Time
+}
+
+// checkoutFiles lists every file under root but .git, ignored files
+// included, with its size, mode and modification time.
+func checkoutFiles(t *testing.T, root string) map[string]fileState {
+	t.Helper()
+	files := map[string]fileState{}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Name() == ".git" {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		files[rel] = fileState{size: info.Size(), mode: info.Mode(), mtime: info.ModTime()}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("listing the checkout: %v", err)
+	}
+	return files
+}
+
+// diffCheckout describes the files added, removed or changed between two
+// listings, one a line; "" when there are none.
+func diffCheckout(before, after map[string]fileState) string {
+	var lines []string
+	for p, a := range after {
+		switch b, ok := before[p]; {
+		case !ok:
+			lines = append(lines, "added "+p)
+		case b != a:
+			lines = append(lines, fmt.Sprintf("changed %s (%d bytes %v -> %d bytes %v)", p, b.size, b.mtime, a.size, a.mtime))
+		}
+	}
+	for p := range before {
+		if _, ok := after[p]; !ok {
+			lines = append(lines, "removed "+p)
+		}
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
+}
+
+// runChecked runs name args in dir in a process group of its own (so that
+// background jobs die with it), without the caller's PICBUCKET_* and
+// TENCENTCLOUD_* settings but with env, and fails t unless it exits 0.
+func runChecked(t *testing.T, limit time.Duration, dir string, env []string, name string, args ...string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = cleanEnv()
+	cmd.Dir = dir
+	cmd.Env = append(cleanEnv(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	// A background job of a failed script keeps the output pipe open: stop
@@ -313,4 +515,119 @@ func tail(s string, n int) string {
 		return "…" + s[len(s)-n:]
 	}
 	return s
+}
+
+func TestMovePorts(t *testing.T) {
+	in := "./emulator -addr 127.0.0.1:9000 &\nexport PICBUCKET_ENDPOINT=http://127.0.0.1:9000 OTHER=localhost:9100\nport 9000 stays"
+	out := movePorts(t, in)
+	m := loopbackPortRE.FindAllStringSubmatch(out, -1)
+	if len(m) != 3 || m[0][2] != m[1][2] || m[0][2] == m[2][2] || m[0][2] == "9000" || m[2][2] == "9100" {
+		t.Errorf("movePorts(%q) = %q: want 9000 moved to one free port twice, 9100 to another", in, out)
+	}
+	if !strings.HasSuffix(out, "port 9000 stays") {
+		t.Errorf("movePorts changed a number that is no address: %q", out)
+	}
+}
+
+func TestDiffCheckout(t *testing.T) {
+	at := time.Unix(1700000000, 0)
+	before := map[string]fileState{"a": {1, 0o644, at}, "b": {2, 0o644, at}, "c": {3, 0o755, at}}
+	for _, c := range []struct {
+		name  string
+		after map[string]fileState
+		want  string
+	}{
+		{"same", map[string]fileState{"a": {1, 0o644, at}, "b": {2, 0o644, at}, "c": {3, 0o755, at}}, ""},
+		{"added", map[string]fileState{"a": {1, 0o644, at}, "b": {2, 0o644, at}, "c": {3, 0o755, at}, "main": {9, 0o755, at}}, "added main"},
+		{"removed", map[string]fileState{"a": {1, 0o644, at}, "b": {2, 0o644, at}}, "removed c"},
+		{"rewritten", map[string]fileState{"a": {1, 0o644, at.Add(time.Second)}, "b": {2, 0o644, at}, "c": {3, 0o755, at}}, "changed a"},
+		{"resized", map[string]fileState{"a": {1, 0o644, at}, "b": {5, 0o644, at}, "c": {3, 0o755, at}}, "changed b"},
+	} {
+		if got := diffCheckout(before, c.after); !strings.HasPrefix(got, c.want) || (c.want == "") != (got == "") {
+			t.Errorf("%s: diffCheckout = %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+// TestBuildOutputsIgnored checks that every binary README.md or the
+// Makefile builds at the top of the checkout is in .gitignore and is
+// removed by `make clean`: the function (main, or picbucket from a bare
+// `go build`), each tool of cmd/ (`go build ./cmd/X` writes X), dist/ and
+// build/.
+func TestBuildOutputsIgnored(t *testing.T) {
+	outputs := []string{"/main", "/picbucket", "/dist/", "/build/"}
+	tools, err := os.ReadDir("cmd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range tools {
+		if d.IsDir() {
+			outputs = append(outputs, "/"+d.Name())
+		}
+	}
+	ignore, err := os.ReadFile(".gitignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(ignore), "\n")
+	for _, o := range outputs {
+		if !slices.Contains(lines, o) {
+			t.Errorf(".gitignore lacks %s", o)
+		}
+	}
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Logf("no make: %v; `make clean` not checked", err)
+		return
+	}
+	out, err := exec.Command("make", "-n", "clean").CombinedOutput()
+	if err != nil {
+		t.Fatalf("make -n clean: %v\n%s", err, out)
+	}
+	removed := strings.Fields(string(out))
+	for _, o := range outputs {
+		if name := strings.Trim(o, "/"); !slices.Contains(removed, name) {
+			t.Errorf("make clean leaves %s (it runs: %s)", name, out)
+		}
+	}
+}
+
+// readmeMaxLines is README.md's budget: what it is, quick start, deploy,
+// settings, operating; the rest lives in docs/.
+const readmeMaxLines = 200
+
+// TestReadmeShape checks README.md's length, that its relative links name
+// files of the repository, and that every `README.md, "Section"` pointer in
+// serverless.yml names a heading of README.md.
+func TestReadmeShape(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(readme), "\n"); n > readmeMaxLines {
+		t.Errorf("README.md has %d lines, want at most %d: move long parts to docs/", n, readmeMaxLines)
+	}
+	for _, m := range regexp.MustCompile(`\]\(([^)#:]+)(#[^)]*)?\)`).FindAllStringSubmatch(string(readme), -1) {
+		if _, err := os.Stat(m[1]); err != nil {
+			t.Errorf("README.md links to %s: %v", m[1], err)
+		}
+	}
+	headings := map[string]bool{}
+	for _, l := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(l, "#") {
+			headings[strings.TrimSpace(strings.TrimLeft(l, "#"))] = true
+		}
+	}
+	sls, err := os.ReadFile("serverless.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pointers := regexp.MustCompile(`README\.md, "([^"]+)"`).FindAllStringSubmatch(string(sls), -1)
+	if len(pointers) == 0 {
+		t.Error(`serverless.yml names no README.md section (README.md, "Section"): the check is broken`)
+	}
+	for _, m := range pointers {
+		if !headings[m[1]] {
+			t.Errorf("serverless.yml points to README.md section %q, which does not exist", m[1])
+		}
+	}
 }

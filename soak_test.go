@@ -78,6 +78,9 @@ func num(m map[string]any, k string) int {
 // function's back and (with -soak) fails every region's first listing,
 // until every bucket is enabled; then once more to see the steady state.
 func TestSoakConverges(t *testing.T) {
+	if testing.Short() && !soak() {
+		t.Skip("the soak: runs without -short")
+	}
 	n, maxInvocations := 200, 20
 	if soak() {
 		n = 1000

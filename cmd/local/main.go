@@ -82,8 +82,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -500,19 +502,30 @@ func countEnabled(bs []emulator.BucketState) int {
 	return n
 }
 
+// moduleRoot finds the module to build the function from: the directory
+// holding go.mod at or above the working directory or, outside the
+// checkout, the module's directory in the go command's workspace (GOWORK),
+// as when `go run <checkout>/cmd/local` runs in another directory.
 func moduleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
+	for d := dir; ; {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
 		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory: run it from the repository")
+		parent := filepath.Dir(d)
+		if parent == d {
+			break
 		}
-		dir = parent
+		d = parent
 	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Path != "" {
+		out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", info.Main.Path).Output()
+		if root := strings.TrimSpace(string(out)); err == nil && root != "" {
+			return root, nil
+		}
+	}
+	return "", fmt.Errorf("no go.mod above the working directory: run it from the repository")
 }
