@@ -76,6 +76,7 @@ type params struct {
 	qps                             float64
 	limiter                         string        // emulator.Limiter*
 	known                           bool          // tell the function the limit (PICBUCKET_MAX_QPS)
+	optOut                          float64       // share of the missing buckets tagged picbucket=off, with PICBUCKET_SKIP_TAG set
 	timeout                         time.Duration // the invocation's time limit
 	baseline                        bool
 	jsonOut                         bool
@@ -115,6 +116,7 @@ func main() {
 	limiters := fs.String("limiter", emulator.LimiterToken, "how the emulator counts -qps: token (a bucket of 100 ms worth) or window (accepted requests in the last second); with -caps, a comma list")
 	capsFlag := fs.String("caps", "", "comma list of limits (QPS): run the function once per limit per -limiter kind and print a table")
 	fs.BoolVar(&p.known, "known", false, "tell the function the limit (PICBUCKET_MAX_QPS)")
+	fs.Float64Var(&p.optOut, "opt-out", 0, "share (0-1) of the missing buckets whose owner tagged them "+optOutTag+"; above 0 the function runs with PICBUCKET_SKIP_TAG="+optOutTag+" and reads each missing bucket's tags (the baseline does not)")
 	if err := command.Parse(fs, os.Args[1:], os.Stdout); err != nil {
 		os.Exit(command.Fail(os.Stderr, err))
 	}
@@ -180,6 +182,7 @@ func emit(rep interface{ print(io.Writer) }, err error, asJSON bool) {
 type report struct {
 	Params                         string
 	Buckets, Enabled, Creates      int
+	TagReads, OptedOut             int // with -opt-out: one tag read per missing bucket; the opted-out get no Create
 	MinRequests, Requests          int
 	Retries, Throttled             int
 	Wall, ListingChain, LowerBound time.Duration
@@ -271,6 +274,15 @@ func measure(p params, bin string) (*report, error) {
 		}
 	}
 	rep.Creates = rep.Buckets - rep.Enabled
+	if p.optOut > 0 {
+		for _, b := range emu.Buckets() {
+			if emu.Tags(b.Name)["picbucket"] == "off" {
+				rep.OptedOut++
+			}
+		}
+		rep.TagReads = rep.Creates
+		rep.Creates -= rep.OptedOut
+	}
 	describePages, maxDescribe := 0, 0
 	for r := range perRegion {
 		pages := max(1, (enabledPerRegion[r]+99)/100)
@@ -278,9 +290,14 @@ func measure(p params, bin string) (*report, error) {
 		maxDescribe = max(maxDescribe, pages)
 	}
 	listPages := max(1, (rep.Buckets+1999)/2000)
-	rep.MinRequests = listPages + describePages + rep.Creates
+	rep.MinRequests = listPages + describePages + rep.TagReads + rep.Creates
 	rep.ListingChain = time.Duration(listPages+maxDescribe) * p.latency
-	rep.BoundCreates = time.Duration(float64(rep.Creates) * float64(p.latency) / float64(p.concurrency))
+	// Each missing bucket's work is a chain: its tag read (with -opt-out), then its Create.
+	perBucket := rep.Creates
+	if p.optOut > 0 {
+		perBucket = 2 * rep.TagReads
+	}
+	rep.BoundCreates = time.Duration(float64(perBucket) * float64(p.latency) / float64(p.concurrency))
 	if p.qps > 0 {
 		rep.BoundQPS = time.Duration(float64(rep.Creates) / p.qps * float64(time.Second))
 	}
@@ -290,6 +307,9 @@ func measure(p params, bin string) (*report, error) {
 		fmt.Sprintf("PICBUCKET_CONCURRENCY=%d", p.concurrency), "LOG_LEVEL=warn"}
 	if p.known && p.qps > 0 {
 		env = append(env, fmt.Sprintf("%s=%g", config.MaxQPS, p.qps))
+	}
+	if p.optOut > 0 {
+		env = append(env, config.SkipTag+"="+optOutTag)
 	}
 	proc, err := scfrpc.Start(bin, env, io.Discard, os.Stderr)
 	if err != nil {
@@ -378,7 +398,20 @@ func capsTable(w io.Writer, p params, caps []float64, kinds []string) error {
 func serve(p params) (*emulator.Server, string, func(), error) {
 	emu := emulator.New(emulator.Options{Latency: p.latency, QPS: p.qps, Limiter: p.limiter, Seed: 1})
 	emu.AddCredential(emulator.Credential{SecretID: secretID, SecretKey: secretKey, Token: token, AppID: appID})
-	emu.SeedDemo(appID, p.n, allRegions[:p.regions], p.enabled)
+	seeded := emu.SeedDemo(appID, p.n, allRegions[:p.regions], p.enabled)
+	if p.optOut > 0 {
+		// Tag round(missing x optOut) of the missing buckets, spread evenly.
+		var missing []string
+		for _, b := range seeded {
+			if !b.Enabled {
+				missing = append(missing, b.Name)
+			}
+		}
+		n := int(math.Round(float64(len(missing)) * min(p.optOut, 1)))
+		for i := range n {
+			emu.SetTags(missing[i*len(missing)/n], map[string]string{"picbucket": "off"})
+		}
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, "", nil, err
@@ -388,9 +421,13 @@ func serve(p params) (*emulator.Server, string, func(), error) {
 	return emu, "http://" + l.Addr().String(), func() { srv.Close() }, nil
 }
 
+// optOutTag is the tag of the buckets -opt-out opts out.
+const optOutTag = "picbucket=off"
+
+// allEnabled reports whether every bucket not opted out is enabled.
 func allEnabled(emu *emulator.Server) bool {
 	for _, b := range emu.Buckets() {
-		if !b.Enabled {
+		if !b.Enabled && emu.Tags(b.Name)["picbucket"] != "off" {
 			return false
 		}
 	}
@@ -449,6 +486,9 @@ func ratio(a, b time.Duration) string {
 func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "params            %s\n", r.Params)
 	fmt.Fprintf(w, "buckets           %d (%d enabled before, %d to create)\n", r.Buckets, r.Enabled, r.Creates)
+	if r.TagReads > 0 {
+		fmt.Fprintf(w, "tags              %d tag reads expected (one per missing bucket), %d buckets opted out (no Create)\n", r.TagReads, r.OptedOut)
+	}
 	fmt.Fprintf(w, "requests          %d  minimum %d  ratio %.2f\n", r.Requests, r.MinRequests, float64(r.Requests)/float64(r.MinRequests))
 	fmt.Fprintf(w, "retries           %d (%.1f%% of requests)  throttled answers %d\n", r.Retries, 100*float64(r.Retries)/math.Max(1, float64(r.Requests)), r.Throttled)
 	fmt.Fprintf(w, "wall              %s  lower bound %s  ratio %s\n", r.Wall.Round(time.Millisecond), r.LowerBound.Round(time.Millisecond), ratio(r.Wall, r.LowerBound))
