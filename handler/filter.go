@@ -1,11 +1,11 @@
 package handler
 
 import (
-	"path"
 	"slices"
 
 	"github.com/picbucket/picbucket/internal/bucket"
 	"github.com/picbucket/picbucket/internal/config"
+	"github.com/picbucket/picbucket/internal/rules"
 	"github.com/picbucket/picbucket/internal/trigger"
 )
 
@@ -43,8 +43,13 @@ func (f filter) byName(t bucket.Target, spec *trigger.Reconcile) verdict {
 	if f.appID != "" && bucket.AppID(t.Bucket) != f.appID {
 		return verdict{Skipped, "other account: APPID " + bucket.AppID(t.Bucket) + " is not " + f.appID}
 	}
-	if ok, why := f.cfg.Allows(t); !ok {
-		return verdict{filteredOut, why}
+	switch {
+	case len(f.cfg.Regions) > 0 && !slices.Contains(f.cfg.Regions, t.Region):
+		return verdict{filteredOut, "region not in " + config.Regions}
+	case len(f.cfg.Include) > 0 && !rules.MatchAny(f.cfg.Include, t.Bucket):
+		return verdict{filteredOut, "not matched by " + config.Include}
+	case rules.MatchAny(f.cfg.Exclude, t.Bucket):
+		return verdict{filteredOut, "matched by " + config.Exclude}
 	}
 	if spec != nil && !specAllows(spec, t) {
 		return verdict{filteredOut, "left out by the reconcile options"}
@@ -79,11 +84,8 @@ func specAllows(spec *trigger.Reconcile, t bucket.Target) bool {
 	if len(spec.Regions) > 0 && !slices.Contains(spec.Regions, t.Region) {
 		return false
 	}
-	match := func(patterns []string) bool {
-		return slices.ContainsFunc(patterns, func(p string) bool { ok, _ := path.Match(p, t.Bucket); return ok })
-	}
-	if len(spec.Include) > 0 && !match(spec.Include) {
+	if len(spec.Include) > 0 && !rules.MatchAny(spec.Include, t.Bucket) {
 		return false
 	}
-	return !match(spec.Exclude)
+	return !rules.MatchAny(spec.Exclude, t.Bucket)
 }

@@ -191,7 +191,7 @@ func (o *orgRun) member(ctx context.Context, uin, role string, req orgRequest) {
 	duration := 12 * time.Hour
 	if d, ok := ctx.Deadline(); ok {
 		// The key lives no longer than the invocation can still run.
-		duration = time.Until(d)
+		duration = d.Sub(o.inv.h.now())
 	}
 	key, _, err := o.tc.AssumeRole(ctx, uin, role, tcapi.SessionName(o.inv.fc.RequestID), duration)
 	if err != nil {
@@ -277,7 +277,7 @@ func (o *orgRun) stopAt(ctx context.Context) time.Time {
 	if !ok {
 		return time.Time{}
 	}
-	return d.Add(-min(o.inv.cfg.DeadlineMargin, time.Until(d)/5))
+	return d.Add(-min(o.inv.cfg.DeadlineMargin, d.Sub(o.inv.h.now())/5))
 }
 
 // covers reports whether uin is a member this run covers: not the
@@ -626,7 +626,7 @@ func (o *orgRun) memberBuckets(ctx context.Context, a trigger.AccountBuckets) {
 
 	duration := 12 * time.Hour
 	if d, ok := ctx.Deadline(); ok {
-		duration = time.Until(d) // the key lives no longer than the invocation can still run
+		duration = d.Sub(o.inv.h.now()) // the key lives no longer than the invocation can still run
 	}
 	key, _, err := o.tc.AssumeRole(ctx, uin, role, tcapi.SessionName(inv.fc.RequestID), duration)
 	if err != nil {

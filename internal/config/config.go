@@ -268,20 +268,6 @@ func Load(getenv func(string) string) (Config, error) {
 	return c, errors.Join(errs...)
 }
 
-// Allows reports whether the filters let a bucket through, and if not, why.
-func (c Config) Allows(t bucket.Target) (bool, string) {
-	if len(c.Regions) > 0 && !slices.Contains(c.Regions, t.Region) {
-		return false, "region not in " + Regions
-	}
-	if len(c.Include) > 0 && !rules.MatchAny(c.Include, t.Bucket) {
-		return false, "not matched by " + Include
-	}
-	if rules.MatchAny(c.Exclude, t.Bucket) {
-		return false, "matched by " + Exclude
-	}
-	return true, ""
-}
-
 // List splits a comma-separated setting, dropping blanks.
 func List(v string) []string {
 	var out []string

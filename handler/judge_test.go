@@ -1,0 +1,294 @@
+package handler
+
+// The judgement of buckets and of the account, tested without HTTP: a fake
+// Cloud answers as COS and CI would, and runAccount runs the real plan,
+// executor and collector over it.
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/picbucket/picbucket/internal/bucket"
+	"github.com/picbucket/picbucket/internal/config"
+	"github.com/picbucket/picbucket/internal/cosapi"
+	"github.com/picbucket/picbucket/internal/retry"
+	"github.com/picbucket/picbucket/internal/trigger"
+)
+
+// fakeCloud is an account of missing buckets in one region.
+type fakeCloud struct {
+	buckets   []bucket.Target
+	tags      map[string]map[string]string
+	createErr func(i int, name string) error // the answer to bucket i's Create; nil: enabled
+	tagsErr   func(name string) error
+
+	mu      sync.Mutex
+	calls   map[string]int
+	created []string
+}
+
+func newFake(n int) *fakeCloud {
+	f := &fakeCloud{tags: map[string]map[string]string{}, calls: map[string]int{}}
+	for i := range n {
+		f.buckets = append(f.buckets, bucket.Target{Bucket: fmt.Sprintf("b-%03d-%s", i, appID), Region: "ap-guangzhou"})
+	}
+	return f
+}
+
+func (f *fakeCloud) count(op string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls[op]++
+	return f.calls[op]
+}
+
+func (f *fakeCloud) ListBuckets(context.Context, string, int) (cosapi.BucketPage, error) {
+	f.count("GetService")
+	return cosapi.BucketPage{Buckets: f.buckets}, nil
+}
+
+func (f *fakeCloud) ListEnabled(context.Context, string, int, int, ...string) (cosapi.EnabledPage, error) {
+	f.count("Describe")
+	return cosapi.EnabledPage{}, nil
+}
+
+func (f *fakeCloud) IsEnabled(context.Context, bucket.Target) (bool, string, error) {
+	f.count("IsEnabled")
+	return false, "", nil
+}
+
+func (f *fakeCloud) Enable(_ context.Context, t bucket.Target) (cosapi.Enabled, error) {
+	f.count(opCreate)
+	i := 0
+	fmt.Sscanf(t.Bucket, "b-%03d-", &i)
+	if f.createErr != nil {
+		if err := f.createErr(i, t.Bucket); err != nil {
+			return cosapi.Enabled{}, err
+		}
+	}
+	f.mu.Lock()
+	f.created = append(f.created, t.Bucket)
+	f.mu.Unlock()
+	return cosapi.Enabled{RequestID: "r"}, nil
+}
+
+func (f *fakeCloud) Tags(_ context.Context, t bucket.Target) (map[string]string, string, error) {
+	f.count(opTags)
+	if f.tagsErr != nil {
+		if err := f.tagsErr(t.Bucket); err != nil {
+			return nil, "", err
+		}
+	}
+	return f.tags[t.Bucket], "", nil
+}
+
+func (f *fakeCloud) Requests() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.calls {
+		n += c
+	}
+	return int64(n)
+}
+
+func answer(status int, code, msg string) error {
+	return &cosapi.Error{Op: "x", Status: status, Code: code, Message: msg}
+}
+
+// runFake runs a timer reconciliation over f with settings.
+func runFake(t *testing.T, f *fakeCloud, settings map[string]string) (*Result, error) {
+	t.Helper()
+	cfg, err := config.Load(func(k string) string { return settings[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &trigger.Request{Kind: trigger.KindTimer, Reconcile: &trigger.Reconcile{}}
+	inv := &invocation{h: &Handler{Retry: retry.Policy{Attempts: 2, Base: time.Millisecond, Max: time.Millisecond}}, cfg: cfg, log: zerolog.Nop(), ev: ev}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return inv.runAccount(ctx, ev, accountKey{appID: appID}, zerolog.Nop(), f, cfg.DryRun)
+}
+
+func TestAccountJudgement(t *testing.T) {
+	denied := answer(403, "AccessDenied", "Access Denied.")
+	tests := []struct {
+		name        string
+		n           int
+		concurrency string
+		createErr   func(i int, name string) error
+		check       func(t *testing.T, f *fakeCloud, res *Result, err error)
+	}{{
+		name: "every bucket refused: stopped once probes confirm", n: 200, concurrency: "8",
+		createErr: func(int, string) error { return denied },
+		check: func(t *testing.T, f *fakeCloud, res *Result, err error) {
+			if err == nil || !strings.Contains(err.Error(), "the account refuses it") {
+				t.Errorf("err = %v, want the stop", err)
+			}
+			if n := f.calls[opCreate]; n > 8+confirmProbes+refusalStreak {
+				t.Errorf("%d Creates, want the streak, the in-flight ones and the probes only", n)
+			}
+			if res.Summary.Deferred < 200-8-confirmProbes-refusalStreak {
+				t.Errorf("summary %+v", res.Summary)
+			}
+		},
+	}, {
+		name: "a policy scoped to the first buckets: probes find the allowed ones", n: 10, concurrency: "1",
+		createErr: func(i int, _ string) error {
+			if i < 3 {
+				return denied
+			}
+			return nil
+		},
+		check: func(t *testing.T, f *fakeCloud, res *Result, err error) {
+			if err == nil || !strings.Contains(err.Error(), "3 of 10 buckets failed") || res.Summary.Enabled != 7 {
+				t.Errorf("err = %v, summary %+v: want 7 enabled, 3 failed", err, res.Summary)
+			}
+		},
+	}, {
+		name: "refused on the first and the last buckets, probes among them: no stop while any succeeds", n: 30, concurrency: "1",
+		createErr: func(i int, _ string) error {
+			if i < 4 || i >= 26 {
+				return denied
+			}
+			return nil
+		},
+		check: func(t *testing.T, f *fakeCloud, res *Result, err error) {
+			if res.Summary.Enabled != 22 || res.Summary.Failed != 8 || res.Summary.Deferred != 0 {
+				t.Errorf("summary %+v, err %v: want 22 enabled, 8 failed, none deferred", res.Summary, err)
+			}
+		},
+	}, {
+		name: "an unknown code fails only its buckets", n: 10, concurrency: "1",
+		createErr: func(i int, _ string) error {
+			if i < 5 {
+				return answer(400, "InvalidArgument", "")
+			}
+			return nil
+		},
+		check: func(t *testing.T, f *fakeCloud, res *Result, err error) {
+			if res.Summary.Failed != 5 || res.Summary.Enabled != 5 || f.calls["IsEnabled"] != 5 {
+				t.Errorf("summary %+v, %d read-backs: want 5 failed (each read back), 5 enabled", res.Summary, f.calls["IsEnabled"])
+			}
+			if err == nil || !strings.Contains(err.Error(), "b-000-") || !strings.Contains(err.Error(), "b-004-") {
+				t.Errorf("err = %v, want the failed buckets named", err)
+			}
+		},
+	}, {
+		name: "a refused key stops at once", n: 10, concurrency: "1",
+		createErr: func(int, string) error { return answer(400, "ExpiredToken", "") },
+		check: func(t *testing.T, f *fakeCloud, res *Result, err error) {
+			if f.calls[opCreate] != 1 || res.Summary.Deferred != 10 || err == nil || !strings.Contains(err.Error(), "credentials refused") {
+				t.Errorf("%d Creates, summary %+v, err %v", f.calls[opCreate], res.Summary, err)
+			}
+		},
+	}, {
+		name: "unbound buckets are skipped and count toward no stop", n: 8, concurrency: "1",
+		createErr: func(i int, _ string) error {
+			if i < 4 {
+				return answer(403, "PicBucketUnBinded", "")
+			}
+			return nil
+		},
+		check: func(t *testing.T, f *fakeCloud, res *Result, err error) {
+			if err != nil || res.Summary.Skipped != 4 || res.Summary.Enabled != 4 {
+				t.Errorf("err %v, summary %+v", err, res.Summary)
+			}
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(tt.n)
+			f.createErr = tt.createErr
+			res, err := runFake(t, f, map[string]string{config.Concurrency: tt.concurrency})
+			tt.check(t, f, res, err)
+		})
+	}
+}
+
+func TestTagsDecide(t *testing.T) {
+	newTagged := func() *fakeCloud {
+		f := newFake(3)
+		f.tags[f.buckets[0].Bucket] = map[string]string{"picbucket": "off"}
+		f.tags[f.buckets[1].Bucket] = map[string]string{"picbucket": "on"}
+		return f
+	}
+	t.Run("skip tag", func(t *testing.T) {
+		f := newTagged()
+		res, err := runFake(t, f, map[string]string{config.SkipTag: "picbucket=off"})
+		if err != nil || f.calls[opTags] != 3 || f.calls[opCreate] != 2 || res.Summary.Skipped != 1 {
+			t.Errorf("err %v, calls %v, summary %+v", err, f.calls, res.Summary)
+		}
+	})
+	t.Run("require tag", func(t *testing.T) {
+		f := newTagged()
+		res, err := runFake(t, f, map[string]string{config.RequireTag: "picbucket"})
+		if err != nil || f.calls[opCreate] != 2 || res.Summary.Filtered != 1 || res.Summary.Skipped != 0 {
+			t.Errorf("err %v, calls %v, summary %+v", err, f.calls, res.Summary)
+		}
+	})
+	t.Run("no setting, no read", func(t *testing.T) {
+		f := newTagged()
+		if _, err := runFake(t, f, nil); err != nil || f.calls[opTags] != 0 || f.calls[opCreate] != 3 {
+			t.Errorf("err %v, calls %v", err, f.calls)
+		}
+	})
+	t.Run("tags unreadable: deferred, never enabled", func(t *testing.T) {
+		for _, e := range []error{answer(403, "AccessDenied", ""), answer(500, "InternalError", "")} {
+			f := newTagged()
+			f.tagsErr = func(string) error { return e }
+			res, err := runFake(t, f, map[string]string{config.SkipTag: "picbucket=off"})
+			if err != nil || f.calls[opCreate] != 0 || res.Summary.Deferred != 3 {
+				t.Errorf("%v: err %v, calls %v, summary %+v", e, err, f.calls, res.Summary)
+			}
+		}
+	})
+	t.Run("every tag read refused: stopped, naming cos:GetBucketTagging", func(t *testing.T) {
+		f := newFake(50)
+		f.tagsErr = func(string) error { return answer(403, "AccessDenied", "") }
+		res, err := runFake(t, f, map[string]string{config.SkipTag: "picbucket", config.Concurrency: "1"})
+		if err == nil || !strings.Contains(err.Error(), "cos:GetBucketTagging") || f.calls[opCreate] != 0 ||
+			f.calls[opTags] != refusalStreak+confirmProbes || res.Summary.Deferred != 50 {
+			t.Errorf("err %v, calls %v, summary %+v", err, f.calls, res.Summary)
+		}
+	})
+}
+
+// TestCreateOutcome: each answer to a Create becomes one outcome.
+func TestCreateOutcome(t *testing.T) {
+	sent := time.Unix(1_700_000_000, 0)
+	cut := fmt.Errorf("%w: %w", retry.ErrCut, answer(404, "NoSuchBucket", ""))
+	tests := []struct {
+		err       error
+		fromEvent bool
+		want      Outcome
+		reason    string
+	}{
+		{nil, false, Enabled, ""},
+		{answer(403, "MediaBucketAlreadyBinded", ""), false, AlreadyEnabled, "MediaBucketAlreadyBinded"},
+		{answer(404, "NoSuchBucket", ""), false, Skipped, "deleted since it was listed"},
+		{answer(404, "NoSuchBucket", ""), true, Skipped, "does not exist"},
+		{cut, true, Deferred, "NoSuchBucket"},
+		{fmt.Errorf("%w: %w", retry.ErrCut, answer(429, "SlowDown", "")), false, Deferred, "throttled"},
+		{fmt.Errorf("%w: %w", retry.ErrCut, answer(503, "ServiceUnavailable", "")), false, Deferred, "deadline"},
+		{answer(503, "ServiceUnavailable", ""), false, Failed, ""},
+		{answer(400, "PicBucketUnBinded", ""), false, Skipped, "unbound from Cloud Infinite by hand"},
+		{answer(400, "1111", ""), false, Skipped, "unbound"},
+		{answer(400, "ExpiredToken", ""), false, Deferred, "credentials"},
+		{answer(403, "AccessDenied", ""), false, Failed, ""},
+		{answer(400, "InvalidArgument", ""), false, Failed, ""},
+	}
+	for _, tt := range tests {
+		b := BucketResult{Bucket: "b-1250000000", Region: "ap-guangzhou", Attempts: 1}
+		createOutcome(&b, job{fromEvent: tt.fromEvent}, cosapi.Enabled{}, tt.err, sent, sent.Add(time.Second))
+		if b.Outcome != tt.want || !strings.Contains(b.Reason, tt.reason) {
+			t.Errorf("%v (from event %v): %s %q, want %s with %q", tt.err, tt.fromEvent, b.Outcome, b.Reason, tt.want, tt.reason)
+		}
+	}
+}
