@@ -26,9 +26,9 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/picbucket/picbucket/internal/rules"
 	"github.com/picbucket/picbucket/internal/usage"
 	"io"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -91,14 +91,11 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		opts.RootDomain = "intl.tencentcloudapi.com"
 	}
 	if *endpoint != "" {
-		u, err := url.Parse(*endpoint)
+		u, err := rules.ParseEndpoint(*endpoint)
 		if err != nil {
-			return usage("--endpoint: want http://HOST:PORT (a test setting)")
+			return usage("--endpoint %q: %v", *endpoint, err)
 		}
-		if err := auditapi.ValidateEndpoint(u); err != nil {
-			return usage("--endpoint: %v", strings.TrimPrefix(err.Error(), auditapi.ErrInvalid.Error()+": "))
-		}
-		opts.Endpoint = &url.URL{Scheme: "http", Host: u.Host}
+		opts.Endpoint = u
 	}
 	creds, err := ebapi.CredentialsFromEnv(getenv)
 	if err != nil {

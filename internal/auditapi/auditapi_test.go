@@ -81,7 +81,9 @@ func TestSubstitute(t *testing.T) {
 	}
 }
 
-func TestValidateEndpoint(t *testing.T) {
+// TestNewRefusesOutsideEndpoints: the client refuses a test endpoint that
+// rules.Endpoint refuses, before any request.
+func TestNewRefusesOutsideEndpoints(t *testing.T) {
 	for _, tc := range []struct {
 		url string
 		ok  bool
@@ -90,7 +92,8 @@ func TestValidateEndpoint(t *testing.T) {
 		{"http://api.example.com:80", false}, {"https://127.0.0.1:1", false}, {"http://127.0.0.1", false}, {"http://8.8.8.8:80", false},
 	} {
 		u, _ := parseURL(tc.url)
-		if err := ValidateEndpoint(u); (err == nil) != tc.ok {
+		_, err := New(Options{Region: "ap-guangzhou", Endpoint: u, Credentials: Credentials{SecretID: "AKIDx", SecretKey: "k"}})
+		if (err == nil) != tc.ok {
 			t.Errorf("%s: %v", tc.url, err)
 		}
 	}

@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -27,6 +26,7 @@ import (
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 
+	"github.com/picbucket/picbucket/internal/rules"
 	"github.com/picbucket/picbucket/signer"
 )
 
@@ -56,7 +56,7 @@ type Options struct {
 	RootDomain string
 	// Endpoint is a test setting: when set, every request goes to it over
 	// plain HTTP while the Host header and the signature stay those of
-	// production. ValidateEndpoint says what is accepted.
+	// production. rules.Endpoint says what is accepted.
 	Endpoint *url.URL
 	// Credentials sign every request.
 	Credentials Credentials
@@ -95,47 +95,12 @@ func New(o Options) (*Client, error) {
 		rt = http.DefaultTransport.(*http.Transport).Clone()
 	}
 	if o.Endpoint != nil {
-		if err := ValidateEndpoint(o.Endpoint); err != nil {
-			return nil, err
+		if err := rules.Endpoint(o.Endpoint); err != nil {
+			return nil, fmt.Errorf("%w: endpoint %q: %w", ErrInvalid, o.Endpoint.Redacted(), err)
 		}
-		rt = redirect{to: o.Endpoint, next: rt}
+		rt = rules.Redirect{To: o.Endpoint, Next: rt}
 	}
 	return &Client{opts: o, rt: rt}, nil
-}
-
-// Region is the client's X-TC-Region.
-func (c *Client) Region() string { return c.opts.Region }
-
-// ValidateEndpoint accepts http://HOST:PORT where HOST is localhost or a
-// loopback or private address: the requests carry the session token, and
-// plain HTTP must not take it off the machine or the private network.
-func ValidateEndpoint(u *url.URL) error {
-	if u == nil || u.Scheme != "http" || u.Host == "" || u.Port() == "" || (u.Path != "" && u.Path != "/") ||
-		u.RawQuery != "" || u.User != nil || u.Fragment != "" || u.Opaque != "" {
-		return fmt.Errorf("%w: endpoint %q: want http://HOST:PORT (a test setting)", ErrInvalid, u.Redacted())
-	}
-	host := u.Hostname()
-	ip, err := netip.ParseAddr(host)
-	if host != "localhost" && (err != nil || !(ip.IsLoopback() || ip.IsPrivate())) {
-		return fmt.Errorf("%w: endpoint %q: want a loopback or private address (localhost, 127.0.0.0/8, ::1, 10/8, 172.16/12, 192.168/16, fc00::/7): "+
-			"it receives the session token in clear text", ErrInvalid, u.Redacted())
-	}
-	return nil
-}
-
-// redirect sends requests to a test endpoint, keeping the Host header.
-type redirect struct {
-	to   *url.URL
-	next http.RoundTripper
-}
-
-func (t redirect) RoundTrip(r *http.Request) (*http.Response, error) {
-	r2 := r.Clone(r.Context())
-	if r2.Host == "" {
-		r2.Host = r.URL.Host
-	}
-	r2.URL.Scheme, r2.URL.Host = t.to.Scheme, t.to.Host
-	return t.next.RoundTrip(r2)
 }
 
 // APIError is an error answer of the API, or a client-side failure the SDK

@@ -114,7 +114,7 @@ func New(o Options) (*Client, error) {
 		if err := rules.Endpoint(o.Endpoint); err != nil {
 			return nil, fmt.Errorf("ebapi: endpoint %q: %w", o.Endpoint.Redacted(), err)
 		}
-		rt = redirect{to: o.Endpoint, next: rt}
+		rt = rules.Redirect{To: o.Endpoint, Next: rt}
 	}
 	cp := profile.NewClientProfile()
 	cp.HttpProfile.Endpoint = o.Host
@@ -127,21 +127,6 @@ func New(o Options) (*Client, error) {
 	cred := common.NewTokenCredential(o.Credentials.SecretID, o.Credentials.SecretKey, o.Credentials.SessionToken)
 	sdk := common.NewCommonClient(cred, o.Region, cp).WithHttpTransport(rt)
 	return &Client{sdk: sdk, region: o.Region}, nil
-}
-
-// redirect sends requests to a test endpoint, keeping the Host header.
-type redirect struct {
-	to   *url.URL
-	next http.RoundTripper
-}
-
-func (t redirect) RoundTrip(r *http.Request) (*http.Response, error) {
-	r2 := r.Clone(r.Context())
-	if r2.Host == "" {
-		r2.Host = r.URL.Host
-	}
-	r2.URL.Scheme, r2.URL.Host = t.to.Scheme, t.to.Host
-	return t.next.RoundTrip(r2)
 }
 
 // APIError is an error answer of the API, or a client-side failure the SDK

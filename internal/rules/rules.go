@@ -14,6 +14,7 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/netip"
 	"net/url"
 	"path"
@@ -162,4 +163,21 @@ func FunctionName(s string) error {
 		return refuse("want an SCF function name: 2 to 60 letters, digits, '-' and '_', starting with a letter, not ending with '-' or '_'")
 	}
 	return nil
+}
+
+// Redirect sends every request to To, a test endpoint Endpoint accepted,
+// keeping the production Host header (and so the signature over it).
+type Redirect struct {
+	To   *url.URL
+	Next http.RoundTripper
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t Redirect) RoundTrip(r *http.Request) (*http.Response, error) {
+	r2 := r.Clone(r.Context())
+	if r2.Host == "" {
+		r2.Host = r.URL.Host
+	}
+	r2.URL.Scheme, r2.URL.Host = t.To.Scheme, t.To.Host
+	return t.Next.RoundTrip(r2)
 }

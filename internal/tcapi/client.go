@@ -105,7 +105,7 @@ func New(cred signer.Credentials, opts Options) (*Client, error) {
 		if err := rules.Endpoint(opts.Endpoint); err != nil {
 			return nil, fmt.Errorf("%w: %s=%q: %w", ErrInvalid, EndpointVar, opts.Endpoint.Redacted(), err)
 		}
-		rt = redirect{to: opts.Endpoint, next: rt}
+		rt = rules.Redirect{To: opts.Endpoint, Next: rt}
 	}
 	c := &Client{cred: cred, opts: opts, requests: new(atomic.Int64)}
 	c.rt = counter{n: c.requests, next: rt}
@@ -134,22 +134,6 @@ func (c *Client) PassThrottles() *Client {
 // Requests is how many HTTP requests (attempts, retries included) this
 // client and the clients derived from it with With have sent.
 func (c *Client) Requests() int64 { return c.requests.Load() }
-
-// redirect sends requests to a test endpoint, keeping the Host header (the
-// approach of internal/ebapi).
-type redirect struct {
-	to   *url.URL
-	next http.RoundTripper
-}
-
-func (t redirect) RoundTrip(r *http.Request) (*http.Response, error) {
-	r2 := r.Clone(r.Context())
-	if r2.Host == "" {
-		r2.Host = r.URL.Host
-	}
-	r2.URL.Scheme, r2.URL.Host = t.to.Scheme, t.to.Host
-	return t.next.RoundTrip(r2)
-}
 
 // attemptKey carries an *attempt in a request's context: counter records
 // the HTTP status there, so that a 5xx answer can be retried.
