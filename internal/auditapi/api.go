@@ -2,7 +2,7 @@ package auditapi
 
 import (
 	"context"
-	"fmt"
+	"github.com/picbucket/picbucket/internal/tcapi"
 )
 
 // The shapes below follow the SDK's models (tencentcloud-sdk-go
@@ -67,25 +67,10 @@ const pageSize = 100
 // maxPages bounds a listing.
 const maxPages = 100
 
-func list[T any](action string, fetch func(offset int) (items []T, total int, err error)) ([]T, error) {
-	var all []T
-	for p := 0; p < maxPages; p++ {
-		items, total, err := fetch(len(all))
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, items...)
-		if len(items) == 0 || len(all) >= total {
-			return all, nil
-		}
-	}
-	return nil, fmt.Errorf("%s: more than %d pages", action, maxPages)
-}
-
 // DescribeLogsets lists the region's logsets whose name contains name (cls
 // DescribeLogsetsRequestParams: Filters logsetName, Offset, Limit).
 func (c *Client) DescribeLogsets(ctx context.Context, name string) ([]Logset, error) {
-	return list("DescribeLogsets", func(offset int) ([]Logset, int, error) {
+	return tcapi.List("DescribeLogsets", maxPages, func(offset int) ([]Logset, int, error) {
 		var out struct {
 			Logsets    []Logset
 			TotalCount int
@@ -100,7 +85,7 @@ func (c *Client) DescribeLogsets(ctx context.Context, name string) ([]Logset, er
 // DescribeTopicsRequestParams: Filters logsetId and topicName, PreciseSearch
 // 1 "topicName 精确匹配", Offset, Limit).
 func (c *Client) DescribeTopics(ctx context.Context, logsetID, name string) ([]Topic, error) {
-	return list("DescribeTopics", func(offset int) ([]Topic, int, error) {
+	return tcapi.List("DescribeTopics", maxPages, func(offset int) ([]Topic, int, error) {
 		var out struct {
 			Topics     []Topic
 			TotalCount int
@@ -115,7 +100,7 @@ func (c *Client) DescribeTopics(ctx context.Context, logsetID, name string) ([]T
 // DescribeAuditTracks lists the account's tracking sets
 // (DescribeAuditTracksRequestParams: PageNumber from 1, PageSize).
 func (c *Client) DescribeAuditTracks(ctx context.Context) ([]Track, error) {
-	return list("DescribeAuditTracks", func(offset int) ([]Track, int, error) {
+	return tcapi.List("DescribeAuditTracks", maxPages, func(offset int) ([]Track, int, error) {
 		var out struct {
 			Tracks     []Track
 			TotalCount int
@@ -138,7 +123,7 @@ func (c *Client) DescribeAuditTrack(ctx context.Context, id uint64) (TrackDetail
 // FunctionName, Namespace, Offset, Limit). It fails with
 // ResourceNotFound.Function when the function does not exist.
 func (c *Client) ListTriggers(ctx context.Context, namespace, function string) ([]TriggerInfo, error) {
-	return list("ListTriggers", func(offset int) ([]TriggerInfo, int, error) {
+	return tcapi.List("ListTriggers", maxPages, func(offset int) ([]TriggerInfo, int, error) {
 		var out struct {
 			Triggers   []TriggerInfo
 			TotalCount int

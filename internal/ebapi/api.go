@@ -3,6 +3,7 @@ package ebapi
 import (
 	"context"
 	"fmt"
+	"github.com/picbucket/picbucket/internal/tcapi"
 )
 
 // The request and answer shapes below follow the API's data types
@@ -56,26 +57,9 @@ const pageSize = 100
 // maxPages bounds a listing (100 × 100 items, far past the documented quotas).
 const maxPages = 100
 
-// list pages through a List action: it calls fetch with offsets until it
-// has TotalCount items or a page comes back empty.
-func list[T any](action string, fetch func(offset int) (items []T, total int, err error)) ([]T, error) {
-	var all []T
-	for p := 0; p < maxPages; p++ {
-		items, total, err := fetch(len(all))
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, items...)
-		if len(items) == 0 || len(all) >= total {
-			return all, nil
-		}
-	}
-	return nil, fmt.Errorf("%s: more than %d pages", action, maxPages)
-}
-
 // ListEventBuses lists the buses of the client's region that pass filters.
 func (c *Client) ListEventBuses(ctx context.Context, filters ...Filter) ([]EventBus, error) {
-	return list("ListEventBuses", func(offset int) ([]EventBus, int, error) {
+	return tcapi.List("ListEventBuses", maxPages, func(offset int) ([]EventBus, int, error) {
 		var out struct {
 			EventBuses []EventBus
 			TotalCount int
@@ -91,7 +75,7 @@ func (c *Client) ListEventBuses(ctx context.Context, filters ...Filter) ([]Event
 
 // ListRules lists the rules of a bus (without their patterns).
 func (c *Client) ListRules(ctx context.Context, busID string) ([]Rule, error) {
-	return list("ListRules", func(offset int) ([]Rule, int, error) {
+	return tcapi.List("ListRules", maxPages, func(offset int) ([]Rule, int, error) {
 		var out struct {
 			Rules      []Rule
 			TotalCount int
@@ -138,7 +122,7 @@ func (c *Client) DeleteRule(ctx context.Context, busID, ruleID string) error {
 
 // ListTargets lists a rule's targets.
 func (c *Client) ListTargets(ctx context.Context, busID, ruleID string) ([]Target, error) {
-	return list("ListTargets", func(offset int) ([]Target, int, error) {
+	return tcapi.List("ListTargets", maxPages, func(offset int) ([]Target, int, error) {
 		var out struct {
 			Targets    []Target
 			TotalCount int

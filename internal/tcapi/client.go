@@ -236,3 +236,21 @@ func typeError(err error) string {
 	}
 	return "malformed JSON"
 }
+
+// List pages through an API 3.0 list action: it calls fetch with offsets
+// until it has the total the answers give or a page comes back empty, at
+// most maxPages pages.
+func List[T any](action string, maxPages int, fetch func(offset int) (items []T, total int, err error)) ([]T, error) {
+	var all []T
+	for p := 0; p < maxPages; p++ {
+		items, total, err := fetch(len(all))
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, items...)
+		if len(items) == 0 || len(all) >= total {
+			return all, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: more than %d pages", action, maxPages)
+}
