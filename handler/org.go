@@ -187,30 +187,41 @@ func (o *orgRun) member(ctx context.Context, uin, role string, req orgRequest) {
 		o.reconcileWith(ctx, uin, cmp.Or(o.inv.cfg.AppID, o.inv.fc.TencentcloudAppID), signer.Env{Getenv: o.inv.getenv}, req)
 		return
 	}
-	a := AccountResult{Uin: uin}
+	key, appID, outcome, why := o.assume(ctx, uin, role, true)
+	if outcome != "" {
+		o.addAccount(AccountResult{Uin: uin, Outcome: outcome, Error: why}, nil)
+		return
+	}
+	o.reconcileWith(ctx, uin, appID, signer.Static{Key: key}, req)
+}
+
+// assume assumes role in member account uin (the key lives no longer than
+// the invocation can still run) and, when withAppID, reads the member's
+// APPID with that key. On failure it returns the account's outcome and why.
+func (o *orgRun) assume(ctx context.Context, uin, role string, withAppID bool) (key signer.Credentials, appID string, outcome AccountOutcome, why string) {
 	duration := 12 * time.Hour
 	if d, ok := ctx.Deadline(); ok {
-		// The key lives no longer than the invocation can still run.
 		duration = d.Sub(o.inv.h.now())
 	}
 	key, _, err := o.tc.AssumeRole(ctx, uin, role, tcapi.SessionName(o.inv.fc.RequestID), duration)
 	if err != nil {
-		a.Outcome, a.Error = accountFailure(err, fmt.Sprintf("AssumeRole of %s in account %s", role, uin))
+		outcome, why = accountFailure(err, fmt.Sprintf("AssumeRole of %s in account %s", role, uin))
 		if tcapi.IsRoleRefused(err) {
-			a.Error += fmt.Sprintf(": the role %s of account %s must exist and its trust policy must trust this account's function role (the management account %s)",
+			why += fmt.Sprintf(": the role %s of account %s must exist and its trust policy must trust this account's function role (the management account %s)",
 				role, uin, cmp.Or(o.ownUin, "that runs this function"))
 		}
-		o.addAccount(a, nil)
-		return
+		return key, "", outcome, why
 	}
 	o.inv.secrets.add(key)
+	if !withAppID {
+		return key, "", "", ""
+	}
 	acct, err := o.tc.With(key).GetUserAppID(ctx)
 	if err != nil {
-		a.Outcome, a.Error = accountFailure(err, "GetUserAppId in account "+uin)
-		o.addAccount(a, nil)
-		return
+		outcome, why = accountFailure(err, "GetUserAppId in account "+uin)
+		return key, "", outcome, why
 	}
-	o.reconcileWith(ctx, uin, acct.AppID, signer.Static{Key: key}, req)
+	return key, acct.AppID, "", ""
 }
 
 // accountFailure classifies an API 3.0 error: throttling and the deadline
@@ -624,36 +635,15 @@ func (o *orgRun) memberBuckets(ctx context.Context, a trigger.AccountBuckets) {
 		finish(&Result{})
 	}
 
-	duration := 12 * time.Hour
-	if d, ok := ctx.Deadline(); ok {
-		duration = d.Sub(o.inv.h.now()) // the key lives no longer than the invocation can still run
-	}
-	key, _, err := o.tc.AssumeRole(ctx, uin, role, tcapi.SessionName(inv.fc.RequestID), duration)
-	if err != nil {
-		outcome, msg := accountFailure(err, fmt.Sprintf("AssumeRole of %s in account %s", role, uin))
-		if tcapi.IsRoleRefused(err) {
-			msg += fmt.Sprintf(": the role %s of account %s must exist and its trust policy must trust this account's function role (the management account %s)",
-				role, uin, o.ownUin)
-		}
-		fail(outcome, msg)
+	key, appID, outcome, why := o.assume(ctx, uin, role, a.NeedAppID)
+	if outcome != "" {
+		fail(outcome, why)
 		return
-	}
-	creds := key
-	inv.secrets.add(creds)
-	appID := ""
-	if a.NeedAppID {
-		acctInfo, err := o.tc.With(key).GetUserAppID(ctx)
-		if err != nil {
-			outcome, msg := accountFailure(err, "GetUserAppId in account "+uin)
-			fail(outcome, msg)
-			return
-		}
-		appID = acctInfo.AppID
 	}
 	acct.AppID = appID
 	done, skipped := trigger.AccountBuckets{Uin: uin, Targets: a.Targets}.Complete(appID)
 	ev := &trigger.Request{Kind: trigger.KindCLS, Targets: done.Targets, Skipped: skipped}
-	res, err := inv.account(ctx, ev, accountKey{uin: uin, appID: appID, source: signer.Static{Key: creds}}, log)
+	res, err := inv.account(ctx, ev, accountKey{uin: uin, appID: appID, source: signer.Static{Key: key}}, log)
 	acct.Outcome = AccountReconciled
 	if err != nil {
 		acct.Outcome, acct.Error = AccountFailed, err.Error()
