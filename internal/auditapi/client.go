@@ -24,9 +24,9 @@ import (
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
-	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 
 	"github.com/picbucket/picbucket/internal/rules"
+	"github.com/picbucket/picbucket/internal/tcapi"
 	"github.com/picbucket/picbucket/signer"
 )
 
@@ -167,16 +167,7 @@ func (c *Client) call(ctx context.Context, service, version, action string, para
 }
 
 func (c *Client) sdk() *common.Client {
-	cp := profile.NewClientProfile()
-	cp.HttpProfile.RootDomain = c.opts.RootDomain
-	cp.HttpProfile.Scheme = "HTTPS"
-	cp.HttpProfile.ReqMethod = http.MethodPost
-	cp.HttpProfile.ReqTimeout = int((c.opts.Timeout + time.Second - 1) / time.Second)
-	cp.SignMethod = "TC3-HMAC-SHA256"
-	cp.Language = "en-US"
-	cp.DisableRegionBreaker = true // never fall back to another endpoint
-	cred := common.NewTokenCredential(c.opts.Credentials.SecretID, c.opts.Credentials.SecretKey, c.opts.Credentials.SessionToken)
-	return common.NewCommonClient(cred, c.opts.Region, cp).WithHttpTransport(c.rt)
+	return tcapi.SDK(c.opts.Credentials, c.opts.Region, tcapi.SDKProfile{RootDomain: c.opts.RootDomain, Timeout: c.opts.Timeout}, c.rt)
 }
 
 // Hint says what to do about an error code of an action.

@@ -20,9 +20,9 @@ import (
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
-	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 
 	"github.com/picbucket/picbucket/internal/rules"
+	"github.com/picbucket/picbucket/internal/tcapi"
 	"github.com/picbucket/picbucket/signer"
 )
 
@@ -116,16 +116,7 @@ func New(o Options) (*Client, error) {
 		}
 		rt = rules.Redirect{To: o.Endpoint, Next: rt}
 	}
-	cp := profile.NewClientProfile()
-	cp.HttpProfile.Endpoint = o.Host
-	cp.HttpProfile.Scheme = "HTTPS"
-	cp.HttpProfile.ReqMethod = http.MethodPost
-	cp.HttpProfile.ReqTimeout = int((o.Timeout + time.Second - 1) / time.Second)
-	cp.SignMethod = "TC3-HMAC-SHA256"
-	cp.Language = "en-US"
-	cp.DisableRegionBreaker = true // never fall back to another endpoint
-	cred := common.NewTokenCredential(o.Credentials.SecretID, o.Credentials.SecretKey, o.Credentials.SessionToken)
-	sdk := common.NewCommonClient(cred, o.Region, cp).WithHttpTransport(rt)
+	sdk := tcapi.SDK(o.Credentials, o.Region, tcapi.SDKProfile{Host: o.Host, Timeout: o.Timeout}, rt)
 	return &Client{sdk: sdk, region: o.Region}, nil
 }
 

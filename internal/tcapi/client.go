@@ -159,16 +159,33 @@ func (t counter) RoundTrip(r *http.Request) (*http.Response, error) {
 // sdk returns an SDK client for one request. region "" sends no X-TC-Region
 // (for the services whose documents say the parameter is not required).
 func (c *Client) sdk(region string) *common.Client {
+	return SDK(c.cred, region, SDKProfile{RootDomain: c.opts.RootDomain, Timeout: c.opts.Timeout}, c.rt)
+}
+
+// SDKProfile is where and how long an SDK client sends.
+type SDKProfile struct {
+	// RootDomain makes the host <service>.<RootDomain>; Host, when set,
+	// names the host itself.
+	RootDomain, Host string
+	// Timeout bounds each request (whole seconds, rounded up).
+	Timeout time.Duration
+}
+
+// SDK returns tencentcloud-sdk-go's common client as every API 3.0 call of
+// this repository uses it: TC3-HMAC-SHA256 over a POST with a JSON body,
+// the key's token as X-TC-Token, HTTPS, answers in English, and never
+// another region's endpoint; over rt.
+func SDK(cred signer.Credentials, region string, p SDKProfile, rt http.RoundTripper) *common.Client {
 	cp := profile.NewClientProfile()
-	cp.HttpProfile.RootDomain = c.opts.RootDomain
+	cp.HttpProfile.RootDomain = p.RootDomain
+	cp.HttpProfile.Endpoint = p.Host
 	cp.HttpProfile.Scheme = "HTTPS"
 	cp.HttpProfile.ReqMethod = http.MethodPost
-	cp.HttpProfile.ReqTimeout = int((c.opts.Timeout + time.Second - 1) / time.Second)
+	cp.HttpProfile.ReqTimeout = int((p.Timeout + time.Second - 1) / time.Second)
 	cp.SignMethod = "TC3-HMAC-SHA256"
 	cp.Language = "en-US"
 	cp.DisableRegionBreaker = true // never fall back to another endpoint
-	cred := common.NewTokenCredential(c.cred.SecretID, c.cred.SecretKey, c.cred.SessionToken)
-	return common.NewCommonClient(cred, region, cp).WithHttpTransport(c.rt)
+	return common.NewCommonClient(common.NewTokenCredential(cred.SecretID, cred.SecretKey, cred.SessionToken), region, cp).WithHttpTransport(rt)
 }
 
 // rawResponse keeps the answer's bytes (tchttp.CommonResponse would decode
