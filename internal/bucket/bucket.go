@@ -36,10 +36,11 @@ var (
 )
 
 // shortRegions maps the short region codes that COS trigger records carry
-// (cosBucket.region, e.g. "gz") to region ids. Sources (platform.md §9):
-// Tencent Cloud's region abbreviation table (qcloud-documents product
-// 248/50863: gz sh bj cd cq nj hk sg kr usw de in use th jp, and szx szjr
-// shjr bjjr tsn tpe gzopen), and coscmd's legacy codes (tj, spg, ger).
+// (cosBucket.region, e.g. "gz") to region ids. Sources (docs/sources.md §3):
+// Tencent Cloud's region abbreviation table
+// (https://cloud.tencent.com/document/product/248/50863: gz sh bj cd cq nj
+// hk sg kr usw de in use th jp, and szx szjr shjr bjjr tsn tpe gzopen), and
+// coscmd's legacy codes (tj, spg, ger; github.com/tencentyun/coscmd).
 var shortRegions = map[string]string{
 	"bj":     "ap-beijing",
 	"sh":     "ap-shanghai",

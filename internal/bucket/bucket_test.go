@@ -95,7 +95,8 @@ func TestComplete(t *testing.T) {
 }
 
 func TestShortRegionCodes(t *testing.T) {
-	// Tencent's abbreviation table and coscmd's legacy codes (platform.md §9).
+	// Tencent's abbreviation table (cloud.tencent.com/document/product/248/50863)
+	// and coscmd's legacy codes (github.com/tencentyun/coscmd); docs/sources.md §3.
 	for in, want := range map[string]string{
 		"gz": "ap-guangzhou", "sh": "ap-shanghai", "kr": "ap-seoul", "usw": "na-siliconvalley", "de": "eu-frankfurt",
 		"in": "ap-mumbai", "use": "na-ashburn", "th": "ap-bangkok", "jp": "ap-tokyo", "szjr": "ap-shenzhen-fsi",

@@ -64,7 +64,8 @@ const (
 	DefaultDeadlineMargin = 2 * time.Second
 	DefaultCacheTTL       = 5 * time.Minute
 	// DefaultMemberRole is the role assumed in each member account: the
-	// identity Tencent's Organization presets in members (platform.md §10).
+	// identity Tencent's Organization presets in members (docs/sources.md §6,
+	// which records that no Tencent page naming it was found).
 	DefaultMemberRole = "OrganizationAccessControlRole"
 	// AccountsOrg is the PICBUCKET_ACCOUNTS value for every member of the
 	// Organization the function's account manages.

@@ -18,7 +18,8 @@ func isMissingCredential(err error) bool {
 }
 
 // Error codes by meaning. CI documents MediaBucketAlreadyBinded (403) and the
-// numeric 1100 BucketAlreadyBinded; the reply of POST /picbucket on a bucket
+// numeric 1100 BucketAlreadyBinded (CI error tables, docs/sources.md §2.1;
+// COS codes §2.2); the reply of POST /picbucket on a bucket
 // that already has image processing is not published, so every "already
 // bound" spelling counts.
 var (
@@ -96,7 +97,9 @@ func IsRetryable(err error) bool {
 }
 
 // IsNoSuchBucket reports that the bucket does not exist: COS's 404
-// NoSuchBucket (COS error codes, T:436/7730; platform.md §3). CI answers it
+// NoSuchBucket (COS error codes,
+// https://www.tencentcloud.com/document/product/436/7730; docs/sources.md
+// §2.2). CI answers it
 // for a bucket it does not know, which right after PutBucket may be one it
 // has not seen yet, and right after a listing one deleted since.
 func IsNoSuchBucket(err error) bool {

@@ -28,7 +28,10 @@ const (
 	// DefaultPattern matches CloudAudit records of COS PutBucket calls, made
 	// through the API, the console or a mini program: CloudAudit's eventType
 	// is ApiCall, ConsoleCall or MiniProgramCall, and EventBridge's envelope
-	// type is cos:CloudEvent:<eventType> (platform.md §2.2, §2.3 and §9). It
+	// type is cos:CloudEvent:<eventType>
+	// (https://www.tencentcloud.com/document/product/1108/46246; CloudAudit's
+	// field table, https://www.tencentcloud.com/document/product/1021/40499;
+	// docs/sources.md §3). It
 	// does not filter on data.errorCode: EventBridge documents numeric ranges
 	// ({"numeric":[">",0,"<=",5]}) but not an exact numeric match, and the
 	// function already skips a record whose errorCode/apiErrorCode is not 0.
@@ -37,8 +40,12 @@ const (
 	// Tencent example of an EventBridge SCF target ends its
 	// ResourceDescription in /$LATEST
 	// (qcs::scf:<region>:uin/<uin>:namespace/<ns>/function/<name>/$LATEST;
-	// none shows an alias: platform.md §9 "EventBridge targets", and the
-	// Terraform tencentcloud_eb_event_target docs, §7). --qualifier selects
+	// none shows an alias: EventBridge's SCF target page, in
+	// github.com/tencentyun/intlcloud-documents at
+	// "yehe_doc/微服务和Serverless/事件总线/事件目标/SCF 云函数目标_intl_en.md",
+	// and github.com/tencentcloudstack/terraform-provider-tencentcloud
+	// website/docs/r/eb_event_target.html.markdown; docs/sources.md §3).
+	// --qualifier selects
 	// an alias or a version instead.
 	DefaultQualifier = "$LATEST"
 	// DefaultFunction is the function's name (serverless.yml inputs.name)

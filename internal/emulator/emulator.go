@@ -2,7 +2,10 @@
 // COS and Cloud Infinite (CI) that the picbucket function calls: GetService
 // (list buckets), CreatePicProcessBucket (POST /picbucket) and
 // DescribePicProcessBuckets (GET /picbucket), with the wire formats of
-// platform.md §3–§6.
+// their documents (https://cloud.tencent.com/document/api/460/95749,
+// https://cloud.tencent.com/document/api/460/95750,
+// https://cloud.tencent.com/document/product/436/8291) and the CI and COS
+// error tables; docs/sources.md §1–§2 lists each fact and its source.
 //
 // A *Server is an http.Handler routed by the request's Host header, so
 // clients talk plain HTTP to 127.0.0.1:PORT while sending the production

@@ -14,8 +14,9 @@ import (
 	"time"
 )
 
-// This file implements the COS/CI request signature (platform.md §4,
-// https://www.tencentcloud.com/document/product/436/7778) independently of
+// This file implements the COS/CI request signature
+// (https://www.tencentcloud.com/document/product/436/7778; docs/sources.md
+// §1) independently of
 // the SDK, so that the emulator checks what clients send instead of trusting
 // the SDK to agree with itself.
 

@@ -7,7 +7,8 @@ import (
 	"testing"
 )
 
-// The worked example of platform.md §4 (T:436/7778, Chinese page).
+// The worked example of the request-signature page's Chinese version
+// (https://cloud.tencent.com/document/product/436/7778; docs/sources.md §1).
 const (
 	vecSecretKey    = "BQYIM75p8x0iWVFSIgqEKwFprpRSVHlz"
 	vecKeyTime      = "1557989753;1557996953"

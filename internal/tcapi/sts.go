@@ -24,8 +24,9 @@ import (
 var apiAssumeRole = api{"sts", "2018-08-13", "AssumeRole"}
 
 // DefaultRole is the role Tencent Cloud Organization presets in each member
-// account for the management account ("OrganizationAccessControlRole",
-// platform.md §10); members invited before the feature may lack it.
+// account for the management account ("OrganizationAccessControlRole";
+// docs/sources.md §6, where its source is an open item); members invited
+// before the feature may lack it.
 const DefaultRole = "OrganizationAccessControlRole"
 
 // The DurationSeconds range. The API documents the maximum (43200) and the

@@ -38,8 +38,9 @@ func parseCOS(top object, _ []byte, opts Options) (*Request, error) {
 // cosRegionKeys are the cosBucket fields that may hold the region, in order:
 // real COS trigger events carry the full id in cosRegion and s3Region beside
 // the short code in region ({"cosRegion":"ap-shanghai","region":"sh",
-// "s3Region":"ap-shanghai"}, a captured event; platform.md §9), while
-// Tencent's documented sample has only "region":"cd" (platform.md §2.4).
+// "s3Region":"ap-shanghai"}, a captured event; docs/sources.md §3), while
+// Tencent's documented sample has only "region":"cd"
+// (https://www.tencentcloud.com/document/product/583/9707).
 var cosRegionKeys = []string{"cosRegion", "s3Region", "region"}
 
 // cosTarget reads the bucket of one COS trigger record.
@@ -66,7 +67,8 @@ func cosTarget(item json.RawMessage, p string, opts Options) (bucket.Target, str
 	if err != nil {
 		return bucket.Target{}, "", err
 	}
-	// cosBucket.name is documented without "-<appid>" (platform.md §2.4).
+	// cosBucket.name is documented without "-<appid>"
+	// (https://www.tencentcloud.com/document/product/583/9707).
 	full := name
 	if !strings.HasSuffix(name, "-"+appid) {
 		full = name + "-" + appid

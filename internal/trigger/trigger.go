@@ -84,7 +84,7 @@ const (
 const (
 	// MaxPayload is the largest payload ParseWith accepts: 6 MiB, the SCF
 	// synchronous invocation event limit (asynchronous events are capped at
-	// 128 KB by the platform).
+	// 128 KB; https://www.tencentcloud.com/document/product/583/11637).
 	MaxPayload = 6 << 20
 	// MaxEventList is the largest number of entries accepted in an EventBridge
 	// "EventList" batch (the documented batch maximum) and in a COS "Records"
