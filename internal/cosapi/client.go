@@ -251,7 +251,7 @@ func requestID(resp *cos.Response) string {
 // cos-go-sdk-v5 bucket_tagging.go). A bucket without tags answers 404: with
 // the code NoSuchTagSet, or with none (cos-nodejs-sdk-v5 sdk/base.js maps
 // both to an empty list): Tags returns an empty map for either. Any other
-// 404 (NoSuchBucket) is an error.
+// 404 (NoSuchBucket) is an error. docs/sources.md §7 lists the forms.
 func (c *Client) Tags(ctx context.Context, t bucket.Target) (map[string]string, string, error) {
 	if err := t.Validate(); err != nil {
 		return nil, "", err
@@ -276,9 +276,11 @@ func (c *Client) Tags(ctx context.Context, t bucket.Target) (map[string]string, 
 }
 
 // IsNoTagSet reports GetBucketTagging's answer for a bucket without tags:
-// 404 NoSuchTagSet, or a 404 that names no code.
+// 404 NoSuchTagSet (COS error codes, https://www.tencentcloud.com/document/product/436/7730),
+// NoSuchTagSetError (older copies of the GET Bucket tagging page), or a 404
+// that names no code; any other 404 code (NoSuchBucket) is not.
 func IsNoTagSet(err error) bool {
 	e, ok := apiError(err)
 	return ok && e.Status == http.StatusNotFound &&
-		(e.Code == "NoSuchTagSet" || e.Code == "" || e.Code == http.StatusText(http.StatusNotFound))
+		(e.Code == "NoSuchTagSet" || e.Code == "NoSuchTagSetError" || e.Code == "" || e.Code == http.StatusText(http.StatusNotFound))
 }

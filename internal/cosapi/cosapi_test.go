@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 
+	"github.com/picbucket/picbucket/internal/bucket"
 	"github.com/picbucket/picbucket/signer"
 )
 
@@ -103,5 +107,58 @@ func TestClassify(t *testing.T) {
 		if got := IsThrottled(tt.err); got != tt.slow {
 			t.Errorf("IsThrottled(%v) = %v", tt.err, got)
 		}
+	}
+}
+
+// answerRT answers every request with one canned response.
+type answerRT struct {
+	status int
+	body   string
+	got    *http.Request
+}
+
+func (a *answerRT) RoundTrip(r *http.Request) (*http.Response, error) {
+	a.got = r
+	return &http.Response{StatusCode: a.status, Header: http.Header{"Content-Type": {"application/xml"}},
+		Body: io.NopCloser(strings.NewReader(a.body)), Request: r}, nil
+}
+
+// TestTagsAnswers: the forms of GetBucketTagging's answer (docs/sources.md §7).
+func TestTagsAnswers(t *testing.T) {
+	errBody := func(code string) string {
+		return "<?xml version='1.0' encoding='utf-8' ?>\n<Error><Code>" + code + "</Code><Message>m</Message><RequestId>r</RequestId></Error>"
+	}
+	tests := []struct {
+		name    string
+		status  int
+		body    string
+		want    map[string]string
+		wantErr string
+	}{
+		{"tags", 200, `<Tagging><TagSet><Tag><Key>picbucket</Key><Value>off</Value></Tag><Tag><Key>team</Key><Value></Value></Tag></TagSet></Tagging>`,
+			map[string]string{"picbucket": "off", "team": ""}, ""},
+		{"NoSuchTagSet", 404, errBody("NoSuchTagSet"), map[string]string{}, ""},
+		{"NoSuchTagSetError", 404, errBody("NoSuchTagSetError"), map[string]string{}, ""},
+		{"bare 404", 404, "", map[string]string{}, ""},
+		{"NoSuchBucket", 404, errBody("NoSuchBucket"), nil, "NoSuchBucket"},
+		{"AccessDenied", 403, errBody("AccessDenied"), nil, "AccessDenied"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rt := &answerRT{status: tt.status, body: tt.body}
+			tags, _, err := New(rt).Tags(context.Background(), bucket.Target{Bucket: "photos-1250000000", Region: "ap-guangzhou"})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !maps.Equal(tags, tt.want) {
+				t.Fatalf("tags %v, err %v; want %v", tags, err, tt.want)
+			}
+			if rt.got.Method != http.MethodGet || rt.got.URL.Host != "photos-1250000000.cos.ap-guangzhou.myqcloud.com" || rt.got.URL.RawQuery != "tagging" {
+				t.Errorf("request %s %s", rt.got.Method, rt.got.URL)
+			}
+		})
 	}
 }

@@ -115,12 +115,14 @@ func IsThrottled(err error) bool {
 
 // IsUnbound reports CI's answer for a bucket that was unbound from Cloud
 // Infinite by hand: the POST /picbucket page
-// (https://www.tencentcloud.com/document/product/1045/72915) warns that after
-// a manual unbind "you will not be able to continue using this function",
-// without naming the code. CI's error table has 1111 MediaBucketUnBinded
-// ("The bucket is not bound", tencentyun/intlcloud-documents, CI API
-// 媒体处理/错误码); the same form appears as AIBucketUnBinded and
-// PicBucketUnBinded, so every code ending in UnBinded/Unbinded counts.
+// (https://cloud.tencent.com/document/api/460/95749) warns that after a
+// manual unbind "you will not be able to continue using this function",
+// without naming the code. CI's numeric error table has 1111
+// MediaBucketUnBinded ("The bucket is not bound"; tencentyun/intlcloud-documents
+// yehe_doc/基础存储服务/数据万象/API 文档/错误码_intl_en.md), the Android SDK's
+// tests show AIBucketUnBinded (tencentyun/qcloud-sdk-android AITest.java),
+// and third-party code shows PicBucketUnBinded: every code ending in
+// UnBinded/Unbinded counts, at any status (none is documented).
 func IsUnbound(err error) bool {
 	e, ok := apiError(err)
 	if !ok || e.Status == 0 {
