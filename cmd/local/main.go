@@ -11,8 +11,9 @@
 // organization, sts, cam, scf) holding an Organization the demo account
 // manages (UIN 100000000001, APPID 1250000000): members 100000000011 (APPID
 // 1250000011) and 100000000012 (APPID 1250000012), each with buckets in
-// ap-guangzhou and ap-shanghai, some enabled, and 100000000013, whose role
-// refuses AssumeRole (ResourceNotFound.RoleNotFound). Each key AssumeRole
+// ap-guangzhou and ap-shanghai, some enabled, and, with -refusing-member,
+// 100000000013, whose role refuses AssumeRole (ResourceNotFound.RoleNotFound).
+// Each key AssumeRole
 // issues is valid for its member's buckets in the COS/CI emulator. The
 // function gets PICBUCKET_API_ENDPOINT, SCF_FUNCTIONNAME=picbucket,
 // SCF_NAMESPACE=default, SCF_FUNCTIONVERSION=$LATEST and TENCENTCLOUD_UIN
@@ -56,8 +57,8 @@
 // error clipped), the accounts and deliveries that failed, and the summary
 // summed over the invocations. The exit status is 0 when every invocation
 // succeeded; 1 when the first invocation failed; 3 when it succeeded and a
-// delivered invocation failed (the demo member whose role refuses
-// AssumeRole does, as it would on SCF); 2 on a usage error. -h prints all
+// delivered invocation failed (with -refusing-member, the demo member whose
+// role refuses AssumeRole does, as it would on SCF); 2 on a usage error. -h prints all
 // this.
 //
 //	go run ./cmd/local events/timer.json
@@ -149,6 +150,7 @@ type options struct {
 	logLevel     string
 	binary       string
 	env          envFlag
+	refusing     bool // the demo organization has a member whose role refuses AssumeRole
 }
 
 func main() {
@@ -192,7 +194,7 @@ var command = usage.Command{
 	Args: "EVENT.json",
 	More: fmt.Sprintf(`The emulators hold the demo account (APPID %[1]s, UIN %[2]s) with demo buckets and every
 bucket the samples in events/ name, and an Organization it manages: members 100000000011 and
-100000000012 with buckets, and 100000000013, whose role refuses AssumeRole.
+100000000012 with buckets, and with -refusing-member 100000000013, whose role refuses AssumeRole.
 
 Organization mode: a member event (top-level "account") and a Timer event whose
 TriggerName is %[3]q (events/timer-organization.json)
@@ -211,7 +213,7 @@ accounts[].invocationId. At most %[6]d are delivered; "undelivered" counts the r
 
 Exit status: %[7]d when every invocation succeeded; %[8]d when the first failed (stdout is
 then empty, or holds the deliveries); %[9]d when the first succeeded and a delivered one
-failed (the demo's member 100000000013 does, as on SCF); %[10]d on a usage error.
+failed (with -refusing-member, the demo's member 100000000013 does, as on SCF); %[10]d on a usage error.
 
 Examples:
   go run ./cmd/local events/timer.json | jq .summary
@@ -235,6 +237,7 @@ func parse(args []string, stdout io.Writer) (options, error) {
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "the invocation's time limit")
 	fs.StringVar(&o.logLevel, "log-level", "info", "LOG_LEVEL for the function")
 	fs.StringVar(&o.binary, "binary", "", "a function binary already built (default: build it)")
+	fs.BoolVar(&o.refusing, "refusing-member", false, "add to the demo organization member 100000000013, whose role refuses AssumeRole (its delivered invocation fails: exit status 3)")
 	fs.Var(&o.env, "env", "a setting for the function, KEY=VALUE (repeat -env for more; the value may contain commas)")
 	if err := command.Parse(fs, args, stdout); err != nil {
 		return o, err
@@ -277,14 +280,14 @@ func invoke(o options, stdout, stderr io.Writer) (int, error) {
 	defer stopCOS()
 	fmt.Fprintf(stderr, "emulator: %s with %d demo buckets (%d already enabled) and the %d buckets the samples in events/ name (not enabled)\n",
 		endpoint, len(seeded), countEnabled(seeded), len(samples))
-	tc := newOrganization(emu)
+	tc := newOrganization(emu, o.refusing)
 	apiEndpoint, stopAPI, err := serve(tc)
 	if err != nil {
 		return 0, err
 	}
 	defer stopAPI()
 	fmt.Fprintf(stderr, "API 3.0 emulator: %s with organization %s (the demo account, APPID %s) and members %s\n",
-		apiEndpoint, mgmtUin, demoAppID, describeMembers())
+		apiEndpoint, mgmtUin, demoAppID, describeMembers(o.refusing))
 
 	binary := o.binary
 	if binary == "" {

@@ -395,15 +395,28 @@ type orgOutput struct {
 	Undelivered int `json:"undelivered"`
 }
 
-// TestOrganizationTimer runs the organization timer sample alone, as
-// README shows: the runner sets PICBUCKET_ACCOUNTS=org for it, and says so;
-// the management account is reconciled, every member fanned out, and the
-// runner delivers each member invocation: two members reconciled, their
+// TestOrganizationTimer runs the organization timer sample with
+// -refusing-member: the runner sets PICBUCKET_ACCOUNTS=org for it, and says
+// so; the management account is reconciled, every member fanned out, and
+// the runner delivers each member invocation: two members reconciled, their
 // buckets enabled, and the one whose role refuses AssumeRole failed with
-// an error naming the trust policy, which makes the exit status 3. Given
+// an error naming the trust policy, which makes the exit status 3. Without
+// the flag, as README shows it, the sample succeeds (exit 0). Given
 // PICBUCKET_ACCOUNTS empty, the same sample is a timer of one account.
 func TestOrganizationTimer(t *testing.T) {
-	args := []string{"events/" + orgSample}
+	plain, plainLogs := runLocalExit(t, 0, "events/"+orgSample)
+	var plainDoc orgOutput
+	decodeOne(t, []string{orgSample}, plain, &plainDoc)
+	if len(plainDoc.Deliveries) != 2 || strings.Contains(plainLogs, "100000000013") {
+		t.Errorf("without -refusing-member: %d deliveries, want the 2 members; stderr:\n%s", len(plainDoc.Deliveries), plainLogs)
+	}
+	for _, d := range plainDoc.Deliveries {
+		if d.Error != "" || d.Result == nil {
+			t.Errorf("without -refusing-member: delivery to %s failed: %s", d.Account, d.Error)
+		}
+	}
+
+	args := []string{"-refusing-member", "events/" + orgSample}
 	out, logs := runLocalExit(t, exitDeliveryFailed, args...)
 	if !strings.Contains(logs, "local: the organization timer") || !strings.Contains(logs, "this runner sets PICBUCKET_ACCOUNTS=org") {
 		t.Errorf("stderr does not say the runner chose organization mode:\n%s", logs)

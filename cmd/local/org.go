@@ -37,7 +37,8 @@ type demoMember struct {
 
 // demoMembers: two members with buckets in two regions, some enabled, and
 // one whose role refuses AssumeRole (its role is missing, or its trust
-// policy does not trust the demo account).
+// policy does not trust the demo account), which is in the organization
+// only with -refusing-member.
 var demoMembers = []demoMember{
 	{uin: 100000000011, appID: "1250000011", buckets: []emulator.BucketState{
 		{Name: "photos-1250000011", Region: "ap-guangzhou"},
@@ -57,14 +58,14 @@ var demoMembers = []demoMember{
 // newOrganization returns the API 3.0 emulator holding the demo
 // organization, and seeds the members' buckets into cos. Each key
 // AssumeRole issues is made known to cos, for the member's buckets.
-func newOrganization(cos *emulator.Server) *tcemu.Server {
+func newOrganization(cos *emulator.Server, refusing bool) *tcemu.Server {
 	tc := tcemu.New(tcemu.Options{Management: tcemu.Account{Uin: 100000000001, AppID: demoAppID}})
 	tc.AddKey(tcemu.Key{SecretID: demoSecretID, SecretKey: demoSecretKey, Token: demoToken, Uin: 100000000001, AppID: demoAppID})
 	tc.AddFunction(region, "default", functionName)
 	tc.OnIssue = func(k tcemu.Key) {
 		cos.AddCredential(emulator.Credential{SecretID: k.SecretID, SecretKey: k.SecretKey, Token: k.Token, AppID: k.AppID})
 	}
-	for _, m := range demoMembers {
+	for _, m := range members(refusing) {
 		tc.AddMember(tcemu.Member{Uin: m.uin, AppID: m.appID, Refuse: m.refuse})
 		for _, b := range m.buckets {
 			cos.AddBucket(b.Name, b.Region, b.Enabled)
@@ -74,9 +75,9 @@ func newOrganization(cos *emulator.Server) *tcemu.Server {
 }
 
 // describeMembers lists the members for this command's stderr.
-func describeMembers() string {
+func describeMembers(refusing bool) string {
 	var parts []string
-	for _, m := range demoMembers {
+	for _, m := range members(refusing) {
 		on := 0
 		for _, b := range m.buckets {
 			if b.Enabled {
@@ -234,4 +235,16 @@ func eventAccount(event string) string {
 		return s
 	}
 	return string(ev.Account.Uin)
+}
+
+// members returns the demo organization's members: with refusing, the one
+// whose role refuses AssumeRole too.
+func members(refusing bool) []demoMember {
+	var out []demoMember
+	for _, m := range demoMembers {
+		if m.refuse == "" || refusing {
+			out = append(out, m)
+		}
+	}
+	return out
 }
