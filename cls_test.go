@@ -65,10 +65,13 @@ func TestCLSEventEachRecordInItsAccount(t *testing.T) {
 	if res.Trigger != "cls" {
 		t.Errorf("trigger %q", res.Trigger)
 	}
+	// One AssumeRole, then the member's APPID read once with the assumed
+	// key (so that no name of another account is signed with it); nothing else.
 	calls := f.tc.Calls()
-	if len(calls) != 1 || calls[0].Action != "AssumeRole" ||
-		!strings.Contains(calls[0].Body, `"RoleArn":"qcs::cam::uin/`+memberA+`:roleName/OrganizationAccessControlRole"`) {
-		t.Errorf("API 3.0 calls %+v: want exactly one AssumeRole of PICBUCKET_MEMBER_ROLE in %s", calls, memberA)
+	if len(calls) != 2 || calls[0].Action != "AssumeRole" ||
+		!strings.Contains(calls[0].Body, `"RoleArn":"qcs::cam::uin/`+memberA+`:roleName/OrganizationAccessControlRole"`) ||
+		calls[1].Action != "GetUserAppId" || calls[1].SecretID == defaultCreds.id {
+		t.Errorf("API 3.0 calls %+v: want exactly one AssumeRole of PICBUCKET_MEMBER_ROLE in %s, then one GetUserAppId with the assumed key", calls, memberA)
 	}
 	if got := cosActions(f); len(got) != 1 || got[emulator.ActionCreatePicProcessBucket] != 2 {
 		t.Errorf("COS/CI requests %v: want exactly two Creates, no listing", got)
@@ -225,7 +228,7 @@ func TestCLSRefusedRoleFailsOnlyItsAccount(t *testing.T) {
 // TestCLSBatchOverTenMembers: 100 PutBucket records over 10 members (half
 // of them name their buckets without the APPID) cost exactly 10
 // AssumeRole (of the role PICBUCKET_MEMBER_ROLE names), one GetUserAppId
-// per member that needs it, and 100 Creates.
+// per member, and 100 Creates.
 func TestCLSBatchOverTenMembers(t *testing.T) {
 	f := startOrg(t, "PICBUCKET_ACCOUNTS=org", "PICBUCKET_MEMBER_ROLE=PicbucketMemberRole")
 	var audits []map[string]any
@@ -255,8 +258,8 @@ func TestCLSBatchOverTenMembers(t *testing.T) {
 	creates := cosActions(f)[emulator.ActionCreatePicProcessBucket]
 	t.Logf("100 records over 10 members: %d AssumeRole, %d GetUserAppId, %d Creates, %d COS/CI requests, %d API 3.0 requests",
 		counts["AssumeRole"], counts["GetUserAppId"], creates, len(f.emu.Requests()), len(f.tc.Calls()))
-	if counts["AssumeRole"] != 10 || counts["GetUserAppId"] != 5 || len(counts) != 2 || creates != 100 || len(f.emu.Requests()) != 100 {
-		t.Errorf("API 3.0 %v, Creates %d of %d COS/CI requests: want 10 AssumeRole, 5 GetUserAppId, 100 Creates and nothing else",
+	if counts["AssumeRole"] != 10 || counts["GetUserAppId"] != 10 || len(counts) != 2 || creates != 100 || len(f.emu.Requests()) != 100 {
+		t.Errorf("API 3.0 %v, Creates %d of %d COS/CI requests: want 10 AssumeRole, 10 GetUserAppId, 100 Creates and nothing else",
 			counts, creates, len(f.emu.Requests()))
 	}
 	if res.Summary.Enabled != 100 || len(res.Accounts) != 10 {
@@ -273,5 +276,24 @@ func TestCLSBatchOverTenMembers(t *testing.T) {
 		if !r.SignatureValid || appOf[r.SecretID] == "" || !strings.Contains(r.Host, "-"+appOf[r.SecretID]+".") {
 			t.Errorf("%s %s signed by another account's key or badly", r.Action, r.Host)
 		}
+	}
+}
+
+// TestCLSMemberNamingAnotherAccountsBucket: a member's record that names a
+// bucket of another account (its qcs string or suffix carries another
+// APPID) is skipped: the member's assumed key never signs for it.
+func TestCLSMemberNamingAnotherAccountsBucket(t *testing.T) {
+	f := startOrg(t, "PICBUCKET_ACCOUNTS=org")
+	other := "photos-1250000012" // member 100000000012's
+	f.emu.AddBucket(other, "ap-guangzhou", false)
+	res, errMsg := f.invoke(clsPayload(t, putBucketAudit(memberA, other, "ap-guangzhou")))
+	if errMsg != "" {
+		t.Fatalf("%s", errMsg)
+	}
+	if n := cosActions(f)[emulator.ActionCreatePicProcessBucket]; n != 0 {
+		t.Errorf("%d Creates: want none for another account's bucket", n)
+	}
+	if len(res.Results) != 1 || res.Results[0].Outcome != handler.Skipped || !strings.Contains(res.Results[0].Reason, "other account") {
+		t.Errorf("results %+v: want %s skipped as another account's", res.Results, other)
 	}
 }

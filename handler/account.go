@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/picbucket/picbucket/internal/bucket"
+	"github.com/picbucket/picbucket/internal/clip"
 	"github.com/picbucket/picbucket/internal/cosapi"
 	"github.com/picbucket/picbucket/internal/pace"
 	"github.com/picbucket/picbucket/internal/retry"
@@ -103,40 +105,29 @@ func (inv *invocation) runAccount(ctx context.Context, ev *trigger.Request, acct
 	return res, err
 }
 
-// failedError is the invocation's error when buckets failed: it names them.
+// failedError is the invocation's error when buckets failed: it names
+// them (the first few) and gives the first one's error.
 func failedError(res *Result) error {
+	const shown = 5
 	var names []string
+	first := ""
 	for _, b := range res.Results {
-		if b.Outcome == Failed {
-			names = append(names, fmt.Sprintf("%s@%s (%s)", b.Bucket, b.Region, firstWord(b.Code, b.Error)))
+		if b.Outcome != Failed {
+			continue
 		}
+		if first == "" {
+			first = b.Error
+		}
+		names = append(names, fmt.Sprintf("%s@%s (%s)", b.Bucket, b.Region, cmp.Or(b.Code, clip.String(b.Error, 60))))
 	}
 	if len(names) == 0 {
 		return nil
 	}
-	const shown = 5
 	list := strings.Join(names[:min(len(names), shown)], ", ")
 	if len(names) > shown {
 		list += fmt.Sprintf(" and %d more", len(names)-shown)
 	}
-	first := ""
-	for _, b := range res.Results {
-		if b.Outcome == Failed {
-			first = b.Error
-			break
-		}
-	}
 	return fmt.Errorf("picbucket: %d of %d buckets failed: %s; first error: %s", len(names), len(res.Results), list, first)
-}
-
-func firstWord(code, msg string) string {
-	if code != "" {
-		return code
-	}
-	if len(msg) > 60 {
-		return msg[:60] + "…"
-	}
-	return msg
 }
 
 // needsRequests reports whether the event asks for any request at all.

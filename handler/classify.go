@@ -84,16 +84,19 @@ func refusalOf(op string, err error) *refusal {
 	return nil
 }
 
-// isCut reports an error caused by the deadline rather than by the service.
-func isCut(err error) bool {
-	return errors.Is(err, retry.ErrCut) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+// cutBy reports whether err came from the run's time running out: the
+// retry loop gave up waiting (retry.ErrCut), or the run's context ended. A
+// single request's own timeout is not a cut: it is a transient failure of
+// that request, retried and then failed.
+func cutBy(ctx context.Context, err error) bool {
+	return err != nil && (errors.Is(err, retry.ErrCut) || ctx.Err() != nil)
 }
 
 // createOutcome sets b's outcome from the Create's answer (ans, err), sent
-// at sent and judged at now. It reports whether the answer is a code the
-// function does not know, after which a read-back may still find the bucket
-// enabled.
-func createOutcome(b *BucketResult, j job, ans cosapi.Enabled, err error, sent, now time.Time) (unknown bool) {
+// at sent and judged at now; cut says the run's time ran out (cutBy). It
+// reports whether the answer is a code the function does not know, after
+// which a read-back may still find the bucket enabled.
+func createOutcome(b *BucketResult, j job, ans cosapi.Enabled, err error, cut bool, sent, now time.Time) (unknown bool) {
 	switch {
 	case err == nil:
 		b.Outcome = Enabled
@@ -106,7 +109,7 @@ func createOutcome(b *BucketResult, j job, ans cosapi.Enabled, err error, sent, 
 	case cosapi.IsAlreadyEnabled(err):
 		b.Outcome, b.Reason = AlreadyEnabled, "CreatePicProcessBucket answered "+codeOf(err)
 		setError(b, err, false)
-	case isCut(err):
+	case cut:
 		b.Outcome, b.Reason = Deferred, "the invocation deadline came before CI answered; the next run picks it up"
 		if cosapi.IsThrottled(err) {
 			b.Reason = "throttled (" + codeOf(err) + ") until the time left ran out; the next run picks it up"
@@ -154,10 +157,10 @@ func createOutcome(b *BucketResult, j job, ans cosapi.Enabled, err error, sent, 
 // tagsOutcome sets b's outcome when the bucket's tags could not be read. A
 // bucket whose tags are unknown is never enabled (it may carry an opt-out):
 // it is deferred, unless it does not exist.
-func tagsOutcome(b *BucketResult, err error) {
+func tagsOutcome(b *BucketResult, err error, cut bool) {
 	setError(b, err, false)
 	switch {
-	case isCut(err):
+	case cut:
 		b.Outcome, b.Reason = Deferred, "its tags could not be read before the time left ran out; the next run picks it up"
 	case cosapi.IsNoSuchBucket(err):
 		b.Outcome, b.Reason = Skipped, "bucket does not exist: GetBucketTagging answered NoSuchBucket"
@@ -206,12 +209,13 @@ func fixFor(op, code string) string {
 	}
 }
 
-// listingDeferral says whether a failed listing defers its buckets, and why.
-func listingDeferral(err error) (string, bool) {
+// listingDeferral says whether a failed listing defers its buckets, and
+// why; cut says the run's time ran out (cutBy).
+func listingDeferral(err error, cut bool) (string, bool) {
 	switch {
-	case cosapi.IsThrottled(err):
+	case cut && cosapi.IsThrottled(err):
 		return "stayed throttled until the time left ran out (" + codeOf(err) + ")", true
-	case isCut(err):
+	case cut:
 		return "was cut by the invocation deadline", true
 	case cosapi.IsCredentialError(err):
 		return "refused the credentials (" + codeOf(err) + ")", true

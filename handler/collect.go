@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -74,7 +75,7 @@ func (c *collector) run(planned <-chan item, work chan<- job, done <-chan execut
 	for planned != nil || inflight > 0 || len(c.queue) > 0 {
 		var out chan<- job
 		var next job
-		i := c.next()
+		i := c.next(planned == nil)
 		if i >= 0 {
 			out, next = work, c.queue[i]
 		}
@@ -82,9 +83,9 @@ func (c *collector) run(planned <-chan item, work chan<- job, done <-chan execut
 		case it, ok := <-planned:
 			if !ok {
 				planned = nil
-				continue
+			} else {
+				c.take(it)
 			}
-			c.take(it)
 		case out <- next:
 			c.queue = slices.Delete(c.queue, i, i+1)
 			inflight++
@@ -102,8 +103,9 @@ func (c *collector) run(planned <-chan item, work chan<- job, done <-chan execut
 			}
 			c.queue = nil
 		}
-		if planned == nil && inflight == 0 && len(c.queue) > 0 && c.next() < 0 {
-			// Probes are all back and proved nothing: go on.
+		if planned == nil && inflight == 0 && len(c.queue) > 0 && c.next(true) < 0 {
+			// Nothing can move (no probe left to send, none out): go on
+			// rather than wait forever. Kept as a guard; see record.
 			c.resume()
 		}
 	}
@@ -112,15 +114,16 @@ func (c *collector) run(planned <-chan item, work chan<- job, done <-chan execut
 }
 
 // next returns the index in queue of the job to hand out next, or -1.
-// While a refusal is confirmed, only probes go out, spread over the rest of
-// the work (at 1/6, 3/6 and 5/6 of the queue as it stands).
-func (c *collector) next() int {
+// While a refusal is confirmed, only probes go out, once the plan is done
+// (planDone), spread over the rest of the work (at 1/6, 3/6 and 5/6 of the
+// queue): a region listed later than the refused ones gets its share.
+func (c *collector) next(planDone bool) int {
 	switch {
 	case c.stopped != nil || len(c.queue) == 0:
 		return -1
 	case c.suspect == nil:
 		return 0
-	case c.probesSent >= confirmProbes:
+	case !planDone || c.probesSent >= confirmProbes:
 		return -1
 	}
 	return (len(c.queue) - 1) * (2*c.probesSent + 1) / (2 * confirmProbes)
@@ -146,6 +149,9 @@ func (c *collector) take(it item) {
 	case it.result != nil:
 		if it.result.Bucket == "" || c.claim(it.result.Bucket) {
 			c.add(*it.result)
+			if it.listed {
+				c.confirm(*it.result)
+			}
 		}
 	case it.job != nil:
 		if !c.claim(it.job.Bucket) {
@@ -179,6 +185,9 @@ func (c *collector) record(e executed) {
 	} else {
 		c.add(e.BucketResult)
 	}
+	if e.Outcome == Enabled || e.Outcome == AlreadyEnabled {
+		c.confirm(e.BucketResult)
+	}
 
 	r := e.refusal
 	if r != nil && r.credentials {
@@ -191,7 +200,10 @@ func (c *collector) record(e executed) {
 	}
 	if r == nil {
 		if probe && c.suspect != nil {
-			c.resume() // a probe that met no refusal proves nothing account-wide
+			// The probe never reached the refused operation (opted out by
+			// tag, gone, a 5xx…): it proves nothing; another bucket takes
+			// its place.
+			c.probesSent--
 		}
 		return
 	}
@@ -219,7 +231,7 @@ func (c *collector) record(e executed) {
 
 // streakIs reports whether the current streak is of op's refusals.
 func (c *collector) streakIs(op string) bool {
-	return c.streak > 0 && len(c.streakKey) > len(op) && c.streakKey[:len(op)+1] == op+" "
+	return c.streak > 0 && strings.HasPrefix(c.streakKey, op+" ")
 }
 
 // resume ends a streak and any confirmation: the run goes on.
@@ -244,16 +256,16 @@ func (c *collector) stop(r *refusal, n int) {
 	c.stopReason = fmt.Sprintf("not started: %s answered %s on %d buckets across the work (the account refuses it): %s", r.op, r.code, n, fix)
 }
 
+// confirm remembers, for this warm instance, that b's bucket was seen
+// enabled now (the cache serves bursts of COS object events).
+func (c *collector) confirm(b BucketResult) {
+	c.cache.put(b.Target(), c.now(), c.ttl)
+}
+
 // add records one bucket's result and reports it.
 func (c *collector) add(b BucketResult) {
 	if c.uin != "" {
 		b.Account = c.uin
-	}
-	switch b.Outcome {
-	case Enabled, AlreadyEnabled:
-		if b.Region != "" {
-			c.cache.put(b.Target(), c.now(), c.ttl)
-		}
 	}
 	c.res.Results = append(c.res.Results, b)
 	reportBucket(c.log, b)

@@ -66,6 +66,10 @@ func (x *executor) execute(ctx context.Context, j job) executed {
 		b.Outcome, b.Reason = Deferred, "not started: too close to the invocation deadline"
 		return e
 	}
+	if x.capReached() {
+		b.Outcome, b.Reason = Deferred, fmt.Sprintf("not started: %s=%d reached", config.MaxEnable, x.maxEnable)
+		return e
+	}
 	loop := x.loop
 	loop.Classify = bucketRule(j.fromEvent)
 	loop.OnRetry = func() { x.retries.Add(1) }
@@ -77,7 +81,7 @@ func (x *executor) execute(ctx context.Context, j job) executed {
 			return err
 		})
 		if err != nil {
-			tagsOutcome(b, err)
+			tagsOutcome(b, err, cutBy(ctx, err))
 			e.refusal = refusalOf(opTags, err)
 			return e
 		}
@@ -89,6 +93,10 @@ func (x *executor) execute(ctx context.Context, j job) executed {
 	}
 	if x.maxEnable > 0 && x.creates.Add(1) > int64(x.maxEnable) {
 		b.Outcome, b.Reason = Deferred, fmt.Sprintf("not started: %s=%d reached", config.MaxEnable, x.maxEnable)
+		return e
+	}
+	if x.pastStop() { // the tag read may have taken the time left
+		b.Outcome, b.Reason = Deferred, "not started: too close to the invocation deadline"
 		return e
 	}
 	if x.dryRun {
@@ -103,7 +111,7 @@ func (x *executor) execute(ctx context.Context, j job) executed {
 		return err
 	})
 	b.Attempts, b.RequestID = n, ans.RequestID
-	if unknown := createOutcome(b, j, ans, err, sent, x.now()); unknown {
+	if unknown := createOutcome(b, j, ans, err, cutBy(ctx, err), sent, x.now()); unknown {
 		// An answer we do not know: ask whether the bucket is enabled anyway.
 		var on bool
 		var rid string
@@ -120,6 +128,12 @@ func (x *executor) execute(ctx context.Context, j job) executed {
 	}
 	e.createdNow = err == nil || b.Outcome == AlreadyEnabled
 	return e
+}
+
+// capReached reports whether PICBUCKET_MAX_ENABLE's Creates have all
+// started: then a bucket costs no tag read either.
+func (x *executor) capReached() bool {
+	return x.maxEnable > 0 && x.creates.Load() >= int64(x.maxEnable)
 }
 
 // pastStop reports whether stopAt has passed.

@@ -24,6 +24,7 @@ import (
 // fakeCloud is an account of missing buckets in one region.
 type fakeCloud struct {
 	buckets   []bucket.Target
+	slow      map[string]time.Duration // extra time a region's DescribePicProcessBuckets takes
 	tags      map[string]map[string]string
 	createErr func(i int, name string) error // the answer to bucket i's Create; nil: enabled
 	tagsErr   func(name string) error
@@ -53,8 +54,9 @@ func (f *fakeCloud) ListBuckets(context.Context, string, int) (cosapi.BucketPage
 	return cosapi.BucketPage{Buckets: f.buckets}, nil
 }
 
-func (f *fakeCloud) ListEnabled(context.Context, string, int, int, ...string) (cosapi.EnabledPage, error) {
+func (f *fakeCloud) ListEnabled(_ context.Context, region string, _, _ int, _ ...string) (cosapi.EnabledPage, error) {
 	f.count("Describe")
+	time.Sleep(f.slow[region])
 	return cosapi.EnabledPage{}, nil
 }
 
@@ -263,18 +265,20 @@ func TestTagsDecide(t *testing.T) {
 // TestCreateOutcome: each answer to a Create becomes one outcome.
 func TestCreateOutcome(t *testing.T) {
 	sent := time.Unix(1_700_000_000, 0)
-	cut := fmt.Errorf("%w: %w", retry.ErrCut, answer(404, "NoSuchBucket", ""))
+	cutWindow := fmt.Errorf("%w: %w", retry.ErrCut, answer(404, "NoSuchBucket", ""))
+	timedOut := &cosapi.Error{Op: "x", Err: context.DeadlineExceeded} // one request's own timeout
 	tests := []struct {
 		err       error
 		fromEvent bool
 		want      Outcome
 		reason    string
 	}{
+		{timedOut, false, Failed, ""},
 		{nil, false, Enabled, ""},
 		{answer(403, "MediaBucketAlreadyBinded", ""), false, AlreadyEnabled, "MediaBucketAlreadyBinded"},
 		{answer(404, "NoSuchBucket", ""), false, Skipped, "deleted since it was listed"},
 		{answer(404, "NoSuchBucket", ""), true, Skipped, "does not exist"},
-		{cut, true, Deferred, "NoSuchBucket"},
+		{cutWindow, true, Deferred, "NoSuchBucket"},
 		{fmt.Errorf("%w: %w", retry.ErrCut, answer(429, "SlowDown", "")), false, Deferred, "throttled"},
 		{fmt.Errorf("%w: %w", retry.ErrCut, answer(503, "ServiceUnavailable", "")), false, Deferred, "deadline"},
 		{answer(503, "ServiceUnavailable", ""), false, Failed, ""},
@@ -286,9 +290,51 @@ func TestCreateOutcome(t *testing.T) {
 	}
 	for _, tt := range tests {
 		b := BucketResult{Bucket: "b-1250000000", Region: "ap-guangzhou", Attempts: 1}
-		createOutcome(&b, job{fromEvent: tt.fromEvent}, cosapi.Enabled{}, tt.err, sent, sent.Add(time.Second))
+		createOutcome(&b, job{fromEvent: tt.fromEvent}, cosapi.Enabled{}, tt.err, cutBy(context.Background(), tt.err), sent, sent.Add(time.Second))
 		if b.Outcome != tt.want || !strings.Contains(b.Reason, tt.reason) {
 			t.Errorf("%v (from event %v): %s %q, want %s with %q", tt.err, tt.fromEvent, b.Outcome, b.Reason, tt.want, tt.reason)
 		}
+	}
+}
+
+// TestProbesSpanTheWholePlan: a policy that refuses every bucket of one
+// region, listed first, and allows another region whose enabled list comes
+// later. The probes wait for the whole plan, so some land in the allowed
+// region: no stop, the allowed region enabled.
+func TestProbesSpanTheWholePlan(t *testing.T) {
+	f := newFake(40)
+	for i := range f.buckets {
+		if i >= 20 {
+			f.buckets[i].Region = "ap-shanghai"
+		}
+	}
+	f.slow = map[string]time.Duration{"ap-shanghai": 100 * time.Millisecond}
+	f.createErr = func(i int, _ string) error {
+		if i < 20 {
+			return answer(403, "AccessDenied", "")
+		}
+		return nil
+	}
+	res, err := runFake(t, f, map[string]string{config.Concurrency: "1"})
+	if res.Summary.Enabled != 20 || res.Summary.Failed != 20 || err == nil || strings.Contains(err.Error(), "refuses it") {
+		t.Errorf("summary %+v, err %v: want ap-shanghai's 20 enabled and ap-guangzhou's 20 failed, no stop", res.Summary, err)
+	}
+}
+
+// TestProbesMustReachTheRefusedOperation: every Create is refused and half
+// the buckets are opted out by tag. A probe that lands on an opted-out
+// bucket never reaches a Create: it proves nothing, and another bucket
+// takes its place, so the stop still comes after 3 refusals and 3 probes.
+func TestProbesMustReachTheRefusedOperation(t *testing.T) {
+	f := newFake(200)
+	for i, b := range f.buckets {
+		if i%2 == 1 {
+			f.tags[b.Bucket] = map[string]string{"picbucket": "off"}
+		}
+	}
+	f.createErr = func(int, string) error { return answer(403, "AccessDenied", "") }
+	res, err := runFake(t, f, map[string]string{config.Concurrency: "1", config.SkipTag: "picbucket=off"})
+	if err == nil || !strings.Contains(err.Error(), "refuses it") || f.calls[opCreate] != refusalStreak+confirmProbes {
+		t.Errorf("err %v, %d Creates, summary %+v: want the stop after %d Creates", err, f.calls[opCreate], res.Summary, refusalStreak+confirmProbes)
 	}
 }

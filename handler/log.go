@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"regexp"
 	"slices"
@@ -58,15 +59,32 @@ func (s *secretSet) add(c signer.Credentials) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	changed := false
-	for _, v := range []string{c.SecretKey, c.SessionToken} {
-		if len(v) >= minSecret && !slices.Contains(s.list, v) {
-			s.list = append(s.list, v)
-			changed = true
+	for _, secret := range []string{c.SecretKey, c.SessionToken} {
+		// A secret may reach a line escaped by the JSON encoders (zerolog,
+		// encoding/json: quotes, backslashes, control characters, <>&), or
+		// escaped twice inside a JSON string: each form is matched.
+		plain, html := jsonEscaped(secret, false), jsonEscaped(secret, true)
+		for _, v := range []string{secret, plain, html, jsonEscaped(plain, false), jsonEscaped(html, true)} {
+			if len(v) >= minSecret && !slices.Contains(s.list, v) {
+				s.list = append(s.list, v)
+				changed = true
+			}
 		}
 	}
 	if changed {
 		s.index.Store(newSecretIndex(s.list))
 	}
+}
+
+// jsonEscaped returns s as it appears inside a JSON string: as zerolog
+// writes it (html false), or as encoding/json does by default, which also
+// escapes <, > and & (html true).
+func jsonEscaped(s string, html bool) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(html)
+	_ = enc.Encode(s) // a string always encodes
+	return strings.TrimSuffix(strings.TrimPrefix(strings.TrimSuffix(b.String(), "\n"), `"`), `"`)
 }
 
 // redactBytes returns p with every secret replaced by "[redacted]"; p
@@ -240,6 +258,16 @@ func maskEvent(payload []byte) string {
 			s = s[:maxLoggedEvent]
 		}
 		return sensitiveField.ReplaceAllString(string(s), "${1}***")
+	}
+	if m, ok := v.(map[string]any); ok {
+		// A CLS trigger event's data is gzip: its first bytes alone would
+		// give back whole CloudAudit records, callers' secret ids and
+		// addresses among them. Its size is all the line says.
+		if cls, ok := m["clslogs"].(map[string]any); ok {
+			if d, ok := cls["data"].(string); ok {
+				cls["data"] = fmt.Sprintf("<%d bytes of base64 gzip, not logged>", len(d))
+			}
+		}
 	}
 	out := []byte(encodeJSON(maskValue(v, 0)))
 	if len(out) > maxLoggedEvent {

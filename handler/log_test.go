@@ -2,6 +2,7 @@ package handler
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -35,5 +36,34 @@ func TestLoggerRedactsCurrentSecrets(t *testing.T) {
 	log.Info().Str("error", "server said the-secret-key-XYZ and the-token-ABC").Msg("x")
 	if strings.Contains(out.String(), "the-secret-key-XYZ") || strings.Contains(out.String(), "the-token-ABC") || !strings.Contains(out.String(), "[redacted]") {
 		t.Errorf("log line not redacted: %s", out.String())
+	}
+}
+
+// TestLoggerRedactsEscapedSecrets: a secret with characters the JSON
+// encoders escape is redacted in every form it can take on a line: as
+// zerolog writes a field, as encoding/json writes it, and inside a string
+// holding JSON.
+func TestLoggerRedactsEscapedSecrets(t *testing.T) {
+	secret := `key"with\odd<chars>&` + "\x01tail"
+	var out bytes.Buffer
+	log := newLogger(&out, zerolog.DebugLevel, "r1", newSecretSet(signer.Credentials{SecretID: "AKID", SecretKey: secret}))
+	nested, _ := json.Marshal(map[string]string{"k": secret})
+	log.Info().Str("a", secret).Str("b", string(nested)).RawJSON("c", nested).Msg("x")
+	for _, form := range []string{secret, jsonEscaped(secret, false), jsonEscaped(secret, true), "odd<chars>", `odd\u003cchars`} {
+		if strings.Contains(out.String(), form) {
+			t.Errorf("the line holds %q: %s", form, out.String())
+		}
+	}
+	if strings.Count(out.String(), "[redacted]") != 3 {
+		t.Errorf("want 3 redactions: %s", out.String())
+	}
+}
+
+// TestMaskEventHidesCLSData: the gzip of a CLS trigger event is not
+// logged, only its size.
+func TestMaskEventHidesCLSData(t *testing.T) {
+	got := maskEvent([]byte(`{"clslogs":{"data":"H4sIAAAAAAAA/6pWKkktLlGyUlAqS8wpTVWqBQQAAP//"}}`))
+	if strings.Contains(got, "H4sI") || !strings.Contains(got, "bytes of base64 gzip") {
+		t.Errorf("masked CLS event: %s", got)
 	}
 }

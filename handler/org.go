@@ -481,7 +481,7 @@ func (o *orgRun) result(trig string) (*Result, error) {
 // is run as for an EventBridge event, with its own key. A member in scope
 // (PICBUCKET_ACCOUNTS is "org" or lists it, PICBUCKET_EXCLUDE_ACCOUNTS does
 // not) gets, in this invocation, one AssumeRole of PICBUCKET_MEMBER_ROLE,
-// one GetUserAppId when a name lacks its APPID, and one Create per named
+// one GetUserAppId (the member's APPID), and one Create per named
 // bucket signed with the assumed key: no listing and no Invoke, a few
 // accounts at a time. Any other account is skipped, naming the setting,
 // without a request.
@@ -546,8 +546,17 @@ func (inv *invocation) cls(ctx context.Context) (*Result, error) {
 		}()
 	}
 	sem := make(chan struct{}, accountsParallel)
+	stopAt := o.stopAt(ctx)
 	for _, a := range members {
 		sem <- struct{}{}
+		if !stopAt.IsZero() && !inv.h.now().Before(stopAt) {
+			<-sem
+			why := "not started: too close to the invocation deadline; the hourly timer covers the account"
+			res := &Result{Results: accountResults(a, Deferred, why, "")}
+			res.finish()
+			o.addAccount(AccountResult{Uin: a.Uin, Outcome: AccountDeferred, Error: why, Summary: &res.Summary}, res)
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -591,8 +600,7 @@ func (o *orgRun) ownBuckets(ctx context.Context, a trigger.AccountBuckets) {
 }
 
 // memberBuckets enables the buckets a member's records name, with the
-// member's key: one AssumeRole, one GetUserAppId when a name lacks its
-// APPID, one Create per bucket. A bucket without a region is deferred (a
+// member's key: one AssumeRole, one GetUserAppId, one Create per bucket. A bucket without a region is deferred (a
 // listing would find it; the hourly timer's reconciliation does), and so
 // is a record that names no bucket.
 func (o *orgRun) memberBuckets(ctx context.Context, a trigger.AccountBuckets) {
@@ -635,7 +643,10 @@ func (o *orgRun) memberBuckets(ctx context.Context, a trigger.AccountBuckets) {
 		finish(&Result{})
 	}
 
-	key, appID, outcome, why := o.assume(ctx, uin, role, a.NeedAppID)
+	// The member's APPID is always read: names complete with it, and the
+	// filter skips a name whose APPID is another account's, which this
+	// member's key must not be sent to sign for.
+	key, appID, outcome, why := o.assume(ctx, uin, role, true)
 	if outcome != "" {
 		fail(outcome, why)
 		return

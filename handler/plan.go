@@ -22,8 +22,8 @@ import (
 // The plan sends what it finds to the collector as items, while it finds
 // them: the Creates of one region start while the next region is listed.
 
-// describeParallel is the least number of regions whose enabled lists are
-// fetched at once: the lists gate the Creates, so they all go out together.
+// describeParallel is the most regions whose enabled lists are fetched at
+// once: the lists gate the Creates, so they go out together.
 const describeParallel = 16
 
 // job is one bucket to work on.
@@ -37,10 +37,12 @@ type job struct {
 // item is one thing the plan found: a bucket to work on (job), a result it
 // decided itself (result), a listed bucket the filter left out (filtered,
 // with the reason), a note for the result, a listing that failed the
-// invocation (failure), or a refusal of the credentials (refusal).
+// invocation (failure), or a refusal of the credentials (refusal). listed
+// marks a result that a DescribePicProcessBuckets listing confirmed now.
 type item struct {
 	job      *job
 	result   *BucketResult
+	listed   bool
 	filtered *BucketResult
 	note     string
 	failure  error
@@ -188,7 +190,7 @@ func (p *planner) reconcile(ctx context.Context, spec *trigger.Reconcile, all []
 func (p *planner) reconcileRegion(ctx context.Context, region string, buckets []bucket.Target, out chan<- item) {
 	enabled, err := p.listEnabled(ctx, region)
 	if err != nil {
-		if reason, ok := listingDeferral(err); ok {
+		if reason, ok := listingDeferral(err, cutBy(ctx, err)); ok {
 			p.log.Warn().Str("region", region).Err(err).Msg("listing enabled buckets deferred the region")
 			if cosapi.IsCredentialError(err) {
 				out <- item{refusal: err}
@@ -207,7 +209,7 @@ func (p *planner) reconcileRegion(ctx context.Context, region string, buckets []
 	}
 	for _, t := range buckets {
 		if enabled[t.Bucket] {
-			out <- item{result: &BucketResult{Bucket: t.Bucket, Region: t.Region, Outcome: AlreadyEnabled, Reason: "listed by DescribePicProcessBuckets"}}
+			out <- item{result: &BucketResult{Bucket: t.Bucket, Region: t.Region, Outcome: AlreadyEnabled, Reason: "listed by DescribePicProcessBuckets"}, listed: true}
 			continue
 		}
 		out <- item{job: &job{Target: t}}

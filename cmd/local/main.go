@@ -196,8 +196,9 @@ var command = usage.Command{
 bucket the samples in events/ name, and an Organization it manages: members 100000000011 and
 100000000012 with buckets, and with -refusing-member 100000000013, whose role refuses AssumeRole.
 
-Organization mode: a member event (top-level "account") and a Timer event whose
-TriggerName is %[3]q (events/timer-organization.json)
+Organization mode: a member event (top-level "account"), a CLS trigger event (top-level
+"clslogs", events/cls-audit.json) and a Timer event whose TriggerName is %[3]q
+(events/timer-organization.json)
 get %[4]s=%[5]s from this command, which says so on stderr, unless -env or
 the environment sets %[4]s. This is the runner choosing its demo settings;
 on SCF only the function's own settings choose the mode.
