@@ -8,9 +8,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/picbucket/picbucket/internal/auditapi"
@@ -345,5 +348,84 @@ func TestUsage(t *testing.T) {
 	}
 	if n := len(f.emu.Calls()); n != 0 {
 		t.Errorf("usage errors sent %d requests", n)
+	}
+}
+
+// TestNotTheAPIsAnswer: when something other than the API answers (a
+// proxy's or a captive portal's HTML page), the error says the answer was
+// not API 3.0 JSON and quotes nothing of the page (the SDK's own message
+// quotes it whole); a 5xx page is retried, a 200 or 403 one is not; no
+// write is sent.
+func TestNotTheAPIsAnswer(t *testing.T) {
+	const page = `<!DOCTYPE html><html><head><title>Proxy Authentication Required</title></head>` +
+		`<body><p>corp-proxy-7 session=abc123 denied this request</p></body></html>`
+	for _, tc := range []struct {
+		status, requests int
+	}{
+		{http.StatusOK, 1},
+		{http.StatusForbidden, 1},
+		{http.StatusBadGateway, 5}, // retry.Default's attempts
+	} {
+		t.Run(http.StatusText(tc.status), func(t *testing.T) {
+			var requests atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				requests.Add(1)
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				w.WriteHeader(tc.status)
+				io.WriteString(w, page)
+			}))
+			t.Cleanup(srv.Close)
+			f := newFixture(t)
+			f.url = srv.URL
+			code, out, errs := f.run()
+			if code != 1 {
+				t.Fatalf("exit %d, want 1\n%s%s", code, out, errs)
+			}
+			for _, want := range []string{"scf ListTriggers: ClientError.ParseJsonError", "not the API 3.0 JSON envelope"} {
+				if !strings.Contains(errs, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, errs)
+				}
+			}
+			for _, quoted := range []string{"<", "Proxy Authentication", "corp-proxy-7", "abc123", "Fail to parse json content"} {
+				if strings.Contains(out+errs, quoted) {
+					t.Errorf("the output quotes the page (%q):\n%s%s", quoted, out, errs)
+				}
+			}
+			if n := requests.Load(); n != int64(tc.requests) {
+				t.Errorf("%d requests, want %d", n, tc.requests)
+			}
+		})
+	}
+}
+
+// TestThrottledIsRetried: a throttled read and a throttled write
+// (RequestLimitExceeded: the request was not acted on) are sent again, and
+// the run completes with one of each thing made.
+func TestThrottledIsRetried(t *testing.T) {
+	f := newFixture(t)
+	f.emu.Throttle("ListTriggers", 2)
+	f.emu.Throttle("CreateAuditTrack", 1)
+	code, out, errs := f.run()
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	throttled := map[string]int{}
+	for _, c := range f.emu.Calls() {
+		if c.ErrorCode == "RequestLimitExceeded" {
+			throttled[c.Action]++
+		}
+	}
+	if throttled["ListTriggers"] != 2 || throttled["CreateAuditTrack"] != 1 || len(throttled) != 2 {
+		t.Errorf("throttled answers %v, want ListTriggers 2 and CreateAuditTrack 1", throttled)
+	}
+	if n := f.emu.CallCount("ListTriggers"); n != 3 {
+		t.Errorf("ListTriggers sent %d times, want 3", n)
+	}
+	if n := f.emu.CallCount("CreateAuditTrack"); n != 2 {
+		t.Errorf("CreateAuditTrack sent %d times, want 2", n)
+	}
+	if len(f.emu.Logsets()) != 1 || len(f.emu.Topics()) != 1 || len(f.emu.Tracks()) != 1 || len(f.emu.Triggers()) != 1 {
+		t.Errorf("made %d logsets, %d topics, %d tracks, %d triggers, want one each",
+			len(f.emu.Logsets()), len(f.emu.Topics()), len(f.emu.Tracks()), len(f.emu.Triggers()))
 	}
 }

@@ -1,10 +1,16 @@
 package auditapi
 
 import (
+	"context"
+	"errors"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/picbucket/picbucket/internal/tcapi"
+	"github.com/picbucket/picbucket/internal/tcapi/tcemu"
 )
 
 func wiring() Wiring {
@@ -100,3 +106,27 @@ func TestNewRefusesOutsideEndpoints(t *testing.T) {
 }
 
 func parseURL(s string) (*url.URL, error) { return url.Parse(s) }
+
+// TestErrorsAreTcapis: an error answer is tcapi's *APIError (tcapi.Code
+// reads it) with Hint's advice on a line of its own.
+func TestErrorsAreTcapis(t *testing.T) {
+	emu := tcemu.New(tcemu.Options{Management: tcemu.Account{Uin: 100012345678, AppID: "1250000000"}})
+	emu.AddFunction("ap-guangzhou", "default", "another")
+	k := emu.NewKey(tcemu.Account{Uin: 100012345678, AppID: "1250000000"})
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL)
+	c, err := New(Options{Region: "ap-guangzhou", Endpoint: u, Credentials: Credentials{SecretID: k.SecretID, SecretKey: k.SecretKey, SessionToken: k.Token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Read(context.Background(), wiring()) // the wiring's function is not deployed
+	var ae *tcapi.APIError
+	if !errors.As(err, &ae) || tcapi.Code(err) != "ResourceNotFound.Function" ||
+		!strings.HasSuffix(err.Error(), "\n  hint: "+Hint(SCF, "ListTriggers", "ResourceNotFound.Function")) {
+		t.Errorf("Read: %v", err)
+	}
+	if _, err := New(Options{Region: "ap-guangzhou"}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("New without a key: %v", err)
+	}
+}

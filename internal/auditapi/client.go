@@ -4,16 +4,17 @@
 // every member account to that topic (cloudaudit 2019-03-19,
 // TrackForAllMembers), and the topic's delivery to the function, a CLS
 // trigger (cls CreateDeliverCloudFunction, seen through scf 2018-04-16
-// ListTriggers). Every call goes through the official SDK's generic request
-// support (tencentcloud-sdk-go common: CommonRequest, TC3-HMAC-SHA256
-// signing). Read finds what exists, Diff plans the writes, Execute sends
+// ListTriggers). Every call goes through tcapi.Client.Call: the official
+// SDK's generic request support (tencentcloud-sdk-go common: CommonRequest,
+// TC3-HMAC-SHA256 signing), tcapi's retries of throttled and transient
+// failures, and its *tcapi.APIError, whose text never quotes an answer's
+// body; Hint's advice follows it on a line of its own. Read finds what exists, Diff plans the writes, Execute sends
 // them; cmd/auditwire is the command line and internal/tcapi/tcemu the
 // emulator its tests run against.
 package auditapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -21,11 +22,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
-	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
-	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
-
-	"github.com/picbucket/picbucket/internal/rules"
+	"github.com/picbucket/picbucket/internal/retry"
 	"github.com/picbucket/picbucket/internal/tcapi"
 	"github.com/picbucket/picbucket/signer"
 )
@@ -40,8 +37,8 @@ const (
 	SCF               = "scf"
 	SCFVersion        = "2018-04-16"
 	// DefaultRootDomain is the API's root domain; the international site's
-	// is intl.tencentcloudapi.com.
-	DefaultRootDomain = "tencentcloudapi.com"
+	// is tcapi.IntlRootDomain.
+	DefaultRootDomain = tcapi.DefaultRootDomain
 )
 
 // Credentials sign the requests: the function's one credentials type,
@@ -63,111 +60,56 @@ type Options struct {
 	// Transport sends the signed requests; a clone of http.DefaultTransport
 	// when nil.
 	Transport http.RoundTripper
-	// Timeout bounds each request; 30 s when zero.
+	// Timeout bounds each request (attempt); tcapi.DefaultTimeout when zero.
 	Timeout time.Duration
+	// Retry bounds the attempts for throttling, HTTP 5xx answers and
+	// transport errors; tcapi.Options.Retry says the default.
+	Retry retry.Policy
 }
 
-// Client calls the CLS, CloudAudit and SCF APIs with one key.
+// Client calls the CLS, CloudAudit and SCF APIs with one key, through
+// tcapi's sender (tcapi.Client.Call).
 type Client struct {
 	opts Options
-	rt   http.RoundTripper
+	api  *tcapi.Client
 }
 
 // ErrInvalid reports an option or argument refused before anything is sent.
 var ErrInvalid = errors.New("auditapi: invalid argument")
 
-// New returns a Client for o.
+// New returns a Client for o. tcapi.New checks the options: a region, a key
+// with a SecretID and a SecretKey, and an Endpoint rules.Endpoint accepts.
 func New(o Options) (*Client, error) {
-	if o.Region == "" {
-		return nil, fmt.Errorf("%w: no region", ErrInvalid)
+	api, err := tcapi.New(o.Credentials, tcapi.Options{Region: o.Region, RootDomain: o.RootDomain, Endpoint: o.Endpoint,
+		Timeout: o.Timeout, Transport: o.Transport, Retry: o.Retry})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	if o.Credentials.SecretID == "" || o.Credentials.SecretKey == "" {
-		return nil, fmt.Errorf("%w: %v: a SecretID and a SecretKey are required", ErrInvalid, o.Credentials)
-	}
-	if o.RootDomain == "" {
-		o.RootDomain = DefaultRootDomain
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = 30 * time.Second
-	}
-	rt := o.Transport
-	if rt == nil {
-		rt = http.DefaultTransport.(*http.Transport).Clone()
-	}
-	if o.Endpoint != nil {
-		if err := rules.Endpoint(o.Endpoint); err != nil {
-			return nil, fmt.Errorf("%w: endpoint %q: %w", ErrInvalid, o.Endpoint.Redacted(), err)
-		}
-		rt = rules.Redirect{To: o.Endpoint, Next: rt}
-	}
-	return &Client{opts: o, rt: rt}, nil
+	return &Client{opts: o, api: api}, nil
 }
 
-// APIError is an error answer of the API, or a client-side failure the SDK
-// reports in the same shape (codes ClientError.*). Its text never quotes a
-// request's headers.
-type APIError struct {
-	Service, Action, Code, Message, RequestID string
+// hinted is an API error with what to do about it (Hint) on a line of its
+// own. errors.As reaches the *tcapi.APIError, and tcapi.Code reads its code.
+type hinted struct {
+	err  error
+	hint string
 }
 
-func (e *APIError) Error() string {
-	s := e.Service + " " + e.Action + ": " + e.Code + ": " + e.Message
-	if e.RequestID != "" {
-		s += " (RequestId " + e.RequestID + ")"
-	}
-	if h := Hint(e.Service, e.Action, e.Code); h != "" {
-		s += "\n  hint: " + h
-	}
-	return s
-}
+func (e *hinted) Error() string { return e.err.Error() + "\n  hint: " + e.hint }
 
-// Code returns err's API error code, or "".
-func Code(err error) string {
-	var e *APIError
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return ""
-}
+func (e *hinted) Unwrap() error { return e.err }
 
-// call sends one action and decodes the Response object into out (nil to
-// discard it).
+// call sends one action with tcapi.Client.Call (its retries, its
+// *tcapi.APIError) and adds Hint's advice to an error answer.
 func (c *Client) call(ctx context.Context, service, version, action string, params map[string]any, out any) error {
-	req := tchttp.NewCommonRequest(service, version, action)
-	if params == nil {
-		params = map[string]any{}
-	}
-	if err := req.SetActionParameters(params); err != nil {
-		return fmt.Errorf("%s %s: %w", service, action, err)
-	}
-	req.SetContext(ctx)
-	resp := tchttp.NewCommonResponse()
-	if err := c.sdk().Send(req, resp); err != nil {
-		var se *tcerr.TencentCloudSDKError
-		if errors.As(err, &se) {
-			msg := se.Message
-			if i := strings.Index(msg, ", with body"); i >= 0 {
-				msg = msg[:i]
-			}
-			return &APIError{Service: service, Action: action, Code: se.Code, Message: msg, RequestID: se.RequestId}
+	err := c.api.Call(ctx, service, version, action, params, out)
+	var e *tcapi.APIError
+	if errors.As(err, &e) {
+		if h := Hint(e.Service, e.Action, e.Code); h != "" {
+			return &hinted{err: err, hint: h}
 		}
-		return fmt.Errorf("%s %s: %w", service, action, err)
 	}
-	var env struct{ Response json.RawMessage }
-	if err := json.Unmarshal(resp.GetBody(), &env); err != nil || len(env.Response) == 0 {
-		return &APIError{Service: service, Action: action, Code: "ClientError.ParseJsonError", Message: "the answer has no Response object"}
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(env.Response, out); err != nil {
-		return &APIError{Service: service, Action: action, Code: "ClientError.ParseJsonError", Message: "decoding the answer: " + err.Error()}
-	}
-	return nil
-}
-
-func (c *Client) sdk() *common.Client {
-	return tcapi.SDK(c.opts.Credentials, c.opts.Region, tcapi.SDKProfile{RootDomain: c.opts.RootDomain, Timeout: c.opts.Timeout}, c.rt)
+	return err
 }
 
 // Hint says what to do about an error code of an action.

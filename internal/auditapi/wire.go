@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/picbucket/picbucket/internal/rules"
 )
 
 // Defaults of the wiring.
@@ -49,7 +51,6 @@ type Wiring struct {
 }
 
 var (
-	functionRE  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$`)
 	namespaceRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$`)
 	qualifierRE = regexp.MustCompile(`^(\$LATEST|\$DEFAULT|[1-9]\d*|[A-Za-z][A-Za-z0-9_-]{0,59})$`)
 	// trackNameRE: "仅支持大小写字母、数字、-以及_的组合，3-48个字符"
@@ -70,7 +71,9 @@ func (w Wiring) Validate() error {
 			bad = append(bad, fmt.Sprintf(format, a...))
 		}
 	}
-	check(functionRE.MatchString(w.Function), "function %q: want 2-60 letters, digits, - and _, starting with a letter", w.Function)
+	if err := rules.FunctionName(w.Function); err != nil {
+		check(false, "function %q: %v", w.Function, err)
+	}
 	check(namespaceRE.MatchString(w.Namespace), "namespace %q: want an SCF namespace such as default", w.Namespace)
 	check(qualifierRE.MatchString(w.Qualifier), "qualifier %q: want $DEFAULT, $LATEST, a version number or an alias", w.Qualifier)
 	check(w.LogsetName != "" && len(w.LogsetName) <= 255 && !strings.Contains(w.LogsetName, "|"),
@@ -343,7 +346,10 @@ type Report struct {
 
 // Execute sends the plan's steps in order, putting the ids each returns in
 // place of the placeholders of the next. It stops at the first error: what
-// was made stays, and the next run finds it.
+// was made stays, and the next run finds it. A throttled, 5xx or transport
+// failure is sent again (tcapi.Client.Call); should a write that failed so
+// have been acted on, the next Read names a duplicate logset, topic or
+// tracking set (one's error).
 func (c *Client) Execute(ctx context.Context, p Plan) (Report, error) {
 	rep := Report{Plan: p}
 	ids := map[string]string{}

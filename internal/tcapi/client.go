@@ -203,6 +203,19 @@ func (r *rawResponse) UnmarshalJSON(b []byte) error {
 // api names one action.
 type api struct{ service, version, action string }
 
+// Call sends one action of any API 3.0 service (version its API version,
+// such as "2020-10-16") with params in X-TC-Region of the client's region,
+// and decodes the Response object into out (nil to discard it). It is the
+// one sender of the package's own calls too: throttling, HTTP 5xx answers
+// and transport errors are retried as Options.Retry allows (PassThrottles
+// applies), and a failure is an *APIError whose text quotes neither the
+// answer's body nor the request's headers. A retried write may have been
+// acted on before its failure: a caller sending one that is not idempotent
+// must find a duplicate on its next read.
+func (c *Client) Call(ctx context.Context, service, version, action string, params map[string]any, out any) error {
+	return c.call(ctx, api{service, version, action}, c.opts.Region, params, out)
+}
+
 // call sends one action with params in X-TC-Region region ("" for none) and
 // decodes the Response object into out, retrying as Options.Retry allows.
 func (c *Client) call(ctx context.Context, a api, region string, params map[string]any, out any) error {

@@ -8,7 +8,9 @@
 //   - cam 2019-01-16 GetUserAppId (GetUserAppID)
 //   - scf 2018-04-16 Invoke (Invoke)
 //
-// Each call's documentation is cited where it is defined. Errors are
+// Each call's documentation is cited where it is defined. Client.Call sends
+// any other action through the same machinery (internal/auditapi's CLS,
+// CloudAudit and SCF calls use it). Errors are
 // *APIError; IsThrottled and IsRoleRefused classify them. Throttling, HTTP
 // 5xx answers and transport errors are retried (Options.Retry, bounded in
 // attempts and by the context's deadline). internal/tcapi/tcemu is the

@@ -674,3 +674,36 @@ func TestSecretsNeverShown(t *testing.T) {
 		}
 	}
 }
+
+// TestCall: the generic sender reaches any service and action in the
+// client's region, decodes the Response object, retries a throttled answer,
+// and fails with an *APIError carrying the answer's code.
+func TestCall(t *testing.T) {
+	e := newEnv(t, tcemu.Options{})
+	e.emu.AddFunction(region, "default", "picbucket")
+	e.emu.Throttle("ListTriggers", 1)
+	var out struct {
+		Triggers   []json.RawMessage
+		TotalCount int
+		RequestId  string
+	}
+	params := map[string]any{"FunctionName": "picbucket", "Namespace": "default"}
+	if err := e.mgmt.Call(context.Background(), "scf", "2018-04-16", "ListTriggers", params, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.RequestId == "" || out.TotalCount != 0 {
+		t.Errorf("answer %+v", out)
+	}
+	calls := e.emu.Calls()
+	if len(calls) != 2 || calls[0].ErrorCode != "RequestLimitExceeded" || calls[1].ErrorCode != "" ||
+		calls[1].Service != "scf" || calls[1].Version != "2018-04-16" || calls[1].Region != region {
+		t.Errorf("calls %+v", calls)
+	}
+
+	params["FunctionName"] = "other"
+	err := e.mgmt.Call(context.Background(), "scf", "2018-04-16", "ListTriggers", params, nil)
+	var ae *tcapi.APIError
+	if !errors.As(err, &ae) || ae.Code != "ResourceNotFound.Function" || ae.Service != "scf" || ae.Action != "ListTriggers" {
+		t.Errorf("missing function: %v", err)
+	}
+}
