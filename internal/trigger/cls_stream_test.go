@@ -96,9 +96,9 @@ func TestCLSAccountLimit(t *testing.T) {
 	}
 	recs = append(recs,
 		audit("100000000200", "PutBucket", `,"resourceName":"again-1250000200","eventRegion":"ap-beijing"`), // the 101st again
-		audit("100000000201", "PutBucket", `,"requestParameters":{"bucket":"short"}`),                        // a 102nd, no APPID
-		audit("100000000201", "PutObject", ``),                                                               // ignored as before
-		audit("100000000100", "PutBucket", `,"resourceName":"more-1250000100","eventRegion":"ap-beijing"`),   // the first account
+		audit("100000000201", "PutBucket", `,"requestParameters":{"bucket":"short"}`),                       // a 102nd, no APPID
+		audit("100000000201", "PutObject", ``),                                                              // ignored as before
+		audit("100000000100", "PutBucket", `,"resourceName":"more-1250000100","eventRegion":"ap-beijing"`),  // the first account
 	)
 	req, err := ParseWith(clsEvent(clsDoc(recs...)), Options{})
 	if err != nil {
