@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -30,19 +32,36 @@ const (
 	// 16 MiB. A CLS trigger event is at most 128 KB (SCF's asynchronous
 	// event limit, which the CLS trigger splits its batches to fit), and
 	// CloudAudit JSON compresses about 10 to 20 times, so a real document is
-	// a few MiB at most; a larger one can only be a decompression bomb, and
-	// is refused before it is held in memory whole.
+	// a few MiB at most; a larger one can only be a decompression bomb. The
+	// document is never held in memory whole: it is decoded as it is
+	// decompressed, one record at a time, and refused as soon as it grows
+	// past this bound.
 	MaxCLSDocument = 16 << 20
 	// MaxCLSRecords is the largest number of records one CLS document may hold.
 	MaxCLSRecords = 100000
+	// MaxCLSAccounts is the largest number of accounts one CLS event acts
+	// in: a successful PutBucket record of a further account becomes a Skip
+	// naming this limit (the hourly timer covers that account's buckets).
+	// With MaxTargets counted across all the accounts of the event, it
+	// bounds what one event can fan out to.
+	MaxCLSAccounts = 100
 )
 
+// maxNestingDepth is encoding/json's limit on nesting (its scanner's
+// maxNestingDepth): a document nested deeper is not JSON to json.Unmarshal,
+// so the streaming decoder refuses it too.
+const maxNestingDepth = 10000
+
 // parseCLS handles {"clslogs":{"data":"<base64 of gzip>"}}. The document is
-// decoded with bounds (MaxCLSDocument, MaxCLSRecords); one record that
-// cannot be read becomes a Skip naming its field and costs nothing else;
-// records that are not a successful COS PutBucket are counted in one note.
-// The buckets are grouped by account (userIdentity.accountId) in
-// Request.Accounts.
+// decoded with bounds (MaxCLSDocument, MaxCLSRecords) as it is
+// decompressed, one record at a time, so memory does not grow with the
+// document; the errors are those of reading it whole: a stream error (not
+// gzip, truncated, too large) first, then a syntax error placed by line and
+// column, then a document of the wrong shape. One record that cannot be
+// read becomes a Skip naming its field and costs nothing else; records that
+// are not a successful COS PutBucket are counted in one note. The buckets
+// are grouped by account (userIdentity.accountId) in Request.Accounts, at
+// most MaxCLSAccounts accounts and MaxTargets buckets in all.
 func parseCLS(top object, _ []byte, opts Options) (*Request, error) {
 	logs, err := objectOf(top["clslogs"], "clslogs")
 	if err != nil {
@@ -53,114 +72,396 @@ func parseCLS(top object, _ []byte, opts Options) (*Request, error) {
 	if !ok {
 		return nil, invalidf(dataPath, "want a string (the base64 of a gzip document), got %s", article(kindOf(logs["data"])))
 	}
+	gz, zr, err := openGzipBase64(raw, dataPath)
+	if err != nil {
+		return nil, err
+	}
+	stream := &clsStream{zr: zr}
+	p := &clsParser{dec: json.NewDecoder(stream), stream: stream, dataPath: dataPath}
+	p.dec.UseNumber() // a number is skipped, never converted (1e400 is JSON too)
+	syntaxErr := p.document()
+	if syntaxErr == nil {
+		syntaxErr = p.trailing()
+	}
+	if err := stream.drain(dataPath, len(gz)); err != nil {
+		return nil, err
+	}
+	if syntaxErr != nil {
+		return nil, notJSON(raw, dataPath, syntaxErr)
+	}
+	if p.shapeErr != nil {
+		return nil, p.shapeErr
+	}
+	if p.records == nil {
+		return nil, invalidf(child("clslogs", "records"), "want a JSON array, got %s", article(kMissing))
+	}
+	return p.records.finish()
+}
+
+// openGzipBase64 decodes the base64 of a gzip document and opens it.
+func openGzipBase64(s, path string) ([]byte, *gzip.Reader, error) {
+	gz, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+	if err != nil {
+		return nil, nil, invalidf(path, "not base64: %s", truncate(err.Error(), 80))
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return nil, nil, invalidf(path, "not a gzip document: %s", truncate(err.Error(), 80))
+	}
+	return gz, zr, nil
+}
+
+// gunzipBase64 decodes the base64 of a gzip document whole, refusing a
+// document larger than MaxCLSDocument without reading more than one byte
+// past it. Only the error path of parseCLS (to place a syntax error by
+// line and column) and tests hold a document whole.
+func gunzipBase64(s, path string) ([]byte, error) {
+	gz, zr, err := openGzipBase64(s, path)
+	if err != nil {
+		return nil, err
+	}
+	stream := &clsStream{zr: zr}
+	doc, _ := io.ReadAll(stream)
+	if err := stream.drain(path, len(gz)); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// notJSON is the error for a document that is not JSON: the message
+// json.Unmarshal gives, placed by line and column, for which the document
+// is decompressed again whole (it is known to be readable and at most
+// MaxCLSDocument bytes). streamErr, the streaming decoder's error, is the
+// fallback should json.Unmarshal accept the document.
+func notJSON(raw, dataPath string, streamErr error) error {
 	doc, err := gunzipBase64(raw, dataPath)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := checkJSON(doc); err != nil {
-		return nil, invalidf(dataPath, "the decompressed document is not JSON (%s)", err)
+	why := checkJSON(doc)
+	if why == nil {
+		why = errors.New(jsonErrText(streamErr, doc))
 	}
-	d, err := objectOf(doc, dataPath)
-	if err != nil {
-		return nil, err
-	}
-	recordsPath := child("clslogs", "records")
-	items, err := arrayOf(d["records"], recordsPath, 0, MaxCLSRecords)
-	if err != nil {
-		return nil, err
-	}
+	return invalidf(dataPath, "the decompressed document is not JSON (%s)", why)
+}
 
-	b := newBuilder(KindCLS)
-	accounts := map[string]*builder{}
-	var order []string
-	ignored := map[string]int{} // why a record was ignored -> how many
-	for i, item := range items {
-		p := index(recordsPath, i)
-		contentPath := child(p, "content")
-		b.record(func() error {
-			rec, err := objectOf(item, p)
-			if err != nil {
-				return err
-			}
-			if absent(rec["content"]) {
-				return invalidf(contentPath, "required: want the log line, a CloudAudit record")
-			}
-			data, err := embeddedObject(rec["content"], contentPath)
-			if err != nil {
-				return err
-			}
-			if s, ok := stringOf(data["resourceType"]); ok && s != "" && s != "cos" {
-				ignored[fmt.Sprintf("resourceType %s", quote(s))]++
-				return nil
-			}
-			r := &record{data: data, dataPath: contentPath, label: "PutBucket record " + p, shortOK: true}
-			put, skip, err := decodeAudit(r)
-			switch {
-			case err != nil:
-				return err
-			case skip != nil:
-				why := "failed PutBucket"
-				if s, ok := stringOf(data["eventName"]); !ok || s != putBucket {
-					why = "eventName " + describe(data["eventName"])
-				}
-				ignored[why]++
-				return nil
-			}
-			uin, err := accountOf(data, contentPath)
-			if err != nil {
-				return err
-			}
-			ab := accounts[uin]
-			if ab == nil {
-				ab = newBuilder(KindCLS)
-			}
-			// applyPut changes ab only when it succeeds.
-			if err := applyPut(ab, put); err != nil {
-				return err
-			}
-			if accounts[uin] == nil {
-				accounts[uin] = ab
-				order = append(order, uin)
-			}
-			return nil
-		})
+// clsStream reads the decompressed document, refusing it past
+// MaxCLSDocument without reading more than one byte past it, and keeps the
+// first error of the gzip stream.
+type clsStream struct {
+	zr   *gzip.Reader
+	n    int64 // bytes read
+	over bool  // more than MaxCLSDocument bytes
+	err  error // the gzip stream's error, other than io.EOF
+}
+
+// errTooLarge stops the decoder at MaxCLSDocument; drain reports it.
+var errTooLarge = errors.New("the document is larger than MaxCLSDocument")
+
+func (s *clsStream) Read(b []byte) (int, error) {
+	switch {
+	case s.over:
+		return 0, errTooLarge
+	case s.err != nil:
+		return 0, s.err
 	}
-	req, err := b.finish()
+	if left := MaxCLSDocument + 1 - s.n; int64(len(b)) > left {
+		b = b[:left]
+	}
+	n, err := s.zr.Read(b)
+	s.n += int64(n)
+	if s.n > MaxCLSDocument {
+		s.over = true
+		return n, errTooLarge
+	}
+	if err != nil && err != io.EOF {
+		s.err = err
+	}
+	return n, err
+}
+
+// drain reads the rest of the stream (the gzip trailer's checksum is
+// checked only at its end) and returns the stream's error: too large, or
+// not readable.
+func (s *clsStream) drain(path string, gzLen int) error {
+	if !s.over && s.err == nil {
+		io.Copy(io.Discard, s) // s keeps the error
+	}
+	switch {
+	case s.over:
+		return invalidf(path, "the gzip document decompresses to more than MaxCLSDocument (%d MiB) from %d compressed bytes: refused (a CLS trigger event is at most 128 KB)",
+			MaxCLSDocument>>20, gzLen)
+	case s.err != nil:
+		return invalidf(path, "the gzip document cannot be read: %s", truncate(s.err.Error(), 80))
+	}
+	return nil
+}
+
+// clsParser walks the document {"topic_id":…,"topic_name":…,"records":[…]}
+// token by token, decoding one record at a time.
+type clsParser struct {
+	dec      *json.Decoder
+	stream   *clsStream
+	dataPath string
+	depth    int         // arrays and objects open
+	shapeErr error       // the document is JSON but not an object
+	records  *clsRecords // what the last "records" key holds (the last value wins, as with json.Unmarshal)
+}
+
+// errTooDeep is a syntax error: json.Unmarshal refuses the document.
+var errTooDeep = errors.New("exceeded max depth")
+
+// token reads the next token, counting the nesting.
+func (p *clsParser) token() (json.Token, error) {
+	tok, err := p.dec.Token()
 	if err != nil {
 		return nil, err
 	}
-	for _, uin := range order {
-		ab := accounts[uin]
+	switch tok {
+	case json.Delim('{'), json.Delim('['):
+		p.depth++
+		if p.depth > maxNestingDepth {
+			return nil, errTooDeep
+		}
+	case json.Delim('}'), json.Delim(']'):
+		p.depth--
+	}
+	return tok, nil
+}
+
+// skipFrom reads the rest of the value that begins with tok.
+func (p *clsParser) skipFrom(tok json.Token) error {
+	if tok != json.Delim('{') && tok != json.Delim('[') {
+		return nil
+	}
+	for outer := p.depth - 1; p.depth > outer; {
+		if _, err := p.token(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// document reads the document and returns its syntax error, if any; a
+// document of the wrong shape sets p.shapeErr.
+func (p *clsParser) document() error {
+	tok, err := p.token()
+	if err != nil {
+		return err
+	}
+	if tok != json.Delim('{') {
+		p.shapeErr = invalidf(p.dataPath, "want a JSON object, got %s", article(tokenKind(tok)))
+		return p.skipFrom(tok)
+	}
+	for p.dec.More() {
+		key, err := p.token()
+		if err != nil {
+			return err
+		}
+		if key != "records" {
+			tok, err := p.token()
+			if err != nil {
+				return err
+			}
+			if err := p.skipFrom(tok); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := p.recordList(); err != nil {
+			return err
+		}
+	}
+	_, err = p.token() // '}'
+	return err
+}
+
+// recordList reads the value of "records", each record as it comes.
+func (p *clsParser) recordList() error {
+	recordsPath := child("clslogs", "records")
+	p.records = newCLSRecords()
+	tok, err := p.token()
+	if err != nil {
+		return err
+	}
+	if tok != json.Delim('[') {
+		p.records.err = invalidf(recordsPath, "want a JSON array, got %s", article(tokenKind(tok)))
+		return p.skipFrom(tok)
+	}
+	for i := 0; p.dec.More(); i++ {
+		if i == MaxCLSRecords {
+			p.records.err = invalidf(recordsPath, "more than %d entries", MaxCLSRecords)
+			return p.skipFrom(json.Delim('['))
+		}
+		var item json.RawMessage
+		if err := p.dec.Decode(&item); err != nil {
+			return err
+		}
+		// A record can hold at most len/2 levels; only a long one can be too deep.
+		if len(item) >= 2*(maxNestingDepth-p.depth) && p.depth+nestingDepth(item) > maxNestingDepth {
+			return errTooDeep
+		}
+		p.records.add(index(recordsPath, i), item)
+	}
+	_, err = p.token() // ']'
+	return err
+}
+
+// trailing checks that only white space follows the document.
+func (p *clsParser) trailing() error {
+	rest := io.MultiReader(p.dec.Buffered(), p.stream)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := rest.Read(buf)
+		if len(trimSpace(buf[:n])) > 0 {
+			return errors.New("invalid character after top-level value")
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// nestingDepth is the deepest nesting of arrays and objects in the valid
+// JSON value raw.
+func nestingDepth(raw []byte) int {
+	depth, deepest, inString, escaped := 0, 0, false, false
+	for _, c := range raw {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
+}
+
+// tokenKind names the kind of the value a token begins.
+func tokenKind(tok json.Token) string {
+	switch tok.(type) {
+	case json.Delim:
+		if tok == json.Delim('{') {
+			return kObject
+		}
+		return kArray
+	case string:
+		return kString
+	case json.Number, float64:
+		return kNumber
+	case bool:
+		return kBool
+	default:
+		return kNull
+	}
+}
+
+// clsRecords accumulates what the records of one CLS document ask for.
+type clsRecords struct {
+	b        *builder            // the event's Skips and notes
+	accounts map[string]*builder // by account
+	order    []string            // accounts in order of first record
+	ignored  map[string]int      // why a record was ignored -> how many
+	targets  int                 // buckets of all accounts, against MaxTargets
+	err      error               // the records cannot be read at all
+}
+
+func newCLSRecords() *clsRecords {
+	return &clsRecords{b: newBuilder(KindCLS), accounts: map[string]*builder{}, ignored: map[string]int{}}
+}
+
+// add reads the record at path p.
+func (c *clsRecords) add(p string, item json.RawMessage) {
+	contentPath := child(p, "content")
+	c.b.record(func() error {
+		rec, err := objectOf(item, p)
+		if err != nil {
+			return err
+		}
+		if absent(rec["content"]) {
+			return invalidf(contentPath, "required: want the log line, a CloudAudit record")
+		}
+		data, err := embeddedObject(rec["content"], contentPath)
+		if err != nil {
+			return err
+		}
+		if s, ok := stringOf(data["resourceType"]); ok && s != "" && s != "cos" {
+			c.ignored[fmt.Sprintf("resourceType %s", quote(s))]++
+			return nil
+		}
+		r := &record{data: data, dataPath: contentPath, label: "PutBucket record " + p, shortOK: true}
+		put, skip, err := decodeAudit(r)
+		switch {
+		case err != nil:
+			return err
+		case skip != nil:
+			why := "failed PutBucket"
+			if s, ok := stringOf(data["eventName"]); !ok || s != putBucket {
+				why = "eventName " + describe(data["eventName"])
+			}
+			c.ignored[why]++
+			return nil
+		}
+		uin, err := accountOf(data, contentPath)
+		if err != nil {
+			return err
+		}
+		ab := c.accounts[uin]
+		if ab == nil && len(c.order) == MaxCLSAccounts {
+			s := Skip{Region: put.region, Reason: fmt.Sprintf("%s: account %s is beyond MaxCLSAccounts (%d accounts in one event): left to the hourly timer",
+				r.label, uin, MaxCLSAccounts)}
+			if !put.found.short {
+				s.Bucket = put.found.name
+			}
+			c.b.skip(s)
+			return nil
+		}
+		if ab == nil {
+			ab = newBuilder(KindCLS)
+			ab.shared = &c.targets
+		}
+		// applyPut changes ab only when it succeeds.
+		if err := applyPut(ab, put); err != nil {
+			return err
+		}
+		if c.accounts[uin] == nil {
+			c.accounts[uin] = ab
+			c.order = append(c.order, uin)
+		}
+		return nil
+	})
+}
+
+// finish returns the Request of the records read.
+func (c *clsRecords) finish() (*Request, error) {
+	if c.err != nil {
+		return nil, c.err
+	}
+	req, err := c.b.finish()
+	if err != nil {
+		return nil, err
+	}
+	for _, uin := range c.order {
+		ab := c.accounts[uin]
 		a, _ := ab.finish() // ab.records is 0: no error
 		req.Accounts = append(req.Accounts, AccountBuckets{Uin: uin, Targets: a.Targets, Locate: a.Locate,
 			Reconcile: a.Reconcile, NeedAppID: ab.short, Notes: a.Notes})
 	}
-	if len(ignored) > 0 {
-		req.Notes = append(req.Notes, ignoredNote(ignored))
+	if len(c.ignored) > 0 {
+		req.Notes = append(req.Notes, ignoredNote(c.ignored))
 	}
 	return req, nil
-}
-
-// gunzipBase64 decodes the base64 of a gzip document, refusing a document
-// larger than MaxCLSDocument without reading more than one byte past it.
-func gunzipBase64(s, path string) ([]byte, error) {
-	gz, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
-	if err != nil {
-		return nil, invalidf(path, "not base64: %s", truncate(err.Error(), 80))
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(gz))
-	if err != nil {
-		return nil, invalidf(path, "not a gzip document: %s", truncate(err.Error(), 80))
-	}
-	doc, err := io.ReadAll(io.LimitReader(zr, MaxCLSDocument+1))
-	if err != nil {
-		return nil, invalidf(path, "the gzip document cannot be read: %s", truncate(err.Error(), 80))
-	}
-	if len(doc) > MaxCLSDocument {
-		return nil, invalidf(path, "the gzip document decompresses to more than MaxCLSDocument (%d MiB) from %d compressed bytes: refused (a CLS trigger event is at most 128 KB)",
-			MaxCLSDocument>>20, len(gz))
-	}
-	return doc, nil
 }
 
 // accountOf reads userIdentity.accountId, the root account the call was

@@ -347,6 +347,9 @@ type builder struct {
 	firstErr   error // why the first unreadable record could not be read
 	notes      int   // notes added; at most maxNotes are kept
 	short      bool  // a name in Targets or Locate lacks "-<APPID>"
+	// shared, when set, counts the buckets of every builder of the event
+	// against MaxTargets (the accounts of a CLS event); else this builder's.
+	shared *int
 }
 
 // maxNotes bounds the notes of one Request: a batch of 10,000 records must
@@ -407,8 +410,8 @@ func (b *builder) addTarget(t bucket.Target, path string, short bool) error {
 	if b.seen[t.Bucket] {
 		return nil
 	}
-	if len(b.req.Targets)+len(b.req.Locate) >= MaxTargets {
-		return invalidf(path, "more than MaxTargets (%d) distinct buckets in one event", MaxTargets)
+	if err := b.countTarget(path); err != nil {
+		return err
 	}
 	b.seen[t.Bucket] = true
 	b.req.Targets = append(b.req.Targets, t)
@@ -429,12 +432,28 @@ func (b *builder) addLocate(name, path string, short bool) error {
 	if b.seen[name] {
 		return nil
 	}
-	if len(b.req.Targets)+len(b.req.Locate) >= MaxTargets {
-		return invalidf(path, "more than MaxTargets (%d) distinct buckets in one event", MaxTargets)
+	if err := b.countTarget(path); err != nil {
+		return err
 	}
 	b.seen[name] = true
 	b.req.Locate = append(b.req.Locate, name)
 	b.short = b.short || short
+	return nil
+}
+
+// countTarget counts one more bucket against MaxTargets, or returns why
+// it cannot be added.
+func (b *builder) countTarget(path string) error {
+	n := len(b.req.Targets) + len(b.req.Locate)
+	if b.shared != nil {
+		n = *b.shared
+	}
+	if n >= MaxTargets {
+		return invalidf(path, "more than MaxTargets (%d) distinct buckets in one event", MaxTargets)
+	}
+	if b.shared != nil {
+		*b.shared++
+	}
 	return nil
 }
 
