@@ -1,6 +1,10 @@
 package trigger
 
 import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -154,5 +158,29 @@ func TestCLSTargetLimitAcrossAccounts(t *testing.T) {
 		if want := "unreadable record: " + p + ": more than MaxTargets (10000) distinct buckets in one event"; req.Skipped[i].Reason != want {
 			t.Errorf("skip %d: %q, want %q", i, req.Skipped[i].Reason, want)
 		}
+	}
+}
+
+// TestCLSSkipsBounded: 3,000 unreadable records and one good one: the
+// first maxSkips are listed, the rest counted in one note.
+func TestCLSSkipsBounded(t *testing.T) {
+	var recs []string
+	for range 3000 {
+		recs = append(recs, `{"timestamp":"1","content":"not json"}`)
+	}
+	good, _ := json.Marshal(`{"eventName":"PutBucket","eventSource":"cos.cloud.tencent.com","resourceType":"cos","errorCode":0,"eventRegion":"ap-guangzhou","resourceName":"qcs::cos:ap-guangzhou:uid/1250000000:photos-1250000000","userIdentity":{"accountId":"100000000001"}}`)
+	recs = append(recs, `{"timestamp":"1","content":`+string(good)+`}`)
+	doc := `{"topic_id":"t","topic_name":"n","records":[` + strings.Join(recs, ",") + `]}`
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	w.Write([]byte(doc))
+	w.Close()
+	payload := `{"clslogs":{"data":"` + base64.StdEncoding.EncodeToString(gz.Bytes()) + `"}}`
+	req, err := ParseWith([]byte(payload), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(req.Skipped) != maxSkips || !strings.Contains(strings.Join(req.Notes, "\n"), "2000 more records were skipped") {
+		t.Errorf("%d skips, notes %q: want %d listed and the rest counted", len(req.Skipped), req.Notes, maxSkips)
 	}
 }

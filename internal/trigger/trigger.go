@@ -346,6 +346,7 @@ type builder struct {
 	unreadable int   // records that could not be read
 	firstErr   error // why the first unreadable record could not be read
 	notes      int   // notes added; at most maxNotes are kept
+	overSkips  int   // Skips past maxSkips, counted in a note instead
 	short      bool  // a name in Targets or Locate lacks "-<APPID>"
 	// shared, when set, counts the buckets of every builder of the event
 	// against MaxTargets (the accounts of a CLS event); else this builder's.
@@ -355,6 +356,11 @@ type builder struct {
 // maxNotes bounds the notes of one Request: a batch of 10,000 records must
 // not make 10,000 log lines.
 const maxNotes = 20
+
+// maxSkips bounds the Skips of one Request: a CLS event may hold 100,000
+// unreadable records, and a Skip each (with its reason) would take the
+// function's memory. The rest are counted in one note.
+const maxSkips = 1000
 
 func newBuilder(kind Kind) *builder {
 	return &builder{req: Request{Kind: kind}, seen: map[string]bool{}, regionSeen: map[string]bool{}}
@@ -457,7 +463,13 @@ func (b *builder) countTarget(path string) error {
 	return nil
 }
 
-func (b *builder) skip(s Skip) { b.req.Skipped = append(b.req.Skipped, s) }
+func (b *builder) skip(s Skip) {
+	if len(b.req.Skipped) >= maxSkips {
+		b.overSkips++
+		return
+	}
+	b.req.Skipped = append(b.req.Skipped, s)
+}
 
 func (b *builder) note(format string, args ...any) {
 	b.notes++
@@ -492,6 +504,9 @@ func (b *builder) finish() (*Request, error) {
 		}
 		return nil, fmt.Errorf("%w: none of the %d records could be read; the first: %w", ErrInvalidEvent, b.records,
 			unprefixed{b.firstErr})
+	}
+	if b.overSkips > 0 {
+		b.req.Notes = append(b.req.Notes, fmt.Sprintf("%d more records were skipped (unreadable, or not acted on); only the first %d are listed", b.overSkips, maxSkips))
 	}
 	req := b.req
 	if b.reconcile {
