@@ -161,11 +161,11 @@ func TestCLSTargetLimitAcrossAccounts(t *testing.T) {
 	}
 }
 
-// TestCLSSkipsBounded: 3,000 unreadable records and one good one: the
-// first maxSkips are listed, the rest counted in one note.
+// TestCLSSkipsBounded: maxSkips+2,000 unreadable records and one good
+// one: the first maxSkips are listed, the rest counted in one note.
 func TestCLSSkipsBounded(t *testing.T) {
 	var recs []string
-	for range 3000 {
+	for range maxSkips + 2000 {
 		recs = append(recs, `{"timestamp":"1","content":"not json"}`)
 	}
 	good, _ := json.Marshal(`{"eventName":"PutBucket","eventSource":"cos.cloud.tencent.com","resourceType":"cos","errorCode":0,"eventRegion":"ap-guangzhou","resourceName":"qcs::cos:ap-guangzhou:uid/1250000000:photos-1250000000","userIdentity":{"accountId":"100000000001"}}`)

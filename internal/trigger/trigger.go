@@ -357,10 +357,11 @@ type builder struct {
 // not make 10,000 log lines.
 const maxNotes = 20
 
-// maxSkips bounds the Skips of one Request: a CLS event may hold 100,000
-// unreadable records, and a Skip each (with its reason) would take the
-// function's memory. The rest are counted in one note.
-const maxSkips = 1000
+// maxSkips bounds the Skips of one Request: a CLS event may hold
+// MaxCLSRecords (100,000) unreadable records, and a Skip and a result line
+// each would take the function's memory. As many as an EventBridge batch
+// may hold (MaxEventList) are listed; the rest are counted in one note.
+const maxSkips = MaxEventList
 
 func newBuilder(kind Kind) *builder {
 	return &builder{req: Request{Kind: kind}, seen: map[string]bool{}, regionSeen: map[string]bool{}}
