@@ -114,16 +114,11 @@ func (c *Client) call(ctx context.Context, service, version, action string, para
 
 // Hint says what to do about an error code of an action.
 func Hint(service, action, code string) string {
+	if h := tcapi.KeyHint(code); h != "" {
+		return h
+	}
 	track := service == CloudAudit && (action == "CreateAuditTrack" || action == "ModifyAuditTrack")
 	switch {
-	case code == "AuthFailure.SignatureFailure":
-		return "the signature does not verify: the SecretKey does not belong to the SecretId (check TENCENTCLOUD_SECRETKEY)"
-	case code == "AuthFailure.SecretIdNotFound" || code == "AuthFailure.InvalidSecretId":
-		return "the SecretId is unknown or disabled (check TENCENTCLOUD_SECRETID)"
-	case code == "AuthFailure.TokenFailure":
-		return "a temporary key needs its TENCENTCLOUD_SESSIONTOKEN and a permanent key must have none; an expired temporary key fails this way too"
-	case code == "AuthFailure.SignatureExpire":
-		return "this machine's clock is more than 5 minutes off, or the temporary key has expired"
 	case track && (code == "UnauthorizedOperation" || code == "AuthFailure.UnauthorizedOperation" ||
 		strings.HasPrefix(code, "FailedOperation") && !strings.Contains(code, "Cls") && !strings.Contains(code, "Cos")):
 		return "CloudAudit refused the tracking set. Delivering every member's logs (TrackForAllMembers=1) is allowed only to the " +

@@ -139,15 +139,10 @@ func (e *APIError) Error() string {
 
 // hint says what to do about an error code.
 func hint(code string) string {
+	if h := tcapi.KeyHint(code); h != "" {
+		return h
+	}
 	switch {
-	case code == "AuthFailure.SignatureFailure":
-		return "the signature does not verify: the SecretKey does not belong to the SecretId (check TENCENTCLOUD_SECRETKEY)"
-	case code == "AuthFailure.SecretIdNotFound" || code == "AuthFailure.InvalidSecretId":
-		return "the SecretId is unknown or disabled (check TENCENTCLOUD_SECRETID)"
-	case code == "AuthFailure.TokenFailure":
-		return "a temporary key needs its TENCENTCLOUD_SESSIONTOKEN and a permanent key must have none; an expired temporary key fails this way too"
-	case code == "AuthFailure.SignatureExpire":
-		return "this machine's clock is more than 5 minutes off, or the temporary key has expired"
 	case code == "AuthFailure.UnauthorizedOperation" || strings.HasPrefix(code, "UnauthorizedOperation"):
 		return "the key's CAM user lacks EventBridge permissions: grant eb:ListEventBuses, eb:ListRules, eb:GetRule, eb:CreateRule, eb:UpdateRule, eb:ListTargets, eb:CreateTarget (and eb:DeleteTarget, eb:DeleteRule for --delete)"
 	case code == "ResourceNotFound.EventBus":

@@ -123,3 +123,20 @@ func retryable(err error) bool {
 	}
 	return false
 }
+
+// KeyHint says what to do when an API 3.0 answer refuses the key itself
+// (the AuthFailure codes of the common error codes), or "" for another
+// code. The command-line tools add their own hints for the rest.
+func KeyHint(code string) string {
+	switch {
+	case code == "AuthFailure.SignatureFailure":
+		return "the signature does not verify: the SecretKey does not belong to the SecretId (check TENCENTCLOUD_SECRETKEY)"
+	case code == "AuthFailure.SecretIdNotFound" || code == "AuthFailure.InvalidSecretId":
+		return "the SecretId is unknown or disabled (check TENCENTCLOUD_SECRETID)"
+	case code == "AuthFailure.TokenFailure":
+		return "a temporary key needs its TENCENTCLOUD_SESSIONTOKEN and a permanent key must have none; an expired temporary key fails this way too"
+	case code == "AuthFailure.SignatureExpire":
+		return "this machine's clock is more than 5 minutes off, or the temporary key has expired"
+	}
+	return ""
+}
