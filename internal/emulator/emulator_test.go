@@ -608,6 +608,7 @@ func TestTokenHeaders(t *testing.T) {
 			for k, v := range tc.headers {
 				h.Set(k, v)
 			}
+			//lint:ignore SA1029 cos-go-sdk-v5 reads its optional headers under its own exported string key.
 			ctx := context.WithValue(context.Background(), cos.XOptionalKey, &cos.XOptionalValue{Header: &h})
 			c := e.client(t, key{secretID, secretKey, tc.sdkToken}, "", "", nil)
 			_, _, err := c.CI.DescribePicProcessBuckets(ctx, &cos.DescribePicProcessBucketsOptions{})

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -60,7 +61,7 @@ func parseAuthorization(h string) (authorization, error) {
 	a.SignedHeaders = strings.Split(parts["SignedHeaders"], ";")
 	a.Signature = parts["Signature"]
 	if len(a.Signature) != 64 {
-		return a, fmt.Errorf("Signature must be 64 hex digits")
+		return a, errors.New("the Signature field must be 64 hex digits")
 	}
 	return a, nil
 }
