@@ -163,13 +163,24 @@ func printReport(out io.Writer, region, account string, w auditapi.Wiring, rep a
 		acct = " of account " + account
 	}
 	fmt.Fprintf(out, "function   scf %s/%s %s in %s%s\n", w.Namespace, w.Function, w.Qualifier, region, acct)
-	fmt.Fprintf(out, "logset     %s (%s): %s\n", w.LogsetName, orDash(rep.LogsetID), outcome(rep.Logset))
-	fmt.Fprintf(out, "topic      %s (%s): %s\n", w.TopicName, orDash(rep.TopicID), outcome(rep.Topic))
+	id := func(s string) string { // a placeholder (${LogsetId}) is not an id
+		if strings.HasPrefix(s, "${") {
+			if dryRun {
+				return "new"
+			}
+			return "-"
+		}
+		return orDash(s)
+	}
+	fmt.Fprintf(out, "logset     %s (%s): %s\n", w.LogsetName, id(rep.LogsetID), outcome(rep.Logset))
+	fmt.Fprintf(out, "topic      %s (%s): %s\n", w.TopicName, id(rep.TopicID), outcome(rep.Topic))
+	// The id, once CloudAudit gave one; a plan names none (a placeholder
+	// such as ${TrackId} is not an id, and was once printed after a run).
 	track := "-"
 	if rep.TrackID != 0 {
 		track = fmt.Sprint(rep.TrackID)
-	} else if rep.Track == auditapi.Create {
-		track = "${TrackId}"
+	} else if dryRun && rep.Track == auditapi.Create {
+		track = "new"
 	}
 	fmt.Fprintf(out, "track      %s (%s): COS Write %s of all members -> the topic: %s\n", w.TrackName, track, auditapi.EventName, outcome(rep.Track))
 	fmt.Fprintf(out, "trigger    cls topic -> %s (max wait %d s, %d records): %s\n", w.Function, w.MaxWait, w.MaxMsgNum, outcome(rep.Trigger))

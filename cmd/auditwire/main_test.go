@@ -169,10 +169,10 @@ func TestDryRun(t *testing.T) {
 		"would send 1: CreateLogset (service cls, version 2020-10-16, region ap-guangzhou)", `{"LogsetName":"picbucket"}`,
 		"would send 2: CreateTopic", `"LogsetId":"${LogsetId}"`, `"TopicName":"picbucket-cloudaudit"`,
 		"would send 3: CreateAuditTrack (service cloudaudit, version 2019-03-19", `"ActionType":"Write"`, `"EventNames":["PutBucket"]`,
-		`"ResourceType":"cos"`, `"Status":1`, `"Storage":{"StorageName":"${TopicId}","StorageRegion":"ap-guangzhou","StorageType":"cls"}`,
+		`"ResourceType":"cos"`, `"Status":1`, `"Storage":{"StorageName":"${TopicId}","StoragePrefix":"picbucket","StorageRegion":"ap-guangzhou","StorageType":"cls"}`,
 		`"TrackForAllMembers":1`,
 		"would send 4: CreateDeliverCloudFunction", `"FunctionName":"picbucket"`, `"Qualifier":"$DEFAULT"`, `"TopicId":"${TopicId}"`, `"Timeout":60`,
-		"logset     picbucket (${LogsetId}): would create", "track      picbucket-cos-write (${TrackId}): COS Write PutBucket of all members -> the topic: would create",
+		"logset     picbucket (new): would create", "track      picbucket-cos-write (new): COS Write PutBucket of all members -> the topic: would create",
 		"writes     CreateLogset, CreateTopic, CreateAuditTrack, CreateDeliverCloudFunction (dry run: not sent)",
 	} {
 		if !strings.Contains(out, want) {
@@ -266,6 +266,10 @@ func TestAllMembersRefused(t *testing.T) {
 			}
 			if len(f.emu.Tracks()) != 0 || len(f.emu.Triggers()) != 0 {
 				t.Error("a track or trigger was made after the refusal")
+			}
+			// A run that stopped names no placeholder where an id belongs.
+			if strings.Contains(out, "${") || !strings.Contains(out, "track      picbucket-cos-write (-)") {
+				t.Errorf("a stopped run's report shows a placeholder or no dash for the track's id:\n%s", out)
 			}
 			// The management account's run completes its own wiring.
 			f.env = env

@@ -200,11 +200,19 @@ type Plan struct {
 // Empty reports whether the plan sends nothing.
 func (p Plan) Empty() bool { return len(p.Steps) == 0 }
 
+// StoragePrefix is the tracking set's Storage.StoragePrefix. The API
+// requires it for every storage type: terraform-provider-tencentcloud
+// (tencentcloud/services/audit/resource_tc_audit_track.go) declares
+// storage_prefix Required, and the SDK's model describes it as "存储目录前缀，
+// cos日志文件前缀仅支持字母和数字的组合，3-40个字符" (cloudaudit
+// v20190319 models.go Storage). Letters and digits, so it suits COS too.
+const StoragePrefix = "picbucket"
+
 // desiredStorage is the tracking set's Storage: the topic, in the function's
 // region (cloudaudit models.go Storage: StorageType cls, StorageRegion,
-// StorageName "cls：存储名称为日志主题id").
+// StorageName "cls：存储名称为日志主题id", StoragePrefix).
 func desiredStorage(region, topicID string) map[string]any {
-	return map[string]any{"StorageType": "cls", "StorageRegion": region, "StorageName": topicID}
+	return map[string]any{"StorageType": "cls", "StorageRegion": region, "StorageName": topicID, "StoragePrefix": StoragePrefix}
 }
 
 // Diff plans the writes that make st hold w. It sends nothing.
@@ -300,7 +308,7 @@ func trackSpec(w Wiring, st State) (map[string]any, []string) {
 		if st.Topic != nil {
 			topicID = st.Topic.TopicId
 		}
-		if s := t.Storage; s.StorageType != "cls" || s.StorageRegion != st.Region || s.StorageName != topicID || topicID == "" {
+		if s := t.Storage; s.StorageType != "cls" || s.StorageRegion != st.Region || s.StorageName != topicID || topicID == "" || s.StoragePrefix == "" {
 			diffs = append(diffs, fmt.Sprintf("storage %s %s %s", s.StorageType, s.StorageRegion, s.StorageName))
 		}
 		if t.TrackForAllMembers != 1 {
@@ -353,13 +361,14 @@ type Report struct {
 func (c *Client) Execute(ctx context.Context, p Plan) (Report, error) {
 	rep := Report{Plan: p}
 	ids := map[string]string{}
+	var err error
 	for _, s := range p.Steps {
 		params := substitute(s.Params, ids).(map[string]any)
 		var out struct {
 			LogsetId, TopicId string
 			TrackId           uint64
 		}
-		if err := c.call(ctx, s.Service, s.Version, s.Action, params, &out); err != nil {
+		if err = c.call(ctx, s.Service, s.Version, s.Action, params, &out); err != nil {
 			return rep, err
 		}
 		rep.Writes = append(rep.Writes, s.Action)
@@ -376,6 +385,11 @@ func (c *Client) Execute(ctx context.Context, p Plan) (Report, error) {
 			ids[TopicIDPlaceholder], rep.TopicID, rep.Topic = out.TopicId, out.TopicId, Created
 		case "CreateAuditTrack":
 			rep.TrackID, rep.Track = out.TrackId, Created
+			if rep.TrackID == 0 { // the answer lacks it: read it back by name
+				if rep.TrackID, err = c.trackID(ctx, fmt.Sprint(params["Name"])); err != nil {
+					return rep, err
+				}
+			}
 		case "ModifyAuditTrack":
 			rep.Track = Updated
 		case "CreateDeliverCloudFunction":
@@ -383,6 +397,22 @@ func (c *Client) Execute(ctx context.Context, p Plan) (Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// trackID finds the id of the tracking set named name.
+func (c *Client) trackID(ctx context.Context, name string) (uint64, error) {
+	tracks, err := c.DescribeAuditTracks(ctx)
+	if err != nil {
+		return 0, err
+	}
+	t, err := one("tracking set", name, tracks, func(t Track) (string, string) { return t.Name, fmt.Sprint(t.TrackId) })
+	if err != nil {
+		return 0, err
+	}
+	if t == nil {
+		return 0, fmt.Errorf("cloudaudit CreateAuditTrack: the answer has no TrackId and DescribeAuditTracks does not list %q", name)
+	}
+	return t.TrackId, nil
 }
 
 // substitute returns v with every string equal to a key of ids replaced.
