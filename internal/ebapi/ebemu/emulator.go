@@ -83,6 +83,11 @@ type Server struct {
 	// OnCall, when set, is called after each answer with its Call (for a
 	// request log); it must not block. Set it before serving.
 	OnCall func(Call)
+	// Fault, when set, may replace an answer after the action took effect:
+	// a non-zero status is sent with body instead of the API's answer (a
+	// proxy's error page, a 5xx after a create that was made). Set it
+	// before serving.
+	Fault func(c Call, r *http.Request) (status int, body string)
 }
 
 // New returns an emulator with no credentials and no buses.
@@ -182,6 +187,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	if s.OnCall != nil {
 		defer s.OnCall(call)
+	}
+	if s.Fault != nil {
+		if status, body := s.Fault(call, r); status != 0 {
+			w.WriteHeader(status)
+			io.WriteString(w, body)
+			return
+		}
 	}
 
 	resp := map[string]any{}
