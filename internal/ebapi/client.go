@@ -109,7 +109,7 @@ func ValidHost(host string) (root string, ok bool) {
 type Client struct {
 	read   *tcapi.Client // retries as Options.Retry says
 	write  *tcapi.Client // one attempt: Apply reads before it creates again
-	region string       // X-TC-Region
+	region string        // X-TC-Region
 }
 
 // New returns a Client for o. It refuses a host that is not Tencent
