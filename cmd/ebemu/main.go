@@ -1,21 +1,21 @@
 // Command ebemu serves the EventBridge API emulator (internal/ebapi/ebemu)
 // alone: an account with the Tencent Cloud service event bus in
-// ap-guangzhou and a demo key, for running cmd/ebwire against it by hand. It
+// ap-guangzhou and a demo key, for running `go run ./cmd/wire eventbridge` against it by hand. It
 // verifies every request's TC3-HMAC-SHA256 signature and keeps the rules and
 // targets in memory until it stops (SIGINT or SIGTERM).
 //
 //	go run ./cmd/ebemu
-//	go run ./cmd/ebemu -old-rule    # with the rule an earlier ebwire made (no MiniProgramCall, target $DEFAULT)
+//	go run ./cmd/ebemu -old-rule    # with the rule an earlier wire eventbridge made (no MiniProgramCall, target $DEFAULT)
 //
 // It prints its address and the demo credentials; then, in another shell:
 //
 //	export TENCENTCLOUD_SECRETID=AKIDEBEMUDEMO TENCENTCLOUD_SECRETKEY=ebemu-demo-secret-key TENCENTCLOUD_SESSIONTOKEN=ebemu-demo-session-token
-//	go run ./cmd/ebwire --endpoint http://127.0.0.1:9100 --uin 100012345678 --dry-run
-//	go run ./cmd/ebwire --endpoint http://127.0.0.1:9100 --uin 100012345678
-//	go run ./cmd/ebwire --endpoint http://127.0.0.1:9100 --uin 100012345678 --delete
+//	go run ./cmd/wire eventbridge --endpoint http://127.0.0.1:9100 --uin 100012345678 --dry-run
+//	go run ./cmd/wire eventbridge --endpoint http://127.0.0.1:9100 --uin 100012345678
+//	go run ./cmd/wire eventbridge --endpoint http://127.0.0.1:9100 --uin 100012345678 --delete
 //
 // Clients connect over plain HTTP to -addr while signing for the production
-// host (eb.tencentcloudapi.com), which is what ebwire's --endpoint does.
+// host (eb.tencentcloudapi.com), which is what wire eventbridge's --endpoint does.
 package main
 
 import (
@@ -43,7 +43,7 @@ const (
 	demoToken     = "ebemu-demo-session-token"
 	demoUIN       = "100012345678"
 	demoBusID     = "eb-svc00001"
-	// oldPattern is the pattern ebwire set before it matched MiniProgramCall.
+	// oldPattern is the pattern wire eventbridge set before it matched MiniProgramCall.
 	oldPattern = `{"source":["cos.cloud.tencent"],"type":["cos:CloudEvent:ApiCall","cos:CloudEvent:ConsoleCall"],"data":{"eventName":["PutBucket"]}}`
 )
 
@@ -70,8 +70,8 @@ func main() {
 // command is this command, for its -h.
 var command = usage.Command{
 	Name: "go run ./cmd/ebemu",
-	What: "ebemu serves the EventBridge API emulator with a service event bus and a demo key, to run cmd/ebwire against by hand.",
-	More: `It prints its address and the demo credentials; cmd/ebwire reaches it with
+	What: "ebemu serves the EventBridge API emulator with a service event bus and a demo key, to run wire eventbridge against by hand.",
+	More: `It prints its address and the demo credentials; wire eventbridge reaches it with
 --endpoint http://ADDR. It checks every request's TC3-HMAC-SHA256 signature and keeps
 rules and targets in memory until SIGINT or SIGTERM.`,
 }
@@ -88,7 +88,7 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	fs.StringVar(&cfg.secretKey, "secret-key", demoSecretKey, "demo SecretKey")
 	fs.StringVar(&cfg.tok, "token", demoToken, "demo session token (empty: a permanent key)")
 	fs.StringVar(&cfg.uin, "uin", demoUIN, "account UIN of the -old-rule target")
-	fs.BoolVar(&cfg.oldRule, "old-rule", false, "start with the rule and target an earlier ebwire made (pattern without MiniProgramCall, target qualifier $DEFAULT)")
+	fs.BoolVar(&cfg.oldRule, "old-rule", false, "start with the rule and target an earlier wire eventbridge made (pattern without MiniProgramCall, target qualifier $DEFAULT)")
 	fs.BoolVar(&cfg.quiet, "quiet", false, "do not log each request")
 	if err := command.Parse(fs, args, stdout); err != nil {
 		return config{}, err
@@ -153,7 +153,7 @@ func run(ctx context.Context, cfg config, out io.Writer, ready func(addr string)
 	if cfg.tok != "" {
 		fmt.Fprintf(out, " TENCENTCLOUD_SESSIONTOKEN=%s", cfg.tok)
 	}
-	fmt.Fprintf(out, "\nthen:\n  go run ./cmd/ebwire --endpoint http://%s --uin %s --dry-run\n", addr, cfg.uin)
+	fmt.Fprintf(out, "\nthen:\n  go run ./cmd/wire eventbridge --endpoint http://%s --uin %s --dry-run\n", addr, cfg.uin)
 	if cfg.region != ebapi.ServiceBusRegion {
 		fmt.Fprintf(out, "  (add --region %s)\n", cfg.region)
 	}

@@ -62,7 +62,7 @@ func start(t *testing.T, args ...string) (string, *syncBuffer) {
 	return addr, out
 }
 
-// client is what ebwire --endpoint builds, with the credentials the banner prints.
+// client is what wire eventbridge --endpoint builds, with the credentials the banner prints.
 func client(t *testing.T, addr string) *ebapi.Client {
 	t.Helper()
 	c, err := ebapi.New(ebapi.Options{Region: ebapi.ServiceBusRegion, Endpoint: &url.URL{Scheme: "http", Host: addr},
@@ -86,7 +86,7 @@ func TestServesAlone(t *testing.T) {
 	banner := out.String()
 	for _, want := range []string{"listening on http://" + addr, "service event bus " + demoBusID + " in ap-guangzhou",
 		"export TENCENTCLOUD_SECRETID=" + demoSecretID + " TENCENTCLOUD_SECRETKEY=" + demoSecretKey + " TENCENTCLOUD_SESSIONTOKEN=" + demoToken,
-		"go run ./cmd/ebwire --endpoint http://" + addr + " --uin " + demoUIN + " --dry-run"} {
+		"go run ./cmd/wire eventbridge --endpoint http://" + addr + " --uin " + demoUIN + " --dry-run"} {
 		if !strings.Contains(banner, want) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
 		}

@@ -662,3 +662,35 @@ func orEmpty(v []map[string]any) []map[string]any {
 	}
 	return v
 }
+
+// Actions lists the actions the emulator implements.
+func Actions() []string {
+	var a []string
+	for k := range actions {
+		a = append(a, k)
+	}
+	return a
+}
+
+// Answer runs one action for a caller whose request another emulator has
+// already verified (tcemu, which serves every API 3.0 product on one
+// address), records it among Calls, and returns its result or its error
+// code and message.
+func (s *Server) Answer(action, region string, body []byte) (result map[string]any, code, message string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	call := Call{Action: action, Version: Version, Region: region, Host: Service + ".tencentcloudapi.com", Body: string(body)}
+	h, ok := actions[action]
+	var aerr *apiError
+	if !ok {
+		aerr = errf("InvalidAction", "the emulator does not implement action %q", action)
+	} else {
+		result, aerr = h(s, region, body)
+	}
+	if aerr != nil {
+		call.ErrorCode = aerr.Code
+		code, message = aerr.Code, aerr.Message
+	}
+	s.calls = append(s.calls, call)
+	return result, code, message
+}

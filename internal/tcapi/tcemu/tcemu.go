@@ -220,6 +220,7 @@ type Server struct {
 	calls       []Call
 	seq         int
 	audit       auditState // audit.go
+	products    products   // eventbridge.go, function.go
 }
 
 // New returns an emulator with no keys and no members.
@@ -227,7 +228,8 @@ func New(o Options) *Server {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Server{opts: o, keys: map[string]Key{}, functions: map[string]bool{}, throttle: map[string]int{}, audit: newAuditState()}
+	return &Server{opts: o, keys: map[string]Key{}, functions: map[string]bool{}, throttle: map[string]int{}, audit: newAuditState(),
+		products: newProducts()}
 }
 
 // AddKey makes the emulator accept k (the function's own key, for example:

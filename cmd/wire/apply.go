@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/picbucket/picbucket/internal/auditapi"
+	"github.com/picbucket/picbucket/internal/deploy"
+	"github.com/picbucket/picbucket/internal/ebapi"
+	"github.com/picbucket/picbucket/internal/rules"
+	"github.com/picbucket/picbucket/internal/tcapi"
+	"github.com/picbucket/picbucket/internal/usage"
+)
+
+var applyCommand = usage.Command{
+	Name: "go run ./cmd/wire apply",
+	What: "wire apply writes what the function needs around it, from serverless.yml: its CLS log topic, the EventBridge rule and target, and with --org the organization trail.",
+	More: `It reads first and sends only what differs: a second run writes nothing. --dry-run reads the
+account and prints the writes it would send, sending none. --delete removes the EventBridge rule
+and target it made (never a rule, target or topic it did not make); the log topic is kept (it holds
+the logs). Each write is printed before it is sent.`,
+}
+
+// common are the flags apply and check share.
+type common struct {
+	file, uin, endpoint string
+	org, intl           bool
+	timeout             time.Duration
+}
+
+func (c *common) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.file, "f", deploy.ServerlessFile, "the deployment file: the function's name, region, role and settings")
+	fs.StringVar(&c.uin, "uin", "", "the account's UIN (account ID); default $TENCENTCLOUD_UIN")
+	fs.BoolVar(&c.org, "org", false, "organization mode: also the CloudAudit trail of every member (management account)")
+	fs.BoolVar(&c.intl, "intl", false, "the international site's endpoints (*.intl.tencentcloudapi.com)")
+	fs.StringVar(&c.endpoint, "endpoint", "", "test setting: send every request to http://HOST:PORT (loopback or private; Host header and signature unchanged)")
+	fs.DurationVar(&c.timeout, "timeout", 2*time.Minute, "time limit for the whole run")
+}
+
+// setup checks everything that needs no request: serverless.yml, the UIN,
+// the endpoint and the key. A non-zero status means stop (2: usage, 1: no
+// key); nothing was sent.
+func (c *common) setup(cmd usage.Command, getenv func(string) string, stderr io.Writer) (*deploy.Serverless, *url.URL, tcapi.Options, auditapi.Credentials, int) {
+	var opts tcapi.Options
+	s, err := deploy.LoadServerless(c.file)
+	if err != nil {
+		return nil, nil, opts, auditapi.Credentials{}, cmd.Fail(stderr, err)
+	}
+	if c.uin == "" {
+		c.uin = strings.TrimSpace(getenv("TENCENTCLOUD_UIN"))
+	}
+	if err := rules.UIN(c.uin); err != nil {
+		return nil, nil, opts, auditapi.Credentials{}, cmd.Fail(stderr, fmt.Errorf("--uin %q: %v (your account ID, shown in the console's Account Center; or set TENCENTCLOUD_UIN)", c.uin, err))
+	}
+	var ep *url.URL
+	if c.endpoint != "" {
+		if ep, err = rules.ParseEndpoint(c.endpoint); err == nil {
+			err = rules.Endpoint(ep)
+		}
+		if err != nil {
+			return nil, nil, opts, auditapi.Credentials{}, cmd.Fail(stderr, fmt.Errorf("--endpoint %q: %v", c.endpoint, err))
+		}
+	}
+	creds, err := ebapi.CredentialsFromEnv(getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "wire:", err)
+		return nil, nil, opts, auditapi.Credentials{}, 1
+	}
+	opts = tcapi.Options{Region: s.Region, Endpoint: ep}
+	if c.intl {
+		opts.RootDomain = tcapi.IntlRootDomain
+	}
+	return s, ep, opts, creds, 0
+}
+
+// passThrough are the flags of `wire eventbridge` and `wire trail` that
+// carry c's settings.
+func (c *common) passThrough() []string {
+	var a []string
+	if c.endpoint != "" {
+		a = append(a, "--endpoint", c.endpoint)
+	}
+	return append(a, "--timeout", c.timeout.String())
+}
+
+func runApply(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("apply", flag.ContinueOnError)
+	var c common
+	c.flags(fs)
+	dryRun := fs.Bool("dry-run", false, "read the account and print the writes apply would send; send none")
+	del := fs.Bool("delete", false, "remove the EventBridge rule and target apply made")
+	if err := applyCommand.Parse(fs, args, stdout); err != nil {
+		return applyCommand.Fail(stderr, err)
+	}
+	if fs.NArg() > 0 {
+		return applyCommand.Fail(stderr, fmt.Errorf("unexpected arguments %q", fs.Args()))
+	}
+	s, _, opts, creds, rc := c.setup(applyCommand, getenv, stderr)
+	if rc != 0 {
+		return rc
+	}
+	if s.OrgMode() && !c.org {
+		fmt.Fprintf(stdout, "note: serverless.yml sets PICBUCKET_ACCOUNTS: pass --org for the trail that shows members' new buckets within minutes\n")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	status := 0
+
+	// 1. The function's log topic.
+	fmt.Fprintf(stdout, "== log topic: CLS %s/%s in %s (the function's logs, indexed)\n", LogLogset, LogTopic, s.Region)
+	ac, err := auditapi.New(auditapi.Options{Region: s.Region, RootDomain: opts.RootDomain, Endpoint: opts.Endpoint, Credentials: creds})
+	if err != nil {
+		return applyCommand.Fail(stderr, err)
+	}
+	lt, err := readLogTopic(ctx, ac)
+	if err != nil {
+		fmt.Fprintln(stderr, "wire apply: log topic:", err)
+		return 1
+	}
+	plan := lt.diff()
+	printPlan(stdout, s.Region, plan)
+	switch {
+	case *del:
+		fmt.Fprintf(stdout, "kept: the log topic holds the function's logs; delete it in the CLS console if you want it gone\n")
+	case plan.Empty():
+		fmt.Fprintf(stdout, "in place: logset %s, topic %s\n", lt.logsetID, lt.topicID)
+	case *dryRun:
+		fmt.Fprintf(stdout, "dry run: not sent\n")
+	default:
+		rep, err := ac.Execute(ctx, plan)
+		if err != nil {
+			fmt.Fprintln(stderr, "wire apply: log topic:", err)
+			return 1
+		}
+		lt.logsetID, lt.topicID = rep.LogsetID, rep.TopicID
+		fmt.Fprintf(stdout, "made: logset %s, topic %s (%s)\n", lt.logsetID, lt.topicID, strings.Join(rep.Writes, ", "))
+	}
+	if lt.topicID != "" && (s.TopicID != lt.topicID || s.LogsetID != lt.logsetID) {
+		fmt.Fprintf(stdout, "next: serverless.yml must name this topic; set inputs.cls to\n  cls:\n    logsetId: %q\n    topicId: %q\nthen deploy again\n",
+			lt.logsetID, lt.topicID)
+	}
+
+	// 2. The EventBridge rule and target.
+	fmt.Fprintf(stdout, "== EventBridge: bucket creation (CloudAudit PutBucket) -> function %s in %s\n", s.Function, s.Region)
+	eb := append([]string{"--function", s.Function, "--namespace", s.Namespace, "--function-region", s.Region, "--uin", c.uin}, c.passThrough()...)
+	if c.intl {
+		eb = append(eb, "--api-host", "eb."+tcapi.IntlRootDomain)
+	}
+	if *dryRun {
+		eb = append(eb, "--dry-run")
+	}
+	if *del {
+		eb = append(eb, "--delete")
+	}
+	if rc := runEventBridge(eb, getenv, stdout, stderr); rc != 0 {
+		status = rc
+	}
+
+	// 3. The organization trail.
+	if c.org {
+		fmt.Fprintf(stdout, "== organization trail: every member's PutBucket -> CloudAudit -> CLS -> function %s\n", s.Function)
+		if *del {
+			fmt.Fprintf(stdout, "kept: --delete does not remove the trail; delete the tracking set %s in the CloudAudit console\n", auditapi.DefaultTrack)
+			return status
+		}
+		tr := append([]string{"--region", s.Region, "--function", s.Function, "--namespace", s.Namespace}, c.passThrough()...)
+		if c.intl {
+			tr = append(tr, "--intl")
+		}
+		if *dryRun {
+			tr = append(tr, "--dry-run")
+		}
+		if rc := runTrail(tr, getenv, stdout, stderr); rc != 0 {
+			status = rc
+		}
+		if st, err := ac.Read(ctx, trailWiring(s)); err == nil && st.Topic != nil && !slices.Contains(s.CLSTopics, st.Topic.TopicId) {
+			fmt.Fprintf(stdout, "next: declare the trail's trigger in serverless.yml, or the next deploy deletes it "+
+				"(the component removes undeclared triggers):\n    - cls:\n        parameters:\n          qualifier: $DEFAULT\n"+
+				"          topicId: %q\n          maxWait: %d\n          enable: true\nthen deploy again\n", st.Topic.TopicId, auditapi.DefaultMaxWait)
+		}
+	}
+	return status
+}
+
+// trailWiring is what `wire trail` makes for serverless.yml's function with
+// its defaults.
+func trailWiring(s *deploy.Serverless) auditapi.Wiring {
+	return auditapi.Wiring{Function: s.Function, Namespace: s.Namespace, Qualifier: auditapi.DefaultQualifier,
+		LogsetName: auditapi.DefaultLogset, TopicName: auditapi.DefaultTopic, TrackName: auditapi.DefaultTrack,
+		MaxWait: auditapi.DefaultMaxWait, MaxMsgNum: auditapi.DefaultMaxMsgNum}
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/picbucket/picbucket/internal/auditapi"
+)
+
+// The function's log topic. SCF's default log topic (SCF_LogTopic_*) does
+// not let its index be changed (https://cloud.tencent.com/document/product/583/18032),
+// so the CLS index, the queries and the alarms of docs/operating.md need a
+// custom topic, which the scf component's `cls` input (logsetId, topicId;
+// serverless-components/tencent-scf docs/configure.md) gives the function.
+const (
+	LogLogset = auditapi.DefaultLogset // the trail's logset too
+	LogTopic  = "picbucket-log"
+)
+
+// logTopic is the log topic's one desired state, one read, one diff and one
+// plan (the pattern of every resource wire manages).
+type logTopic struct {
+	logsetID, topicID string // what exists ("" when missing)
+}
+
+// readLogTopic finds the logset and the topic by name; it only reads.
+func readLogTopic(ctx context.Context, c *auditapi.Client) (logTopic, error) {
+	var lt logTopic
+	sets, err := c.DescribeLogsets(ctx, LogLogset)
+	if err != nil {
+		return lt, err
+	}
+	for _, s := range sets {
+		if s.LogsetName == LogLogset {
+			if lt.logsetID != "" {
+				return lt, fmt.Errorf("two CLS logsets are named %q (%s, %s): delete one", LogLogset, lt.logsetID, s.LogsetId)
+			}
+			lt.logsetID = s.LogsetId
+		}
+	}
+	if lt.logsetID == "" {
+		return lt, nil
+	}
+	topics, err := c.DescribeTopics(ctx, lt.logsetID, LogTopic)
+	if err != nil {
+		return lt, err
+	}
+	for _, t := range topics {
+		if t.TopicName == LogTopic {
+			if lt.topicID != "" {
+				return lt, fmt.Errorf("two CLS topics are named %q (%s, %s): delete one", LogTopic, lt.topicID, t.TopicId)
+			}
+			lt.topicID = t.TopicId
+		}
+	}
+	return lt, nil
+}
+
+// diff plans the writes that make the topic exist (cls 2020-10-16
+// CreateLogset: LogsetName; CreateTopic: LogsetId, TopicName, Describes;
+// tencentcloud-sdk-go cls/v20201016 models.go).
+func (lt logTopic) diff() auditapi.Plan {
+	p := auditapi.Plan{Logset: auditapi.Exists, Topic: auditapi.Exists, LogsetID: lt.logsetID, TopicID: lt.topicID}
+	if lt.logsetID == "" {
+		p.Logset, p.LogsetID = auditapi.Create, auditapi.LogsetIDPlaceholder
+		p.Steps = append(p.Steps, auditapi.Step{Service: auditapi.CLS, Version: auditapi.CLSVersion, Action: "CreateLogset",
+			Params: map[string]any{"LogsetName": LogLogset}})
+	}
+	if lt.topicID == "" {
+		p.Topic, p.TopicID = auditapi.Create, auditapi.TopicIDPlaceholder
+		p.Steps = append(p.Steps, auditapi.Step{Service: auditapi.CLS, Version: auditapi.CLSVersion, Action: "CreateTopic",
+			Params: map[string]any{"LogsetId": p.LogsetID, "TopicName": LogTopic, "Describes": "picbucket function logs (one JSON line per bucket, a summary per run)"}})
+	}
+	return p
+}
+
+// printPlan prints the writes a plan would send, before any is sent.
+func printPlan(out io.Writer, region string, p auditapi.Plan) {
+	for i, s := range p.Steps {
+		body, _ := json.Marshal(s.Params)
+		fmt.Fprintf(out, "plan %d: %s (service %s, version %s, region %s)\n%s\n", i+1, s.Action, s.Service, s.Version, region, body)
+	}
+}
