@@ -1,0 +1,289 @@
+package main
+
+// apply and check against tcemu, which serves every product they call (eb,
+// cls, cloudaudit, scf) on one address and checks each request's TC3
+// signature and token.
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/picbucket/picbucket/internal/auditapi"
+	"github.com/picbucket/picbucket/internal/ebapi/ebemu"
+	"github.com/picbucket/picbucket/internal/tcapi/tcemu"
+)
+
+const (
+	wireUIN    = 100012345678
+	wireUINStr = "100012345678"
+	wireAppID  = "1250000000"
+)
+
+type wireFixture struct {
+	t    *testing.T
+	emu  *tcemu.Server
+	url  string
+	env  map[string]string
+	yml  string // the serverless.yml path
+	text string // its text
+}
+
+// newWireFixture: the repository's serverless.yml, the function deployed as
+// it says, the service event bus, a key of the (management) account.
+func newWireFixture(t *testing.T) *wireFixture {
+	t.Helper()
+	acct := tcemu.Account{Uin: wireUIN, AppID: wireAppID}
+	emu := tcemu.New(tcemu.Options{Management: acct})
+	emu.EventBridge().AddBus(ebemu.Bus{ID: "eb-svc00001", Name: "default", Type: "Cloud", Region: "ap-guangzhou"})
+	b, err := os.ReadFile(filepath.Join("..", "..", "serverless.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := emu.NewKey(acct)
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	f := &wireFixture{t: t, emu: emu, url: srv.URL, yml: filepath.Join(t.TempDir(), "serverless.yml"),
+		env: map[string]string{"TENCENTCLOUD_SECRETID": k.SecretID, "TENCENTCLOUD_SECRETKEY": k.SecretKey, "TENCENTCLOUD_SESSIONTOKEN": k.Token}}
+	f.write(string(b))
+	emu.DeployFunction(tcemu.Function{Region: "ap-guangzhou", Name: "picbucket", Runtime: "Go1", Handler: "main", Role: "picbucket-execution",
+		MemorySize: 64, Timeout: 300, Env: f.env0()})
+	emu.AddTrigger(tcemu.Trigger{Uin: wireUIN, Region: "ap-guangzhou", Namespace: "default", FunctionName: "picbucket", Type: "timer",
+		TriggerName: "picbucket-reconcile", Qualifier: "$DEFAULT", Enable: 1})
+	return f
+}
+
+func (f *wireFixture) write(text string) {
+	f.t.Helper()
+	f.text = text
+	if err := os.WriteFile(f.yml, []byte(text), 0o644); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// env0 is serverless.yml's environment, as the deploy sets it.
+func (f *wireFixture) env0() map[string]string {
+	return map[string]string{"PICBUCKET_DRY_RUN": "true", "PICBUCKET_REGIONS": "", "PICBUCKET_INCLUDE": "", "PICBUCKET_EXCLUDE": "",
+		"PICBUCKET_CONCURRENCY": "8", "PICBUCKET_MAX_ENABLE": "0", "PICBUCKET_SKIP_TAG": "", "PICBUCKET_REQUIRE_TAG": "", "LOG_LEVEL": "info"}
+}
+
+func (f *wireFixture) run(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	args = append(args[:1:1], append([]string{"-f", f.yml, "--endpoint", f.url, "--uin", wireUINStr}, args[1:]...)...)
+	code = run(args, func(k string) string { return f.env[k] }, &out, &errb)
+	s := out.String() + errb.String()
+	for _, secret := range []string{f.env["TENCENTCLOUD_SECRETKEY"], f.env["TENCENTCLOUD_SESSIONTOKEN"]} {
+		if secret != "" && strings.Contains(s, secret) {
+			f.t.Errorf("output holds a secret:\n%s", s)
+		}
+	}
+	return code, out.String(), errb.String()
+}
+
+// writes are the write actions the emulator answered, EventBridge's
+// included.
+func (f *wireFixture) writes() []string {
+	var w []string
+	for _, c := range f.emu.Calls() {
+		if !strings.HasPrefix(c.Action, "Describe") && !strings.HasPrefix(c.Action, "List") && !strings.HasPrefix(c.Action, "Get") {
+			w = append(w, c.Action)
+		}
+	}
+	return w
+}
+
+// nameLogTopic puts the ids apply printed into serverless.yml's inputs.cls.
+func (f *wireFixture) nameLogTopic() {
+	f.t.Helper()
+	var ls, tp string
+	for _, t := range f.emu.Topics() {
+		if t.Name == LogTopic {
+			ls, tp = t.LogsetID, t.ID
+		}
+	}
+	if tp == "" {
+		f.t.Fatal("no log topic")
+	}
+	f.write(strings.Replace(f.text, "  # cls:\n  #   logsetId: \"<logset id wire apply printed>\"\n  #   topicId: \"<topic id wire apply printed>\"\n",
+		fmt.Sprintf("  cls:\n    logsetId: %q\n    topicId: %q\n", ls, tp), 1))
+	f.emu.DeployFunction(tcemu.Function{Region: "ap-guangzhou", Name: "picbucket", Runtime: "Go1", Handler: "main", Role: "picbucket-execution",
+		MemorySize: 64, Timeout: 300, Env: f.env0(), ClsLogsetID: ls, ClsTopicID: tp})
+}
+
+func TestApplyThenCheck(t *testing.T) {
+	f := newWireFixture(t)
+
+	// check and apply --dry-run only read.
+	code, out, errs := f.run("check")
+	if code != 1 || len(f.writes()) != 0 || !strings.Contains(out, "✗ log topic picbucket/picbucket-log: missing") ||
+		!strings.Contains(out, "✗ EventBridge rule picbucket-putbucket: missing") || !strings.Contains(out, "✓ timer trigger: enabled") {
+		t.Fatalf("check on a bare account: exit %d, writes %v\n%s%s", code, f.writes(), out, errs)
+	}
+	code, out, errs = f.run("apply", "--dry-run")
+	if code != 0 || len(f.writes()) != 0 || !strings.Contains(out, "plan 1: CreateLogset") || !strings.Contains(out, "plan 2: CreateTopic") ||
+		!strings.Contains(out, "would send 1: CreateRule") {
+		t.Fatalf("apply --dry-run: exit %d, writes %v\n%s%s", code, f.writes(), out, errs)
+	}
+
+	// apply writes, printing what serverless.yml must name.
+	code, out, errs = f.run("apply")
+	if w := f.writes(); code != 0 || !slices.Equal(w, []string{"CreateLogset", "CreateTopic", "CreateRule", "CreateTarget"}) {
+		t.Fatalf("apply: exit %d, writes %v\n%s%s", code, w, out, errs)
+	}
+	if !strings.Contains(out, "next: serverless.yml must name this topic") {
+		t.Errorf("apply does not say what to paste:\n%s", out)
+	}
+	if rules := f.emu.EventBridge().Rules("eb-svc00001"); len(rules) != 1 {
+		t.Errorf("rules = %+v", rules)
+	}
+
+	// A second apply writes nothing.
+	n := len(f.writes())
+	if code, out, errs := f.run("apply"); code != 0 || len(f.writes()) != n {
+		t.Errorf("second apply: exit %d, writes %v\n%s%s", code, f.writes()[n:], out, errs)
+	}
+
+	// check: the function still logs to the default topic until
+	// serverless.yml names the new one and it is deployed again.
+	code, out, _ = f.run("check")
+	if code != 1 || !strings.Contains(out, "serverless.yml's inputs.cls does not name it") {
+		t.Errorf("check before the topic is named: exit %d\n%s", code, out)
+	}
+	f.nameLogTopic()
+	code, out, errs = f.run("check")
+	if code != 0 || strings.Contains(out, "✗") || strings.Contains(out, "?") || len(f.writes()) != n {
+		t.Errorf("check after apply and deploy: exit %d, writes %v\n%s%s", code, f.writes()[n:], out, errs)
+	}
+
+	// A setting changed by hand in the console is named.
+	env := f.env0()
+	env["PICBUCKET_CONCURRENCY"] = "99"
+	fn := tcemu.Function{Region: "ap-guangzhou", Name: "picbucket", Runtime: "Go1", Handler: "main", Role: "picbucket-execution",
+		MemorySize: 128, Timeout: 300, Env: env}
+	f.emu.DeployFunction(fn)
+	code, out, _ = f.run("check")
+	for _, want := range []string{"memory 128 MB (want 64)", "settings differ from serverless.yml: PICBUCKET_CONCURRENCY",
+		"the function refuses them: invalid setting: PICBUCKET_CONCURRENCY"} {
+		if code != 1 || !strings.Contains(out, want) {
+			t.Errorf("check after a console edit: exit %d, lacks %q\n%s", code, want, out)
+		}
+	}
+
+	// --delete removes the rule and target apply made, and nothing else.
+	if code, out, errs := f.run("apply", "--delete"); code != 0 || len(f.emu.EventBridge().Rules("eb-svc00001")) != 0 || len(f.emu.Topics()) != 1 {
+		t.Errorf("apply --delete: exit %d, rules %v\n%s%s", code, f.emu.EventBridge().Rules("eb-svc00001"), out, errs)
+	}
+}
+
+// TestOrgTrailTriggerMustBeDeclared: with --org, apply makes the trail and
+// says to declare its CLS trigger; check fails until serverless.yml
+// declares it, because the next deploy would delete it.
+func TestOrgTrailTriggerMustBeDeclared(t *testing.T) {
+	f := newWireFixture(t)
+	code, out, errs := f.run("apply", "--org")
+	if code != 0 || len(f.emu.Tracks()) != 1 || !strings.Contains(out, "next: declare the trail's trigger in serverless.yml") {
+		t.Fatalf("apply --org: exit %d\n%s%s", code, out, errs)
+	}
+	tr := f.emu.Tracks()[0]
+	if tr.Storage.StoragePrefix != auditapi.StoragePrefix {
+		t.Errorf("track storage %+v", tr.Storage)
+	}
+	var trailTopic string
+	for _, tp := range f.emu.Topics() {
+		if tp.Name == auditapi.DefaultTopic {
+			trailTopic = tp.ID
+		}
+	}
+	f.nameLogTopic()
+	code, out, _ = f.run("check", "--org")
+	if code != 1 || !strings.Contains(out, "✗ cls trigger on topic "+trailTopic+": not declared in serverless.yml: the next deploy deletes it") ||
+		!strings.Contains(out, "✓ organization trail") {
+		t.Errorf("check with an undeclared trigger: exit %d\n%s", code, out)
+	}
+	f.write(f.text + "    - cls:\n        parameters:\n          qualifier: $DEFAULT\n          topicId: \"" + trailTopic + "\"\n          maxWait: 60\n          enable: true\n")
+	n := len(f.writes())
+	code, out, errs = f.run("check", "--org")
+	if code != 0 || len(f.writes()) != n {
+		t.Errorf("check with the trigger declared: exit %d\n%s%s", code, out, errs)
+	}
+	if code, out, errs := f.run("apply", "--org"); code != 0 || len(f.writes()) != n || strings.Contains(out, "next:") {
+		t.Errorf("second apply --org: exit %d, writes %v\n%s%s", code, f.writes()[n:], out, errs)
+	}
+}
+
+// TestBadInputSendsNothing: each refusal names what was wrong and costs no
+// request.
+func TestBadInputSendsNothing(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		edit  func(f *wireFixture) []string
+		code  int
+		wants string
+	}{
+		{"unknown UIN form", func(f *wireFixture) []string { return []string{"--uin", "uin-12ab"} }, 2, `--uin "uin-12ab"`},
+		{"region typo", func(f *wireFixture) []string {
+			f.write(strings.Replace(f.text, "region: ap-guangzhou", "region: ap-guangzou", 1))
+			return nil
+		}, 2, "did you mean ap-guangzhou"},
+		{"missing serverless.yml", func(f *wireFixture) []string { return []string{"-f", filepath.Join(f.t.TempDir(), "none.yml")} }, 2, "none.yml"},
+		{"invalid serverless.yml", func(f *wireFixture) []string {
+			f.write(strings.Replace(f.text, `PICBUCKET_CONCURRENCY: "8"`, `PICBUCKET_CONCURRENCY: "0"`, 1))
+			return nil
+		}, 2, "PICBUCKET_CONCURRENCY"},
+		{"unquoted timer argument", func(f *wireFixture) []string {
+			f.write(strings.Replace(f.text, `argument: ""`, `argument: {"dryRun": true}`, 1))
+			return nil
+		}, 2, "argument is not a quoted string"},
+		{"endpoint outside", func(f *wireFixture) []string { return []string{"--endpoint", "http://eb.tencentcloudapi.com.example.com:80"} }, 2, "--endpoint"},
+		{"no key", func(f *wireFixture) []string { f.env = map[string]string{}; return nil }, 1, "TENCENTCLOUD_SECRETID"},
+	} {
+		for _, sub := range []string{"apply", "check"} {
+			t.Run(tc.name+" "+sub, func(t *testing.T) {
+				f := newWireFixture(t)
+				extra := tc.edit(f)
+				code, out, errs := f.run(append([]string{sub}, extra...)...)
+				if code != tc.code || !strings.Contains(errs, tc.wants) || len(f.emu.Calls()) != 0 {
+					t.Errorf("exit %d (want %d), %d calls, stderr lacks %q?\n%s%s", code, tc.code, len(f.emu.Calls()), tc.wants, out, errs)
+				}
+			})
+		}
+	}
+}
+
+// TestCheckNamesAMissingReadPermission: a read the key may not make is a ?
+// line naming the permission, and check exits 1.
+func TestCheckNamesAMissingReadPermission(t *testing.T) {
+	f := newWireFixture(t)
+	target, _ := url.Parse(f.url)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Header.Get("X-TC-Action") {
+		case "GetFunction", "ListRules":
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"Response":{"Error":{"Code":"UnauthorizedOperation","Message":"not allowed"},"RequestId":"r-1"}}`)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	f.url = front.URL
+	code, out, errs := f.run("check")
+	for _, want := range []string{"? function picbucket in ap-guangzhou/default\n    could not read: the key lacks scf:GetFunction",
+		"? EventBridge rule picbucket-putbucket\n    could not read: the key lacks eb:ListRules"} {
+		if code != 1 || !strings.Contains(out, want) {
+			t.Errorf("exit %d; output lacks %q:\n%s%s", code, want, out, errs)
+		}
+	}
+	if len(f.writes()) != 0 {
+		t.Errorf("writes %v", f.writes())
+	}
+}
