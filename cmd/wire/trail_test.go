@@ -21,7 +21,7 @@ import (
 )
 
 const (
-	trailUIN    = 100012345678
+	trailUIN   = 100012345678
 	testRegion = "ap-guangzhou"
 )
 

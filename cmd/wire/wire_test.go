@@ -243,7 +243,9 @@ func TestBadInputSendsNothing(t *testing.T) {
 			f.write(strings.Replace(f.text, `argument: ""`, `argument: {"dryRun": true}`, 1))
 			return nil
 		}, 2, "argument is not a quoted string"},
-		{"endpoint outside", func(f *wireFixture) []string { return []string{"--endpoint", "http://eb.tencentcloudapi.com.example.com:80"} }, 2, "--endpoint"},
+		{"endpoint outside", func(f *wireFixture) []string {
+			return []string{"--endpoint", "http://eb.tencentcloudapi.com.example.com:80"}
+		}, 2, "--endpoint"},
 		{"no key", func(f *wireFixture) []string { f.env = map[string]string{}; return nil }, 1, "TENCENTCLOUD_SECRETID"},
 	} {
 		for _, sub := range []string{"apply", "check"} {
