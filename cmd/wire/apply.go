@@ -124,12 +124,27 @@ func runApply(args []string, getenv func(string) string, stdout, stderr io.Write
 		return 1
 	}
 	plan := lt.diff()
+	api, err := tcapi.New(creds, opts)
+	if err != nil {
+		return applyCommand.Fail(stderr, err)
+	}
+	ix := tcapi.Index{}
+	if lt.topicID != "" {
+		if ix, err = api.DescribeIndex(ctx, lt.topicID); err != nil {
+			fmt.Fprintln(stderr, "wire apply: log topic's index:", err)
+			return 1
+		}
+	}
+	if step, diffs := diffIndex(plan.TopicID, ix); step != nil {
+		plan.Steps = append(plan.Steps, *step)
+		plan.Notes = append(plan.Notes, "index: "+strings.Join(diffs, ", "))
+	}
 	printPlan(stdout, s.Region, plan)
 	switch {
 	case *del:
 		fmt.Fprintf(stdout, "kept: the log topic holds the function's logs; delete it in the CLS console if you want it gone\n")
 	case plan.Empty():
-		fmt.Fprintf(stdout, "in place: logset %s, topic %s\n", lt.logsetID, lt.topicID)
+		fmt.Fprintf(stdout, "in place: logset %s, topic %s, its index\n", lt.logsetID, lt.topicID)
 	case *dryRun:
 		fmt.Fprintf(stdout, "dry run: not sent\n")
 	default:
@@ -139,7 +154,7 @@ func runApply(args []string, getenv func(string) string, stdout, stderr io.Write
 			return 1
 		}
 		lt.logsetID, lt.topicID = rep.LogsetID, rep.TopicID
-		fmt.Fprintf(stdout, "made: logset %s, topic %s (%s)\n", lt.logsetID, lt.topicID, strings.Join(rep.Writes, ", "))
+		fmt.Fprintf(stdout, "done: logset %s, topic %s, its index (%s)\n", lt.logsetID, lt.topicID, strings.Join(rep.Writes, ", "))
 	}
 	if lt.topicID != "" && (s.TopicID != lt.topicID || s.LogsetID != lt.logsetID) {
 		fmt.Fprintf(stdout, "next: serverless.yml must name this topic; set inputs.cls to\n  cls:\n    logsetId: %q\n    topicId: %q\nthen deploy again\n",

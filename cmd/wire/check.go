@@ -137,6 +137,16 @@ func runCheck(args []string, getenv func(string) string, stdout, stderr io.Write
 	default:
 		l.line(ok, "log topic "+lt.topicID+": exists, named by serverless.yml", "")
 	}
+	if lt.topicID != "" {
+		ix, err := api.DescribeIndex(ctx, lt.topicID)
+		if err != nil {
+			l.failed("log topic's index", "cls:DescribeIndex", err)
+		} else if _, diffs := diffIndex(lt.topicID, ix); len(diffs) > 0 {
+			l.line(bad, "log topic's index: "+strings.Join(diffs, ", "), "run: go run ./cmd/wire apply")
+		} else {
+			l.line(ok, fmt.Sprintf("log topic's index: the %d fields of docs/operating.md, statistics on", len(indexFields)), "")
+		}
+	}
 
 	// The EventBridge rule and target.
 	checkEventBridge(ctx, l, s, c, opts, creds)

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/picbucket/picbucket/internal/auditapi"
+	"github.com/picbucket/picbucket/internal/tcapi"
 )
 
 // The function's log topic. SCF's default log topic (SCF_LogTopic_*) does
@@ -78,8 +80,63 @@ func (lt logTopic) diff() auditapi.Plan {
 
 // printPlan prints the writes a plan would send, before any is sent.
 func printPlan(out io.Writer, region string, p auditapi.Plan) {
+	for _, n := range p.Notes {
+		fmt.Fprintf(out, "note: %s\n", n)
+	}
 	for i, s := range p.Steps {
 		body, _ := json.Marshal(s.Params)
 		fmt.Fprintf(out, "plan %d: %s (service %s, version %s, region %s)\n%s\n", i+1, s.Action, s.Service, s.Version, region, body)
 	}
+}
+
+// indexFields is the log topic's key-value index: every field of the
+// function's lines, statistics on (docs/operating.md, "CLS"; a test holds
+// the two together).
+var indexFields = func() []tcapi.IndexField {
+	var f []tcapi.IndexField
+	for _, k := range []string{"message", "level", "trigger", "outcome", "bucket", "region", "code", "reason", "account", "appId", "invocationId"} {
+		f = append(f, tcapi.IndexField{Key: k, Type: "text", SQL: true})
+	}
+	for _, k := range []string{"enabled", "already_enabled", "would_enable", "skipped", "failed", "deferred", "filtered", "requests", "retries", "durationMs"} {
+		f = append(f, tcapi.IndexField{Key: k, Type: "long", SQL: true})
+	}
+	return f
+}()
+
+// diffIndex plans the index write: CreateIndex when the topic has none,
+// ModifyIndex when a field is missing or differs (the topic's other fields
+// are kept), nothing when every field is in place. It returns what
+// differed.
+func diffIndex(topicID string, ix tcapi.Index) (*auditapi.Step, []string) {
+	if !ix.Exists {
+		return &auditapi.Step{Service: tcapi.CLSService, Version: tcapi.CLSVersion, Action: "CreateIndex",
+			Params: tcapi.IndexParams(topicID, indexFields)}, []string{"no index"}
+	}
+	have := map[string]tcapi.IndexField{}
+	for _, f := range ix.Fields {
+		have[f.Key] = f
+	}
+	var diffs []string
+	merged := slices.Clone(indexFields)
+	for _, f := range indexFields {
+		if h, ok := have[f.Key]; !ok {
+			diffs = append(diffs, f.Key+" missing")
+		} else if h != f {
+			diffs = append(diffs, fmt.Sprintf("%s is %s (statistics %v)", f.Key, h.Type, h.SQL))
+		}
+		delete(have, f.Key)
+	}
+	for _, f := range ix.Fields {
+		if _, other := have[f.Key]; other {
+			merged = append(merged, f)
+		}
+	}
+	if !ix.Status {
+		diffs = append(diffs, "index off")
+	}
+	if len(diffs) == 0 {
+		return nil, nil
+	}
+	return &auditapi.Step{Service: tcapi.CLSService, Version: tcapi.CLSVersion, Action: "ModifyIndex",
+		Params: tcapi.IndexParams(topicID, merged)}, diffs
 }

@@ -6,6 +6,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,7 +21,9 @@ import (
 
 	"github.com/picbucket/picbucket/internal/auditapi"
 	"github.com/picbucket/picbucket/internal/ebapi/ebemu"
+	"github.com/picbucket/picbucket/internal/tcapi"
 	"github.com/picbucket/picbucket/internal/tcapi/tcemu"
+	"github.com/picbucket/picbucket/signer"
 )
 
 const (
@@ -89,6 +92,21 @@ func (f *wireFixture) run(args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
+// emuCall sends one CLS action to the emulator with the fixture's key,
+// as the user's own tools would (not counted as wire's).
+func (f *wireFixture) emuCall(action string, params map[string]any) (any, string) {
+	f.t.Helper()
+	u, _ := url.Parse(f.url)
+	c, err := tcapi.New(signerCreds(f.env), tcapi.Options{Region: "ap-guangzhou", Endpoint: u})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if err := c.Call(context.Background(), "cls", "2020-10-16", action, params, nil); err != nil {
+		return nil, err.Error()
+	}
+	return nil, ""
+}
+
 // writes are the write actions the emulator answered, EventBridge's
 // included.
 func (f *wireFixture) writes() []string {
@@ -136,11 +154,20 @@ func TestApplyThenCheck(t *testing.T) {
 
 	// apply writes, printing what serverless.yml must name.
 	code, out, errs = f.run("apply")
-	if w := f.writes(); code != 0 || !slices.Equal(w, []string{"CreateLogset", "CreateTopic", "CreateRule", "CreateTarget"}) {
+	if w := f.writes(); code != 0 || !slices.Equal(w, []string{"CreateLogset", "CreateTopic", "CreateIndex", "CreateRule", "CreateTarget"}) {
 		t.Fatalf("apply: exit %d, writes %v\n%s%s", code, w, out, errs)
 	}
 	if !strings.Contains(out, "next: serverless.yml must name this topic") {
 		t.Errorf("apply does not say what to paste:\n%s", out)
+	}
+	var logTopic string
+	for _, tp := range f.emu.Topics() {
+		if tp.Name == LogTopic {
+			logTopic = tp.ID
+		}
+	}
+	if ix := f.emu.Index(logTopic); ix == nil || len(ix.Fields) != len(indexFields) {
+		t.Errorf("index = %+v", ix)
 	}
 	if rules := f.emu.EventBridge().Rules("eb-svc00001"); len(rules) != 1 {
 		t.Errorf("rules = %+v", rules)
@@ -288,4 +315,62 @@ func TestCheckNamesAMissingReadPermission(t *testing.T) {
 	if len(f.writes()) != 0 {
 		t.Errorf("writes %v", f.writes())
 	}
+}
+
+// TestIndexKeepsOtherFields: a log topic whose index lacks a field, has one
+// of another type, and has a field of the user's own, is modified once:
+// the user's field stays; the next apply writes nothing.
+func TestIndexKeepsOtherFields(t *testing.T) {
+	f := newWireFixture(t)
+	ls := f.emu.AddLogset(tcemu.Logset{Uin: wireUIN, Region: "ap-guangzhou", Name: LogLogset})
+	tp := f.emu.AddTopic(tcemu.Topic{Uin: wireUIN, Region: "ap-guangzhou", Name: LogTopic, LogsetID: ls.ID})
+	fields := []tcapi.IndexField{{Key: "mine", Type: "text"}, {Key: "failed", Type: "text", SQL: true}}
+	if _, err := f.emuCall("CreateIndex", tcapi.IndexParams(tp.ID, fields)); err != "" {
+		t.Fatal(err)
+	}
+	code, out, errs := f.run("apply", "--dry-run")
+	if code != 0 || !strings.Contains(out, "plan 1: ModifyIndex") || !strings.Contains(out, "failed is text") || !strings.Contains(out, "message missing") {
+		t.Fatalf("dry run: exit %d\n%s%s", code, out, errs)
+	}
+	n := len(f.writes())
+	if code, out, errs := f.run("apply"); code != 0 || !slices.Equal(f.writes()[n:], []string{"ModifyIndex", "CreateRule", "CreateTarget"}) {
+		t.Fatalf("apply: exit %d, writes %v\n%s%s", code, f.writes()[n:], out, errs)
+	}
+	ix := f.emu.Index(tp.ID)
+	keys := map[string]string{}
+	for _, fl := range ix.Fields {
+		keys[fl.Key] = fl.Type
+	}
+	if keys["mine"] != "text" || keys["failed"] != "long" || len(keys) != len(indexFields)+1 {
+		t.Errorf("index fields %v", keys)
+	}
+	n = len(f.writes())
+	if code, _, _ := f.run("apply"); code != 0 || len(f.writes()) != n {
+		t.Errorf("second apply writes %v", f.writes()[n:])
+	}
+}
+
+// TestIndexFieldsAreThoseOfTheDocs: docs/operating.md's index list and the
+// fields apply writes are the same.
+func TestIndexFieldsAreThoseOfTheDocs(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "operating.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	i := strings.Index(doc, "**Index.**")
+	j := strings.Index(doc[i:], "\n\n")
+	para := doc[i : i+j]
+	for _, f := range indexFields {
+		if !strings.Contains(para, "`"+f.Key+"`") {
+			t.Errorf("docs/operating.md's index lacks %s", f.Key)
+		}
+	}
+	if n := strings.Count(para, "`"); n/2 != len(indexFields) {
+		t.Errorf("docs/operating.md's index names %d fields, apply writes %d", n/2, len(indexFields))
+	}
+}
+
+func signerCreds(env map[string]string) signer.Credentials {
+	return signer.Credentials{SecretID: env["TENCENTCLOUD_SECRETID"], SecretKey: env["TENCENTCLOUD_SECRETKEY"], SessionToken: env["TENCENTCLOUD_SESSIONTOKEN"]}
 }

@@ -28,10 +28,11 @@ func init() {
 type products struct {
 	eb        *ebemu.Server
 	functions map[string]*Function // function.go: region/namespace/name
+	indexes   map[string]*Index    // cls_index.go: topic id
 }
 
 func newProducts() products {
-	return products{eb: ebemu.New(), functions: map[string]*Function{}}
+	return products{eb: ebemu.New(), functions: map[string]*Function{}, indexes: map[string]*Index{}}
 }
 
 // EventBridge returns the emulator's EventBridge state: add buses, rules

@@ -1,0 +1,78 @@
+package tcapi
+
+import (
+	"context"
+	"strings"
+)
+
+// CLS (service cls, version 2020-10-16): a topic's index. The shapes follow
+// tencentcloud-sdk-go cls/v20201016 models.go: DescribeIndexRequestParams
+// {TopicId}; its answer {TopicId, Status, Rule RuleInfo}; RuleInfo
+// {FullText, KeyValue RuleKeyValueInfo, Tag, DynamicIndex};
+// RuleKeyValueInfo {CaseSensitive, KeyValues []KeyValueInfo}; KeyValueInfo
+// {Key, Value ValueInfo}; ValueInfo {Type "long"|"text"|"double", Tokenizer
+// (empty for long and double), SqlFlag (statistics), ContainZH}.
+// CreateIndex and ModifyIndex take TopicId, Rule and Status.
+const (
+	CLSService = "cls"
+	CLSVersion = "2020-10-16"
+)
+
+// IndexField is one field of a key-value index: Type text, long or double;
+// SQL turns statistics (analysis) on.
+type IndexField struct {
+	Key, Type string
+	SQL       bool
+}
+
+// Index is what DescribeIndex found: Exists is false for a topic without
+// an index (an error code naming IndexNotExist, or an answer without a
+// key-value rule: the documents do not say which the API sends).
+type Index struct {
+	Exists, Status bool
+	Fields         []IndexField
+}
+
+// DescribeIndex reads a topic's index.
+func (c *Client) DescribeIndex(ctx context.Context, topicID string) (Index, error) {
+	var out struct {
+		Status *bool
+		Rule   *struct {
+			KeyValue *struct {
+				KeyValues []struct {
+					Key   string
+					Value struct {
+						Type    string
+						SqlFlag bool
+					}
+				}
+			}
+		}
+	}
+	err := c.call(ctx, api{CLSService, CLSVersion, "DescribeIndex"}, c.opts.Region, map[string]any{"TopicId": topicID}, &out)
+	if err != nil {
+		if strings.Contains(Code(err), "IndexNotExist") {
+			return Index{}, nil
+		}
+		return Index{}, err
+	}
+	ix := Index{Exists: out.Rule != nil, Status: out.Status == nil || *out.Status}
+	if out.Rule != nil && out.Rule.KeyValue != nil {
+		for _, kv := range out.Rule.KeyValue.KeyValues {
+			ix.Fields = append(ix.Fields, IndexField{Key: kv.Key, Type: kv.Value.Type, SQL: kv.Value.SqlFlag})
+		}
+	}
+	return ix, nil
+}
+
+// IndexParams are CreateIndex's and ModifyIndex's parameters for a
+// key-value index of fields, enabled, case-sensitive, text fields without
+// a tokenizer (each value one token: bucket names and codes match whole).
+func IndexParams(topicID string, fields []IndexField) map[string]any {
+	kvs := make([]map[string]any, 0, len(fields))
+	for _, f := range fields {
+		kvs = append(kvs, map[string]any{"Key": f.Key, "Value": map[string]any{"Type": f.Type, "SqlFlag": f.SQL}})
+	}
+	return map[string]any{"TopicId": topicID, "Status": true,
+		"Rule": map[string]any{"KeyValue": map[string]any{"CaseSensitive": true, "KeyValues": kvs}}}
+}
