@@ -112,22 +112,29 @@ func runApply(args []string, getenv func(string) string, stdout, stderr io.Write
 	defer cancel()
 	status := 0
 
-	// 1. The function's log topic.
-	fmt.Fprintf(stdout, "== log topic: CLS %s/%s in %s (the function's logs, indexed)\n", LogLogset, LogTopic, s.Region)
 	ac, err := auditapi.New(auditapi.Options{Region: s.Region, RootDomain: opts.RootDomain, Endpoint: opts.Endpoint, Credentials: creds})
 	if err != nil {
 		return applyCommand.Fail(stderr, err)
 	}
+	api, err := tcapi.New(creds, opts)
+	if err != nil {
+		return applyCommand.Fail(stderr, err)
+	}
+
+	// 1. The execution role and its policy.
+	fmt.Fprintf(stdout, "== execution role %s (trusts SCF) and its policy %s (least privilege for serverless.yml's settings)\n", s.Role, policyName(s.Role))
+	if rc := applyRole(ctx, api, ac, s, c.uin, *dryRun, *del, stdout, stderr); rc != 0 {
+		return rc
+	}
+
+	// 2. The function's log topic.
+	fmt.Fprintf(stdout, "== log topic: CLS %s/%s in %s (the function's logs, indexed)\n", LogLogset, LogTopic, s.Region)
 	lt, err := readLogTopic(ctx, ac)
 	if err != nil {
 		fmt.Fprintln(stderr, "wire apply: log topic:", err)
 		return 1
 	}
 	plan := lt.diff()
-	api, err := tcapi.New(creds, opts)
-	if err != nil {
-		return applyCommand.Fail(stderr, err)
-	}
 	ix := tcapi.Index{}
 	if lt.topicID != "" {
 		if ix, err = api.DescribeIndex(ctx, lt.topicID); err != nil {
@@ -161,7 +168,7 @@ func runApply(args []string, getenv func(string) string, stdout, stderr io.Write
 			lt.logsetID, lt.topicID)
 	}
 
-	// 2. The EventBridge rule and target.
+	// 3. The EventBridge rule and target.
 	fmt.Fprintf(stdout, "== EventBridge: bucket creation (CloudAudit PutBucket) -> function %s in %s\n", s.Function, s.Region)
 	eb := append([]string{"--function", s.Function, "--namespace", s.Namespace, "--function-region", s.Region, "--uin", c.uin}, c.passThrough()...)
 	if c.intl {
@@ -177,7 +184,7 @@ func runApply(args []string, getenv func(string) string, stdout, stderr io.Write
 		status = rc
 	}
 
-	// 3. The organization trail.
+	// 4. The organization trail.
 	if c.org {
 		fmt.Fprintf(stdout, "== organization trail: every member's PutBucket -> CloudAudit -> CLS -> function %s\n", s.Function)
 		if *del {
@@ -209,4 +216,40 @@ func trailWiring(s *deploy.Serverless) auditapi.Wiring {
 	return auditapi.Wiring{Function: s.Function, Namespace: s.Namespace, Qualifier: auditapi.DefaultQualifier,
 		LogsetName: auditapi.DefaultLogset, TopicName: auditapi.DefaultTopic, TrackName: auditapi.DefaultTrack,
 		MaxWait: auditapi.DefaultMaxWait, MaxMsgNum: auditapi.DefaultMaxMsgNum}
+}
+
+// applyRole reads the role and its policy, prints the plan, and sends it
+// unless dryRun. It returns a non-zero status on failure.
+func applyRole(ctx context.Context, api *tcapi.Client, ac *auditapi.Client, s *deploy.Serverless, uin string, dryRun, del bool, stdout, stderr io.Writer) int {
+	st, err := readRole(ctx, api, s.Role)
+	if err != nil {
+		fmt.Fprintln(stderr, "wire apply: execution role:", err)
+		return 1
+	}
+	var plan auditapi.Plan
+	if del {
+		plan = st.deletePlan(s.Role)
+	} else {
+		acct, err := api.GetUserAppID(ctx)
+		if err != nil {
+			fmt.Fprintln(stderr, "wire apply: the account's APPID (for the policy's resources):", err)
+			return 1
+		}
+		plan = st.diff(s.Role, desiredPolicy(s, acct.AppID, uin))
+	}
+	printPlan(stdout, "", plan) // CAM takes no region
+	switch {
+	case plan.Empty():
+		fmt.Fprintf(stdout, "in place: nothing to write\n")
+	case dryRun:
+		fmt.Fprintf(stdout, "dry run: not sent\n")
+	default:
+		rep, err := ac.Execute(ctx, plan)
+		if err != nil {
+			fmt.Fprintln(stderr, "wire apply: execution role:", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "done: %s\n", strings.Join(rep.Writes, ", "))
+	}
+	return 0
 }

@@ -111,6 +111,9 @@ func runCheck(args []string, getenv func(string) string, stdout, stderr io.Write
 		checkFunction(l, what, s, fn)
 	}
 
+	// Its execution role and policies.
+	checkRole(ctx, l, api, s)
+
 	// Its triggers.
 	ac, err := auditapi.New(auditapi.Options{Region: s.Region, RootDomain: opts.RootDomain, Endpoint: opts.Endpoint, Credentials: creds})
 	if err != nil {
@@ -317,5 +320,45 @@ func checkEventBridge(ctx context.Context, l *checklist, s *deploy.Serverless, c
 		l.line(bad, what+" ("+rule.RuleId+"): does not target function "+s.Function+" in "+s.Region, "run: go run ./cmd/wire apply")
 	default:
 		l.line(ok, what+" ("+rule.RuleId+"): enabled, matches PutBucket, targets "+s.Function, "")
+	}
+}
+
+// checkRole checks that the role exists, trusts SCF, and that its
+// policies grant every action the settings need, naming any missing.
+func checkRole(ctx context.Context, l *checklist, api *tcapi.Client, s *deploy.Serverless) {
+	what := "execution role " + s.Role
+	st, err := readRole(ctx, api, s.Role)
+	if err != nil {
+		l.failed(what, "cam:GetRole, cam:ListAttachedRolePolicies, cam:ListPolicies and cam:GetPolicy", err)
+		return
+	}
+	if st.role == nil {
+		l.line(bad, what+": missing", "run: go run ./cmd/wire apply")
+		return
+	}
+	if trustsSCF(st.role.PolicyDocument) {
+		l.line(ok, what+": exists, trusts "+scfService, "")
+	} else {
+		l.line(bad, what+": does not trust "+scfService+": SCF cannot use it", "add the service principal "+scfService+" to its trust policy in CAM")
+	}
+	var docs []string
+	for _, a := range st.attached {
+		p, err := api.GetPolicy(ctx, a.PolicyId)
+		if err != nil {
+			l.failed(what+"'s policy "+a.PolicyName, "cam:GetPolicy", err)
+			return
+		}
+		docs = append(docs, p.PolicyDocument)
+	}
+	var missing []string
+	for _, a := range neededActions(s) {
+		if !slices.ContainsFunc(docs, func(d string) bool { return grants(d, a) }) {
+			missing = append(missing, a)
+		}
+	}
+	if len(missing) > 0 {
+		l.line(bad, what+"'s policies lack "+strings.Join(missing, ", "), "run: go run ./cmd/wire apply (it writes and attaches "+policyName(s.Role)+")")
+	} else {
+		l.line(ok, fmt.Sprintf("%s's policies grant the %d actions the settings need (resources not compared)", what, len(neededActions(s))), "")
 	}
 }

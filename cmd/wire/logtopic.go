@@ -83,9 +83,13 @@ func printPlan(out io.Writer, region string, p auditapi.Plan) {
 	for _, n := range p.Notes {
 		fmt.Fprintf(out, "note: %s\n", n)
 	}
+	where := ""
+	if region != "" {
+		where = ", region " + region
+	}
 	for i, s := range p.Steps {
 		body, _ := json.Marshal(s.Params)
-		fmt.Fprintf(out, "plan %d: %s (service %s, version %s, region %s)\n%s\n", i+1, s.Action, s.Service, s.Version, region, body)
+		fmt.Fprintf(out, "plan %d: %s (service %s, version %s%s)\n%s\n", i+1, s.Action, s.Service, s.Version, where, body)
 	}
 }
 

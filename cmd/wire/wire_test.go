@@ -143,7 +143,8 @@ func TestApplyThenCheck(t *testing.T) {
 	// check and apply --dry-run only read.
 	code, out, errs := f.run("check")
 	if code != 1 || len(f.writes()) != 0 || !strings.Contains(out, "✗ log topic picbucket/picbucket-log: missing") ||
-		!strings.Contains(out, "✗ EventBridge rule picbucket-putbucket: missing") || !strings.Contains(out, "✓ timer trigger: enabled") {
+		!strings.Contains(out, "✗ EventBridge rule picbucket-putbucket: missing") || !strings.Contains(out, "✓ timer trigger: enabled") ||
+		!strings.Contains(out, "✗ execution role picbucket-execution: missing") {
 		t.Fatalf("check on a bare account: exit %d, writes %v\n%s%s", code, f.writes(), out, errs)
 	}
 	code, out, errs = f.run("apply", "--dry-run")
@@ -154,7 +155,7 @@ func TestApplyThenCheck(t *testing.T) {
 
 	// apply writes, printing what serverless.yml must name.
 	code, out, errs = f.run("apply")
-	if w := f.writes(); code != 0 || !slices.Equal(w, []string{"CreateLogset", "CreateTopic", "CreateIndex", "CreateRule", "CreateTarget"}) {
+	if w := f.writes(); code != 0 || !slices.Equal(w, []string{"CreateRole", "CreatePolicy", "AttachRolePolicy", "CreateLogset", "CreateTopic", "CreateIndex", "CreateRule", "CreateTarget"}) {
 		t.Fatalf("apply: exit %d, writes %v\n%s%s", code, w, out, errs)
 	}
 	if !strings.Contains(out, "next: serverless.yml must name this topic") {
@@ -333,7 +334,7 @@ func TestIndexKeepsOtherFields(t *testing.T) {
 		t.Fatalf("dry run: exit %d\n%s%s", code, out, errs)
 	}
 	n := len(f.writes())
-	if code, out, errs := f.run("apply"); code != 0 || !slices.Equal(f.writes()[n:], []string{"ModifyIndex", "CreateRule", "CreateTarget"}) {
+	if code, out, errs := f.run("apply"); code != 0 || !slices.Equal(f.writes()[n:], []string{"CreateRole", "CreatePolicy", "AttachRolePolicy", "ModifyIndex", "CreateRule", "CreateTarget"}) {
 		t.Fatalf("apply: exit %d, writes %v\n%s%s", code, f.writes()[n:], out, errs)
 	}
 	ix := f.emu.Index(tp.ID)
@@ -373,4 +374,111 @@ func TestIndexFieldsAreThoseOfTheDocs(t *testing.T) {
 
 func signerCreds(env map[string]string) signer.Credentials {
 	return signer.Credentials{SecretID: env["TENCENTCLOUD_SECRETID"], SecretKey: env["TENCENTCLOUD_SECRETKEY"], SessionToken: env["TENCENTCLOUD_SESSIONTOKEN"]}
+}
+
+// TestRoleIsLeastPrivilegeAndOthersAreLeftAlone: a role the user made
+// (trusting SCF, with the user's own policy) gets wire's policy attached and
+// is otherwise unchanged; the policy follows the settings; --delete removes
+// only wire's policy.
+func TestRoleIsLeastPrivilegeAndOthersAreLeftAlone(t *testing.T) {
+	f := newWireFixture(t)
+	users := f.emu.AddPolicy(tcemu.Policy{Name: "my-ci-policy", Description: "mine",
+		Document: `{"version":"2.0","statement":[{"effect":"allow","action":"ci:*","resource":"*"}]}`})
+	trust := `{"version":"2.0","statement":[{"action":"name/sts:AssumeRole","effect":"allow","principal":{"service":"scf.qcloud.com"}}]}`
+	f.emu.AddRole(tcemu.Role{Name: "picbucket-execution", Document: trust, Description: "made by hand", Policies: []uint64{users.ID}})
+
+	code, out, _ := f.run("check")
+	if code != 1 || !strings.Contains(out, "✓ execution role picbucket-execution: exists, trusts scf.qcloud.com") ||
+		!strings.Contains(out, "✗ execution role picbucket-execution's policies lack cos:GetService") {
+		t.Errorf("check of the user's role: exit %d\n%s", code, out)
+	}
+	code, out, errs := f.run("apply")
+	var camWrites []string
+	for _, w := range f.writes() {
+		if strings.Contains(w, "Role") || strings.Contains(w, "Policy") {
+			camWrites = append(camWrites, w)
+		}
+	}
+	if code != 0 || !slices.Equal(camWrites, []string{"CreatePolicy", "AttachRolePolicy"}) {
+		t.Fatalf("apply: exit %d, CAM writes %v\n%s%s", code, camWrites, out, errs)
+	}
+	roles := f.emu.Roles()
+	if len(roles) != 1 || roles[0].Document != trust || roles[0].Description != "made by hand" || len(roles[0].Policies) != 2 {
+		t.Errorf("the user's role changed: %+v", roles)
+	}
+	var ours tcemu.Policy
+	for _, p := range f.emu.Policies() {
+		if p.Name == "picbucket-execution-policy" {
+			ours = p
+		}
+	}
+	for _, want := range []string{`"ci:CreatePicProcessBucket"`, `"qcs::ci::uid/` + wireAppID + `:bucket/*"`, `"cos:GetService"`} {
+		if !strings.Contains(ours.Document, want) {
+			t.Errorf("policy lacks %s: %s", want, ours.Document)
+		}
+	}
+	for _, unwanted := range []string{"cos:GetBucketTagging", "sts:AssumeRole", "organization:", "scf:InvokeFunction"} {
+		if strings.Contains(ours.Document, unwanted) {
+			t.Errorf("policy grants %s, which the settings do not need: %s", unwanted, ours.Document)
+		}
+	}
+
+	// A tag setting and organization mode widen it, once.
+	f.write(strings.Replace(f.text, `PICBUCKET_SKIP_TAG: ""`, `PICBUCKET_SKIP_TAG: "picbucket=off"`+"\n      PICBUCKET_ACCOUNTS: \"org\"", 1))
+	n := len(f.writes())
+	if code, out, errs := f.run("apply"); code != 0 || !slices.Contains(f.writes()[n:], "UpdatePolicy") {
+		t.Fatalf("apply after the settings changed: exit %d, writes %v\n%s%s", code, f.writes()[n:], out, errs)
+	}
+	for _, p := range f.emu.Policies() {
+		if p.Name == "picbucket-execution-policy" {
+			for _, want := range []string{"cos:GetBucketTagging", `"qcs::cam::uin/*:roleName/OrganizationAccessControlRole"`,
+				`"organization:DescribeOrganizationMembers"`, `"qcs::scf:ap-guangzhou:uin/` + wireUINStr + `:namespace/default/function/picbucket"`} {
+				if !strings.Contains(p.Document, want) {
+					t.Errorf("organization policy lacks %s: %s", want, p.Document)
+				}
+			}
+		}
+	}
+	n = len(f.writes())
+	if code, _, _ := f.run("apply"); code != 0 || slices.ContainsFunc(f.writes()[n:], func(w string) bool { return strings.Contains(w, "Polic") || strings.Contains(w, "Role") }) {
+		t.Errorf("second apply: CAM writes %v", f.writes()[n:])
+	}
+
+	// --delete: wire's policy goes, the user's role and policy stay.
+	if code, out, errs := f.run("apply", "--delete"); code != 0 || !strings.Contains(out, "kept: role picbucket-execution was not made by wire") {
+		t.Fatalf("apply --delete: exit %d\n%s%s", code, out, errs)
+	}
+	if ps := f.emu.Policies(); len(ps) != 1 || ps[0].ID != users.ID {
+		t.Errorf("policies after --delete: %+v", ps)
+	}
+	if rs := f.emu.Roles(); len(rs) != 1 || !slices.Equal(rs[0].Policies, []uint64{users.ID}) {
+		t.Errorf("roles after --delete: %+v", rs)
+	}
+}
+
+// TestForeignPolicyNameAndUntrustingRole: a policy of wire's name that wire
+// did not make is not changed nor attached; a role that does not trust SCF
+// is named by check and not changed by apply.
+func TestForeignPolicyNameAndUntrustingRole(t *testing.T) {
+	f := newWireFixture(t)
+	foreign := f.emu.AddPolicy(tcemu.Policy{Name: "picbucket-execution-policy", Description: "someone else's",
+		Document: `{"version":"2.0","statement":[{"effect":"allow","action":["cvm:*"],"resource":["*"]}]}`})
+	untrusting := `{"version":"2.0","statement":[{"action":"name/sts:AssumeRole","effect":"allow","principal":{"qcs":["qcs::cam::uin/1:root"]}}]}`
+	f.emu.AddRole(tcemu.Role{Name: "picbucket-execution", Document: untrusting})
+	code, out, _ := f.run("check")
+	if code != 1 || !strings.Contains(out, "✗ execution role picbucket-execution: does not trust scf.qcloud.com") {
+		t.Errorf("check: exit %d\n%s", code, out)
+	}
+	code, out, errs := f.run("apply")
+	if code != 0 || !strings.Contains(out, "was not made by wire: left alone and not attached") || !strings.Contains(out, "does not trust scf.qcloud.com: not changed") {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errs)
+	}
+	for _, w := range f.writes() {
+		if strings.Contains(w, "Polic") || strings.Contains(w, "Role") {
+			t.Errorf("apply wrote %s", w)
+		}
+	}
+	if ps := f.emu.Policies(); len(ps) != 1 || ps[0] != foreign {
+		t.Errorf("policies %+v", ps)
+	}
 }

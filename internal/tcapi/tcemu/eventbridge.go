@@ -29,10 +29,12 @@ type products struct {
 	eb        *ebemu.Server
 	functions map[string]*Function // function.go: region/namespace/name
 	indexes   map[string]*Index    // cls_index.go: topic id
+	cam       camState             // cam_roles.go
 }
 
 func newProducts() products {
-	return products{eb: ebemu.New(), functions: map[string]*Function{}, indexes: map[string]*Index{}}
+	return products{eb: ebemu.New(), functions: map[string]*Function{}, indexes: map[string]*Index{},
+		cam: camState{roles: map[string]*Role{}, policies: map[uint64]*Policy{}}}
 }
 
 // EventBridge returns the emulator's EventBridge state: add buses, rules
