@@ -66,7 +66,7 @@ type route struct {
 	// service is the CI service other than picbucket that the path
 	// addresses (services.go); "" otherwise.
 	service ciservice.ID
-	region string // region of the host, "" for service.cos
+	region  string // region of the host, "" for service.cos
 	// hostErr rejects the request before authentication (unknown host).
 	hostErr *apiError
 	// err rejects an authenticated request (unknown method or path).
