@@ -37,14 +37,14 @@ const (
 
 // collector gathers one run's results.
 type collector struct {
-	log zerolog.Logger
-	uin string // the account's UIN in organization runs
+	log   zerolog.Logger
+	uin   string // the account's UIN in organization runs
+	cache *confirmed
+	now   func() time.Time
+	ttl   time.Duration
 	// service is the CI service of this run's results when
 	// PICBUCKET_SERVICES is set (service.go), "" otherwise.
 	service string
-	cache   *confirmed
-	now     func() time.Time
-	ttl     time.Duration
 
 	res     *Result
 	seen    map[string]bool
