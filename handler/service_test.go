@@ -3,6 +3,7 @@ package handler
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -238,5 +239,26 @@ func TestServicesUnknownRefused(t *testing.T) {
 	_, err := h.Handle(ctxWithTimeout(t, 10*time.Second), timer)
 	if err == nil || !strings.Contains(err.Error(), `did you mean "media"?`) || emu.Stats().Total != 0 {
 		t.Errorf("err = %v, %d requests", err, emu.Stats().Total)
+	}
+}
+
+// TestServicesCOSEventsUseEachServiceCache: a burst of COS object events
+// costs each service one Create per bucket; the warm instance then trusts
+// each service's own confirmation.
+func TestServicesCOSEventsUseEachServiceCache(t *testing.T) {
+	h, emu, _ := newTest(t, emulator.Options{}, 0, map[string]string{"PICBUCKET_SERVICES": "pic,doc"})
+	emu.AddBucket("photos-"+appID, "ap-guangzhou", false)
+	emu.AddBucket("logs-"+appID, "ap-shanghai", false)
+	ev, err := os.ReadFile("../events/cos-records.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.Handle(ctxWithTimeout(t, 10*time.Second), ev)
+	if err != nil || res.Summary.Enabled != 4 || emu.Stats().Total != 4 {
+		t.Fatalf("first: %v %+v, %d requests; want 2 buckets x 2 services enabled by 4 Creates", err, res.Summary, emu.Stats().Total)
+	}
+	res, err = h.Handle(ctxWithTimeout(t, 10*time.Second), ev)
+	if err != nil || res.Summary.AlreadyEnabled != 4 || emu.Stats().Total != 4 {
+		t.Fatalf("second: %v %+v, %d requests in all; want every pair confirmed by the cache, no request", err, res.Summary, emu.Stats().Total)
 	}
 }
