@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -95,6 +96,9 @@ type tagRead struct {
 type sharedReads struct {
 	pages memo[string, cosapi.BucketPage]
 	tags  memo[bucket.Target, tagRead]
+	// keyRefused is the first refusal of the key itself that any service
+	// met: the key is the account's, so no service sends another request.
+	keyRefused atomic.Pointer[refusal]
 }
 
 // memo makes one request per key serve every caller: callers that come
@@ -246,12 +250,23 @@ func (inv *invocation) runServices(ctx context.Context, ev *trigger.Request, acc
 }
 
 // workFor is executor.work for one service's jobs, at most cap(gate) at
-// once across the services.
+// once across the services. Once any service has met a refusal of the key,
+// a job sends nothing: it carries that refusal back, and its collector
+// stops as if it had met it.
 func workFor(ctx context.Context, x *executor, view *serviceView, gate chan struct{}, jobs <-chan job, done chan<- executed) {
 	for j := range jobs {
 		j.svc = view
 		gate <- struct{}{}
-		e := x.executeSafely(ctx, j)
+		var e executed
+		if r := view.shared.keyRefused.Load(); r != nil {
+			e = executed{BucketResult: BucketResult{Bucket: j.Bucket, Region: j.Region, Outcome: Deferred,
+				Reason: "not started: the credentials were refused (" + r.code + ")"}, refusal: r}
+		} else {
+			e = x.executeSafely(ctx, j)
+			if e.refusal != nil && e.refusal.credentials {
+				view.shared.keyRefused.CompareAndSwap(nil, e.refusal)
+			}
+		}
 		<-gate
 		done <- e
 	}

@@ -262,3 +262,27 @@ func TestServicesCOSEventsUseEachServiceCache(t *testing.T) {
 		t.Fatalf("second: %v %+v, %d requests in all; want every pair confirmed by the cache, no request", err, res.Summary, emu.Stats().Total)
 	}
 }
+
+// TestServicesKeyRefusedStopsEveryService: a refused key stops every
+// service: after the first refusal no service sends a Create.
+func TestServicesKeyRefusedStopsEveryService(t *testing.T) {
+	h, emu, _ := newTest(t, emulator.Options{}, 0, map[string]string{"PICBUCKET_SERVICES": "pic,media,doc", "PICBUCKET_CONCURRENCY": "1"})
+	seedServices(emu, map[string]int{"ap-guangzhou": 20}, nil)
+	emu.Inject(emulator.Fault{Action: "CreateMediaProcessBucket", Status: 400, Code: "ExpiredToken", Times: 1000})
+	emu.Inject(emulator.Fault{Action: "CreatePicProcessBucket", Status: 400, Code: "ExpiredToken", Times: 1000})
+	emu.Inject(emulator.Fault{Action: "CreateDocProcessBucket", Status: 400, Code: "ExpiredToken", Times: 1000})
+	res, err := h.Handle(ctxWithTimeout(t, 10*time.Second), timer)
+	if err == nil || !strings.Contains(err.Error(), "credentials refused (ExpiredToken)") {
+		t.Fatalf("err = %v", err)
+	}
+	by := emu.Stats().ByAction
+	if n := by["CreatePicProcessBucket"] + by["CreateMediaProcessBucket"] + by["CreateDocProcessBucket"]; n != 1 {
+		t.Errorf("%d Creates after the key was refused (%v), want 1", n, by)
+	}
+	if res.Summary.Deferred != 60 {
+		t.Errorf("summary %+v, want every pair deferred", res.Summary)
+	}
+	if strings.Count(err.Error(), "credentials refused") != 1 {
+		t.Errorf("the refusal is repeated: %v", err)
+	}
+}
