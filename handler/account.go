@@ -88,6 +88,9 @@ func (inv *invocation) runAccount(ctx context.Context, ev *trigger.Request, acct
 	}
 	loop := retry.Loop{Policy: policy, Pacer: pace.NewLimited(h.Now, cfg.MaxQPS), Now: h.now, StopAt: stopAt}
 	rules := filter{cfg: cfg, appID: acct.appID}
+	if cfg.Services != nil {
+		return inv.runServices(ctx, ev, acct, log, cloud, dryRun, loop, rules, stopAt)
+	}
 
 	p := &planner{ev: ev, cloud: cloud, loop: loop, rules: rules, cache: h.cache(), now: h.now, cacheTTL: cfg.CacheTTL, log: log}
 	x := &executor{cloud: cloud, loop: loop, rules: rules, dryRun: dryRun, now: h.now, stopAt: stopAt, maxEnable: cfg.MaxEnable}
@@ -118,7 +121,11 @@ func failedError(res *Result) error {
 		if first == "" {
 			first = b.Error
 		}
-		names = append(names, fmt.Sprintf("%s@%s (%s)", b.Bucket, b.Region, cmp.Or(b.Code, clip.String(b.Error, 60))))
+		name := b.Bucket + "@" + b.Region
+		if b.Service != "" {
+			name += " " + b.Service
+		}
+		names = append(names, fmt.Sprintf("%s (%s)", name, cmp.Or(b.Code, clip.String(b.Error, 60))))
 	}
 	if len(names) == 0 {
 		return nil

@@ -97,6 +97,7 @@ func cutBy(ctx context.Context, err error) bool {
 // reports whether the answer is a code the function does not know, after
 // which a read-back may still find the bucket enabled.
 func createOutcome(b *BucketResult, j job, ans cosapi.Enabled, err error, cut bool, sent, now time.Time) (unknown bool) {
+	op := j.createOp()
 	switch {
 	case err == nil:
 		b.Outcome = Enabled
@@ -104,10 +105,10 @@ func createOutcome(b *BucketResult, j job, ans cosapi.Enabled, err error, cut bo
 		// binding's CreateTime tells the two apart.
 		if !ans.CreateTime.IsZero() && ans.CreateTime.Before(sent.Add(-bindingAgeSlack)) {
 			b.Outcome = AlreadyEnabled
-			b.Reason = "CreatePicProcessBucket answered 200 for a binding created " + ans.CreateTime.UTC().Format(time.RFC3339)
+			b.Reason = op + " answered 200 for a binding created " + ans.CreateTime.UTC().Format(time.RFC3339)
 		}
 	case cosapi.IsAlreadyEnabled(err):
-		b.Outcome, b.Reason = AlreadyEnabled, "CreatePicProcessBucket answered "+codeOf(err)
+		b.Outcome, b.Reason = AlreadyEnabled, op+" answered "+codeOf(err)
 		setError(b, err, false)
 	case cut:
 		b.Outcome, b.Reason = Deferred, "the invocation deadline came before CI answered; the next run picks it up"
@@ -120,14 +121,14 @@ func createOutcome(b *BucketResult, j job, ans cosapi.Enabled, err error, cut bo
 	case cosapi.IsNoSuchBucket(err):
 		b.Outcome = Skipped
 		setError(b, err, false)
-		b.Reason = "bucket does not exist: deleted since it was listed (CreatePicProcessBucket answered NoSuchBucket)"
+		b.Reason = "bucket does not exist: deleted since it was listed (" + op + " answered NoSuchBucket)"
 		if j.fromEvent {
-			b.Reason = fmt.Sprintf("bucket does not exist: CreatePicProcessBucket answered NoSuchBucket %d times over %s",
-				b.Attempts, now.Sub(sent).Round(10*time.Millisecond))
+			b.Reason = fmt.Sprintf("bucket does not exist: %s answered NoSuchBucket %d times over %s",
+				op, b.Attempts, now.Sub(sent).Round(10*time.Millisecond))
 		}
 	case cosapi.IsUnbound(err):
 		b.Outcome = Skipped
-		b.Reason = "unbound from Cloud Infinite by hand (CreatePicProcessBucket answered " + codeOf(err) +
+		b.Reason = "unbound from Cloud Infinite by hand (" + op + " answered " + codeOf(err) +
 			"): left alone; to enable it again, bind the bucket in the Cloud Infinite console (Bucket management > Bind bucket)"
 		setError(b, err, false)
 	case cosapi.IsThrottled(err):
@@ -201,7 +202,7 @@ func fixFor(op, code string) string {
 	case op == opTags && (code == "AccessDenied" || code == "UnauthorizedOperation"):
 		return "grant the function's execution role cos:GetBucketTagging (needed with " + config.SkipTag + " or " + config.RequireTag + "; the CAM policy in README.md)"
 	case code == "AccessDenied" || code == "ResourceAccessDenied" || code == "UnauthorizedOperation":
-		return "grant the function's execution role ci:CreatePicProcessBucket, ci:DescribePicProcessBucket and cos:GetService (the CAM policy in README.md)"
+		return "grant the function's execution role " + camActionsFor(op) + " and cos:GetService (the CAM policy in README.md)"
 	case strings.Contains(strings.ToLower(code), "notactivated"):
 		return "activate Cloud Infinite for the account"
 	default:
@@ -211,7 +212,7 @@ func fixFor(op, code string) string {
 
 // listingDeferral says whether a failed listing defers its buckets, and
 // why; cut says the run's time ran out (cutBy).
-func listingDeferral(err error, cut bool) (string, bool) {
+func listingDeferral(op string, err error, cut bool) (string, bool) {
 	switch {
 	case cut && cosapi.IsThrottled(err):
 		return "stayed throttled until the time left ran out (" + codeOf(err) + ")", true
@@ -220,7 +221,7 @@ func listingDeferral(err error, cut bool) (string, bool) {
 	case cosapi.IsCredentialError(err):
 		return "refused the credentials (" + codeOf(err) + ")", true
 	case isPermissionError(err):
-		return "was refused (" + codeOf(err) + "): " + fixFor("DescribePicProcessBuckets", codeOf(err)), true
+		return "was refused (" + codeOf(err) + "): " + fixFor(op, codeOf(err)), true
 	}
 	return "", false
 }

@@ -70,6 +70,7 @@ func (x *executor) execute(ctx context.Context, j job) executed {
 		b.Outcome, b.Reason = Deferred, fmt.Sprintf("not started: %s=%d reached", config.MaxEnable, x.maxEnable)
 		return e
 	}
+	cloud := j.cloudOr(x.cloud)
 	loop := x.loop
 	loop.Classify = bucketRule(j.fromEvent)
 	loop.OnRetry = func() { x.retries.Add(1) }
@@ -77,7 +78,7 @@ func (x *executor) execute(ctx context.Context, j job) executed {
 	if x.rules.needsTags() {
 		var tags map[string]string
 		_, err := loop.Do(ctx, func(ctx context.Context) (err error) {
-			tags, _, err = x.cloud.Tags(ctx, j.Target)
+			tags, _, err = cloud.Tags(ctx, j.Target)
 			return err
 		})
 		if err != nil {
@@ -107,7 +108,7 @@ func (x *executor) execute(ctx context.Context, j job) executed {
 	var ans cosapi.Enabled
 	sent := x.now()
 	n, err := loop.Do(ctx, func(ctx context.Context) (err error) {
-		ans, err = x.cloud.Enable(ctx, j.Target)
+		ans, err = cloud.Enable(ctx, j.Target)
 		return err
 	})
 	b.Attempts, b.RequestID = n, ans.RequestID
@@ -116,11 +117,11 @@ func (x *executor) execute(ctx context.Context, j job) executed {
 		var on bool
 		var rid string
 		_, rerr := loop.Do(ctx, func(ctx context.Context) (err error) {
-			on, rid, err = x.cloud.IsEnabled(ctx, j.Target)
+			on, rid, err = cloud.IsEnabled(ctx, j.Target)
 			return err
 		})
 		if rerr == nil && on {
-			b.Outcome, b.Reason, b.RequestID, b.Error = AlreadyEnabled, "CreatePicProcessBucket answered "+codeOf(err)+"; DescribePicProcessBuckets lists it", rid, ""
+			b.Outcome, b.Reason, b.RequestID, b.Error = AlreadyEnabled, j.createOp()+" answered "+codeOf(err)+"; "+listOpOf(cloud)+" lists it", rid, ""
 		}
 	}
 	if b.Outcome == Failed || b.Outcome == Deferred {

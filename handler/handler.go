@@ -49,6 +49,7 @@ type Handler struct {
 
 	once      sync.Once
 	confirmed *confirmed
+	byService sync.Map // ciservice.ID -> *confirmed, for the services but pic (service.go)
 }
 
 // New returns a Handler that logs to out, with production defaults.

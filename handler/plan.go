@@ -32,6 +32,9 @@ type job struct {
 	// fromEvent is set for a bucket the event names (it may be so new that
 	// CI has not seen it yet), not for one a listing found.
 	fromEvent bool
+	// svc is the CI service the job is for, when PICBUCKET_SERVICES is set
+	// (service.go); nil means image processing through the run's Cloud.
+	svc *serviceView
 }
 
 // item is one thing the plan found: a bucket to work on (job), a result it
@@ -190,14 +193,14 @@ func (p *planner) reconcile(ctx context.Context, spec *trigger.Reconcile, all []
 func (p *planner) reconcileRegion(ctx context.Context, region string, buckets []bucket.Target, out chan<- item) {
 	enabled, err := p.listEnabled(ctx, region)
 	if err != nil {
-		if reason, ok := listingDeferral(err, cutBy(ctx, err)); ok {
+		if reason, ok := listingDeferral(listOpOf(p.cloud), err, cutBy(ctx, err)); ok {
 			p.log.Warn().Str("region", region).Err(err).Msg("listing enabled buckets deferred the region")
 			if cosapi.IsCredentialError(err) {
 				out <- item{refusal: err}
 			}
 			for _, t := range buckets {
 				b := BucketResult{Bucket: t.Bucket, Region: t.Region, Outcome: Deferred,
-					Reason: "not started: DescribePicProcessBuckets in " + region + " " + reason}
+					Reason: "not started: " + listOpOf(p.cloud) + " in " + region + " " + reason}
 				setError(&b, err, false)
 				out <- item{result: &b}
 			}
@@ -209,7 +212,7 @@ func (p *planner) reconcileRegion(ctx context.Context, region string, buckets []
 	}
 	for _, t := range buckets {
 		if enabled[t.Bucket] {
-			out <- item{result: &BucketResult{Bucket: t.Bucket, Region: t.Region, Outcome: AlreadyEnabled, Reason: "listed by DescribePicProcessBuckets"}, listed: true}
+			out <- item{result: &BucketResult{Bucket: t.Bucket, Region: t.Region, Outcome: AlreadyEnabled, Reason: "listed by " + listOpOf(p.cloud)}, listed: true}
 			continue
 		}
 		out <- item{job: &job{Target: t}}

@@ -25,6 +25,7 @@ type BucketResult struct {
 	Account   string  `json:"account,omitempty"` // the account's UIN, in organization runs
 	Bucket    string  `json:"bucket,omitempty"`  // absent for a record that names no readable bucket
 	Region    string  `json:"region,omitempty"`
+	Service   string  `json:"service,omitempty"` // the CI service, when PICBUCKET_SERVICES is set
 	Outcome   Outcome `json:"outcome"`
 	Attempts  int     `json:"attempts,omitempty"`   // CreatePicProcessBucket requests sent for it
 	RequestID string  `json:"requestId,omitempty"`  // CI's request id of the deciding answer
@@ -45,6 +46,9 @@ type Summary struct {
 	// Filtered counts listed buckets left out by region and name filters; they
 	// get no result line of their own.
 	Filtered int `json:"filtered"`
+	// ByService counts the same by CI service, when PICBUCKET_SERVICES is
+	// set.
+	ByService map[string]Summary `json:"byService,omitempty"`
 }
 
 func (s *Summary) add(o Outcome) {
@@ -106,9 +110,28 @@ func (r *Result) finish() {
 	slices.SortStableFunc(r.Results, func(a, b BucketResult) int {
 		return cmp.Or(cmp.Compare(a.Region, b.Region), cmp.Compare(a.Bucket, b.Bucket))
 	})
+	byService := r.Summary.ByService
 	r.Summary = Summary{Filtered: r.Summary.Filtered}
 	for _, b := range r.Results {
 		r.Summary.add(b.Outcome)
+		if b.Service != "" {
+			if r.Summary.ByService == nil {
+				r.Summary.ByService = map[string]Summary{}
+			}
+			s := r.Summary.ByService[b.Service]
+			s.add(b.Outcome)
+			r.Summary.ByService[b.Service] = s
+		}
+	}
+	for id, s := range byService { // the filtered counts of each service, kept
+		if s.Filtered > 0 {
+			if r.Summary.ByService == nil {
+				r.Summary.ByService = map[string]Summary{}
+			}
+			t := r.Summary.ByService[id]
+			t.Filtered = s.Filtered
+			r.Summary.ByService[id] = t
+		}
 	}
 	if r.Results == nil {
 		r.Results = []BucketResult{}

@@ -57,6 +57,7 @@ import (
 	"time"
 
 	"github.com/picbucket/picbucket/handler"
+	"github.com/picbucket/picbucket/internal/ciservice"
 	"github.com/picbucket/picbucket/internal/emulator"
 	"github.com/picbucket/picbucket/internal/scfrpc"
 	"github.com/picbucket/picbucket/internal/tcapi/tcemu"
@@ -391,7 +392,7 @@ func runOrg(p params) (*orgReport, error) {
 		rep.InvokedOnce = rep.InvokedOnce && n == 1
 	}
 	rep.Floor = rep.ListingChain + time.Duration(float64(max(p.members-1, 0))/invokeLimit*float64(time.Second)) + rep.OneMember
-	rep.AllEnabled = allEnabled(w.cos)
+	rep.AllEnabled = allEnabled(w.cos, []ciservice.ID{ciservice.Pic})
 	return rep, nil
 }
 

@@ -170,15 +170,19 @@ func (c *Client) Enable(ctx context.Context, t bucket.Target) (Enabled, error) {
 	if err != nil {
 		return Enabled{RequestID: requestID(resp)}, wrap("CreatePicProcessBucket", t.String(), resp, err)
 	}
-	e := Enabled{RequestID: cmp.Or(res.RequestId, requestID(resp))}
-	ts := strings.TrimRight(strings.TrimSpace(res.PicBucket.CreateTime), ">")
+	return Enabled{RequestID: cmp.Or(res.RequestId, requestID(resp)), CreateTime: parseCITime(res.PicBucket.CreateTime)}, nil
+}
+
+// parseCITime reads a binding's CreateTime; zero when it is absent or
+// unreadable.
+func parseCITime(s string) time.Time {
+	ts := strings.TrimRight(strings.TrimSpace(s), ">")
 	for _, layout := range ciTimeLayouts {
 		if tm, err := time.Parse(layout, ts); err == nil {
-			e.CreateTime = tm
-			break
+			return tm
 		}
 	}
-	return e, nil
+	return time.Time{}
 }
 
 // Error is a failed call: an error answer from the service (Status > 0) or a

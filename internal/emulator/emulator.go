@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/picbucket/picbucket/internal/bucket"
+	"github.com/picbucket/picbucket/internal/ciservice"
 )
 
 // Action names, as recorded in Request.Action, counted in Stats.ByAction and
@@ -224,6 +225,9 @@ type bucketRecord struct {
 	enabled      bool
 	enabledAt    time.Time
 	tags         map[string]string
+	// services holds when each CI service other than picbucket was
+	// enabled on the bucket (services.go).
+	services map[ciservice.ID]time.Time
 }
 
 type tokenBucket struct {
