@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/picbucket/picbucket/internal/auditapi"
+	"github.com/picbucket/picbucket/internal/ciservice"
+	"github.com/picbucket/picbucket/internal/config"
 	"github.com/picbucket/picbucket/internal/deploy"
 	"github.com/picbucket/picbucket/internal/tcapi"
 )
@@ -43,19 +45,36 @@ type policyDoc struct {
 	Statement []statement `json:"statement"`
 }
 
-// neededActions are the CAM actions the function's settings need: always
-// CI's create and listing and COS's bucket listing; with a tag setting,
-// cos:GetBucketTagging; in organization mode, the members' listing, the
-// member role's AssumeRole and the function's own invocation (fan-out).
+// ciActions are the Create and listing actions of the CI services the
+// settings name (PICBUCKET_SERVICES; image processing alone when unset):
+// internal/ciservice, the one table of them.
+func ciActions(cfg config.Config) (creates, lists []string) {
+	ids := cfg.Services
+	if len(ids) == 0 {
+		ids = []ciservice.ID{ciservice.Pic}
+	}
+	for _, id := range ids {
+		svc := ciservice.Get(id)
+		creates = append(creates, svc.CreateAction)
+		lists = append(lists, svc.ListAction)
+	}
+	return creates, lists
+}
+
+// neededActions are the CAM actions the function's settings need: the
+// CI services' Create and listing and COS's bucket listing; with a tag
+// setting, cos:GetBucketTagging; in organization mode, the members'
+// listing, the member role's AssumeRole and the function's own invocation
+// (fan-out).
 func neededActions(s *deploy.Serverless) []string {
-	a := []string{"ci:CreatePicProcessBucket", "ci:DescribePicProcessBucket", "cos:GetService"}
-	if cfg, err := s.Settings(); err == nil {
-		if cfg.SkipTag != nil || cfg.RequireTag != nil {
-			a = append(a, "cos:GetBucketTagging")
-		}
-		if cfg.OrgAll || len(cfg.MemberUins) > 0 {
-			a = append(a, "organization:DescribeOrganizationMembers", "sts:AssumeRole", "scf:InvokeFunction")
-		}
+	cfg, _ := s.Settings()
+	creates, lists := ciActions(cfg)
+	a := append(append(creates, lists...), "cos:GetService")
+	if cfg.SkipTag != nil || cfg.RequireTag != nil {
+		a = append(a, "cos:GetBucketTagging")
+	}
+	if cfg.OrgAll || len(cfg.MemberUins) > 0 {
+		a = append(a, "organization:DescribeOrganizationMembers", "sts:AssumeRole", "scf:InvokeFunction")
 	}
 	return a
 }
@@ -65,12 +84,13 @@ func neededActions(s *deploy.Serverless) []string {
 // execution role").
 func desiredPolicy(s *deploy.Serverless, appID, uin string) policyDoc {
 	cfg, _ := s.Settings()
-	read := []string{"ci:DescribePicProcessBucket", "cos:GetService"}
+	creates, read := ciActions(cfg)
+	read = append(read, "cos:GetService")
 	if cfg.SkipTag != nil || cfg.RequireTag != nil {
 		read = append(read, "cos:GetBucketTagging")
 	}
 	d := policyDoc{Version: "2.0", Statement: []statement{
-		{Effect: "allow", Action: []string{"ci:CreatePicProcessBucket"}, Resource: []string{"qcs::ci::uid/" + appID + ":bucket/*"}},
+		{Effect: "allow", Action: creates, Resource: []string{"qcs::ci::uid/" + appID + ":bucket/*"}},
 		{Effect: "allow", Action: read, Resource: []string{"*"}},
 	}}
 	if cfg.OrgAll || len(cfg.MemberUins) > 0 {

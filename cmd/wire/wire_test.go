@@ -424,7 +424,8 @@ func TestRoleIsLeastPrivilegeAndOthersAreLeftAlone(t *testing.T) {
 	}
 
 	// A tag setting and organization mode widen it, once.
-	f.write(strings.Replace(f.text, `PICBUCKET_SKIP_TAG: ""`, `PICBUCKET_SKIP_TAG: "picbucket=off"`+"\n      PICBUCKET_ACCOUNTS: \"org\"", 1))
+	text := strings.Replace(f.text, `PICBUCKET_SKIP_TAG: ""`, `PICBUCKET_SKIP_TAG: "picbucket=off"`+"\n      PICBUCKET_ACCOUNTS: \"org\"", 1)
+	f.write(strings.Replace(text, `PICBUCKET_SERVICES: ""`, `PICBUCKET_SERVICES: "pic,media"`, 1))
 	n := len(f.writes())
 	if code, out, errs := f.run("apply"); code != 0 || !slices.Contains(f.writes()[n:], "UpdatePolicy") {
 		t.Fatalf("apply after the settings changed: exit %d, writes %v\n%s%s", code, f.writes()[n:], out, errs)
@@ -432,6 +433,7 @@ func TestRoleIsLeastPrivilegeAndOthersAreLeftAlone(t *testing.T) {
 	for _, p := range f.emu.Policies() {
 		if p.Name == "picbucket-execution-policy" {
 			for _, want := range []string{"cos:GetBucketTagging", `"qcs::cam::uin/*:roleName/OrganizationAccessControlRole"`,
+				`"ci:CreatePicProcessBucket","ci:CreateMediaBucket"`, `"ci:DescribeMediaBuckets"`,
 				`"organization:DescribeOrganizationMembers"`, `"qcs::scf:ap-guangzhou:uin/` + wireUINStr + `:namespace/default/function/picbucket"`} {
 				if !strings.Contains(p.Document, want) {
 					t.Errorf("organization policy lacks %s: %s", want, p.Document)

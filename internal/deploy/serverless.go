@@ -145,6 +145,9 @@ func LoadServerless(path string) (*Serverless, error) {
 	if v := in.Environment.Variables; v.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(v.Content); i += 2 {
 			k, val := v.Content[i], v.Content[i+1]
+			if _, dup := s.Env[k.Value]; dup {
+				problem("inputs.environment.variables.%s: set twice", k.Value)
+			}
 			if val.Kind != yaml.ScalarNode || val.Tag != "!!str" {
 				problem("inputs.environment.variables.%s: not a quoted string (the component passes YAML's %s as is)", k.Value, val.Tag)
 				continue

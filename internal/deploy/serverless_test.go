@@ -51,6 +51,7 @@ func TestLoadServerlessRefuses(t *testing.T) {
 		{"runtime", "runtime: Go1", "runtime: Nodejs12.16", `inputs.runtime "Nodejs12.16"`},
 		{"bad setting", `PICBUCKET_DRY_RUN: "true"`, `PICBUCKET_DRY_RUN: "maybe"`, "PICBUCKET_DRY_RUN"},
 		{"unquoted number", `PICBUCKET_DRY_RUN: "true"`, `PICBUCKET_CONCURRENCY: 8`, "not a quoted string"},
+		{"a setting twice", `PICBUCKET_DRY_RUN: "true"`, "PICBUCKET_DRY_RUN: \"true\"\n      PICBUCKET_DRY_RUN: \"false\"", "PICBUCKET_DRY_RUN: set twice"},
 		{"not YAML", "component: scf", "component: [scf", "not the scf component's YAML"},
 		{"cls trigger without topic", "    - timer:", "    - cls:\n        parameters:\n          enable: true\n    - timer:", "cls trigger without topicId"},
 	} {
