@@ -42,6 +42,8 @@ type config struct {
 	limiter          string
 	alreadyEnabledOK bool
 	quiet            bool
+	function         string // function.go: the function binary to deliver created buckets to
+	uin              int64  // the demo account's UIN
 }
 
 func main() {
@@ -86,6 +88,8 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	fs.StringVar(&cfg.limiter, "limiter", emulator.LimiterToken, "how -qps is counted: token (a bucket of 100 ms worth) or window (accepted requests in the last second)")
 	fs.BoolVar(&cfg.alreadyEnabledOK, "already-enabled-ok", false, "answer 200 instead of 403 MediaBucketAlreadyBinded when enabling an enabled bucket")
 	fs.BoolVar(&cfg.quiet, "quiet", false, "do not log each request")
+	fs.StringVar(&cfg.function, "function", "", "the function binary (go build -o main .): serve PutBucket/DeleteBucket and API 3.0 too, and deliver each created bucket to it in the EventBridge form")
+	fs.Int64Var(&cfg.uin, "uin", 100000000001, "UIN of the demo account")
 	if err := command.Parse(fs, args, stdout); err != nil {
 		return config{}, err
 	}
@@ -168,7 +172,18 @@ func run(ctx context.Context, cfg config) error {
 	}
 	fmt.Fprintf(os.Stderr, "PICBUCKET_ENDPOINT=http://%s\n", addr)
 
-	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
+	var handler http.Handler = emu
+	if cfg.function != "" {
+		acct := newLocalAccount(cfg)
+		if err := acct.startFunction(cfg.function, addr); err != nil {
+			return err
+		}
+		defer acct.fn.Stop()
+		handler = routeByHost(&emulator.BucketAdmin{Server: emu, OnCreate: acct.deliver}, acct.api)
+		fmt.Fprintf(os.Stderr, "API 3.0 emulator on the same address (*.tencentcloudapi.com); account UIN %d; the function's log topic %s\n", cfg.uin, acct.topicID)
+		fmt.Fprintf(os.Stderr, "function %s running; each PutBucket is delivered to it in the EventBridge form\n", cfg.function)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -253,3 +253,8 @@ func applyRole(ctx context.Context, api *tcapi.Client, ac *auditapi.Client, s *d
 	}
 	return 0
 }
+
+// newTrailClient is the CLS/CloudAudit/SCF client of serverless.yml's region.
+func newTrailClient(s *deploy.Serverless, opts tcapi.Options, creds auditapi.Credentials) (*auditapi.Client, error) {
+	return auditapi.New(auditapi.Options{Region: s.Region, RootDomain: opts.RootDomain, Endpoint: opts.Endpoint, Credentials: creds})
+}

@@ -7,6 +7,7 @@
 //	go run ./cmd/wire apply --org       # also the organization trail (management account)
 //	go run ./cmd/wire apply --delete    # remove the EventBridge rule and target apply made
 //	go run ./cmd/wire check             # read only: a checklist, exit 0 when every line is ✓
+//	go run ./cmd/wire canary            # a temporary bucket: how long until it is enabled, by which trigger
 //
 // `wire eventbridge` and `wire trail` run one resource with all its flags
 // (formerly cmd/ebwire and cmd/auditwire). Every call goes through the
@@ -31,9 +32,10 @@ func main() {
 // command is wire's help.
 var command = usage.Command{
 	Name: "go run ./cmd/wire",
-	What: "wire sets up everything around the deployed picbucket function (apply) and shows whether it works (check).",
+	What: "wire sets up everything around the deployed picbucket function (apply) and shows whether it works (check, canary).",
 	Synopsis: `  go run ./cmd/wire apply [--dry-run] [--delete] [--org] [flags]
   go run ./cmd/wire check [--org] [flags]
+  go run ./cmd/wire canary [--keep] [--wait 5m] [flags]
   go run ./cmd/wire eventbridge [flags]   (one resource, all its flags; -h lists them)
   go run ./cmd/wire trail [flags]`,
 	More: `apply and check read serverless.yml (-f) for the function's name, region and settings.
@@ -55,7 +57,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return usage.ExitHelp
 	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return command.Fail(stderr, fmt.Errorf("name a subcommand first: apply, check, eventbridge or trail"))
+		return command.Fail(stderr, fmt.Errorf("name a subcommand first: apply, check, canary, eventbridge or trail"))
 	}
 	switch args[0] {
 	case "apply":
@@ -66,6 +68,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return runEventBridge(args[1:], getenv, stdout, stderr)
 	case "trail":
 		return runTrail(args[1:], getenv, stdout, stderr)
+	case "canary":
+		return runCanary(args[1:], getenv, stdout, stderr)
 	}
-	return command.Fail(stderr, fmt.Errorf("unknown subcommand %q: want apply, check, eventbridge or trail", args[0]))
+	return command.Fail(stderr, fmt.Errorf("unknown subcommand %q: want apply, check, canary, eventbridge or trail", args[0]))
 }

@@ -3,6 +3,7 @@ package tcapi
 import (
 	"context"
 	"strings"
+	"time"
 )
 
 // CLS (service cls, version 2020-10-16): a topic's index. The shapes follow
@@ -75,4 +76,31 @@ func IndexParams(topicID string, fields []IndexField) map[string]any {
 	}
 	return map[string]any{"TopicId": topicID, "Status": true,
 		"Rule": map[string]any{"KeyValue": map[string]any{"CaseSensitive": true, "KeyValues": kvs}}}
+}
+
+// LogLine is one line SearchLog found: its time and its content (LogJson,
+// the line's fields as JSON).
+type LogLine struct {
+	Time time.Time
+	JSON string
+}
+
+// SearchLog searches a topic's lines between from and to with query (CLS
+// syntax), at most limit of them (cls SearchLogRequestParams: TopicId,
+// From, To in Unix ms, Query, Limit; the answer's Results[].Time and
+// .LogJson).
+func (c *Client) SearchLog(ctx context.Context, topicID string, from, to time.Time, query string, limit int) ([]LogLine, error) {
+	var out struct {
+		Results []struct {
+			Time    int64
+			LogJson string
+		}
+	}
+	err := c.call(ctx, api{CLSService, CLSVersion, "SearchLog"}, c.opts.Region, map[string]any{"TopicId": topicID,
+		"From": from.UnixMilli(), "To": to.UnixMilli(), "Query": query, "Limit": limit}, &out)
+	var lines []LogLine
+	for _, r := range out.Results {
+		lines = append(lines, LogLine{Time: time.UnixMilli(r.Time), JSON: r.LogJson})
+	}
+	return lines, err
 }

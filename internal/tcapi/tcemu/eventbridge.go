@@ -30,11 +30,12 @@ type products struct {
 	functions map[string]*Function // function.go: region/namespace/name
 	indexes   map[string]*Index    // cls_index.go: topic id
 	cam       camState             // cam_roles.go
+	logs      map[string][]LogLine // cls_search.go: topic id
 }
 
 func newProducts() products {
 	return products{eb: ebemu.New(), functions: map[string]*Function{}, indexes: map[string]*Index{},
-		cam: camState{roles: map[string]*Role{}, policies: map[uint64]*Policy{}}}
+		cam: camState{roles: map[string]*Role{}, policies: map[uint64]*Policy{}}, logs: map[string][]LogLine{}}
 }
 
 // EventBridge returns the emulator's EventBridge state: add buses, rules
