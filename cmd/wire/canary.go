@@ -7,12 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -30,7 +30,7 @@ import (
 var canaryCommand = usage.Command{
 	Name: "go run ./cmd/wire canary",
 	What: "wire canary creates a temporary bucket and times how long the deployed function takes to enable it.",
-	More: `It creates picbucket-canary-<time>-<APPID> (COS PutBucket), waits until CI lists it as enabled,
+	More: `It creates pbcanary-<time>-<APPID> (COS PutBucket), waits until CI lists it as enabled,
 prints the seconds from PutBucket to enabled, which trigger enabled it and the function's line (from
 its CLS log topic), then deletes the bucket: also on timeout and on Ctrl-C (--keep keeps it). On a
 timeout it says what it saw and what it did not. Exit status 0 when the bucket was enabled.`,
@@ -42,7 +42,7 @@ var canarySignals = []os.Signal{os.Interrupt, syscall.SIGTERM}
 
 // canaryPrefix starts every canary bucket's name: recognisable, and never a
 // user's bucket (the time follows).
-const canaryPrefix = "picbucket-canary-"
+const canaryPrefix = "pbcanary-"
 
 func runCanary(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("canary", flag.ContinueOnError)
@@ -88,16 +88,25 @@ func runCanary(args []string, getenv func(string) string, stdout, stderr io.Writ
 		fmt.Fprintln(stderr, "wire canary: the account's APPID:", err)
 		return 1
 	}
-	// The time, and 4 random hex digits so that two runs in one second
-	// differ (COS bucket names: at most 50 characters with the APPID).
-	name := fmt.Sprintf("%s%d%04x-%s", canaryPrefix, time.Now().Unix(), rand.N(1<<16), acct.AppID)
+	// The time in ms, base 36: unique per run, and short enough for the
+	// bucket's COS host (bucket.Target.Validate); its oldest digits go
+	// first when the region's host is long.
+	unique := strconv.FormatInt(time.Now().UnixMilli(), 36)
+	var target bucket.Target
+	for {
+		target = bucket.Target{Bucket: canaryPrefix + unique + "-" + acct.AppID, Region: region}
+		if target.Validate() == nil || len(unique) <= 4 {
+			break
+		}
+		unique = unique[1:]
+	}
+	if err := target.Validate(); err != nil {
+		return canaryCommand.Fail(stderr, err)
+	}
+	name := target.Bucket
 	if len(cfg.Include) > 0 && !rules.MatchAny(cfg.Include, name) || rules.MatchAny(cfg.Exclude, name) {
 		return canaryCommand.Fail(stderr, fmt.Errorf("serverless.yml's PICBUCKET_INCLUDE/PICBUCKET_EXCLUDE leave %s alone: allow %s* to run the canary", name, canaryPrefix))
 	}
-	if err := bucket.ValidateName(name); err != nil {
-		return canaryCommand.Fail(stderr, err)
-	}
-	target := bucket.Target{Bucket: name, Region: region}
 
 	// The function's log topic, to see which trigger enabled the bucket.
 	ac, err := newTrailClient(s, opts, creds)
@@ -230,7 +239,7 @@ func (c *canarySeen) report(out io.Writer, topicID string, topicErr error) {
 	case c.searchErr != nil:
 		fmt.Fprintf(out, "canary: searching the log topic failed (%s)\n", firstLine(c.searchErr))
 	case c.line == "":
-		fmt.Fprintf(out, "canary: the function logged no line for the bucket: no invocation reached it, so the EventBridge rule or CloudAudit's delivery on the service bus is missing (run wire check); the hourly timer would still enable it\n")
+		fmt.Fprintf(out, "canary: the function logged no line for the bucket: no invocation reached it, so the EventBridge rule or CloudAudit's delivery on the service bus is missing (run wire check), or the function refused the event (search its topic for message:\"invalid event\"); the hourly timer would still enable it\n")
 	default:
 		fmt.Fprintf(out, "canary: trigger %s, outcome %s, CI request %s\ncanary: the function's line: %s\n", orNone(c.trigger), orNone(c.outcome), orNone(c.reqID), c.line)
 	}

@@ -100,7 +100,7 @@ func TestCanaryEnabled(t *testing.T) {
 	f := newCanaryFixture(t)
 	f.enable = f.functionEnables
 	code, out, errs := f.run()
-	for _, want := range []string{"canary: creating bucket picbucket-canary-", "-" + canaryAppID + " in ap-guangzhou", "PutBucket answered 200",
+	for _, want := range []string{"canary: creating bucket pbcanary-", "-" + canaryAppID + " in ap-guangzhou", "PutBucket answered 200",
 		"s after PutBucket (CI lists it)", "canary: trigger eventbridge, outcome enabled, CI request NjVhZmQ0YjRf", "canary: deleted bucket"} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("exit %d; output lacks %q\n%s%s", code, want, out, errs)
@@ -153,7 +153,7 @@ func TestCanaryInterrupted(t *testing.T) {
 func TestCanaryRefusesWhatCannotWork(t *testing.T) {
 	for _, tc := range []struct{ name, from, to, want string }{
 		{"dry run", `PICBUCKET_DRY_RUN: "false"`, `PICBUCKET_DRY_RUN: "true"`, "PICBUCKET_DRY_RUN"},
-		{"excluded", `PICBUCKET_EXCLUDE: ""`, `PICBUCKET_EXCLUDE: "picbucket-*"`, "leave picbucket-canary-"},
+		{"excluded", `PICBUCKET_EXCLUDE: ""`, `PICBUCKET_EXCLUDE: "pbcanary-*"`, "leave pbcanary-"},
 		{"require tag", `PICBUCKET_REQUIRE_TAG: ""`, `PICBUCKET_REQUIRE_TAG: "team"`, "PICBUCKET_REQUIRE_TAG"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
