@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/picbucket/picbucket/internal/auditapi"
 	"github.com/picbucket/picbucket/internal/config"
@@ -149,6 +151,11 @@ func runCheck(args []string, getenv func(string) string, stdout, stderr io.Write
 		} else {
 			l.line(ok, fmt.Sprintf("log topic's index: the %d fields of docs/operating.md, statistics on", len(indexFields)), "")
 		}
+	}
+
+	// The function's own lines: the last timer summary, the failures.
+	if lt.topicID != "" {
+		checkRuns(ctx, l, api, lt.topicID, time.Now())
 	}
 
 	// The EventBridge rule and target.
@@ -361,4 +368,56 @@ func checkRole(ctx context.Context, l *checklist, api *tcapi.Client, s *deploy.S
 	} else {
 		l.line(ok, fmt.Sprintf("%s's policies grant the %d actions the settings need (resources not compared)", what, len(neededActions(s))), "")
 	}
+}
+
+// checkRuns reads the function's lines in its log topic: the last timer
+// summary within two hours (with its counts), and the buckets that failed
+// in the last day.
+func checkRuns(ctx context.Context, l *checklist, api *tcapi.Client, topicID string, now time.Time) {
+	sums, err := api.SearchLog(ctx, topicID, now.Add(-2*time.Hour), now, `message:"summary" AND trigger:"timer"`, 100)
+	if err != nil {
+		l.failed("the last timer run", "cls:SearchLog", err)
+		return
+	}
+	var last *tcapi.LogLine
+	for i := range sums {
+		if last == nil || sums[i].Time.After(last.Time) {
+			last = &sums[i]
+		}
+	}
+	if last == nil {
+		l.line(bad, "the last timer run: no summary line in the last 2 hours", "check the timer trigger and the function's log topic; invoke it once by hand")
+	} else {
+		var c struct {
+			Buckets, Enabled, Already_enabled, Would_enable, Skipped, Failed, Deferred int
+			DryRun                                                                  bool
+		}
+		json.Unmarshal([]byte(last.JSON), &c)
+		m := ok
+		if c.Failed > 0 {
+			m = bad
+		}
+		l.line(m, fmt.Sprintf("the last timer run, %s ago: %d buckets, %d enabled, %d already, %d would enable (dry run %v), %d skipped, %d failed, %d deferred",
+			now.Sub(last.Time).Round(time.Minute), c.Buckets, c.Enabled, c.Already_enabled, c.Would_enable, c.DryRun, c.Skipped, c.Failed, c.Deferred), "")
+	}
+	fails, err := api.SearchLog(ctx, topicID, now.Add(-24*time.Hour), now, `message:"bucket" AND outcome:"failed"`, 100)
+	if err != nil {
+		l.failed("failed buckets", "cls:SearchLog", err)
+		return
+	}
+	seen := map[string]bool{}
+	var names []string
+	for _, f := range fails {
+		var b struct{ Bucket, Code string }
+		if json.Unmarshal([]byte(f.JSON), &b) == nil && b.Bucket != "" && !seen[b.Bucket] {
+			seen[b.Bucket] = true
+			names = append(names, b.Bucket+" ("+b.Code+")")
+		}
+	}
+	if len(names) == 0 {
+		l.line(ok, "no bucket failed in the last day", "")
+		return
+	}
+	sort.Strings(names)
+	l.line(bad, fmt.Sprintf("%d buckets failed in the last day: %s", len(names), strings.Join(names, ", ")), "README, \"Troubleshooting\", by code")
 }

@@ -7,6 +7,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"time"
 	"fmt"
 	"io"
 	"net/http"
@@ -112,7 +113,8 @@ func (f *wireFixture) emuCall(action string, params map[string]any) (any, string
 func (f *wireFixture) writes() []string {
 	var w []string
 	for _, c := range f.emu.Calls() {
-		if !strings.HasPrefix(c.Action, "Describe") && !strings.HasPrefix(c.Action, "List") && !strings.HasPrefix(c.Action, "Get") {
+		if !strings.HasPrefix(c.Action, "Describe") && !strings.HasPrefix(c.Action, "List") && !strings.HasPrefix(c.Action, "Get") &&
+			!strings.HasPrefix(c.Action, "Search") {
 			w = append(w, c.Action)
 		}
 	}
@@ -135,6 +137,9 @@ func (f *wireFixture) nameLogTopic() {
 		fmt.Sprintf("  cls:\n    logsetId: %q\n    topicId: %q\n", ls, tp), 1))
 	f.emu.DeployFunction(tcemu.Function{Region: "ap-guangzhou", Name: "picbucket", Runtime: "Go1", Handler: "main", Role: "picbucket-execution",
 		MemorySize: 64, Timeout: 300, Env: f.env0(), ClsLogsetID: ls, ClsTopicID: tp})
+	// The function ran on its timer 20 minutes ago.
+	f.emu.AddLog(tp, tcemu.LogLine{Time: time.Now().Add(-20 * time.Minute),
+		JSON: `{"level":"info","scfRequestId":"r1","trigger":"timer","dryRun":true,"buckets":6,"enabled":0,"already_enabled":2,"would_enable":4,"message":"summary"}`})
 }
 
 func TestApplyThenCheck(t *testing.T) {
@@ -482,5 +487,37 @@ func TestForeignPolicyNameAndUntrustingRole(t *testing.T) {
 	}
 	if ps := f.emu.Policies(); len(ps) != 1 || ps[0] != foreign {
 		t.Errorf("policies %+v", ps)
+	}
+}
+
+// TestCheckReadsTheFunctionsLines: no timer summary in two hours, and the
+// buckets that failed in the last day, are ✗ lines naming them.
+func TestCheckReadsTheFunctionsLines(t *testing.T) {
+	f := newWireFixture(t)
+	if code, out, errs := f.run("apply"); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errs)
+	}
+	if code, out, _ := f.run("check"); code != 1 || !strings.Contains(out, "✗ the last timer run: no summary line in the last 2 hours") {
+		t.Errorf("check without a run: exit %d\n%s", code, out)
+	}
+	f.nameLogTopic()
+	code, out, _ := f.run("check")
+	if code != 0 || !strings.Contains(out, "✓ the last timer run, 20m0s ago: 6 buckets, 0 enabled, 2 already, 4 would enable (dry run true)") ||
+		!strings.Contains(out, "✓ no bucket failed in the last day") {
+		t.Errorf("check: exit %d\n%s", code, out)
+	}
+	var topic string
+	for _, tp := range f.emu.Topics() {
+		if tp.Name == LogTopic {
+			topic = tp.ID
+		}
+	}
+	for _, b := range []string{"b-1250000000", "a-1250000000", "b-1250000000"} {
+		f.emu.AddLog(topic, tcemu.LogLine{Time: time.Now().Add(-time.Hour), JSON: `{"bucket":"` + b + `","outcome":"failed","code":"InvalidArgument","message":"bucket"}`})
+	}
+	f.emu.AddLog(topic, tcemu.LogLine{Time: time.Now().Add(-25 * time.Hour), JSON: `{"bucket":"old-1250000000","outcome":"failed","code":"X","message":"bucket"}`})
+	code, out, _ = f.run("check")
+	if code != 1 || !strings.Contains(out, "✗ 2 buckets failed in the last day: a-1250000000 (InvalidArgument), b-1250000000 (InvalidArgument)") {
+		t.Errorf("check with failures: exit %d\n%s", code, out)
 	}
 }
