@@ -390,7 +390,7 @@ func checkRuns(ctx context.Context, l *checklist, api *tcapi.Client, topicID str
 	} else {
 		var c struct {
 			Buckets, Enabled, Already_enabled, Would_enable, Skipped, Failed, Deferred int
-			DryRun                                                                  bool
+			DryRun                                                                     bool
 		}
 		json.Unmarshal([]byte(last.JSON), &c)
 		m := ok

@@ -7,7 +7,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"time"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/picbucket/picbucket/internal/auditapi"
 	"github.com/picbucket/picbucket/internal/ebapi/ebemu"
