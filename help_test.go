@@ -26,7 +26,6 @@ func TestEveryToolHelp(t *testing.T) {
 		{".", "picbucket", "main is the picbucket function", "-event"},
 		{"./cmd/local", "local", "local runs the function once", "-env"},
 		{"./cmd/emulator", "emulator", "emulator serves the COS/CI emulator", "-addr"},
-		{"./cmd/ebemu", "ebemu", "ebemu serves the EventBridge API emulator", "-old-rule"},
 		{"./cmd/wire", "wire", "wire sets up everything around the deployed picbucket function", "-dry-run"},
 		{"./cmd/bench", "bench", "bench measures a reconciliation", "-caps"},
 		{"./cmd/package", "package", "package builds what is deployed", "-C"},

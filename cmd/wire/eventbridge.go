@@ -11,7 +11,7 @@
 // ListEventBuses, ListRules, GetRule and ListTargets calls of a real run) and
 // prints the writes a run would send; without credentials it prints the plan
 // for an account that has no rule yet. --endpoint sends every request to
-// that address over plain HTTP (the emulator, cmd/ebemu), with the
+// that address over plain HTTP (the emulator, cmd/emulator), with the
 // production Host header and signature.
 
 package main
