@@ -9,7 +9,7 @@
 // TC3-HMAC-SHA256 signing), tcapi's retries of throttled and transient
 // failures, and its *tcapi.APIError, whose text never quotes an answer's
 // body; Hint's advice follows it on a line of its own. Read finds what exists, Diff plans the writes, Execute sends
-// them; cmd/auditwire is the command line and internal/tcapi/tcemu the
+// them; go run ./cmd/wire trail (and apply --org) is the command line and internal/tcapi/tcemu the
 // emulator its tests run against.
 package auditapi
 

@@ -4,7 +4,8 @@
 // signing) through tcapi.Client.Call, the repository's one API 3.0 sender
 // (its retries, and its errors that never quote an answer's body), and wires the function to the Tencent Cloud service event bus:
 // one rule matching CloudAudit's COS PutBucket records and one SCF target.
-// cmd/ebwire is its command line; internal/ebapi/ebemu its test double.
+// go run ./cmd/wire eventbridge (and apply) is its command line;
+// internal/ebapi/ebemu answers its actions inside internal/tcapi/tcemu.
 package ebapi
 
 import (

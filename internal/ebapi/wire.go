@@ -131,7 +131,7 @@ type Wiring struct {
 	// Resource is the SCF target's six-segment resource (SCFResource).
 	Resource string
 	// ExplicitQualifier says that Resource's qualifier was chosen (for
-	// ebwire, --qualifier was given). A rule must hold one target per
+	// wire eventbridge, --qualifier was given). A rule must hold one target per
 	// function, or each event runs it once per target. So when the rule
 	// already targets the same function with another qualifier, Apply keeps
 	// that target if the qualifier is only the default, and replaces it

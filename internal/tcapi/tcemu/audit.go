@@ -1,6 +1,6 @@
 package tcemu
 
-// The actions cmd/auditwire sends, with their parameters as the SDK's models
+// The actions go run ./cmd/wire sends, with their parameters as the SDK's models
 // declare them (tencentcloud-sdk-go tencentcloud/cls/v20201016/models.go,
 // tencentcloud/cloudaudit/v20190319/models.go,
 // tencentcloud/scf/v20180416/models.go) and the error codes the SDK's

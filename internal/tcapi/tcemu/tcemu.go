@@ -6,7 +6,7 @@
 //   - cam 2019-01-16 GetUserAppId: the account of the calling key
 //   - scf 2018-04-16 Invoke: recorded, and handed to OnInvoke
 //
-// and those cmd/auditwire sends to wire the organization's CloudAudit trail
+// and those go run ./cmd/wire sends to wire the organization's CloudAudit trail
 // to the function (audit.go): cls 2020-10-16 DescribeLogsets, CreateLogset,
 // DescribeTopics, CreateTopic, CreateDeliverCloudFunction; cloudaudit
 // 2019-03-19 DescribeAuditTracks, DescribeAuditTrack, CreateAuditTrack,
