@@ -20,7 +20,7 @@ import (
 
 var applyCommand = usage.Command{
 	Name: "go run ./cmd/wire apply",
-	What: "wire apply writes what the function needs around it, from serverless.yml: its CLS log topic, the EventBridge rule and target, and with --org the organization trail.",
+	What: "wire apply writes what the function needs around it, from serverless.yml: its role and policy, its CLS log topic, index and alarms, the EventBridge rule and target, and with --org the organization trail.",
 	More: `It reads first and sends only what differs: a second run writes nothing. --dry-run reads the
 account and prints the writes it would send, sending none. --delete removes the EventBridge rule
 and target it made (never a rule, target or topic it did not make); the log topic is kept (it holds
@@ -94,12 +94,19 @@ func runApply(args []string, getenv func(string) string, stdout, stderr io.Write
 	var c common
 	c.flags(fs)
 	dryRun := fs.Bool("dry-run", false, "read the account and print the writes apply would send; send none")
-	del := fs.Bool("delete", false, "remove the EventBridge rule and target apply made")
+	del := fs.Bool("delete", false, "remove what apply made: the role and policy it made, the alarms, the EventBridge rule and target (the log topic is kept)")
+	notice := fs.String("notice", "", "the alarms notify this existing CLS notice group (notice-…)")
+	wecom := fs.String("wecom", "", "the alarms notify this WeCom robot webhook (https://…; its key is never printed)")
+	notifyUIN := fs.String("notify-uin", "", "the alarms notify this CAM user (UIN), by email and SMS")
 	if err := applyCommand.Parse(fs, args, stdout); err != nil {
 		return applyCommand.Fail(stderr, err)
 	}
 	if fs.NArg() > 0 {
 		return applyCommand.Fail(stderr, fmt.Errorf("unexpected arguments %q", fs.Args()))
+	}
+	ch, err := parseChannel(*notice, *wecom, *notifyUIN)
+	if err != nil {
+		return applyCommand.Fail(stderr, err)
 	}
 	s, _, opts, creds, rc := c.setup(applyCommand, getenv, stderr)
 	if rc != 0 {
@@ -128,7 +135,7 @@ func runApply(args []string, getenv func(string) string, stdout, stderr io.Write
 	}
 
 	// 2. The function's log topic.
-	fmt.Fprintf(stdout, "== log topic: CLS %s/%s in %s (the function's logs, indexed)\n", LogLogset, LogTopic, s.Region)
+	fmt.Fprintf(stdout, "== log topic: CLS %s/%s in %s (the function's logs, indexed), its three alarms\n", LogLogset, LogTopic, s.Region)
 	lt, err := readLogTopic(ctx, ac)
 	if err != nil {
 		fmt.Fprintln(stderr, "wire apply: log topic:", err)
@@ -142,12 +149,31 @@ func runApply(args []string, getenv func(string) string, stdout, stderr io.Write
 			return 1
 		}
 	}
-	if step, diffs := diffIndex(plan.TopicID, ix); step != nil {
+	if step, diffs := diffIndex(plan.TopicID, ix); step != nil && !*del {
 		plan.Steps = append(plan.Steps, *step)
 		plan.Notes = append(plan.Notes, "index: "+strings.Join(diffs, ", "))
 	}
+	var alarms alarmsState
+	if lt.topicID != "" {
+		if alarms, err = readAlarms(ctx, api); err != nil {
+			fmt.Fprintln(stderr, "wire apply: alarms:", err)
+			return 1
+		}
+	}
+	if *del {
+		plan.Steps = deleteAlarms(alarms)
+	} else {
+		steps, notes := diffAlarms(alarms, ch, plan.LogsetID, plan.TopicID)
+		plan.Steps, plan.Notes = append(plan.Steps, steps...), append(plan.Notes, notes...)
+	}
 	printPlan(stdout, s.Region, plan)
 	switch {
+	case *del && len(plan.Steps) > 0 && !*dryRun:
+		if _, err := ac.Execute(ctx, plan); err != nil {
+			fmt.Fprintln(stderr, "wire apply: alarms:", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "deleted: the alarms and the notice group wire made; kept: the log topic (it holds the function's logs)\n")
 	case *del:
 		fmt.Fprintf(stdout, "kept: the log topic holds the function's logs; delete it in the CLS console if you want it gone\n")
 	case plan.Empty():

@@ -153,6 +153,27 @@ func runCheck(args []string, getenv func(string) string, stdout, stderr io.Write
 		}
 	}
 
+	// The alarms.
+	if lt.topicID != "" {
+		st, err := readAlarms(ctx, api)
+		switch {
+		case err != nil:
+			l.failed("alarms", "cls:DescribeAlarms and cls:DescribeAlarmNotices", err)
+		default:
+			var missing []string
+			for _, d := range alarmDefs {
+				if a, ok := st.alarms[d.name]; !ok || !sameAlarm(a, d, lt.topicID) {
+					missing = append(missing, d.name)
+				}
+			}
+			if len(missing) > 0 {
+				l.line(bad, "alarms missing or different: "+strings.Join(missing, ", "), "run: go run ./cmd/wire apply --notice ID (or --wecom URL, or --notify-uin UIN)")
+			} else {
+				l.line(ok, fmt.Sprintf("the %d alarms of docs/operating.md, on the log topic, each notifying a group", len(alarmDefs)), "")
+			}
+		}
+	}
+
 	// The function's own lines: the last timer summary, the failures.
 	if lt.topicID != "" {
 		checkRuns(ctx, l, api, lt.topicID, time.Now())

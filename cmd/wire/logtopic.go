@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"slices"
 
 	"github.com/picbucket/picbucket/internal/auditapi"
@@ -88,7 +89,7 @@ func printPlan(out io.Writer, region string, p auditapi.Plan) {
 		where = ", region " + region
 	}
 	for i, s := range p.Steps {
-		body, _ := json.Marshal(s.Params)
+		body, _ := json.Marshal(redactURLs(s.Params))
 		fmt.Fprintf(out, "plan %d: %s (service %s, version %s%s)\n%s\n", i+1, s.Action, s.Service, s.Version, where, body)
 	}
 }
@@ -143,4 +144,38 @@ func diffIndex(topicID string, ix tcapi.Index) (*auditapi.Step, []string) {
 	}
 	return &auditapi.Step{Service: tcapi.CLSService, Version: tcapi.CLSVersion, Action: "ModifyIndex",
 		Params: tcapi.IndexParams(topicID, merged)}, diffs
+}
+
+// redactURLs returns v with the query and user of every "Url" value
+// replaced: a WeCom webhook's key is a secret.
+func redactURLs(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			if str, ok := e.(string); ok && k == "Url" {
+				if u, err := url.Parse(str); err == nil {
+					u.User, u.RawQuery, u.Fragment = nil, "", ""
+					e = u.String() + "?(redacted)"
+				} else {
+					e = "(redacted)"
+				}
+			}
+			out[k] = redactURLs(e)
+		}
+		return out
+	case []map[string]any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = redactURLs(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = redactURLs(e)
+		}
+		return out
+	}
+	return v
 }

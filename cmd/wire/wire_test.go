@@ -27,6 +27,12 @@ import (
 	"github.com/picbucket/picbucket/signer"
 )
 
+// webhook is a WeCom robot's webhook; its key is a secret.
+const (
+	webhookKey = "wecom-robot-key-5d1c"
+	webhook    = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=" + webhookKey
+)
+
 const (
 	wireUIN    = 100012345678
 	wireUINStr = "100012345678"
@@ -85,7 +91,7 @@ func (f *wireFixture) run(args ...string) (code int, stdout, stderr string) {
 	args = append(args[:1:1], append([]string{"-f", f.yml, "--endpoint", f.url, "--uin", wireUINStr}, args[1:]...)...)
 	code = run(args, func(k string) string { return f.env[k] }, &out, &errb)
 	s := out.String() + errb.String()
-	for _, secret := range []string{f.env["TENCENTCLOUD_SECRETKEY"], f.env["TENCENTCLOUD_SESSIONTOKEN"]} {
+	for _, secret := range []string{f.env["TENCENTCLOUD_SECRETKEY"], f.env["TENCENTCLOUD_SESSIONTOKEN"], webhookKey} {
 		if secret != "" && strings.Contains(s, secret) {
 			f.t.Errorf("output holds a secret:\n%s", s)
 		}
@@ -159,8 +165,9 @@ func TestApplyThenCheck(t *testing.T) {
 	}
 
 	// apply writes, printing what serverless.yml must name.
-	code, out, errs = f.run("apply")
-	if w := f.writes(); code != 0 || !slices.Equal(w, []string{"CreateRole", "CreatePolicy", "AttachRolePolicy", "CreateLogset", "CreateTopic", "CreateIndex", "CreateRule", "CreateTarget"}) {
+	code, out, errs = f.run("apply", "--wecom", webhook)
+	if w := f.writes(); code != 0 || !slices.Equal(w, []string{"CreateRole", "CreatePolicy", "AttachRolePolicy", "CreateLogset", "CreateTopic", "CreateIndex",
+		"CreateAlarmNotice", "CreateAlarm", "CreateAlarm", "CreateAlarm", "CreateRule", "CreateTarget"}) {
 		t.Fatalf("apply: exit %d, writes %v\n%s%s", code, w, out, errs)
 	}
 	if !strings.Contains(out, "next: serverless.yml must name this topic") {
@@ -222,7 +229,7 @@ func TestApplyThenCheck(t *testing.T) {
 // declares it, because the next deploy would delete it.
 func TestOrgTrailTriggerMustBeDeclared(t *testing.T) {
 	f := newWireFixture(t)
-	code, out, errs := f.run("apply", "--org")
+	code, out, errs := f.run("apply", "--org", "--notify-uin", "100012345679")
 	if code != 0 || len(f.emu.Tracks()) != 1 || !strings.Contains(out, "next: declare the trail's trigger in serverless.yml") {
 		t.Fatalf("apply --org: exit %d\n%s%s", code, out, errs)
 	}
@@ -494,7 +501,10 @@ func TestForeignPolicyNameAndUntrustingRole(t *testing.T) {
 // buckets that failed in the last day, are ✗ lines naming them.
 func TestCheckReadsTheFunctionsLines(t *testing.T) {
 	f := newWireFixture(t)
-	if code, out, errs := f.run("apply"); code != 0 {
+	if code, out, errs := f.run("apply", "--notice", "notice-none"); code != 1 || !strings.Contains(errs, "ResourceNotFound.AlarmNoticeNotExist") {
+		t.Fatalf("apply with a notice group that does not exist: exit %d\n%s%s", code, out, errs)
+	}
+	if code, out, errs := f.run("apply", "--wecom", webhook); code != 0 {
 		t.Fatalf("apply: exit %d\n%s%s", code, out, errs)
 	}
 	if code, out, _ := f.run("check"); code != 1 || !strings.Contains(out, "✗ the last timer run: no summary line in the last 2 hours") {
@@ -519,5 +529,57 @@ func TestCheckReadsTheFunctionsLines(t *testing.T) {
 	code, out, _ = f.run("check")
 	if code != 1 || !strings.Contains(out, "✗ 2 buckets failed in the last day: a-1250000000 (InvalidArgument), b-1250000000 (InvalidArgument)") {
 		t.Errorf("check with failures: exit %d\n%s", code, out)
+	}
+}
+
+// TestAlarms: the three alarms on the log topic, notifying a WeCom robot
+// whose key is never printed; a second apply writes nothing; another
+// channel modifies the group; bad channels cost no request; --delete
+// removes the alarms and the group.
+func TestAlarms(t *testing.T) {
+	for _, tc := range []struct{ args []string }{
+		{[]string{"--wecom", "http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"}},
+		{[]string{"--wecom", "qyapi.weixin.qq.com/send"}},
+		{[]string{"--notice", "my group"}},
+		{[]string{"--notify-uin", "12ab"}},
+		{[]string{"--notice", "notice-1", "--notify-uin", "100012345679"}},
+	} {
+		f := newWireFixture(t)
+		code, out, errs := f.run(append([]string{"apply"}, tc.args...)...)
+		if code != 2 || len(f.emu.Calls()) != 0 {
+			t.Errorf("apply %v: exit %d, %d calls\n%s%s", tc.args, code, len(f.emu.Calls()), out, errs)
+		}
+	}
+
+	f := newWireFixture(t)
+	code, out, errs := f.run("apply", "--dry-run", "--wecom", webhook)
+	if code != 0 || len(f.writes()) != 0 || !strings.Contains(out, `"Url":"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?(redacted)"`) {
+		t.Fatalf("dry run: exit %d, writes %v\n%s%s", code, f.writes(), out, errs)
+	}
+	if code, out, errs := f.run("apply", "--wecom", webhook); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errs)
+	}
+	ns, as := f.emu.Notices(), f.emu.Alarms()
+	if len(ns) != 1 || len(as) != 3 {
+		t.Fatalf("notices %d, alarms %d", len(ns), len(as))
+	}
+	for _, a := range as {
+		if ids := a.Params["AlarmNoticeIds"].([]any); len(ids) != 1 || ids[0] != ns[0].ID {
+			t.Errorf("alarm %s notifies %v, want %s", a.Name, ids, ns[0].ID)
+		}
+	}
+	n := len(f.writes())
+	if code, _, _ := f.run("apply", "--wecom", webhook); code != 0 || len(f.writes()) != n {
+		t.Errorf("second apply writes %v", f.writes()[n:])
+	}
+	// Without a channel, the alarms keep theirs.
+	if code, _, _ := f.run("apply"); code != 0 || len(f.writes()) != n {
+		t.Errorf("apply without a channel writes %v", f.writes()[n:])
+	}
+	if code, _, _ := f.run("apply", "--notify-uin", "100012345679"); code != 0 || !slices.Equal(f.writes()[n:], []string{"ModifyAlarmNotice"}) {
+		t.Errorf("another channel: writes %v", f.writes()[n:])
+	}
+	if code, out, errs := f.run("apply", "--delete"); code != 0 || len(f.emu.Alarms()) != 0 || len(f.emu.Notices()) != 0 {
+		t.Errorf("--delete: exit %d, alarms %d, notices %d\n%s%s", code, len(f.emu.Alarms()), len(f.emu.Notices()), out, errs)
 	}
 }

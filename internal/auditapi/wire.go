@@ -33,8 +33,9 @@ const EventName = "PutBucket"
 
 // Placeholders stand for the ids a write returns, in a plan.
 const (
-	LogsetIDPlaceholder = "${LogsetId}"
-	TopicIDPlaceholder  = "${TopicId}"
+	LogsetIDPlaceholder      = "${LogsetId}"
+	TopicIDPlaceholder       = "${TopicId}"
+	AlarmNoticeIDPlaceholder = "${AlarmNoticeId}"
 )
 
 // Wiring is what must exist.
@@ -365,8 +366,8 @@ func (c *Client) Execute(ctx context.Context, p Plan) (Report, error) {
 	for _, s := range p.Steps {
 		params := substitute(s.Params, ids).(map[string]any)
 		var out struct {
-			LogsetId, TopicId string
-			TrackId           uint64
+			LogsetId, TopicId, AlarmNoticeId string
+			TrackId                          uint64
 		}
 		if err = c.call(ctx, s.Service, s.Version, s.Action, params, &out); err != nil {
 			return rep, err
@@ -392,6 +393,11 @@ func (c *Client) Execute(ctx context.Context, p Plan) (Report, error) {
 			}
 		case "ModifyAuditTrack":
 			rep.Track = Updated
+		case "CreateAlarmNotice":
+			if out.AlarmNoticeId == "" {
+				return rep, fmt.Errorf("cls CreateAlarmNotice: the answer has no AlarmNoticeId")
+			}
+			ids[AlarmNoticeIDPlaceholder] = out.AlarmNoticeId
 		case "CreateDeliverCloudFunction":
 			rep.Trigger = Created
 		}
@@ -427,6 +433,24 @@ func substitute(v any, ids map[string]string) any {
 		out := make(map[string]any, len(x))
 		for k, e := range x {
 			out[k] = substitute(e, ids)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = substitute(e, ids)
+		}
+		return out
+	case []string:
+		out := make([]string, len(x))
+		for i, e := range x {
+			out[i], _ = substitute(e, ids).(string)
+		}
+		return out
+	case []map[string]any:
+		out := make([]map[string]any, len(x))
+		for i, e := range x {
+			out[i], _ = substitute(e, ids).(map[string]any)
 		}
 		return out
 	}

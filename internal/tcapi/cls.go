@@ -104,3 +104,67 @@ func (c *Client) SearchLog(ctx context.Context, topicID string, from, to time.Ti
 	}
 	return lines, err
 }
+
+// Alarm is a CLS alarm policy (cls models.go AlarmInfo; only the fields
+// compared).
+type Alarm struct {
+	AlarmId, Name, Condition  string
+	AlarmTargets              []AlarmTarget
+	MonitorTime               MonitorTime
+	TriggerCount, AlarmPeriod int64
+	AlarmNoticeIds            []string
+	Status                    bool
+}
+
+// AlarmTarget is what an alarm queries (cls models.go AlarmTarget,
+// AlarmTargetInfo): offsets in minutes, non-positive.
+type AlarmTarget struct {
+	TopicId, Query, LogsetId       string
+	Number                         int64
+	StartTimeOffset, EndTimeOffset int64
+}
+
+// MonitorTime is how often an alarm runs: Type Period (every Time
+// minutes) or Fixed.
+type MonitorTime struct {
+	Type string
+	Time int64
+}
+
+// AlarmNotice is a notice channel group (cls models.go AlarmNotice). A
+// WebCallback's Url may hold a key (a WeCom robot's): never print it.
+type AlarmNotice struct {
+	AlarmNoticeId, Name, Type string
+	NoticeReceivers           []struct {
+		ReceiverType     string
+		ReceiverIds      []int64
+		ReceiverChannels []string
+	}
+	WebCallbacks []struct{ Url, CallbackType string }
+}
+
+// FindAlarms lists the alarms named name (Filters name).
+func (c *Client) FindAlarms(ctx context.Context, name string) ([]Alarm, error) {
+	return List("DescribeAlarms", 10, func(offset int) ([]Alarm, int, error) {
+		var out struct {
+			Alarms     []Alarm
+			TotalCount int
+		}
+		err := c.call(ctx, api{CLSService, CLSVersion, "DescribeAlarms"}, c.opts.Region, map[string]any{
+			"Filters": []map[string]any{{"Key": "name", "Values": []string{name}}}, "Offset": offset, "Limit": 100}, &out)
+		return out.Alarms, out.TotalCount, err
+	})
+}
+
+// FindAlarmNotices lists the notice channel groups named name.
+func (c *Client) FindAlarmNotices(ctx context.Context, name string) ([]AlarmNotice, error) {
+	return List("DescribeAlarmNotices", 10, func(offset int) ([]AlarmNotice, int, error) {
+		var out struct {
+			AlarmNotices []AlarmNotice
+			TotalCount   int
+		}
+		err := c.call(ctx, api{CLSService, CLSVersion, "DescribeAlarmNotices"}, c.opts.Region, map[string]any{
+			"Filters": []map[string]any{{"Key": "name", "Values": []string{name}}}, "Offset": offset, "Limit": 100}, &out)
+		return out.AlarmNotices, out.TotalCount, err
+	})
+}

@@ -31,6 +31,7 @@ type products struct {
 	indexes   map[string]*Index    // cls_index.go: topic id
 	cam       camState             // cam_roles.go
 	logs      map[string][]LogLine // cls_search.go: topic id
+	alarms    alarmState           // cls_alarm.go
 }
 
 func newProducts() products {
