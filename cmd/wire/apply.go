@@ -136,62 +136,8 @@ func runApply(args []string, getenv func(string) string, stdout, stderr io.Write
 
 	// 2. The function's log topic.
 	fmt.Fprintf(stdout, "== log topic: CLS %s/%s in %s (the function's logs, indexed), its three alarms\n", LogLogset, LogTopic, s.Region)
-	lt, err := readLogTopic(ctx, ac)
-	if err != nil {
-		fmt.Fprintln(stderr, "wire apply: log topic:", err)
-		return 1
-	}
-	plan := lt.diff()
-	ix := tcapi.Index{}
-	if lt.topicID != "" {
-		if ix, err = api.DescribeIndex(ctx, lt.topicID); err != nil {
-			fmt.Fprintln(stderr, "wire apply: log topic's index:", err)
-			return 1
-		}
-	}
-	if step, diffs := diffIndex(plan.TopicID, ix); step != nil && !*del {
-		plan.Steps = append(plan.Steps, *step)
-		plan.Notes = append(plan.Notes, "index: "+strings.Join(diffs, ", "))
-	}
-	var alarms alarmsState
-	if lt.topicID != "" {
-		if alarms, err = readAlarms(ctx, api); err != nil {
-			fmt.Fprintln(stderr, "wire apply: alarms:", err)
-			return 1
-		}
-	}
-	if *del {
-		plan.Steps = deleteAlarms(alarms)
-	} else {
-		steps, notes := diffAlarms(alarms, ch, plan.LogsetID, plan.TopicID)
-		plan.Steps, plan.Notes = append(plan.Steps, steps...), append(plan.Notes, notes...)
-	}
-	printPlan(stdout, s.Region, plan)
-	switch {
-	case *del && len(plan.Steps) > 0 && !*dryRun:
-		if _, err := ac.Execute(ctx, plan); err != nil {
-			fmt.Fprintln(stderr, "wire apply: alarms:", err)
-			return 1
-		}
-		fmt.Fprintf(stdout, "deleted: the alarms and the notice group wire made; kept: the log topic (it holds the function's logs)\n")
-	case *del:
-		fmt.Fprintf(stdout, "kept: the log topic holds the function's logs; delete it in the CLS console if you want it gone\n")
-	case plan.Empty():
-		fmt.Fprintf(stdout, "in place: logset %s, topic %s, its index\n", lt.logsetID, lt.topicID)
-	case *dryRun:
-		fmt.Fprintf(stdout, "dry run: not sent\n")
-	default:
-		rep, err := ac.Execute(ctx, plan)
-		if err != nil {
-			fmt.Fprintln(stderr, "wire apply: log topic:", err)
-			return 1
-		}
-		lt.logsetID, lt.topicID = rep.LogsetID, rep.TopicID
-		fmt.Fprintf(stdout, "done: logset %s, topic %s, its index (%s)\n", lt.logsetID, lt.topicID, strings.Join(rep.Writes, ", "))
-	}
-	if lt.topicID != "" && (s.TopicID != lt.topicID || s.LogsetID != lt.logsetID) {
-		fmt.Fprintf(stdout, "next: serverless.yml must name this topic; set inputs.cls to\n  cls:\n    logsetId: %q\n    topicId: %q\nthen deploy again\n",
-			lt.logsetID, lt.topicID)
+	if rc := applyLogTopic(ctx, api, ac, s, ch, *dryRun, *del, stdout, stderr); rc != 0 {
+		return rc
 	}
 
 	// 3. The EventBridge rule and target.
@@ -247,35 +193,41 @@ func trailWiring(s *deploy.Serverless) auditapi.Wiring {
 // applyRole reads the role and its policy, prints the plan, and sends it
 // unless dryRun. It returns a non-zero status on failure.
 func applyRole(ctx context.Context, api *tcapi.Client, ac *auditapi.Client, s *deploy.Serverless, uin string, dryRun, del bool, stdout, stderr io.Writer) int {
-	st, err := readRole(ctx, api, s.Role)
+	err := auditapi.Converge(3, func(err error) {
+		fmt.Fprintf(stdout, "note: %s; reading again before sending anything again\n", firstLine(err))
+	}, func() error {
+		st, err := readRole(ctx, api, s.Role)
+		if err != nil {
+			return err
+		}
+		var plan auditapi.Plan
+		if del {
+			plan = st.deletePlan(s.Role)
+		} else {
+			acct, err := api.GetUserAppID(ctx)
+			if err != nil {
+				return fmt.Errorf("the account's APPID (for the policy's resources): %w", err)
+			}
+			plan = st.diff(s.Role, desiredPolicy(s, acct.AppID, uin))
+		}
+		printPlan(stdout, "", plan) // CAM takes no region
+		switch {
+		case plan.Empty():
+			fmt.Fprintf(stdout, "in place: nothing to write\n")
+		case dryRun:
+			fmt.Fprintf(stdout, "dry run: not sent\n")
+		default:
+			rep, err := ac.Execute(ctx, plan)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "done: %s\n", strings.Join(rep.Writes, ", "))
+		}
+		return nil
+	})
 	if err != nil {
 		fmt.Fprintln(stderr, "wire apply: execution role:", err)
 		return 1
-	}
-	var plan auditapi.Plan
-	if del {
-		plan = st.deletePlan(s.Role)
-	} else {
-		acct, err := api.GetUserAppID(ctx)
-		if err != nil {
-			fmt.Fprintln(stderr, "wire apply: the account's APPID (for the policy's resources):", err)
-			return 1
-		}
-		plan = st.diff(s.Role, desiredPolicy(s, acct.AppID, uin))
-	}
-	printPlan(stdout, "", plan) // CAM takes no region
-	switch {
-	case plan.Empty():
-		fmt.Fprintf(stdout, "in place: nothing to write\n")
-	case dryRun:
-		fmt.Fprintf(stdout, "dry run: not sent\n")
-	default:
-		rep, err := ac.Execute(ctx, plan)
-		if err != nil {
-			fmt.Fprintln(stderr, "wire apply: execution role:", err)
-			return 1
-		}
-		fmt.Fprintf(stdout, "done: %s\n", strings.Join(rep.Writes, ", "))
 	}
 	return 0
 }
@@ -283,4 +235,73 @@ func applyRole(ctx context.Context, api *tcapi.Client, ac *auditapi.Client, s *d
 // newTrailClient is the CLS/CloudAudit/SCF client of serverless.yml's region.
 func newTrailClient(s *deploy.Serverless, opts tcapi.Options, creds auditapi.Credentials) (*auditapi.Client, error) {
 	return auditapi.New(auditapi.Options{Region: s.Region, RootDomain: opts.RootDomain, Endpoint: opts.Endpoint, Credentials: creds})
+}
+
+// applyLogTopic makes the log topic, its index and its alarms as desired
+// (or, with del, removes the alarms): read, diff, plan printed, writes;
+// after a transient failure it reads again before sending anything again.
+func applyLogTopic(ctx context.Context, api *tcapi.Client, ac *auditapi.Client, s *deploy.Serverless, ch channel, dryRun, del bool, stdout, stderr io.Writer) int {
+	var lt logTopic
+	err := auditapi.Converge(3, func(err error) {
+		fmt.Fprintf(stdout, "note: %s; reading again before sending anything again\n", firstLine(err))
+	}, func() error {
+		var err error
+		if lt, err = readLogTopic(ctx, ac); err != nil {
+			return err
+		}
+		plan := lt.diff()
+		ix := tcapi.Index{}
+		if lt.topicID != "" {
+			if ix, err = api.DescribeIndex(ctx, lt.topicID); err != nil {
+				return err
+			}
+		}
+		if step, diffs := diffIndex(plan.TopicID, ix); step != nil && !del {
+			plan.Steps = append(plan.Steps, *step)
+			plan.Notes = append(plan.Notes, "index: "+strings.Join(diffs, ", "))
+		}
+		var alarms alarmsState
+		if lt.topicID != "" {
+			if alarms, err = readAlarms(ctx, api); err != nil {
+				return err
+			}
+		}
+		if del {
+			plan.Steps = deleteAlarms(alarms)
+		} else {
+			steps, notes := diffAlarms(alarms, ch, plan.LogsetID, plan.TopicID)
+			plan.Steps, plan.Notes = append(plan.Steps, steps...), append(plan.Notes, notes...)
+		}
+		printPlan(stdout, s.Region, plan)
+		switch {
+		case del && len(plan.Steps) > 0 && !dryRun:
+			if _, err := ac.Execute(ctx, plan); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "deleted: the alarms and the notice group wire made; kept: the log topic (it holds the function's logs)\n")
+		case del:
+			fmt.Fprintf(stdout, "kept: the log topic holds the function's logs; delete it in the CLS console if you want it gone\n")
+		case plan.Empty():
+			fmt.Fprintf(stdout, "in place: logset %s, topic %s, its index\n", lt.logsetID, lt.topicID)
+		case dryRun:
+			fmt.Fprintf(stdout, "dry run: not sent\n")
+		default:
+			rep, err := ac.Execute(ctx, plan)
+			if err != nil {
+				return err
+			}
+			lt.logsetID, lt.topicID = rep.LogsetID, rep.TopicID
+			fmt.Fprintf(stdout, "done: logset %s, topic %s, its index (%s)\n", lt.logsetID, lt.topicID, strings.Join(rep.Writes, ", "))
+		}
+		return nil
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "wire apply: log topic:", err)
+		return 1
+	}
+	if lt.topicID != "" && (s.TopicID != lt.topicID || s.LogsetID != lt.logsetID) {
+		fmt.Fprintf(stdout, "next: serverless.yml must name this topic; set inputs.cls to\n  cls:\n    logsetId: %q\n    topicId: %q\nthen deploy again\n",
+			lt.logsetID, lt.topicID)
+	}
+	return 0
 }

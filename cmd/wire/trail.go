@@ -117,7 +117,29 @@ func runTrail(args []string, getenv func(string) string, stdout, stderr io.Write
 		printTrailReport(stdout, *region, account, w, auditapi.Report{Plan: plan}, true)
 		return 0
 	}
-	rep, err := client.Execute(ctx, plan)
+	// Each round reads, diffs and writes; after a transient failure the next
+	// round's read finds a write that took effect, so none is made twice.
+	var rep auditapi.Report
+	var made []string
+	err = auditapi.Converge(3, func(err error) {
+		fmt.Fprintf(stdout, "note       %s; reading again before sending anything again\n", firstLine(err))
+	}, func() error {
+		if len(made) > 0 || rep.Writes != nil {
+			st, err := client.Read(ctx, w)
+			if err != nil {
+				return err
+			}
+			plan = auditapi.Diff(w, st)
+		}
+		var err error
+		rep, err = client.Execute(ctx, plan)
+		made = append(made, rep.Writes...)
+		if rep.Writes == nil {
+			rep.Writes = []string{} // the next round reads again
+		}
+		return err
+	})
+	rep.Writes = made
 	printTrailReport(stdout, *region, account, w, rep, false)
 	if err != nil {
 		fmt.Fprintln(stderr, "wire trail:", err)
@@ -184,7 +206,7 @@ func printTrailReport(out io.Writer, region, account string, w auditapi.Wiring, 
 		fmt.Fprintf(out, "writes     %s (dry run: not sent)\n", strings.Join(planned, ", "))
 	default:
 		fmt.Fprintf(out, "writes     %s\n", strings.Join(rep.Writes, ", "))
-		if len(rep.Writes) == len(planned) {
+		if len(rep.Writes) >= len(planned) {
 			fmt.Fprintf(out, "done: CloudAudit starts delivering within about 5-10 minutes; the trigger batches up to %d s more\n", w.MaxWait)
 		}
 	}

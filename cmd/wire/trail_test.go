@@ -422,8 +422,13 @@ func TestThrottledIsRetried(t *testing.T) {
 	if throttled["ListTriggers"] != 2 || throttled["CreateAuditTrack"] != 1 || len(throttled) != 2 {
 		t.Errorf("throttled answers %v, want ListTriggers 2 and CreateAuditTrack 1", throttled)
 	}
-	if n := f.emu.CallCount("ListTriggers"); n != 3 {
-		t.Errorf("ListTriggers sent %d times, want 3", n)
+	// Read: 2 throttled and 1 answered; after the throttled create, the
+	// next round reads again (1) before it sends the create again.
+	if n := f.emu.CallCount("ListTriggers"); n != 4 {
+		t.Errorf("ListTriggers sent %d times, want 4", n)
+	}
+	if !strings.Contains(out, "RequestLimitExceeded") || !strings.Contains(out, "reading again before sending anything again") {
+		t.Errorf("the retry is not reported:\n%s", out)
 	}
 	if n := f.emu.CallCount("CreateAuditTrack"); n != 2 {
 		t.Errorf("CreateAuditTrack sent %d times, want 2", n)

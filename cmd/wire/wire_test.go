@@ -583,3 +583,51 @@ func TestAlarms(t *testing.T) {
 		t.Errorf("--delete: exit %d, alarms %d, notices %d\n%s%s", code, len(f.emu.Alarms()), len(f.emu.Notices()), out, errs)
 	}
 }
+
+// TestApplyCreateAnswered5xxLeavesNoDuplicate: each create, answered 502 by a
+// proxy after the emulator made it, is found by the next read; apply ends
+// with one of each thing, and says it read again.
+func TestApplyCreateAnswered5xxLeavesNoDuplicate(t *testing.T) {
+	for _, action := range []string{"CreateRole", "CreatePolicy", "CreateLogset", "CreateTopic", "CreateAlarmNotice", "CreateAlarm", "CreateAuditTrack", "CreateRule"} {
+		t.Run(action, func(t *testing.T) {
+			f := newWireFixture(t)
+			target, _ := url.Parse(f.url)
+			failed := false
+			front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("X-TC-Action") == action && !failed {
+					failed = true
+					rec := httptest.NewRecorder()
+					httputil.NewSingleHostReverseProxy(target).ServeHTTP(rec, r) // it takes effect
+					w.WriteHeader(http.StatusBadGateway)
+					io.WriteString(w, "<html>502 Bad Gateway</html>")
+					return
+				}
+				httputil.NewSingleHostReverseProxy(target).ServeHTTP(w, r)
+			}))
+			defer front.Close()
+			f.url = front.URL
+			code, out, errs := f.run("apply", "--org", "--wecom", webhook)
+			if code != 0 || !failed {
+				t.Fatalf("exit %d (502 sent: %v)\n%s%s", code, failed, out, errs)
+			}
+			if action != "CreateRule" && (!strings.Contains(out, "502") || !strings.Contains(out, "reading again before sending anything again")) {
+				t.Errorf("the retry is not reported:\n%s", out)
+			}
+			if strings.Contains(out+errs, "Bad Gateway") {
+				t.Errorf("the proxy's page is quoted:\n%s%s", out, errs)
+			}
+			counts := map[string]int{}
+			for _, c := range f.emu.Calls() {
+				if c.ErrorCode == "" && strings.HasPrefix(c.Action, "Create") {
+					counts[c.Action]++
+				}
+			}
+			if len(f.emu.Roles()) != 1 || len(f.emu.Policies()) != 1 || len(f.emu.Logsets()) != 1 || len(f.emu.Topics()) != 2 ||
+				len(f.emu.Notices()) != 1 || len(f.emu.Alarms()) != 3 || len(f.emu.Tracks()) != 1 || len(f.emu.EventBridge().Rules("eb-svc00001")) != 1 {
+				t.Errorf("after a 502 on %s: roles %d, policies %d, logsets %d, topics %d, notices %d, alarms %d, tracks %d, rules %d (creates %v)",
+					action, len(f.emu.Roles()), len(f.emu.Policies()), len(f.emu.Logsets()), len(f.emu.Topics()), len(f.emu.Notices()),
+					len(f.emu.Alarms()), len(f.emu.Tracks()), len(f.emu.EventBridge().Rules("eb-svc00001")), counts)
+			}
+		})
+	}
+}

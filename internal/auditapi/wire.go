@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/picbucket/picbucket/internal/rules"
+	"github.com/picbucket/picbucket/internal/tcapi"
 )
 
 // Defaults of the wiring.
@@ -353,12 +354,12 @@ type Report struct {
 	Writes []string
 }
 
-// Execute sends the plan's steps in order, putting the ids each returns in
-// place of the placeholders of the next. It stops at the first error: what
-// was made stays, and the next run finds it. A throttled, 5xx or transport
-// failure is sent again (tcapi.Client.Call); should a write that failed so
-// have been acted on, the next Read names a duplicate logset, topic or
-// tracking set (one's error).
+// Execute sends the plan's steps in order, each once, putting the ids each
+// returns in place of the placeholders of the next. It stops at the first
+// error: what was made stays. After a transient failure (tcapi.Transient:
+// throttled, 5xx, transport) the write may have taken effect, so the
+// caller reads again and diffs before sending anything again (Converge):
+// a create that took effect is found, not made twice.
 func (c *Client) Execute(ctx context.Context, p Plan) (Report, error) {
 	rep := Report{Plan: p}
 	ids := map[string]string{}
@@ -369,7 +370,7 @@ func (c *Client) Execute(ctx context.Context, p Plan) (Report, error) {
 			LogsetId, TopicId, AlarmNoticeId string
 			TrackId                          uint64
 		}
-		if err = c.call(ctx, s.Service, s.Version, s.Action, params, &out); err != nil {
+		if err = c.send(ctx, c.write, s.Service, s.Version, s.Action, params, &out); err != nil {
 			return rep, err
 		}
 		rep.Writes = append(rep.Writes, s.Action)
@@ -455,4 +456,22 @@ func substitute(v any, ids map[string]string) any {
 		return out
 	}
 	return v
+}
+
+// Converge runs round (a read, a diff and its writes) until it succeeds, at
+// most attempts times, again only after a transient failure
+// (tcapi.Transient): each round starts with a read, so a write that took
+// effect although it failed is found and not sent twice. note reports each
+// retry.
+func Converge(attempts int, note func(error), round func() error) error {
+	var err error
+	for i := 0; i < attempts; i++ {
+		if err = round(); err == nil || !tcapi.Transient(err) {
+			return err
+		}
+		if i+1 < attempts {
+			note(err)
+		}
+	}
+	return err
 }
