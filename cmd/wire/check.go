@@ -116,6 +116,12 @@ func runCheck(args []string, getenv func(string) string, stdout, stderr io.Write
 	// Its execution role and policies.
 	checkRole(ctx, l, api, s)
 
+	// The deployer's side: a cls trigger declared through the component
+	// needs QcloudCLSFullAccess on SLS_QcsRole.
+	if len(s.CLSTopics) > 0 {
+		checkSLSRole(ctx, l, api)
+	}
+
 	// Its triggers.
 	ac, err := auditapi.New(auditapi.Options{Region: s.Region, RootDomain: opts.RootDomain, Endpoint: opts.Endpoint, Credentials: creds})
 	if err != nil {
@@ -441,4 +447,31 @@ func checkRuns(ctx context.Context, l *checklist, api *tcapi.Client, topicID str
 	}
 	sort.Strings(names)
 	l.line(bad, fmt.Sprintf("%d buckets failed in the last day: %s", len(names), strings.Join(names, ", ")), "README, \"Troubleshooting\", by code")
+}
+
+// checkSLSRole checks that the Serverless service role SLS_QcsRole has
+// QcloudCLSFullAccess, which the scf component needs to make a declared cls
+// trigger.
+func checkSLSRole(ctx context.Context, l *checklist, api *tcapi.Client) {
+	const role, policy = "SLS_QcsRole", "QcloudCLSFullAccess"
+	what := "role " + role + " (serverless.yml declares a cls trigger)"
+	_, found, err := api.GetRole(ctx, role)
+	if err != nil {
+		l.failed(what, "cam:GetRole", err)
+		return
+	}
+	if !found {
+		l.line(bad, what+": missing", "deploy once (the component makes it), then grant it "+policy)
+		return
+	}
+	ps, err := api.ListAttachedRolePolicies(ctx, role)
+	if err != nil {
+		l.failed(what, "cam:ListAttachedRolePolicies", err)
+		return
+	}
+	if slices.ContainsFunc(ps, func(p tcapi.AttachedPolicy) bool { return p.PolicyName == policy }) {
+		l.line(ok, what+": has "+policy, "")
+	} else {
+		l.line(bad, what+": lacks "+policy+": the deploy cannot make the trigger", "attach "+policy+" to "+role+" in CAM")
+	}
 }

@@ -251,6 +251,12 @@ func TestOrgTrailTriggerMustBeDeclared(t *testing.T) {
 	}
 	f.write(f.text + "    - cls:\n        parameters:\n          qualifier: $DEFAULT\n          topicId: \"" + trailTopic + "\"\n          maxWait: 60\n          enable: true\n")
 	n := len(f.writes())
+	code, out, _ = f.run("check", "--org")
+	if code != 1 || !strings.Contains(out, "✗ role SLS_QcsRole (serverless.yml declares a cls trigger): missing") {
+		t.Errorf("check without SLS_QcsRole: exit %d\n%s", code, out)
+	}
+	cls := f.emu.AddPolicy(tcemu.Policy{Name: "QcloudCLSFullAccess", Type: 2, Document: `{"version":"2.0","statement":[{"effect":"allow","action":"cls:*","resource":"*"}]}`})
+	f.emu.AddRole(tcemu.Role{Name: "SLS_QcsRole", Document: `{"version":"2.0","statement":[]}`, Policies: []uint64{cls.ID}})
 	code, out, errs = f.run("check", "--org")
 	if code != 0 || len(f.writes()) != n {
 		t.Errorf("check with the trigger declared: exit %d\n%s%s", code, out, errs)
