@@ -43,8 +43,6 @@ type channel struct {
 	noticeID, wecom, uin string
 }
 
-func (c channel) empty() bool { return c.noticeID == "" && c.wecom == "" && c.uin == "" }
-
 // parseChannel checks the channel flags before anything is sent: at most
 // one, a notice id of CLS's form, an https webhook, a numeric UIN.
 func parseChannel(notice, wecom, uin string) (channel, error) {
