@@ -1,7 +1,8 @@
 // Package scfrpc starts a function binary and invokes it exactly as the SCF
 // Go runtime does: the binary listens on $_LAMBDA_SERVER_PORT and serves
 // net/rpc Function.Ping and Function.Invoke with scf-go-lib's messages. The
-// local runner, the tests and the benchmarks use it.
+// local runner, the tests and the benchmarks use it. The binary serves
+// through Serve, which listens on loopback only when Start started it.
 package scfrpc
 
 import (
@@ -71,7 +72,9 @@ func start(binary string, env []string, stdout, stderr io.Writer) (*Process, err
 		return nil, err
 	}
 	cmd := exec.Command(binary)
-	cmd.Env = append(env, "_LAMBDA_SERVER_PORT="+strconv.Itoa(port))
+	// The binary listens on loopback only (Serve): its port is reachable from
+	// this host alone.
+	cmd.Env = append(env, PortVar+"="+strconv.Itoa(port), LoopbackVar+"=1")
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	p := &Process{cmd: cmd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), done: make(chan error, 1)}
 	p.Started = time.Now()
