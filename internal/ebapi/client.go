@@ -86,6 +86,18 @@ type Options struct {
 	ReadOnly io.Writer
 }
 
+// String shows the options with the key masked (signer.Credentials.String).
+func (o Options) String() string {
+	return fmt.Sprintf("ebapi.Options{Region:%s Host:%s Endpoint:%s Credentials:%s Timeout:%s}",
+		o.Region, o.Host, o.Endpoint.Redacted(), o.Credentials, o.Timeout)
+}
+
+// GoString is String.
+func (o Options) GoString() string { return o.String() }
+
+// Format implements fmt.Formatter: every verb prints String.
+func (o Options) Format(f fmt.State, verb rune) { signer.FormatMasked(f, verb, o.String()) }
+
 // Client calls the EventBridge API.
 type Client struct {
 	sdk    *common.Client

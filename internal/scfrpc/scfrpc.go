@@ -10,16 +10,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/rpc"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/tencentyun/scf-go-lib/cloudfunction/messages"
+
+	"github.com/picbucket/picbucket/signer"
 )
 
 // Build compiles the package in dir (e.g. the module root) to the binary out,
@@ -137,6 +141,26 @@ type Invocation struct {
 	Uin         string
 	Region      string
 	Function    string
+}
+
+// String shows the invocation without its payload and without the values
+// of its Environment, which carries the key: only their names.
+func (in Invocation) String() string {
+	names := slices.Sorted(maps.Keys(in.Environment))
+	return fmt.Sprintf("scfrpc.Invocation{RequestID:%s Function:%s Region:%s AppID:%s Uin:%s Timeout:%s Payload:%d bytes Environment:%s (values not shown)}",
+		in.RequestID, in.Function, in.Region, in.AppID, in.Uin, in.Timeout, len(in.Payload), names)
+}
+
+// GoString is String: %#v prints no secret either.
+func (in Invocation) GoString() string { return in.String() }
+
+// Format implements fmt.Formatter: every verb prints String.
+func (in Invocation) Format(f fmt.State, verb rune) { signer.FormatMasked(f, verb, in.String()) }
+
+// MarshalJSON implements json.Marshaler as String does: the Environment's
+// names, not its values.
+func (in Invocation) MarshalJSON() ([]byte, error) {
+	return json.Marshal(in.String())
 }
 
 // Response is the function's answer: a payload or an error.

@@ -113,6 +113,19 @@ func New(cred signer.Credentials, opts Options) (*Client, error) {
 	return c, nil
 }
 
+// String names the client's key masked (signer.Credentials.String) and its
+// region and root domain; never a secret.
+func (c Client) String() string {
+	return "tcapi.Client{" + c.cred.String() + " Region:" + c.opts.Region + " RootDomain:" + c.opts.RootDomain + "}"
+}
+
+// GoString is String: %#v prints no secret either.
+func (c Client) GoString() string { return c.String() }
+
+// Format implements fmt.Formatter: every verb prints String (the key sits
+// in an unexported field, which fmt would print raw).
+func (c Client) Format(f fmt.State, verb rune) { signer.FormatMasked(f, verb, c.String()) }
+
 // With returns a Client like c that signs with cred: for a member's key
 // from AssumeRole. It shares c's options, transport and request counter.
 func (c *Client) With(cred signer.Credentials) *Client {
