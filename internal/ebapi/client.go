@@ -70,8 +70,8 @@ type Options struct {
 	Host string
 	// Endpoint is a test setting: when set (http://HOST:PORT, HOST a
 	// loopback or private address: rules.Endpoint), every request goes there
-	// over plain HTTP while the Host header and the signature stay those of
-	// Host, exactly as in production.
+	// over plain HTTP, never through a proxy, while the Host header and the
+	// signature stay those of Host, exactly as in production.
 	Endpoint *url.URL
 	// Credentials sign every request.
 	Credentials signer.Credentials
@@ -85,6 +85,18 @@ type Options struct {
 	// instead (ReadOnlyTransport). A dry run against the real account.
 	ReadOnly io.Writer
 }
+
+// String shows the options with the key masked (signer.Credentials.String).
+func (o Options) String() string {
+	return fmt.Sprintf("ebapi.Options{Region:%s Host:%s Endpoint:%s Credentials:%s Timeout:%s}",
+		o.Region, o.Host, o.Endpoint.Redacted(), o.Credentials, o.Timeout)
+}
+
+// GoString is String.
+func (o Options) GoString() string { return o.String() }
+
+// Format implements fmt.Formatter: every verb prints String.
+func (o Options) Format(f fmt.State, verb rune) { signer.FormatMasked(f, verb, o.String()) }
 
 // Client calls the EventBridge API.
 type Client struct {
@@ -104,17 +116,17 @@ func New(o Options) (*Client, error) {
 		o.Timeout = 30 * time.Second
 	}
 	rt := o.Transport
-	if rt == nil {
-		rt = http.DefaultTransport.(*http.Transport).Clone()
-	}
-	if o.ReadOnly != nil {
-		rt = ReadOnlyTransport(o.ReadOnly, rt)
-	}
 	if o.Endpoint != nil {
 		if err := rules.Endpoint(o.Endpoint); err != nil {
 			return nil, fmt.Errorf("ebapi: endpoint %q: %w", o.Endpoint.Redacted(), err)
 		}
+		// Next to the transport, so that it drops the proxy (rules.Redirect).
 		rt = rules.Redirect{To: o.Endpoint, Next: rt}
+	} else if rt == nil {
+		rt = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	if o.ReadOnly != nil {
+		rt = ReadOnlyTransport(o.ReadOnly, rt)
 	}
 	sdk := tcapi.SDK(o.Credentials, o.Region, tcapi.SDKProfile{Host: o.Host, Timeout: o.Timeout}, rt)
 	return &Client{sdk: sdk, region: o.Region}, nil
