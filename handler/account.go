@@ -90,7 +90,7 @@ func (inv *invocation) runAccount(ctx context.Context, ev *trigger.Request, acct
 	rules := filter{cfg: cfg, appID: acct.appID}
 
 	p := &planner{ev: ev, cloud: cloud, loop: loop, rules: rules, cache: h.cache(), now: h.now, cacheTTL: cfg.CacheTTL, log: log}
-	x := &executor{cloud: cloud, loop: loop, rules: rules, dryRun: dryRun, now: h.now, stopAt: stopAt, maxEnable: cfg.MaxEnable}
+	x := &executor{cloud: cloud, loop: loop, rules: rules, dryRun: dryRun, now: h.now, stopAt: stopAt, maxEnable: cfg.MaxEnable, creates: &inv.creates}
 	c := newCollector(ev, acct.uin, dryRun, log, h.cache(), h.now, cfg.CacheTTL)
 
 	planned := make(chan item)

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -146,6 +147,9 @@ type invocation struct {
 	secrets *secretSet
 	creds   signer.Credentials // the function's own key
 	credErr error              // why there is none
+	// creates counts the Creates started over every account of the
+	// invocation: PICBUCKET_MAX_ENABLE caps the invocation, not an account.
+	creates atomic.Int64
 }
 
 func (h *Handler) out() io.Writer {
