@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"github.com/picbucket/picbucket/internal/retry"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -46,6 +47,15 @@ const (
 	invokeQPS = 100
 	// accountsParallel bounds the accounts reconciled at once without fan-out.
 	accountsParallel = 4
+	// membersQPS is organization DescribeOrganizationMembers' documented
+	// limit, 20 requests per second
+	// (https://www.tencentcloud.com/document/api/1031/52040). With
+	// PICBUCKET_ACCOUNTS=org every member invocation checks its account
+	// with one such request (inOrganization), signed with the same
+	// management identity as the listing: the fan-out paces its listing
+	// pages and its Invokes together at pace.Share of it, so that the
+	// member invocations' checks arrive under it.
+	membersQPS = 20
 )
 
 // orgRequest is what an organization run asks of each member.
@@ -85,6 +95,16 @@ func (inv *invocation) organization(ctx context.Context) (*Result, error) {
 	}
 	o := &orgRun{inv: inv, tc: tc, ownUin: ownUin}
 	if ev.Kind == trigger.KindMember {
+		if uin := ev.Account.Uin; cfg.OrgAll && uin != ownUin {
+			// Whoever can invoke the function can send a member event: the
+			// account must be the Organization's before its role is assumed.
+			switch member, err := o.inOrganization(ctx, uin); {
+			case err != nil:
+				return nil, fmt.Errorf("picbucket: member event for account %s: whether the Organization lists it could not be checked, so its role is not assumed: %w", uin, err)
+			case !member:
+				return nil, fmt.Errorf("picbucket: member event for account %s, which is not a member of this Organization (DescribeOrganizationMembers does not list it): its role is never assumed", uin)
+			}
+		}
 		req := orgRequest{reconcile: ev.Reconcile, dryRun: ev.DryRun != nil && *ev.DryRun}
 		o.member(ctx, ev.Account.Uin, cfg.MemberRole, req)
 		return o.result(string(trigger.KindMember))
@@ -224,6 +244,34 @@ func (o *orgRun) assume(ctx context.Context, uin, role string, withAppID bool) (
 	return key, acct.AppID, "", ""
 }
 
+// inOrganization reports whether the Organization lists account uin
+// (PICBUCKET_ACCOUNTS=org): one DescribeOrganizationMembers with SearchKey
+// (tcapi.FindMember), sent again after each throttle until the time to
+// start accounts runs out. An error means the membership is unknown.
+func (o *orgRun) inOrganization(ctx context.Context, uin string) (bool, error) {
+	n, err := strconv.ParseInt(uin, 10, 64)
+	if err != nil || n <= 0 {
+		return false, nil
+	}
+	tc := o.tc.PassThrottles()
+	loop := retry.Loop{Now: o.inv.h.now, StopAt: o.stopAt(ctx), Classify: throttledOnly}
+	var member bool
+	_, err = loop.Do(ctx, func(ctx context.Context) (err error) {
+		_, member, err = tc.FindMember(ctx, n)
+		return err
+	})
+	return member, err
+}
+
+// throttledOnly is the retry rule of API 3.0 calls the handler sends again
+// itself: a throttle waits and goes again, anything else is final.
+func throttledOnly(err error) retry.Rule {
+	if tcapi.IsThrottled(err) {
+		return retry.Rule{Kind: retry.Throttled}
+	}
+	return retry.Rule{Kind: retry.Final}
+}
+
 // accountFailure classifies an API 3.0 error: throttling and the deadline
 // defer the account, anything else fails it.
 func accountFailure(err error, what string) (AccountOutcome, string) {
@@ -358,19 +406,6 @@ func (o *orgRun) fanOut(ctx context.Context, req orgRequest) {
 		reconcile = nil
 	}
 
-	// The listing feeds todo; it never waits for the Invokes.
-	todo := make(chan string, tcapi.PageSize*tcapi.MaxPages+len(inv.cfg.MemberUins))
-	go func() {
-		defer close(todo)
-		o.recordListErr(o.memberPages(ctx, func(uins []string) {
-			for _, uin := range uins {
-				if o.covers(uin) {
-					todo <- uin
-				}
-			}
-		}))
-	}()
-
 	// Pacer waits end at stopAt; the Invokes themselves may run to ctx's
 	// deadline.
 	waitCtx := ctx
@@ -379,7 +414,32 @@ func (o *orgRun) fanOut(ctx context.Context, req orgRequest) {
 		waitCtx, cancel = context.WithDeadline(ctx, stopAt)
 		defer cancel()
 	}
+	// With "org", each member invocation spends one request of
+	// DescribeOrganizationMembers' 20/s (inOrganization), as does each
+	// listing page: the pages and the Invokes share one pacer under that
+	// limit, so that the checks the Invokes cause arrive under it too.
 	pacer := pace.NewLimited(inv.h.Now, invokeQPS)
+	pageWait := func() {}
+	if inv.cfg.OrgAll {
+		pacer = pace.NewLimited(inv.h.Now, min(invokeQPS, membersQPS))
+		pageWait = func() { _ = pacer.Wait(waitCtx) }
+	}
+
+	// The listing feeds todo; it never waits for the Invokes.
+	todo := make(chan string, tcapi.PageSize*tcapi.MaxPages+len(inv.cfg.MemberUins))
+	go func() {
+		defer close(todo)
+		pageWait()
+		o.recordListErr(o.memberPages(ctx, func(uins []string) {
+			for _, uin := range uins {
+				if o.covers(uin) {
+					todo <- uin
+				}
+			}
+			pageWait() // before the next page is asked for
+		}))
+	}()
+
 	tc := o.tc.PassThrottles()
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, fanoutParallel)
@@ -407,12 +467,7 @@ func (o *orgRun) fanOut(ctx context.Context, req orgRequest) {
 func (o *orgRun) invoke(ctx, waitCtx context.Context, tc *tcapi.Client, pacer *pace.Pacer, uin string, in tcapi.InvokeInput) {
 	what := "Invoke of " + in.FunctionName + " for account " + uin
 	var out tcapi.InvokeResult
-	loop := retry.Loop{Pacer: pacer, Now: o.inv.h.now, Classify: func(err error) retry.Rule {
-		if tcapi.IsThrottled(err) {
-			return retry.Rule{Kind: retry.Throttled}
-		}
-		return retry.Rule{Kind: retry.Final}
-	}}
+	loop := retry.Loop{Pacer: pacer, Now: o.inv.h.now, Classify: throttledOnly}
 	sent, err := loop.Do(waitCtx, func(context.Context) (err error) {
 		out, err = tc.Invoke(ctx, in) // the Invoke itself may run to ctx's deadline
 		return err
@@ -627,6 +682,28 @@ func (o *orgRun) memberBuckets(ctx context.Context, a trigger.AccountBuckets) {
 		res.finish()
 		acct.Summary = &res.Summary
 		o.addAccount(acct, res)
+	}
+	if inv.cfg.OrgAll {
+		// A record names its account (userIdentity.accountId): with "org",
+		// only an account the Organization lists is assumed.
+		member, err := o.inOrganization(ctx, uin)
+		if err != nil || !member {
+			outcome, why := AccountSkipped, "left alone: account "+uin+" is not a member of this Organization (DescribeOrganizationMembers does not list it), so its role is never assumed"
+			b, reason, errText := Skipped, why, ""
+			if err != nil {
+				outcome, why = accountFailure(err, "DescribeOrganizationMembers (whether the Organization lists account "+uin+")")
+				why += "; its role is not assumed"
+				b, reason = Deferred, why
+				if outcome == AccountFailed {
+					b, reason, errText = Failed, "", why
+				}
+			}
+			acct.Outcome, acct.Error = outcome, why
+			deferred = accountResults(a, b, reason, errText)
+			notes = nil
+			finish(&Result{})
+			return
+		}
 	}
 	if len(a.Targets) == 0 {
 		acct.Outcome, acct.Error = AccountDeferred, "no bucket named with its region: nothing to do in this invocation"
