@@ -191,6 +191,38 @@ func TestAccountJudgement(t *testing.T) {
 			}
 		},
 	}, {
+		name: "an AccessDenied that speaks of an expired token is no refused key: no stop at the first answer", n: 10, concurrency: "1",
+		createErr: func(int, string) error { return answer(403, "AccessDenied", "The security token expired") },
+		check: func(t *testing.T, f *fakeCloud, res *Result, err error) {
+			if n := f.calls[opCreate]; n != refusalStreak+confirmProbes || err == nil || strings.Contains(err.Error(), "credentials refused") {
+				t.Errorf("%d Creates, err %v: want the streak and the probes before the stop", n, err)
+			}
+		},
+	}, {
+		name: "a full CI queue is no refusal: every bucket deferred naming the queue", n: 20, concurrency: "1",
+		createErr: func(int, string) error { return answer(403, "QueueSaturated", "") },
+		check: func(t *testing.T, f *fakeCloud, res *Result, err error) {
+			if err != nil || res.Summary.Deferred != 20 || res.Summary.Failed != 0 {
+				t.Errorf("err %v, summary %+v: want every bucket deferred, no stop, no failure", err, res.Summary)
+			}
+			for _, b := range res.Results {
+				if !strings.Contains(b.Reason, "CI's queue is full (QueueSaturated)") {
+					t.Errorf("%s: reason %q, want CI's queue named", b.Bucket, b.Reason)
+				}
+			}
+		},
+	}, {
+		name: "a paused CI queue is no refusal: deferred at once, naming the queue", n: 20, concurrency: "1",
+		createErr: func(int, string) error { return answer(403, "QueuePaused", "") },
+		check: func(t *testing.T, f *fakeCloud, res *Result, err error) {
+			if err != nil || res.Summary.Deferred != 20 || f.calls[opCreate] != 20 {
+				t.Errorf("err %v, %d Creates, summary %+v: want one Create each, every bucket deferred, no stop", err, f.calls[opCreate], res.Summary)
+			}
+			if len(res.Results) == 0 || !strings.Contains(res.Results[0].Reason, "CI's queue is paused") {
+				t.Errorf("results %+v: want CI's paused queue named", res.Results)
+			}
+		},
+	}, {
 		name: "unbound buckets are skipped and count toward no stop", n: 8, concurrency: "1",
 		createErr: func(i int, _ string) error {
 			if i < 4 {
@@ -286,6 +318,9 @@ func TestCreateOutcome(t *testing.T) {
 		{answer(400, "1111", ""), false, Skipped, "unbound"},
 		{answer(400, "ExpiredToken", ""), false, Deferred, "credentials"},
 		{answer(403, "AccessDenied", ""), false, Failed, ""},
+		{answer(403, "QueueSaturated", ""), false, Deferred, "CI's queue is full"},
+		{answer(403, "QueuePaused", ""), false, Deferred, "CI's queue is paused"},
+		{fmt.Errorf("%w: %w", retry.ErrCut, answer(403, "QueueSaturated", "")), false, Deferred, "CI's queue is full (QueueSaturated) until the time left ran out"},
 		{answer(400, "InvalidArgument", ""), false, Failed, ""},
 	}
 	for _, tt := range tests {
