@@ -66,20 +66,32 @@ func newTransport() *http.Transport {
 
 // Invoke implements scf-go-lib's cloudfunction.Handler: it takes the raw
 // event and returns the Result as JSON, or the error that marks the
-// invocation failed.
+// invocation failed. Both are what SCF shows as the invocation's return
+// value (RetMsg), so both pass through the redaction the log lines do.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	res, err := h.Handle(ctx, payload)
+	res, secrets, err := h.handle(ctx, payload)
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(res)
+	out, err := json.Marshal(res)
+	if err != nil {
+		return nil, err
+	}
+	return secrets.redactBytes(out), nil
 }
 
 // Handle runs one invocation. It returns an error when the event or the
 // settings are invalid (then no request is sent), when the credentials are
 // missing or refused, or when any bucket failed; the Result is returned as
-// far as it got in every case but the first.
+// far as it got in every case but the first. The error is redacted; the
+// Result is as the run made it (Invoke redacts its JSON).
 func (h *Handler) Handle(ctx context.Context, payload []byte) (*Result, error) {
+	res, _, err := h.handle(ctx, payload)
+	return res, err
+}
+
+// handle is Handle, also returning the secrets the invocation held.
+func (h *Handler) handle(ctx context.Context, payload []byte) (*Result, *secretSet, error) {
 	start := h.now()
 	getenv := h.Getenv
 	if getenv == nil {
@@ -97,14 +109,14 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (*Result, error) {
 	if cfgErr != nil {
 		err := fmt.Errorf("picbucket: configuration: %w", cfgErr)
 		log.Error().Err(err).Msg("invalid configuration")
-		return nil, redactError(err, secrets)
+		return nil, secrets, redactError(err, secrets)
 	}
 	appID := cmp.Or(cfg.AppID, fc.TencentcloudAppID)
 	ev, err := trigger.ParseWith(payload, trigger.Options{AppID: appID})
 	if err != nil {
 		err = fmt.Errorf("picbucket: %w", err)
 		log.Error().Err(err).Int("payloadBytes", len(payload)).Msg("invalid event")
-		return nil, redactError(err, secrets)
+		return nil, secrets, redactError(err, secrets)
 	}
 	if log.GetLevel() <= zerolog.DebugLevel {
 		log.Debug().Str("trigger", string(ev.Kind)).Int("targets", len(ev.Targets)).Int("locate", len(ev.Locate)).Int("skipped", len(ev.Skipped)).
@@ -126,14 +138,14 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (*Result, error) {
 	}
 	if res == nil {
 		log.Error().Err(runErr).Msg("refused")
-		return nil, redactError(runErr, secrets)
+		return nil, secrets, redactError(runErr, secrets)
 	}
 	res.DurationMs = h.now().Sub(start).Milliseconds()
 	logSummary(log, res, runErr)
 	if runErr != nil {
-		return res, redactError(runErr, secrets)
+		return res, secrets, redactError(runErr, secrets)
 	}
-	return res, nil
+	return res, secrets, nil
 }
 
 // invocation is what every account of one invocation shares.

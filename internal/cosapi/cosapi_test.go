@@ -143,7 +143,11 @@ func TestTagsAnswers(t *testing.T) {
 			map[string]string{"picbucket": "off", "team": ""}, ""},
 		{"NoSuchTagSet", 404, errBody("NoSuchTagSet"), map[string]string{}, ""},
 		{"NoSuchTagSetError", 404, errBody("NoSuchTagSetError"), map[string]string{}, ""},
-		{"bare 404", 404, "", map[string]string{}, ""},
+		{"404 without a code", 404, "<Error><Message>m</Message></Error>", map[string]string{}, ""},
+		// A 404 whose body is not COS's XML says nothing about the tags.
+		{"bare 404", 404, "", nil, "404"},
+		{"a proxy's page", 404, "<html><body><h1>404 Not Found</h1>nginx</body></html>", nil, "404"},
+		{"a gateway's JSON", 404, `{"message":"no route"}`, nil, "404"},
 		{"NoSuchBucket", 404, errBody("NoSuchBucket"), nil, "NoSuchBucket"},
 		{"AccessDenied", 403, errBody("AccessDenied"), nil, "AccessDenied"},
 	}
