@@ -89,9 +89,9 @@ func (inv *invocation) runAccount(ctx context.Context, ev *trigger.Request, acct
 	loop := retry.Loop{Policy: policy, Pacer: pace.NewLimited(h.Now, cfg.MaxQPS), Now: h.now, StopAt: stopAt}
 	rules := filter{cfg: cfg, appID: acct.appID}
 
-	p := &planner{ev: ev, cloud: cloud, loop: loop, rules: rules, cache: h.cache(), now: h.now, cacheTTL: cfg.CacheTTL, log: log}
-	x := &executor{cloud: cloud, loop: loop, rules: rules, dryRun: dryRun, now: h.now, stopAt: stopAt, maxEnable: cfg.MaxEnable, creates: &inv.creates}
 	c := newCollector(ev, acct.uin, dryRun, log, h.cache(), h.now, cfg.CacheTTL)
+	p := &planner{ev: ev, cloud: cloud, loop: loop, rules: rules, cache: h.cache(), now: h.now, cacheTTL: cfg.CacheTTL, log: log, halt: c.halt}
+	x := &executor{cloud: cloud, loop: loop, rules: rules, dryRun: dryRun, now: h.now, stopAt: stopAt, maxEnable: cfg.MaxEnable, creates: &inv.creates}
 
 	planned := make(chan item)
 	work := make(chan job)

@@ -373,3 +373,38 @@ func TestProbesMustReachTheRefusedOperation(t *testing.T) {
 		t.Errorf("err %v, %d Creates, summary %+v: want the stop after %d Creates", err, f.calls[opCreate], res.Summary, refusalStreak+confirmProbes)
 	}
 }
+
+// TestStoppedRunSendsNothingMore: 20 regions of one bucket each; the first
+// region's list comes at once, the others take 200 ms, and the key is
+// refused at the first Create. The plan fetches 16 regions' lists at once
+// (describeParallel): the regions whose turn comes after the stop are
+// never listed, and their buckets are deferred with the stop's reason.
+func TestStoppedRunSendsNothingMore(t *testing.T) {
+	f := newFake(20)
+	f.slow = map[string]time.Duration{}
+	for i := range f.buckets {
+		region := fmt.Sprintf("ap-region%c", 'a'+i)
+		f.buckets[i].Region = region
+		if i > 0 {
+			f.slow[region] = 200 * time.Millisecond
+		}
+	}
+	f.createErr = func(int, string) error { return answer(403, "InvalidAccessKeyId", "") }
+	res, err := runFake(t, f, map[string]string{config.Concurrency: "1"})
+	if err == nil || !strings.Contains(err.Error(), "credentials refused") {
+		t.Fatalf("err %v: want the stop on the refused key", err)
+	}
+	// The first region's slot frees before the Create's answer comes: one
+	// more region may start before the stop.
+	if n := f.calls["Describe"]; n > describeParallel+1 {
+		t.Errorf("%d regions listed, want at most the %d started before the stop and none after", n, describeParallel+1)
+	}
+	if f.calls[opCreate] != 1 || res.Summary.Deferred != 20 {
+		t.Errorf("%d Creates, summary %+v: want one Create and every bucket deferred", f.calls[opCreate], res.Summary)
+	}
+	for _, b := range res.Results {
+		if !strings.Contains(b.Reason, "credentials were refused") {
+			t.Errorf("%s: reason %q, want the stop's", b.Bucket, b.Reason)
+		}
+	}
+}
