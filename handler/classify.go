@@ -10,6 +10,7 @@ import (
 	"github.com/picbucket/picbucket/internal/config"
 	"github.com/picbucket/picbucket/internal/cosapi"
 	"github.com/picbucket/picbucket/internal/retry"
+	"github.com/picbucket/picbucket/internal/tcapi"
 )
 
 // Classify: one answer (or its absence) becomes one outcome, and the retry
@@ -260,4 +261,22 @@ func setError(b *BucketResult, err error, asError bool) {
 	if asError {
 		b.Error = err.Error()
 	}
+}
+
+// accountFailure classifies an API 3.0 error: throttling and the deadline
+// defer the account, anything else fails it.
+func accountFailure(err error, what string) (AccountOutcome, string) {
+	if tcapi.IsThrottled(err) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return AccountDeferred, what + " did not finish in time: " + err.Error()
+	}
+	return AccountFailed, what + " failed: " + err.Error()
+}
+
+// throttledOnly is the retry rule of API 3.0 calls the handler sends again
+// itself: a throttle waits and goes again, anything else is final.
+func throttledOnly(err error) retry.Rule {
+	if tcapi.IsThrottled(err) {
+		return retry.Rule{Kind: retry.Throttled}
+	}
+	return retry.Rule{Kind: retry.Final}
 }

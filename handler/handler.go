@@ -10,7 +10,6 @@
 package handler
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -111,8 +110,8 @@ func (h *Handler) handle(ctx context.Context, payload []byte) (*Result, *secretS
 		log.Error().Err(err).Msg("invalid configuration")
 		return nil, secrets, redactError(err, secrets)
 	}
-	appID := cmp.Or(cfg.AppID, fc.TencentcloudAppID)
-	ev, err := trigger.ParseWith(payload, trigger.Options{AppID: appID})
+	id := newIdentity(cfg, fc, getenv)
+	ev, err := trigger.ParseWith(payload, trigger.Options{AppID: id.appID})
 	if err != nil {
 		err = fmt.Errorf("picbucket: %w", err)
 		log.Error().Err(err).Int("payloadBytes", len(payload)).Msg("invalid event")
@@ -126,7 +125,7 @@ func (h *Handler) handle(ctx context.Context, payload []byte) (*Result, *secretS
 		log.Info().Str("trigger", string(ev.Kind)).Msg(n)
 	}
 
-	inv := &invocation{h: h, cfg: cfg, log: log, ev: ev, fc: fc, getenv: getenv, secrets: secrets, creds: creds, credErr: credErr}
+	inv := &invocation{h: h, cfg: cfg, log: log, ev: ev, fc: fc, id: id, getenv: getenv, secrets: secrets, creds: creds, credErr: credErr}
 	var res *Result
 	var runErr error
 	if ev.Kind == trigger.KindCLS {
@@ -134,7 +133,9 @@ func (h *Handler) handle(ctx context.Context, payload []byte) (*Result, *secretS
 	} else if cfg.Org || ev.Kind == trigger.KindMember {
 		res, runErr = inv.organization(ctx)
 	} else {
-		res, runErr = inv.account(ctx, ev, accountKey{appID: appID, source: signer.Env{Getenv: getenv}, credErr: credErr}, log)
+		key := inv.ownKey()
+		key.uin = "" // a single-account run names no account
+		res, runErr = inv.account(ctx, ev, key, log)
 	}
 	if res == nil {
 		log.Error().Err(runErr).Msg("refused")
@@ -155,6 +156,7 @@ type invocation struct {
 	log     zerolog.Logger
 	ev      *trigger.Request
 	fc      *functioncontext.FunctionContext
+	id      identity // the function's own account, region and name
 	getenv  func(string) string
 	secrets *secretSet
 	creds   signer.Credentials // the function's own key

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -192,18 +191,9 @@ func (p *planner) reconcile(ctx context.Context, spec *trigger.Reconcile, all []
 	}
 	slices.Sort(regions)
 
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, describeParallel)
-	for _, region := range regions {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			p.reconcileRegion(ctx, region, byRegion[region], out)
-		}()
-	}
-	wg.Wait()
+	startEach(slices.Values(regions), describeParallel, time.Time{}, p.now, func(region string) {
+		p.reconcileRegion(ctx, region, byRegion[region], out)
+	}, nil)
 }
 
 // reconcileRegion reads one region's enabled list and sends the buckets
