@@ -109,8 +109,13 @@ type EnabledPage struct {
 }
 
 // ListEnabled returns page (1-based) of the buckets in region that have
-// image processing enabled. names, when given, restricts the query to them.
-func (c *Client) ListEnabled(ctx context.Context, region string, page, pageSize int, names ...string) (EnabledPage, error) {
+// image processing enabled.
+func (c *Client) ListEnabled(ctx context.Context, region string, page, pageSize int) (EnabledPage, error) {
+	return c.listEnabled(ctx, region, page, pageSize)
+}
+
+// listEnabled is ListEnabled; names, when given, restricts the query to them.
+func (c *Client) listEnabled(ctx context.Context, region string, page, pageSize int, names ...string) (EnabledPage, error) {
 	if pageSize <= 0 || pageSize > MaxDescribe {
 		pageSize = MaxDescribe
 	}
@@ -135,7 +140,7 @@ func (c *Client) ListEnabled(ctx context.Context, region string, page, pageSize 
 
 // IsEnabled asks CI whether t has image processing enabled.
 func (c *Client) IsEnabled(ctx context.Context, t bucket.Target) (bool, string, error) {
-	p, err := c.ListEnabled(ctx, t.Region, 1, MaxDescribe, t.Bucket)
+	p, err := c.listEnabled(ctx, t.Region, 1, MaxDescribe, t.Bucket)
 	if err != nil {
 		return false, "", err
 	}
