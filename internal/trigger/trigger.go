@@ -50,6 +50,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -120,6 +121,10 @@ type Request struct {
 	Locate []string
 	// Skipped lists records intentionally not acted on, with the reason
 	// (e.g. a failed PutBucket API call or a non-COS EventBridge event).
+	// No Skip names a bucket that is in Targets or Locate: a bucket that
+	// one record of the event created is acted on, whatever another record
+	// of the event says of it (a client's retry after a failed PutBucket,
+	// in either order).
 	Skipped []Skip
 	// Reconcile, when non-nil, asks for a reconciliation: on a timer event,
 	// a manual "reconcile", or a PutBucket record that names no bucket.
@@ -336,8 +341,11 @@ func keyList(obj object) string {
 
 // builder accumulates the parts of a Request.
 type builder struct {
-	req        Request
-	seen       map[string]bool // bucket names in Targets or Locate
+	req  Request
+	seen map[string]bool // bucket names in Targets or Locate
+	// skipped counts the Skips listed in req.Skipped that name each bucket:
+	// a bucket that becomes a target drops them.
+	skipped    map[string]int
 	reconcile  bool
 	allRegions bool
 	regionSeen map[string]bool
@@ -364,7 +372,7 @@ const maxNotes = 20
 const maxSkips = MaxEventList
 
 func newBuilder(kind Kind) *builder {
-	return &builder{req: Request{Kind: kind}, seen: map[string]bool{}, regionSeen: map[string]bool{}}
+	return &builder{req: Request{Kind: kind}, seen: map[string]bool{}, skipped: map[string]int{}, regionSeen: map[string]bool{}}
 }
 
 // record reads one record with read, which either adds to b or returns why
@@ -420,7 +428,7 @@ func (b *builder) addTarget(t bucket.Target, path string, short bool) error {
 	if err := b.countTarget(path); err != nil {
 		return err
 	}
-	b.seen[t.Bucket] = true
+	b.claim(t.Bucket)
 	b.req.Targets = append(b.req.Targets, t)
 	b.short = b.short || short
 	return nil
@@ -442,7 +450,7 @@ func (b *builder) addLocate(name, path string, short bool) error {
 	if err := b.countTarget(path); err != nil {
 		return err
 	}
-	b.seen[name] = true
+	b.claim(name)
 	b.req.Locate = append(b.req.Locate, name)
 	b.short = b.short || short
 	return nil
@@ -464,12 +472,35 @@ func (b *builder) countTarget(path string) error {
 	return nil
 }
 
+// claim marks name as a bucket the event acts on, and drops the Skips
+// listed for it: a record that names a bucket successfully outweighs one
+// whose call failed, which came first (a client's retry after a 5xx, or a
+// second PutBucket answered BucketAlreadyOwnedByYou).
+func (b *builder) claim(name string) {
+	b.seen[name] = true
+	if b.skipped[name] == 0 {
+		return
+	}
+	delete(b.skipped, name)
+	b.req.Skipped = slices.DeleteFunc(b.req.Skipped, func(s Skip) bool { return s.Bucket == name })
+	if len(b.req.Skipped) == 0 {
+		b.req.Skipped = nil
+	}
+}
+
+// skip lists s, unless it names a bucket that the event acts on.
 func (b *builder) skip(s Skip) {
+	if s.Bucket != "" && b.seen[s.Bucket] {
+		return
+	}
 	if len(b.req.Skipped) >= maxSkips {
 		b.overSkips++
 		return
 	}
 	b.req.Skipped = append(b.req.Skipped, s)
+	if s.Bucket != "" {
+		b.skipped[s.Bucket]++
+	}
 }
 
 func (b *builder) note(format string, args ...any) {
