@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/picbucket/picbucket/internal/bucket"
 	"github.com/picbucket/picbucket/internal/rules"
 )
 
@@ -425,8 +426,8 @@ func (c *clsRecords) add(p string, item json.RawMessage) {
 		if ab == nil && len(c.order) == MaxCLSAccounts {
 			s := Skip{Region: put.region, Reason: fmt.Sprintf("%s: account %s is beyond MaxCLSAccounts (%d accounts in one event): left to the hourly timer",
 				r.label, uin, MaxCLSAccounts)}
-			if !put.found.short {
-				s.Bucket = put.found.name
+			if bucket.ValidateName(put.found.name) == nil {
+				s.Bucket = put.found.name // as the record gives it: no APPID completes it here
 			}
 			c.b.skip(s)
 			return nil

@@ -69,7 +69,7 @@ func parseTimer(top object, _ []byte, _ Options) (*Request, error) {
 }
 
 // parseManual handles {"buckets":[{"bucket":…,"region":…}],"reconcile":{…},"dryRun":bool}.
-func parseManual(top object, raw []byte, _ Options) (*Request, error) {
+func parseManual(top object, raw []byte, opts Options) (*Request, error) {
 	var fields struct {
 		Buckets, Reconcile json.RawMessage
 		DryRun             json.RawMessage `json:"dryRun"`
@@ -99,7 +99,7 @@ func parseManual(top object, raw []byte, _ Options) (*Request, error) {
 			if err != nil {
 				return nil, err
 			}
-			if err := bucket.ValidateName(name); err != nil {
+			if name, err = manualName(name, opts.AppID); err != nil {
 				return nil, wrapErr(child(p, "bucket"), err)
 			}
 			region, err := requiredString(o, p, "region", `a region id such as "ap-guangzhou"`)
@@ -184,6 +184,18 @@ func parseMember(top object, raw []byte, _ Options) (*Request, error) {
 		return nil, err
 	}
 	return req, nil
+}
+
+// manualName is the full name of a bucket a manual event names: with the
+// account's APPID known, a name without "-<APPID>" is completed by the
+// rules of bucket.Complete ("backup-20240520" is the account's own
+// backup-20240520-<APPID>; "photos-1250000011" stays another account's);
+// without it, the name must be full.
+func manualName(name, appID string) (string, error) {
+	if appID == "" {
+		return name, bucket.ValidateName(name)
+	}
+	return bucket.Complete(name, appID)
 }
 
 // requiredString reads a non-empty JSON string field.

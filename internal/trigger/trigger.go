@@ -156,9 +156,11 @@ type AccountBuckets struct {
 	// Reconcile is set when a PutBucket record names no bucket: the
 	// regions it names (none: all regions).
 	Reconcile *Reconcile
-	// NeedAppID is set when a name in Targets or Locate lacks "-<APPID>"
-	// because its record carried no APPID (no qcs "uid/<APPID>"): call
-	// Complete with the account's APPID before using the names.
+	// NeedAppID is set when a name in Targets or Locate is as its record
+	// gave it, because the record carried no APPID (no qcs "uid/<APPID>"):
+	// whether the name lacks "-<APPID>" depends on the account's APPID
+	// (bucket.Complete: "backup-20240520" is short, "docs-1250000011" is
+	// full). Call Complete with the account's APPID before using the names.
 	NeedAppID bool
 	// Notes say which record asked for what, as for an EventBridge event.
 	Notes []string
@@ -417,7 +419,11 @@ const placeholderAppID = "1250000000"
 func (b *builder) addTarget(t bucket.Target, path string, short bool) error {
 	check := t
 	if short {
-		check.Bucket += "-" + placeholderAppID
+		full, err := bucket.Complete(t.Bucket, placeholderAppID)
+		if err != nil {
+			return wrapErr(path, err)
+		}
+		check.Bucket = full
 	}
 	if err := checkTarget(check, path); err != nil {
 		return err
@@ -439,7 +445,11 @@ func (b *builder) addTarget(t bucket.Target, path string, short bool) error {
 func (b *builder) addLocate(name, path string, short bool) error {
 	check := name
 	if short {
-		check += "-" + placeholderAppID
+		full, err := bucket.Complete(name, placeholderAppID)
+		if err != nil {
+			return wrapErr(path, err)
+		}
+		check = full
 	}
 	if err := bucket.ValidateName(check); err != nil {
 		return wrapErr(path, err)
