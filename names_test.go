@@ -22,7 +22,6 @@ func putBucketRecord(bucket, region string, errorCode int, apiErrorCode string) 
 		`"requestParameters":"{\"Bucket\":\"` + bucket + `\",\"Region\":\"` + region + `\"}"}}`
 }
 
-
 // TestRetriedPutBucketIsOneCreate: a batch holding a failed PutBucket (a
 // 5xx the client retried, or BucketAlreadyOwnedByYou) and a successful one
 // of the same bucket, in either order, enables the bucket with one Create.
