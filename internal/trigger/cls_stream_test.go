@@ -283,3 +283,29 @@ func TestCLSSkipsBounded(t *testing.T) {
 		t.Errorf("%d skips, notes %q: want %d listed and the rest counted", len(req.Skipped), req.Notes, maxSkips)
 	}
 }
+
+// TestCLSValueLimit: the decoder holds one value of the document at a
+// time, and no value may exceed MaxCLSValue (lowered here): a record that
+// long is refused, naming it, once the stream has been checked whole.
+func TestCLSValueLimit(t *testing.T) {
+	defer func(old int64) { clsValueLimit = old }(clsValueLimit)
+	clsValueLimit = 64 << 10
+	rec := audit(`100000000011`, "PutBucket", `,"resourceName":"a-1250000011","eventRegion":"ap-shanghai"`)
+	long := func(n int) string { return audit(`100000000011`, "PutObject", `,"x":"`+strings.Repeat("a", n)+`"`) }
+	if _, err := ParseWith(clsEvent(clsDoc(rec, long(60<<10))), Options{}); err != nil {
+		t.Errorf("a record under the limit: %v", err)
+	}
+	for name, doc := range map[string][]byte{
+		"a long record":             clsDoc(rec, long(200<<10), rec),
+		"a long string beside them": []byte(`{"x":"` + strings.Repeat("a", 200<<10) + `","records":[` + rec + `]}`),
+		"white space before one":    []byte(`{"records":[` + rec + `,` + strings.Repeat(" ", 200<<10) + rec + `]}`),
+	} {
+		_, err := ParseWith(clsEvent(doc), Options{})
+		if err == nil || !strings.Contains(err.Error(), "a value of more than MaxCLSValue (4 MiB)") {
+			t.Errorf("%s: %v, want refused naming MaxCLSValue", name, err)
+		}
+		if name == "a long record" && !strings.Contains(err.Error(), "clslogs.records[1]:") {
+			t.Errorf("%s: %v, want the record named", name, err)
+		}
+	}
+}

@@ -54,7 +54,7 @@ func TestCLSSampleDecodesToItsSource(t *testing.T) {
 	if err := json.Unmarshal(payload, &ev); err != nil {
 		t.Fatal(err)
 	}
-	doc, err := gunzipBase64(ev.Clslogs.Data, "clslogs.data")
+	doc, err := gunzipBase64([]byte(ev.Clslogs.Data), "clslogs.data", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,13 @@ func TestCLSDocumentLimit(t *testing.T) {
 		clsDocumentLimit = int64(limit)
 	}
 	head := clsDoc(audit("100000000011", "PutBucket", `,"resourceName":"a-1250000011","eventRegion":"ap-shanghai"`))
-	pad := func(n int) []byte { return append(bytes.Repeat([]byte(" "), n-len(head)), head...) }
+	// Padded with an ignored array of many small values: the decoder holds
+	// one value at a time, so no value nears MaxCLSValue.
+	pad := func(n int) []byte {
+		fill := n - len(head) - len(`"pad":[0],`)
+		doc := `{"pad":[` + strings.Repeat("0,", fill/2) + strings.Repeat(" ", fill%2) + `0],` + string(head[1:])
+		return []byte(doc)
+	}
 	if _, err := ParseWith(clsEvent(pad(limit)), Options{}); err != nil {
 		t.Errorf("a document of %d bytes, the limit: %v", limit, err)
 	}

@@ -34,7 +34,7 @@ func parseBatch(top object, _ []byte, opts Options) (*Request, error) {
 				return err
 			}
 			if !isEnvelope(env) {
-				return invalidf(p, `not an EventBridge event: want the key "specversion", or "source" and "data"; got keys %s`, keyList(env))
+				return invalidf(p, `not an EventBridge event: want the key "specversion", or "source" and "data"; got keys %s`, keyList(item))
 			}
 			return parseEnvelope(b, env, p, opts)
 		})

@@ -51,7 +51,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/picbucket/picbucket/internal/bucket"
@@ -302,7 +301,7 @@ func ParseWith(payload []byte, opts Options) (*Request, error) {
 	}
 	switch len(shapes) {
 	case 0:
-		return nil, invalidf("", "unrecognised event with top-level keys %s: %s", keyList(top), shapesHelp)
+		return nil, invalidf("", "unrecognised event with top-level keys %s: %s", keyList(trimmed), shapesHelp)
 	case 1:
 		return shapes[0].parse(top, trimmed, opts)
 	default:
@@ -316,27 +315,37 @@ func isEnvelope(obj object) bool {
 	return obj.has("specversion") || (obj.has("source") && obj.has("data"))
 }
 
-// keyList lists up to five keys of obj, sorted and quoted, for messages.
-func keyList(obj object) string {
-	if len(obj) == 0 {
+// keyList lists up to five keys of the JSON object raw, sorted and
+// quoted, for messages; it keeps no more than five keys whatever raw holds.
+func keyList(raw []byte) string {
+	const max = 5
+	var smallest []string // sorted
+	n := 0
+	members(trimSpace(raw), func(key, _ []byte) bool {
+		n++
+		k := keyText(key)
+		if len(smallest) == max && k >= smallest[max-1] {
+			return true
+		}
+		i, _ := slices.BinarySearch(smallest, k)
+		smallest = slices.Insert(smallest, i, k)
+		if len(smallest) > max {
+			smallest = smallest[:max]
+		}
+		return true
+	})
+	if n == 0 {
 		return "(none)"
 	}
-	keys := make([]string, 0, len(obj))
-	for k := range obj {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	const max = 5
 	var b strings.Builder
-	for i, k := range keys {
-		if i == max {
-			fmt.Fprintf(&b, " and %d more", len(keys)-max)
-			break
-		}
+	for i, k := range smallest {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteString(quote(k))
+	}
+	if n > max {
+		fmt.Fprintf(&b, " and %d more", n-max)
 	}
 	return b.String()
 }
