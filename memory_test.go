@@ -46,7 +46,8 @@ func TestWorstShapesWithinDeployedMemory(t *testing.T) {
 			if err != nil {
 				t.Skipf("no peak RSS on this system: %v", err)
 			}
-			res, errMsg := f.invokeWith(s.Payload, defaultCreds, 60*time.Second)
+			payload := s.Payload()
+			res, errMsg := f.invokeWith(payload, defaultCreds, 60*time.Second)
 			if res == nil && errMsg == "" {
 				t.Fatal("no answer")
 			}
@@ -58,7 +59,7 @@ func TestWorstShapesWithinDeployedMemory(t *testing.T) {
 			if res != nil {
 				outcome = "a result: " + strconv.Itoa(len(res.Results)) + " results"
 			}
-			t.Logf("%d-byte payload: peak RSS %.1f MiB (%.1f MiB before the event); %.120s", len(s.Payload),
+			t.Logf("%d-byte payload: peak RSS %.1f MiB (%.1f MiB before the event); %.120s", len(payload),
 				float64(peak)/(1<<20), float64(idle)/(1<<20), outcome)
 			if peak >= limit {
 				t.Errorf("peak RSS %.1f MiB, want under the deployed %d MiB", float64(peak)/(1<<20), limit>>20)

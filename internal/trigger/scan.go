@@ -78,6 +78,9 @@ func members(obj []byte, fn func(key, val []byte) bool) {
 		key := obj[i:kEnd]
 		i = skipSpace(obj, kEnd) + 1 // past ':'
 		i = skipSpace(obj, i)
+		if i >= len(obj) || len(key) < 2 {
+			return // not valid JSON
+		}
 		vEnd := valueEnd(obj, i)
 		if !fn(key, obj[i:vEnd]) {
 			return

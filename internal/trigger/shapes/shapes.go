@@ -26,8 +26,9 @@ const CLSDocSize = 16<<20 - 64
 type Shape struct {
 	// Name says what the payload is, e.g. "manual event, many short keys".
 	Name string
-	// Payload is the event, at most Size bytes.
-	Payload []byte
+	// Payload builds the event, at most Size bytes. Each call builds it
+	// anew, so that a measurement holds only the payload it measures.
+	Payload func() []byte
 }
 
 // keys writes `"<k>":0,` members (distinct short keys) until b holds n bytes.
@@ -61,24 +62,32 @@ func quoted(prefix, suffix string, n int) string {
 	}
 }
 
-// All returns every shape. Building them allocates about 60 MB; call it
-// before measuring.
+// All returns every shape.
 func All() []Shape {
 	var out []Shape
-	add := func(name string, p []byte) {
-		if len(p) > Size {
-			panic("shapes: " + name + " is larger than Size")
-		}
-		out = append(out, Shape{name, p})
+	add := func(name string, build func() []byte) {
+		out = append(out, Shape{name, func() []byte {
+			p := build()
+			if len(p) > Size {
+				panic("shapes: " + name + " is larger than Size")
+			}
+			return p
+		}})
 	}
 
-	add("manual event, many short keys", fill(`{`, `"buckets":[{"bucket":"photos-1250000000","region":"ap-guangzhou"}]}`, Size))
-	add("EventBridge envelope, many short keys in data",
-		fill(`{"specversion":"1.0","source":"cos.cloud.tencent","data":{`, `"eventName":"PutBucket","resourceName":"photos-1250000000","eventRegion":"ap-guangzhou"}}`, Size))
-	add("EventBridge envelope, data a string holding many short keys", []byte(`{"specversion":"1.0","source":"cos.cloud.tencent","data":`+
-		quoted(`{`, `"eventName":"PutBucket","resourceName":"photos-1250000000","eventRegion":"ap-guangzhou"}`, Size-200)+`}`))
-	add("EventBridge envelope, requestParameters many short keys",
-		fill(`{"specversion":"1.0","source":"cos.cloud.tencent","data":{"eventName":"PutBucket","requestParameters":{`, `"bucket":"photos-1250000000","region":"ap-guangzhou"}}}`, Size))
+	add("manual event, many short keys", func() []byte {
+		return fill(`{`, `"buckets":[{"bucket":"photos-1250000000","region":"ap-guangzhou"}]}`, Size)
+	})
+	add("EventBridge envelope, many short keys in data", func() []byte {
+		return fill(`{"specversion":"1.0","source":"cos.cloud.tencent","data":{`, `"eventName":"PutBucket","resourceName":"photos-1250000000","eventRegion":"ap-guangzhou"}}`, Size)
+	})
+	add("EventBridge envelope, data a string holding many short keys", func() []byte {
+		return []byte(`{"specversion":"1.0","source":"cos.cloud.tencent","data":` +
+			quoted(`{`, `"eventName":"PutBucket","resourceName":"photos-1250000000","eventRegion":"ap-guangzhou"}`, Size-200) + `}`)
+	})
+	add("EventBridge envelope, requestParameters many short keys", func() []byte {
+		return fill(`{"specversion":"1.0","source":"cos.cloud.tencent","data":{"eventName":"PutBucket","requestParameters":{`, `"bucket":"photos-1250000000","region":"ap-guangzhou"}}}`, Size)
+	})
 	add("EventList of 10,000 envelopes with many short keys", func() []byte {
 		per := Size/10000 - 2
 		var b bytes.Buffer
@@ -91,17 +100,19 @@ func All() []Shape {
 		}
 		b.WriteString(`]}`)
 		return b.Bytes()
-	}())
-	add("timer event, Message a string holding many short keys", []byte(`{"Type":"Timer","Message":`+quoted(`{`, `"dryRun":true}`, Size-200)+`}`))
-	add("timer event, a huge array of numbers", []byte(`{"Type":"Timer","x":[`+strings.Repeat(`0,`, (Size-40)/2)+`0]}`))
-	add("timer event, a huge array of empty objects", []byte(`{"Type":"Timer","x":[`+strings.Repeat(`{},`, (Size-40)/3)+`{}]}`))
-	add("timer event, one long string", []byte(`{"Type":"Timer","x":"`+strings.Repeat(`a`, Size-40)+`"}`))
-	add("timer event, a long string of escapes", []byte(`{"Type":"Timer","x":"`+strings.Repeat(`\u00e9`, (Size-40)/6)+`"}`))
+	})
+	add("timer event, Message a string holding many short keys", func() []byte {
+		return []byte(`{"Type":"Timer","Message":` + quoted(`{`, `"dryRun":true}`, Size-200) + `}`)
+	})
+	add("timer event, a huge array of numbers", func() []byte { return []byte(`{"Type":"Timer","x":[` + strings.Repeat(`0,`, (Size-40)/2) + `0]}`) })
+	add("timer event, a huge array of empty objects", func() []byte { return []byte(`{"Type":"Timer","x":[` + strings.Repeat(`{},`, (Size-40)/3) + `{}]}`) })
+	add("timer event, one long string", func() []byte { return []byte(`{"Type":"Timer","x":"` + strings.Repeat(`a`, Size-40) + `"}`) })
+	add("timer event, a long string of escapes", func() []byte { return []byte(`{"Type":"Timer","x":"` + strings.Repeat(`\u00e9`, (Size-40)/6) + `"}`) })
 	add("timer event, deep nesting repeated", func() []byte {
 		deep := strings.Repeat(`[`, 9990) + strings.Repeat(`]`, 9990)
 		n := (Size - 40) / (len(deep) + 1)
 		return []byte(`{"Type":"Timer","x":[` + strings.Repeat(deep+",", n-1) + deep + `]}`)
-	}())
+	})
 	add("COS Records, 10,000 records with many short keys", func() []byte {
 		per := Size/10000 - 2
 		var b bytes.Buffer
@@ -114,19 +125,24 @@ func All() []Shape {
 		}
 		b.WriteString(`]}`)
 		return b.Bytes()
-	}())
-	add("COS Records, one record with many short keys",
-		fill(`{"Records":[{"cos":{"cosBucket":{`, `"name":"photos","appid":"1250000000","region":"gz"}}}]}`, Size))
-	add("member event, many short keys in reconcile", fill(`{"account":{"uin":"100000000011"},"reconcile":{`, `"regions":["ap-guangzhou"]}}`, Size))
-	add("EventBridge envelope, resources a huge array", []byte(`{"specversion":"1.0","source":"cos.cloud.tencent","data":{"eventName":"PutBucket","resources":[`+
-		strings.Repeat(`"",`, (Size-200)/3)+`""]}}`))
+	})
+	add("COS Records, one record with many short keys", func() []byte {
+		return fill(`{"Records":[{"cos":{"cosBucket":{`, `"name":"photos","appid":"1250000000","region":"gz"}}}]}`, Size)
+	})
+	add("member event, many short keys in reconcile", func() []byte {
+		return fill(`{"account":{"uin":"100000000011"},"reconcile":{`, `"regions":["ap-guangzhou"]}}`, Size)
+	})
+	add("EventBridge envelope, resources a huge array", func() []byte {
+		return []byte(`{"specversion":"1.0","source":"cos.cloud.tencent","data":{"eventName":"PutBucket","resources":[` +
+			strings.Repeat(`"",`, (Size-200)/3) + `""]}}`)
+	})
 
 	// CLS documents, decompressed to CLSDocSize.
 	record := func(content string) string { return `{"timestamp":"1716200102000000","content":` + content + `}` }
-	cls := func(name string, doc []byte) { add(name, CLSEvent(doc)) }
+	cls := func(name string, doc func() []byte) { add(name, func() []byte { return CLSEvent(doc()) }) }
 	audit := `"eventName":"PutBucket","resourceType":"cos","errorCode":0,"userIdentity":{"accountId":100000000011},"resourceName":"photos-1250000011","eventRegion":"ap-shanghai"}`
-	cls("CLS, one record of many short keys", fill(`{"records":[`+`{"timestamp":"1","content":{`, audit+`}]}`, CLSDocSize))
-	cls("CLS, one record whose content is a string of many short keys", []byte(`{"records":[`+record(quoted(`{`, audit, CLSDocSize-200))+`]}`))
+	cls("CLS, one record of many short keys", func() []byte { return fill(`{"records":[`+`{"timestamp":"1","content":{`, audit+`}]}`, CLSDocSize) })
+	cls("CLS, one record whose content is a string of many short keys", func() []byte { return []byte(`{"records":[` + record(quoted(`{`, audit, CLSDocSize-200)) + `]}`) })
 	cls("CLS, 100,000 records of many short keys", func() []byte {
 		per := CLSDocSize/100000 - 2
 		var b bytes.Buffer
@@ -139,10 +155,12 @@ func All() []Shape {
 		}
 		b.WriteString(`]}`)
 		return b.Bytes()
-	}())
-	cls("CLS, one record holding one long string", []byte(`{"records":[`+record(`"`+strings.Repeat("a", CLSDocSize-100)+`"`)+`]}`))
-	cls("CLS, many short keys beside the records", fill(`{`, `"records":[`+record(`{`+audit)+`]}`, CLSDocSize))
-	cls("CLS, many short keys beside the records, then a syntax error", fill(`{`, `"records":[`+record(`{`+audit)+`]`, CLSDocSize))
+	})
+	cls("CLS, one record holding one long string", func() []byte {
+		return []byte(`{"records":[` + record(`"`+strings.Repeat("a", CLSDocSize-100)+`"`) + `]}`)
+	})
+	cls("CLS, many short keys beside the records", func() []byte { return fill(`{`, `"records":[`+record(`{`+audit)+`]}`, CLSDocSize) })
+	cls("CLS, many short keys beside the records, then a syntax error", func() []byte { return fill(`{`, `"records":[`+record(`{`+audit)+`]`, CLSDocSize) })
 	cls("CLS, four records of many short keys, each just under MaxCLSValue", func() []byte {
 		var b bytes.Buffer
 		b.WriteString(`{"records":[`)
@@ -154,7 +172,7 @@ func All() []Shape {
 		}
 		b.WriteString(`]}`)
 		return b.Bytes()
-	}())
+	})
 	return out
 }
 
