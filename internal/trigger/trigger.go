@@ -40,10 +40,18 @@
 // bytes of any value taken from the event.
 //
 // JSON objects with duplicate keys are decoded the way encoding/json decodes
-// them: the last value wins. Keys are matched exactly; keys of the manual
-// event and of the timer options are checked against an allow-list both
-// exactly and with json.Decoder.DisallowUnknownFields (whose own matching is
-// case-insensitive, so it alone would let "Buckets" through).
+// them: the last value wins. Keys are matched exactly (encoding/json's
+// struct matching is case-insensitive, so it would let "Buckets" through);
+// keys of the manual and member events and of the timer options are
+// checked against an allow-list.
+//
+// Memory is bounded by what the event names, not by its size: the payload
+// is validated with json.Valid, an object keeps only the keys some shape
+// reads (knownKeys; every other key is scanned past, see scan.go), values
+// are sub-slices of the payload, lists are scanned in place up to their
+// limits, and a CLS document is decoded as it is decompressed, one value
+// of at most MaxCLSValue at a time. A 6 MB event of any shape is read
+// within the 64 MB the function deploys with (docs/performance.md).
 package trigger
 
 import (
