@@ -253,4 +253,21 @@ func TestPackageZip(t *testing.T) {
 	if res.ZipBytes >= deploy.MaxZipBytes {
 		t.Errorf("zip is %d bytes, want < %d", res.ZipBytes, deploy.MaxZipBytes)
 	}
+
+	// Packaging again gives the same zip, byte for byte: a build of the same
+	// sources is the same binary (-trimpath), and the zip holds nothing else
+	// of the moment it was made. The second build is newer: its file time
+	// differs, and must not reach the zip.
+	again, err := deploy.Package(".", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err1 := os.ReadFile(res.Zip)
+	second, err2 := os.ReadFile(again.Zip)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if !bytes.Equal(first, second) {
+		t.Errorf("packaging twice gave different zips (%d and %d bytes): not reproducible", len(first), len(second))
+	}
 }

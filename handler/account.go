@@ -28,18 +28,47 @@ import (
 //
 // account wires them together; nothing calls back up.
 
-// Cloud is the account's COS and CI as a run uses them: each method sends
-// one request, retrying is the run's. *cosapi.Client implements it; tests
-// may bring another, so that planning, execution and collection are tested
-// without HTTP.
+// Cloud is the account's COS and CI as a run uses them. *cosapi.Client
+// implements it over HTTP; handler/judge_test.go runs the judge scenarios
+// against a fake and against *cosapi.Client over the COS/CI emulator, so
+// that the fake cannot drift from this contract.
+//
+// Each call sends one request (retrying, pacing and the deadline are the
+// run's: internal/retry) and ends with ctx. An error that comes from an
+// answer is a *cosapi.Error with the HTTP status and the service's code
+// (the run judges it by them alone, in classify.go: cosapi.IsThrottled,
+// IsRetryable, IsCredentialError, IsQueueBusy, IsNoSuchBucket, IsUnbound,
+// IsAlreadyEnabled); one whose Status is 0 means no answer came (a
+// timeout, a connection error). A call that fails returns no partial
+// answer.
 type Cloud interface {
+	// ListBuckets returns one page, at most maxKeys, of the account's
+	// buckets with their regions (COS GetService), starting after marker
+	// ("" for the first); Truncated and NextMarker say whether and where
+	// the next page starts.
 	ListBuckets(ctx context.Context, marker string, maxKeys int) (cosapi.BucketPage, error)
-	ListEnabled(ctx context.Context, region string, page, pageSize int, names ...string) (cosapi.EnabledPage, error)
+	// ListEnabled returns page (1-based) of the buckets of region that have
+	// image processing enabled (CI DescribePicProcessBuckets), at most
+	// pageSize (cosapi.MaxDescribe) a page, and Total over all pages; a page
+	// past the end holds none.
+	ListEnabled(ctx context.Context, region string, page, pageSize int) (cosapi.EnabledPage, error)
+	// IsEnabled reports whether CI lists t's bucket as enabled, and the
+	// answer's request id: the read-back after a code the run does not know.
 	IsEnabled(ctx context.Context, t bucket.Target) (bool, string, error)
+	// Enable enables image processing on t's bucket (CI
+	// CreatePicProcessBucket) and returns the answer's request id and, when
+	// CI gives it, the binding's CreateTime. A bucket enabled before answers
+	// either success with an older CreateTime or an error IsAlreadyEnabled
+	// reports; a bucket CI does not know (yet) answers NoSuchBucket.
 	Enable(ctx context.Context, t bucket.Target) (cosapi.Enabled, error)
+	// Tags returns t's bucket tags (COS GetBucketTagging) and the answer's
+	// request id. A bucket without tags returns an empty map and no error
+	// (cosapi.IsNoTagSet); NoSuchBucket, a refusal, and a 404 whose body is
+	// not COS's XML (tags unknown) are errors.
 	Tags(ctx context.Context, t bucket.Target) (map[string]string, string, error)
-	Requests() int64
 }
+
+var _ Cloud = (*cosapi.Client)(nil)
 
 // accountKey is one account to work in and the key that signs its requests.
 type accountKey struct {
@@ -92,9 +121,9 @@ func (inv *invocation) runAccount(ctx context.Context, ev *trigger.Request, acct
 		return inv.runServices(ctx, ev, acct, log, cloud, dryRun, loop, rules, stopAt)
 	}
 
-	p := &planner{ev: ev, cloud: cloud, loop: loop, rules: rules, cache: h.cache(), now: h.now, cacheTTL: cfg.CacheTTL, log: log}
-	x := &executor{cloud: cloud, loop: loop, rules: rules, dryRun: dryRun, now: h.now, stopAt: stopAt, maxEnable: cfg.MaxEnable}
 	c := newCollector(ev, acct.uin, dryRun, log, h.cache(), h.now, cfg.CacheTTL)
+	p := &planner{ev: ev, cloud: cloud, loop: loop, rules: rules, cache: h.cache(), now: h.now, cacheTTL: cfg.CacheTTL, log: log, halt: c.halt}
+	x := &executor{cloud: cloud, loop: loop, rules: rules, dryRun: dryRun, now: h.now, stopAt: stopAt, maxEnable: cfg.MaxEnable, creates: &inv.creates}
 
 	planned := make(chan item)
 	work := make(chan job)

@@ -10,6 +10,7 @@ import (
 	"github.com/picbucket/picbucket/internal/config"
 	"github.com/picbucket/picbucket/internal/cosapi"
 	"github.com/picbucket/picbucket/internal/retry"
+	"github.com/picbucket/picbucket/internal/tcapi"
 )
 
 // Classify: one answer (or its absence) becomes one outcome, and the retry
@@ -112,7 +113,9 @@ func createOutcome(b *BucketResult, j job, ans cosapi.Enabled, err error, cut bo
 		setError(b, err, false)
 	case cut:
 		b.Outcome, b.Reason = Deferred, "the invocation deadline came before CI answered; the next run picks it up"
-		if cosapi.IsThrottled(err) {
+		if cosapi.IsQueueBusy(err) {
+			b.Reason = queueReason(err) + " until the time left ran out; the next run picks it up"
+		} else if cosapi.IsThrottled(err) {
 			b.Reason = "throttled (" + codeOf(err) + ") until the time left ran out; the next run picks it up"
 		} else if cosapi.IsNoSuchBucket(err) {
 			b.Reason = "CI did not know the new bucket yet (NoSuchBucket) when the time left ran out; the next run picks it up"
@@ -130,6 +133,10 @@ func createOutcome(b *BucketResult, j job, ans cosapi.Enabled, err error, cut bo
 		b.Outcome = Skipped
 		b.Reason = "unbound from Cloud Infinite by hand (" + op + " answered " + codeOf(err) +
 			"): left alone; to enable it again, bind the bucket in the Cloud Infinite console (Bucket management > Bind bucket)"
+		setError(b, err, false)
+	case cosapi.IsQueueBusy(err):
+		// Not the bucket's fault, nor a refusal of the account.
+		b.Outcome, b.Reason = Deferred, queueReason(err)+"; the next run picks it up"
 		setError(b, err, false)
 	case cosapi.IsThrottled(err):
 		b.Outcome, b.Reason = Deferred, "throttled ("+codeOf(err)+") until the time left ran out; the next run picks it up"
@@ -174,6 +181,14 @@ func tagsOutcome(b *BucketResult, err error, cut bool) {
 	}
 }
 
+// queueReason says which of CI's queue answers held a bucket up.
+func queueReason(err error) string {
+	if codeOf(err) == "QueuePaused" {
+		return "CI's queue is paused (QueuePaused): resume it in the Cloud Infinite console"
+	}
+	return "CI's queue is full (" + codeOf(err) + ")"
+}
+
 func isClientError(err error) bool {
 	var e *cosapi.Error
 	return errors.As(err, &e) && e.Status >= 400 && e.Status < 500
@@ -182,9 +197,11 @@ func isClientError(err error) bool {
 // isPermissionError reports a refusal of the account or its permissions
 // (as opposed to one bucket's problem): 401/403 answers and CI's role and
 // access codes (CI error codes: https://www.tencentcloud.com/document/product/436/46214).
+// CI's queue answers (403 QueueSaturated, QueuePaused) are none: they never
+// count toward a stop.
 func isPermissionError(err error) bool {
 	var e *cosapi.Error
-	if !errors.As(err, &e) || e.Status == 0 {
+	if !errors.As(err, &e) || e.Status == 0 || cosapi.IsQueueBusy(err) {
 		return false
 	}
 	switch e.Code {
@@ -245,4 +262,22 @@ func setError(b *BucketResult, err error, asError bool) {
 	if asError {
 		b.Error = err.Error()
 	}
+}
+
+// accountFailure classifies an API 3.0 error: throttling and the deadline
+// defer the account, anything else fails it.
+func accountFailure(err error, what string) (AccountOutcome, string) {
+	if tcapi.IsThrottled(err) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return AccountDeferred, what + " did not finish in time: " + err.Error()
+	}
+	return AccountFailed, what + " failed: " + err.Error()
+}
+
+// throttledOnly is the retry rule of API 3.0 calls the handler sends again
+// itself: a throttle waits and goes again, anything else is final.
+func throttledOnly(err error) retry.Rule {
+	if tcapi.IsThrottled(err) {
+		return retry.Rule{Kind: retry.Throttled}
+	}
+	return retry.Rule{Kind: retry.Final}
 }

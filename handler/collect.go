@@ -59,6 +59,7 @@ type collector struct {
 	probes        map[string]bool // buckets of the probes in flight
 	stopped       error           // why the run stopped starting buckets
 	stopReason    string          // the same, for the buckets not started
+	halt          chan struct{}   // closed at the stop: the plan sends nothing more
 }
 
 func newCollector(ev *trigger.Request, uin string, dryRun bool, log zerolog.Logger, cache *confirmed, now func() time.Time, ttl time.Duration) *collector {
@@ -67,6 +68,7 @@ func newCollector(ev *trigger.Request, uin string, dryRun bool, log zerolog.Logg
 		res:    &Result{Trigger: string(ev.Kind), DryRun: dryRun, Notes: slices.Clone(ev.Notes)},
 		seen:   map[string]bool{},
 		probes: map[string]bool{},
+		halt:   make(chan struct{}),
 	}
 }
 
@@ -248,6 +250,7 @@ func (c *collector) stop(r *refusal, n int) {
 	if c.stopped != nil {
 		return
 	}
+	defer close(c.halt)
 	if r.credentials {
 		c.stopped = fmt.Errorf("picbucket: credentials refused (%s), stopped: %w", r.code, r.err)
 		c.stopReason = "not started: the credentials were refused (" + r.code + ")"

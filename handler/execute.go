@@ -37,7 +37,10 @@ type executor struct {
 	stopAt    time.Time
 	maxEnable int
 
-	creates atomic.Int64 // Creates started (would-be Creates in a dry run), for maxEnable
+	// creates counts the Creates started (would-be Creates in a dry run)
+	// for maxEnable: the invocation's one counter, shared by every account
+	// it works in, since the cap is per invocation.
+	creates *atomic.Int64
 	retries atomic.Int64 // requests sent again after a failure
 }
 
@@ -67,7 +70,7 @@ func (x *executor) execute(ctx context.Context, j job) executed {
 		return e
 	}
 	if x.capReached() {
-		b.Outcome, b.Reason = Deferred, fmt.Sprintf("not started: %s=%d reached", config.MaxEnable, x.maxEnable)
+		b.Outcome, b.Reason = Deferred, fmt.Sprintf("not started: %s=%d reached (the most Creates of one invocation)", config.MaxEnable, x.maxEnable)
 		return e
 	}
 	cloud := j.cloudOr(x.cloud)
@@ -93,7 +96,7 @@ func (x *executor) execute(ctx context.Context, j job) executed {
 		}
 	}
 	if x.maxEnable > 0 && x.creates.Add(1) > int64(x.maxEnable) {
-		b.Outcome, b.Reason = Deferred, fmt.Sprintf("not started: %s=%d reached", config.MaxEnable, x.maxEnable)
+		b.Outcome, b.Reason = Deferred, fmt.Sprintf("not started: %s=%d reached (the most Creates of one invocation)", config.MaxEnable, x.maxEnable)
 		return e
 	}
 	if x.pastStop() { // the tag read may have taken the time left

@@ -2,9 +2,9 @@ package handler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -63,7 +63,25 @@ type planner struct {
 	cacheTTL time.Duration
 	log      zerolog.Logger
 	retries  atomic.Int64
+	// halt is closed when the collector stops the run: the plan sends no
+	// request after it, and hands the buckets it has not judged to the
+	// collector as jobs, which the collector defers with the stop's reason.
+	halt <-chan struct{}
 }
+
+// halted reports whether the collector has stopped the run.
+func (p *planner) halted() bool {
+	select {
+	case <-p.halt:
+		return true
+	default:
+		return false
+	}
+}
+
+// errHalted is the answer of a request the plan did not send because the
+// run had stopped.
+var errHalted = errors.New("not sent: the run has stopped")
 
 // run sends the run's items to out and closes it.
 func (p *planner) run(ctx context.Context, out chan<- item) {
@@ -107,6 +125,12 @@ func (p *planner) named(out chan<- item) {
 // eventually consistent) is deferred, and all regions are reconciled, since
 // its region is unknown.
 func (p *planner) listed(ctx context.Context, out chan<- item) {
+	if p.halted() {
+		for _, name := range p.ev.Locate {
+			out <- item{job: &job{Target: bucket.Target{Bucket: name}, fromEvent: true}}
+		}
+		return
+	}
 	all, err := p.listBuckets(ctx)
 	if err != nil {
 		p.log.Error().Err(err).Msg("listing buckets failed")
@@ -170,18 +194,9 @@ func (p *planner) reconcile(ctx context.Context, spec *trigger.Reconcile, all []
 	}
 	slices.Sort(regions)
 
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, describeParallel)
-	for _, region := range regions {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			p.reconcileRegion(ctx, region, byRegion[region], out)
-		}()
-	}
-	wg.Wait()
+	startEach(slices.Values(regions), describeParallel, time.Time{}, p.now, func(region string) {
+		p.reconcileRegion(ctx, region, byRegion[region], out)
+	}, nil)
 }
 
 // reconcileRegion reads one region's enabled list and sends the buckets
@@ -192,6 +207,14 @@ func (p *planner) reconcile(ctx context.Context, spec *trigger.Reconcile, all []
 // idempotent and its answer still tells the enabled apart.
 func (p *planner) reconcileRegion(ctx context.Context, region string, buckets []bucket.Target, out chan<- item) {
 	enabled, err := p.listEnabled(ctx, region)
+	if p.halted() {
+		// Stopped before or while the region was listed: the collector
+		// defers its buckets with the stop's reason.
+		for _, t := range buckets {
+			out <- item{job: &job{Target: t}}
+		}
+		return
+	}
 	if err != nil {
 		if reason, ok := listingDeferral(listOpOf(p.cloud), err, cutBy(ctx, err)); ok {
 			p.log.Warn().Str("region", region).Err(err).Msg("listing enabled buckets deferred the region")
@@ -226,6 +249,9 @@ func (p *planner) listBuckets(ctx context.Context) ([]bucket.Target, error) {
 	for page := 1; ; page++ {
 		var pg cosapi.BucketPage
 		_, err := p.loop.Do(ctx, func(ctx context.Context) (err error) {
+			if p.halted() {
+				return errHalted
+			}
 			pg, err = p.cloud.ListBuckets(ctx, marker, cosapi.MaxListBuckets)
 			return err
 		})
@@ -249,6 +275,9 @@ func (p *planner) listEnabled(ctx context.Context, region string) (map[string]bo
 	for page := 1; ; page++ {
 		var pg cosapi.EnabledPage
 		_, err := p.loop.Do(ctx, func(ctx context.Context) (err error) {
+			if p.halted() {
+				return errHalted
+			}
 			pg, err = p.cloud.ListEnabled(ctx, region, page, cosapi.MaxDescribe)
 			return err
 		})

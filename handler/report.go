@@ -88,3 +88,25 @@ func summaryFields(ev *zerolog.Event, s Summary) *zerolog.Event {
 	}
 	return ev
 }
+
+// reportAccount writes one line per account of an organization run.
+func reportAccount(log zerolog.Logger, a AccountResult) {
+	ev := log.Info()
+	switch a.Outcome {
+	case AccountFailed:
+		ev = always(log, zerolog.ErrorLevel)
+	case AccountDeferred:
+		ev = log.Warn()
+	}
+	ev = ev.Str("account", a.Uin).Str("appId", a.AppID).Str("outcome", string(a.Outcome))
+	if a.Error != "" {
+		ev = ev.Str("error", a.Error)
+	}
+	if a.InvocationID != "" {
+		ev = ev.Str("invocationId", a.InvocationID)
+	}
+	if a.Summary != nil {
+		ev = summaryFields(ev, *a.Summary)
+	}
+	ev.Msg("account")
+}

@@ -40,7 +40,7 @@ import (
 // serviceAPI is what a Cloud offers for the CI services other than image
 // processing; *cosapi.Client implements it.
 type serviceAPI interface {
-	ListServiceEnabled(ctx context.Context, svc ciservice.ID, region string, page, pageSize int, names ...string) (cosapi.EnabledPage, error)
+	ListServiceEnabled(ctx context.Context, svc ciservice.ID, region string, page, pageSize int) (cosapi.EnabledPage, error)
 	IsServiceEnabled(ctx context.Context, svc ciservice.ID, t bucket.Target) (bool, string, error)
 	EnableService(ctx context.Context, svc ciservice.ID, t bucket.Target) (cosapi.Enabled, error)
 }
@@ -72,8 +72,8 @@ func (v *serviceView) Tags(ctx context.Context, t bucket.Target) (map[string]str
 }
 
 // ListEnabled lists the buckets of region that have the service.
-func (v *serviceView) ListEnabled(ctx context.Context, region string, page, pageSize int, names ...string) (cosapi.EnabledPage, error) {
-	return v.api.ListServiceEnabled(ctx, v.svc.ID, region, page, pageSize, names...)
+func (v *serviceView) ListEnabled(ctx context.Context, region string, page, pageSize int) (cosapi.EnabledPage, error) {
+	return v.api.ListServiceEnabled(ctx, v.svc.ID, region, page, pageSize)
 }
 
 // IsEnabled asks whether t has the service.
@@ -211,7 +211,7 @@ func (inv *invocation) runServices(ctx context.Context, ev *trigger.Request, acc
 		return nil, fmt.Errorf("picbucket: %s is set, but this run's Cloud (%T) has no CI services but image processing", config.Services, cloud)
 	}
 	shared := &sharedReads{}
-	x := &executor{cloud: cloud, loop: loop, rules: rules, dryRun: dryRun, now: h.now, stopAt: stopAt, maxEnable: cfg.MaxEnable}
+	x := &executor{cloud: cloud, loop: loop, rules: rules, dryRun: dryRun, now: h.now, stopAt: stopAt, maxEnable: cfg.MaxEnable, creates: &inv.creates}
 	gate := make(chan struct{}, cfg.Concurrency)
 
 	runs := make([]servicePipeline, len(cfg.Services))
@@ -226,10 +226,10 @@ func (inv *invocation) runServices(ctx context.Context, ev *trigger.Request, acc
 			evi = withoutUnnamed(ev)
 		}
 		cache := h.serviceCache(id)
-		p := &planner{ev: evi, cloud: view, loop: loop, rules: r, cache: cache, now: h.now, cacheTTL: cfg.CacheTTL,
-			log: log.With().Str("service", string(id)).Logger()}
 		c := newCollector(evi, acct.uin, dryRun, log, cache, h.now, cfg.CacheTTL)
 		c.service = string(id)
+		p := &planner{ev: evi, cloud: view, loop: loop, rules: r, cache: cache, now: h.now, cacheTTL: cfg.CacheTTL,
+			log: log.With().Str("service", string(id)).Logger(), halt: c.halt}
 		runs[i] = servicePipeline{p: p, c: c}
 
 		planned := make(chan item)

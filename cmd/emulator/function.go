@@ -70,7 +70,7 @@ func newLocalAccount(cfg config) *localAccount {
 // startFunction runs the function binary with the settings a deployment
 // gives it, its endpoints set to this emulator.
 func (a *localAccount) startFunction(binary, addr string) error {
-	env := append(os.Environ(), "PICBUCKET_ENDPOINT=http://"+addr, "PICBUCKET_API_ENDPOINT=http://"+addr,
+	env := append(processEnv(os.Environ()), "PICBUCKET_ENDPOINT=http://"+addr, "PICBUCKET_API_ENDPOINT=http://"+addr,
 		"TENCENTCLOUD_APPID="+a.cfg.appID, "TENCENTCLOUD_UIN="+strconv.FormatInt(a.uin, 10), "TENCENTCLOUD_REGION="+functionRegion,
 		"PICBUCKET_DRY_RUN=false", "LOG_LEVEL=info", "SCF_FUNCTIONNAME=picbucket", "SCF_NAMESPACE=default", "SCF_FUNCTIONVERSION=$LATEST")
 	logs := &lineWriter{each: a.logLine}
@@ -144,3 +144,19 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 const maxLine = 1 << 20
 
 var _ io.Writer = (*lineWriter)(nil)
+
+// processEnv keeps of environ only what any process needs and the Go
+// runtime's settings: never the operator's keys (the function could sign
+// with them), nor settings that would change the demo (as cmd/local's
+// functionEnv). The function gets the demo key with each invocation.
+func processEnv(environ []string) []string {
+	var env []string
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "PATH", "HOME", "TMPDIR", "TZ", "LANG", "LC_ALL", "GODEBUG", "GOGC", "GOMEMLIMIT", "GOMAXPROCS", "GOTRACEBACK":
+			env = append(env, kv)
+		}
+	}
+	return env
+}

@@ -78,6 +78,30 @@ type Client struct {
 	write *tcapi.Client
 }
 
+// String shows the options with the key masked (signer.Credentials.String).
+func (o Options) String() string {
+	return fmt.Sprintf("auditapi.Options{Region:%s RootDomain:%s Endpoint:%s Credentials:%s Timeout:%s}",
+		o.Region, o.RootDomain, o.Endpoint.Redacted(), o.Credentials, o.Timeout)
+}
+
+// GoString is String.
+func (o Options) GoString() string { return o.String() }
+
+// Format implements fmt.Formatter: every verb prints String.
+func (o Options) Format(f fmt.State, verb rune) { signer.FormatMasked(f, verb, o.String()) }
+
+// String names the client's key masked and its region; never a secret.
+func (c Client) String() string {
+	return "auditapi.Client{" + c.opts.Credentials.String() + " Region:" + c.opts.Region + "}"
+}
+
+// GoString is String: %#v prints no secret either.
+func (c Client) GoString() string { return c.String() }
+
+// Format implements fmt.Formatter: every verb prints String (the key sits
+// in unexported fields, which fmt would print raw).
+func (c Client) Format(f fmt.State, verb rune) { signer.FormatMasked(f, verb, c.String()) }
+
 // ErrInvalid reports an option or argument refused before anything is sent.
 var ErrInvalid = errors.New("auditapi: invalid argument")
 

@@ -56,10 +56,11 @@ func IsAlreadyEnabled(err error) bool {
 	return alreadyEnabledCodes[e.Code] || strings.Contains(strings.ToLower(e.Code), "alreadybind")
 }
 
-// IsCredentialError reports that the credentials were missing or refused.
-// Besides the codes that say so, COS answers an expired signature with
-// AccessDenied "Request has expired", and a bad session token with an
-// AccessDenied that names the token: those count too.
+// IsCredentialError reports that the credentials were missing or refused,
+// by the answer's code alone (credentialCodes). The words of a message are
+// never enough: an AccessDenied whose message speaks of a token or of
+// expiry is a permission refusal like any other AccessDenied, which the
+// run judges by its streak and probes before it stops.
 func IsCredentialError(err error) bool {
 	if isMissingCredential(err) {
 		return true
@@ -68,11 +69,18 @@ func IsCredentialError(err error) bool {
 	if !ok || e.Status == 0 {
 		return false
 	}
-	if e.Code == "AccessDenied" {
-		msg := strings.ToLower(e.Message)
-		return strings.Contains(msg, "expired") || strings.Contains(msg, "token")
-	}
 	return credentialCodes[e.Code]
+}
+
+// IsQueueBusy reports CI's answer that its queue cannot take the request
+// now: 403 QueueSaturated (full) or QueuePaused (paused), listed beside
+// AccessDenied in CI's error table (docs/sources.md §2.1). The status
+// alone would read as a permission refusal; neither is one.
+// QueueSaturated is retried (IsRetryable); QueuePaused waits for whoever
+// paused the queue, so it is not.
+func IsQueueBusy(err error) bool {
+	e, ok := apiError(err)
+	return ok && e.Status != 0 && (e.Code == "QueueSaturated" || e.Code == "QueuePaused")
 }
 
 // IsRetryable reports a failure that a later attempt may not meet: throttling

@@ -22,9 +22,15 @@ import (
 type listed struct{ name, id, region string }
 
 // ListServiceEnabled is ListEnabled for service svc.
-func (c *Client) ListServiceEnabled(ctx context.Context, svc ciservice.ID, region string, page, pageSize int, names ...string) (EnabledPage, error) {
+func (c *Client) ListServiceEnabled(ctx context.Context, svc ciservice.ID, region string, page, pageSize int) (EnabledPage, error) {
+	return c.listServiceEnabled(ctx, svc, region, page, pageSize)
+}
+
+// listServiceEnabled is ListServiceEnabled; names, when given, restricts
+// the query to them.
+func (c *Client) listServiceEnabled(ctx context.Context, svc ciservice.ID, region string, page, pageSize int, names ...string) (EnabledPage, error) {
 	if svc == ciservice.Pic {
-		return c.ListEnabled(ctx, region, page, pageSize, names...)
+		return c.listEnabled(ctx, region, page, pageSize, names...)
 	}
 	s := ciservice.Get(svc)
 	if pageSize <= 0 || pageSize > s.MaxPageSize {
@@ -102,7 +108,7 @@ func mediaItems(list []cos.MediaProcessBucket) []listed {
 
 // IsServiceEnabled is IsEnabled for service svc.
 func (c *Client) IsServiceEnabled(ctx context.Context, svc ciservice.ID, t bucket.Target) (bool, string, error) {
-	p, err := c.ListServiceEnabled(ctx, svc, t.Region, 1, 0, t.Bucket)
+	p, err := c.listServiceEnabled(ctx, svc, t.Region, 1, 0, t.Bucket)
 	if err != nil {
 		return false, "", err
 	}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/picbucket/picbucket/internal/retry"
+	"github.com/picbucket/picbucket/internal/rules"
 	"github.com/picbucket/picbucket/internal/tcapi"
 	"github.com/picbucket/picbucket/signer"
 )
@@ -71,8 +72,8 @@ type Options struct {
 	Host string
 	// Endpoint is a test setting: when set (http://HOST:PORT, HOST a
 	// loopback or private address: rules.Endpoint), every request goes there
-	// over plain HTTP while the Host header and the signature stay those of
-	// Host, exactly as in production.
+	// over plain HTTP, never through a proxy, while the Host header and the
+	// signature stay those of Host, exactly as in production.
 	Endpoint *url.URL
 	// Credentials sign every request.
 	Credentials signer.Credentials
@@ -106,6 +107,18 @@ func ValidHost(host string) (root string, ok bool) {
 	return strings.TrimPrefix(host, Service+"."), true
 }
 
+// String shows the options with the key masked (signer.Credentials.String).
+func (o Options) String() string {
+	return fmt.Sprintf("ebapi.Options{Region:%s Host:%s Endpoint:%s Credentials:%s Timeout:%s}",
+		o.Region, o.Host, o.Endpoint.Redacted(), o.Credentials, o.Timeout)
+}
+
+// GoString is String.
+func (o Options) GoString() string { return o.String() }
+
+// Format implements fmt.Formatter: every verb prints String.
+func (o Options) Format(f fmt.State, verb rune) { signer.FormatMasked(f, verb, o.String()) }
+
 // Client calls the EventBridge API.
 type Client struct {
 	read   *tcapi.Client // retries as Options.Retry says
@@ -130,13 +143,20 @@ func New(o Options) (*Client, error) {
 		o.Timeout = 30 * time.Second
 	}
 	rt := o.Transport
-	if rt == nil {
+	if o.Endpoint != nil {
+		if err := rules.Endpoint(o.Endpoint); err != nil {
+			return nil, fmt.Errorf("ebapi: endpoint %q: %w", o.Endpoint.Redacted(), err)
+		}
+		// Next to the transport, so that it drops the proxy (rules.Redirect);
+		// the dry run's ReadOnlyTransport goes on top.
+		rt = rules.Redirect{To: o.Endpoint, Next: rt}
+	} else if rt == nil {
 		rt = http.DefaultTransport.(*http.Transport).Clone()
 	}
 	if o.ReadOnly != nil {
 		rt = ReadOnlyTransport(o.ReadOnly, rt)
 	}
-	opts := tcapi.Options{Region: o.Region, RootDomain: root, Endpoint: o.Endpoint, Timeout: o.Timeout, Transport: rt, Retry: o.Retry}
+	opts := tcapi.Options{Region: o.Region, RootDomain: root, Timeout: o.Timeout, Transport: rt, Retry: o.Retry}
 	read, err := tcapi.New(o.Credentials, opts)
 	if err != nil {
 		return nil, fmt.Errorf("ebapi: %w", err)

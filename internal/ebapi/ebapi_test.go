@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -147,5 +149,37 @@ func TestCredentialsFromEnv(t *testing.T) {
 	}
 	if s := fmt.Sprintf("%v %#v", c, c); strings.Contains(s, "key2") || strings.Contains(s, "tok") {
 		t.Errorf("credentials print their secrets: %s", s)
+	}
+}
+
+// TestEndpointNeverThroughProxy: with a test endpoint, a transport whose
+// Proxy names a server is never used with it, in a dry run against the
+// account (ReadOnly) too.
+func TestEndpointNeverThroughProxy(t *testing.T) {
+	emu := ebemu.New()
+	emu.AddCredential(ebemu.Credential{SecretID: creds.SecretID, SecretKey: creds.SecretKey, Token: creds.SessionToken})
+	emu.AddBus(ebemu.Bus{ID: "eb-svc", Name: "default", Type: "Cloud", Region: "ap-guangzhou"})
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	proxied := 0
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		proxied++
+		w.WriteHeader(http.StatusBadGateway)
+	}))
+	t.Cleanup(proxy.Close)
+	u, _ := url.Parse(srv.URL)
+	pu, _ := url.Parse(proxy.URL)
+	for _, readOnly := range []io.Writer{nil, io.Discard} {
+		c, err := ebapi.New(ebapi.Options{Region: "ap-guangzhou", Endpoint: u, Credentials: creds, Timeout: 5 * time.Second,
+			Transport: &http.Transport{Proxy: http.ProxyURL(pu)}, ReadOnly: readOnly})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.ListEventBuses(context.Background()); err != nil {
+			t.Errorf("ReadOnly %v: %v", readOnly, err)
+		}
+	}
+	if proxied != 0 {
+		t.Errorf("the proxy got %d requests, want none", proxied)
 	}
 }

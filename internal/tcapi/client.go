@@ -49,8 +49,9 @@ type Options struct {
 	// Endpoint is a test setting (EndpointVar): when set (http://HOST:PORT,
 	// HOST a loopback or private address), every request goes there over
 	// plain HTTP while the Host header (<service>.<RootDomain>) and the
-	// TC3 signature stay exactly those of production. Anything else is
-	// refused: the requests carry the session token in clear text.
+	// TC3 signature stay exactly those of production, and never through
+	// a proxy (rules.Redirect). Anything else is refused: the requests
+	// carry the session token in clear text.
 	Endpoint *url.URL
 	// Timeout bounds each request (attempt); DefaultTimeout when zero. The
 	// context's deadline bounds the whole call, retries included.
@@ -98,19 +99,32 @@ func New(cred signer.Credentials, opts Options) (*Client, error) {
 		opts.Retry = retry.Default
 	}
 	rt := opts.Transport
-	if rt == nil {
-		rt = http.DefaultTransport.(*http.Transport).Clone()
-	}
 	if opts.Endpoint != nil {
 		if err := rules.Endpoint(opts.Endpoint); err != nil {
 			return nil, fmt.Errorf("%w: %s=%q: %w", ErrInvalid, EndpointVar, opts.Endpoint.Redacted(), err)
 		}
+		// Never through a proxy; a nil Transport is rules' shared one.
 		rt = rules.Redirect{To: opts.Endpoint, Next: rt}
+	} else if rt == nil {
+		rt = http.DefaultTransport.(*http.Transport).Clone()
 	}
 	c := &Client{cred: cred, opts: opts, requests: new(atomic.Int64)}
 	c.rt = counter{n: c.requests, next: rt}
 	return c, nil
 }
+
+// String names the client's key masked (signer.Credentials.String) and its
+// region and root domain; never a secret.
+func (c Client) String() string {
+	return "tcapi.Client{" + c.cred.String() + " Region:" + c.opts.Region + " RootDomain:" + c.opts.RootDomain + "}"
+}
+
+// GoString is String: %#v prints no secret either.
+func (c Client) GoString() string { return c.String() }
+
+// Format implements fmt.Formatter: every verb prints String (the key sits
+// in an unexported field, which fmt would print raw).
+func (c Client) Format(f fmt.State, verb rune) { signer.FormatMasked(f, verb, c.String()) }
 
 // With returns a Client like c that signs with cred: for a member's key
 // from AssumeRole. It shares c's options, transport and request counter.

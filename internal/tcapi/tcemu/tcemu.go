@@ -564,8 +564,20 @@ func (s *Server) member(uin int64) (Member, bool) {
 	return Member{}, false
 }
 
+// searchMatches is DescribeOrganizationMembers' SearchKey: "成员名或者成员ID
+// 搜索", search by member name or member ID (tencentcloud-sdk-go
+// tencentcloud/organization/v20210331/models.go,
+// DescribeOrganizationMembersRequestParams.SearchKey). Tencent does not
+// document whether it matches whole or in part; the emulator takes the
+// wider reading, a part of the name or of the UIN's digits, so that a
+// client must compare Items[].MemberUin itself. An empty key matches all.
+func searchMatches(key, name string, uin int64) bool {
+	return key == "" || strings.Contains(name, key) || strings.Contains(strconv.FormatInt(uin, 10), key)
+}
+
 // describeOrganizationMembers: Offset and Limit required, Limit 1–50,
-// Offset a multiple of Limit; only the management account may list.
+// Offset a multiple of Limit; only the management account may list;
+// SearchKey narrows the list (searchMatches).
 func (s *Server) describeOrganizationMembers(r request) (answer, *apiError) {
 	var req struct {
 		Offset, Limit                      *int64
@@ -594,7 +606,7 @@ func (s *Server) describeOrganizationMembers(r request) (answer, *apiError) {
 		return answer{}, errf("ResourceNotFound.OrganizationNotExist", "account %d has no organization", r.caller.Uin)
 	}
 	var all []map[string]any
-	if s.opts.ListManagement {
+	if s.opts.ListManagement && searchMatches(req.SearchKey, "management", s.opts.Management.Uin) {
 		all = append(all, map[string]any{"MemberUin": s.opts.Management.Uin, "Name": "management", "MemberType": "Create",
 			"PermissionStatus": "Confirmed", "NodeId": 1, "NodeName": "root", "CreateTime": "2021-04-17 12:19:07"})
 	}
@@ -602,6 +614,9 @@ func (s *Server) describeOrganizationMembers(r request) (answer, *apiError) {
 		name, typ, status := m.Name, m.MemberType, m.PermissionStatus
 		if name == "" {
 			name = fmt.Sprintf("member-%d", m.Uin)
+		}
+		if !searchMatches(req.SearchKey, name, m.Uin) {
+			continue
 		}
 		if typ == "" {
 			typ = "Invite"
