@@ -126,6 +126,21 @@ type Client struct {
 	region string        // X-TC-Region
 }
 
+// String shows the client with its key masked (tcapi.Client.String).
+func (c Client) String() string {
+	if c.read == nil {
+		return "ebapi.Client{}"
+	}
+	return "ebapi.Client{" + c.read.String() + " Region:" + c.region + "}"
+}
+
+// GoString is String: %#v prints no secret either.
+func (c Client) GoString() string { return c.String() }
+
+// Format implements fmt.Formatter: every verb prints String (the key sits
+// in unexported fields, which fmt would print raw).
+func (c Client) Format(f fmt.State, verb rune) { signer.FormatMasked(f, verb, c.String()) }
+
 // New returns a Client for o. It refuses a host that is not Tencent
 // Cloud's EventBridge API (ValidHost) and an Endpoint rules.Endpoint refuses.
 func New(o Options) (*Client, error) {
