@@ -35,12 +35,17 @@ type common struct {
 }
 
 func (c *common) flags(fs *flag.FlagSet) {
+	c.baseFlags(fs)
+	fs.BoolVar(&c.org, "org", false, "organization mode: also the CloudAudit trail of every member (management account)")
+	fs.DurationVar(&c.timeout, "timeout", 2*time.Minute, "time limit for the whole run")
+}
+
+// baseFlags are the flags every subcommand that reads serverless.yml takes.
+func (c *common) baseFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.file, "f", deploy.ServerlessFile, "the deployment file: the function's name, region, role and settings")
 	fs.StringVar(&c.uin, "uin", "", "the account's UIN (account ID); default $TENCENTCLOUD_UIN")
-	fs.BoolVar(&c.org, "org", false, "organization mode: also the CloudAudit trail of every member (management account)")
 	fs.BoolVar(&c.intl, "intl", false, "the international site's endpoints (*.intl.tencentcloudapi.com)")
 	fs.StringVar(&c.endpoint, "endpoint", "", "test setting: send every request to http://HOST:PORT (loopback or private; Host header and signature unchanged)")
-	fs.DurationVar(&c.timeout, "timeout", 2*time.Minute, "time limit for the whole run")
 }
 
 // setup checks everything that needs no request: serverless.yml, the UIN,

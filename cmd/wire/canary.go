@@ -47,8 +47,7 @@ const canaryPrefix = "pbcanary-"
 func runCanary(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("canary", flag.ContinueOnError)
 	var c common
-	c.flags(fs)
-	c.timeout = 0
+	c.baseFlags(fs)
 	wait := fs.Duration("wait", 5*time.Minute, "how long to wait for the bucket to be enabled")
 	poll := fs.Duration("poll", 5*time.Second, "how often to ask CI and CLS")
 	keep := fs.Bool("keep", false, "keep the bucket afterwards")
