@@ -22,7 +22,7 @@ func wiring() Wiring {
 func wired() State {
 	return State{Region: "ap-guangzhou", Logset: &Logset{LogsetId: "ls"}, Topic: &Topic{TopicId: "tp", LogsetId: "ls"},
 		Track: &TrackDetail{Track: Track{TrackId: 7, Name: DefaultTrack, ActionType: "Write", ResourceType: "cos", Status: 1,
-			EventNames: []string{"PutBucket"}, Storage: Storage{StorageType: "cls", StorageRegion: "ap-guangzhou", StorageName: "tp"}},
+			EventNames: []string{"PutBucket"}, Storage: Storage{StorageType: "cls", StorageRegion: "ap-guangzhou", StorageName: "tp", StoragePrefix: StoragePrefix}},
 			TrackForAllMembers: 1},
 		Triggers: []TriggerInfo{{Type: "cls", TriggerDesc: `{"topic_id":"tp"}`, Qualifier: DefaultQualifier, Enable: 1}}}
 }

@@ -9,7 +9,7 @@
 // TC3-HMAC-SHA256 signing), tcapi's retries of throttled and transient
 // failures, and its *tcapi.APIError, whose text never quotes an answer's
 // body; Hint's advice follows it on a line of its own. Read finds what exists, Diff plans the writes, Execute sends
-// them; cmd/auditwire is the command line and internal/tcapi/tcemu the
+// them; go run ./cmd/wire trail (and apply --org) is the command line and internal/tcapi/tcemu the
 // emulator its tests run against.
 package auditapi
 
@@ -72,6 +72,10 @@ type Options struct {
 type Client struct {
 	opts Options
 	api  *tcapi.Client
+	// write sends Execute's writes once: a create answered with a
+	// transient failure may have taken effect, so the caller reads again
+	// (Read, Diff) before it sends it again (tcapi.Transient).
+	write *tcapi.Client
 }
 
 // String shows the options with the key masked (signer.Credentials.String).
@@ -104,12 +108,17 @@ var ErrInvalid = errors.New("auditapi: invalid argument")
 // New returns a Client for o. tcapi.New checks the options: a region, a key
 // with a SecretID and a SecretKey, and an Endpoint rules.Endpoint accepts.
 func New(o Options) (*Client, error) {
-	api, err := tcapi.New(o.Credentials, tcapi.Options{Region: o.Region, RootDomain: o.RootDomain, Endpoint: o.Endpoint,
-		Timeout: o.Timeout, Transport: o.Transport, Retry: o.Retry})
+	to := tcapi.Options{Region: o.Region, RootDomain: o.RootDomain, Endpoint: o.Endpoint, Timeout: o.Timeout, Transport: o.Transport, Retry: o.Retry}
+	api, err := tcapi.New(o.Credentials, to)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	return &Client{opts: o, api: api}, nil
+	to.Retry = retry.Policy{Attempts: 1}
+	write, err := tcapi.New(o.Credentials, to)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return &Client{opts: o, api: api, write: write}, nil
 }
 
 // hinted is an API error with what to do about it (Hint) on a line of its
@@ -126,7 +135,12 @@ func (e *hinted) Unwrap() error { return e.err }
 // call sends one action with tcapi.Client.Call (its retries, its
 // *tcapi.APIError) and adds Hint's advice to an error answer.
 func (c *Client) call(ctx context.Context, service, version, action string, params map[string]any, out any) error {
-	err := c.api.Call(ctx, service, version, action, params, out)
+	return c.send(ctx, c.api, service, version, action, params, out)
+}
+
+// send is call through api (c.api for reads, c.write for Execute's writes).
+func (c *Client) send(ctx context.Context, api *tcapi.Client, service, version, action string, params map[string]any, out any) error {
+	err := api.Call(ctx, service, version, action, params, out)
 	var e *tcapi.APIError
 	if errors.As(err, &e) {
 		if h := Hint(e.Service, e.Action, e.Code); h != "" {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/picbucket/picbucket/internal/rules"
+	"github.com/picbucket/picbucket/internal/tcapi"
 )
 
 // Defaults of the wiring.
@@ -33,8 +34,9 @@ const EventName = "PutBucket"
 
 // Placeholders stand for the ids a write returns, in a plan.
 const (
-	LogsetIDPlaceholder = "${LogsetId}"
-	TopicIDPlaceholder  = "${TopicId}"
+	LogsetIDPlaceholder      = "${LogsetId}"
+	TopicIDPlaceholder       = "${TopicId}"
+	AlarmNoticeIDPlaceholder = "${AlarmNoticeId}"
 )
 
 // Wiring is what must exist.
@@ -200,11 +202,19 @@ type Plan struct {
 // Empty reports whether the plan sends nothing.
 func (p Plan) Empty() bool { return len(p.Steps) == 0 }
 
+// StoragePrefix is the tracking set's Storage.StoragePrefix. The API
+// requires it for every storage type: terraform-provider-tencentcloud
+// (tencentcloud/services/audit/resource_tc_audit_track.go) declares
+// storage_prefix Required, and the SDK's model describes it as "存储目录前缀，
+// cos日志文件前缀仅支持字母和数字的组合，3-40个字符" (cloudaudit
+// v20190319 models.go Storage). Letters and digits, so it suits COS too.
+const StoragePrefix = "picbucket"
+
 // desiredStorage is the tracking set's Storage: the topic, in the function's
 // region (cloudaudit models.go Storage: StorageType cls, StorageRegion,
-// StorageName "cls：存储名称为日志主题id").
+// StorageName "cls：存储名称为日志主题id", StoragePrefix).
 func desiredStorage(region, topicID string) map[string]any {
-	return map[string]any{"StorageType": "cls", "StorageRegion": region, "StorageName": topicID}
+	return map[string]any{"StorageType": "cls", "StorageRegion": region, "StorageName": topicID, "StoragePrefix": StoragePrefix}
 }
 
 // Diff plans the writes that make st hold w. It sends nothing.
@@ -300,7 +310,7 @@ func trackSpec(w Wiring, st State) (map[string]any, []string) {
 		if st.Topic != nil {
 			topicID = st.Topic.TopicId
 		}
-		if s := t.Storage; s.StorageType != "cls" || s.StorageRegion != st.Region || s.StorageName != topicID || topicID == "" {
+		if s := t.Storage; s.StorageType != "cls" || s.StorageRegion != st.Region || s.StorageName != topicID || topicID == "" || s.StoragePrefix == "" {
 			diffs = append(diffs, fmt.Sprintf("storage %s %s %s", s.StorageType, s.StorageRegion, s.StorageName))
 		}
 		if t.TrackForAllMembers != 1 {
@@ -344,22 +354,23 @@ type Report struct {
 	Writes []string
 }
 
-// Execute sends the plan's steps in order, putting the ids each returns in
-// place of the placeholders of the next. It stops at the first error: what
-// was made stays, and the next run finds it. A throttled, 5xx or transport
-// failure is sent again (tcapi.Client.Call); should a write that failed so
-// have been acted on, the next Read names a duplicate logset, topic or
-// tracking set (one's error).
+// Execute sends the plan's steps in order, each once, putting the ids each
+// returns in place of the placeholders of the next. It stops at the first
+// error: what was made stays. After a transient failure (tcapi.Transient:
+// throttled, 5xx, transport) the write may have taken effect, so the
+// caller reads again and diffs before sending anything again (Converge):
+// a create that took effect is found, not made twice.
 func (c *Client) Execute(ctx context.Context, p Plan) (Report, error) {
 	rep := Report{Plan: p}
 	ids := map[string]string{}
+	var err error
 	for _, s := range p.Steps {
 		params := substitute(s.Params, ids).(map[string]any)
 		var out struct {
-			LogsetId, TopicId string
-			TrackId           uint64
+			LogsetId, TopicId, AlarmNoticeId string
+			TrackId                          uint64
 		}
-		if err := c.call(ctx, s.Service, s.Version, s.Action, params, &out); err != nil {
+		if err = c.send(ctx, c.write, s.Service, s.Version, s.Action, params, &out); err != nil {
 			return rep, err
 		}
 		rep.Writes = append(rep.Writes, s.Action)
@@ -376,13 +387,39 @@ func (c *Client) Execute(ctx context.Context, p Plan) (Report, error) {
 			ids[TopicIDPlaceholder], rep.TopicID, rep.Topic = out.TopicId, out.TopicId, Created
 		case "CreateAuditTrack":
 			rep.TrackID, rep.Track = out.TrackId, Created
+			if rep.TrackID == 0 { // the answer lacks it: read it back by name
+				if rep.TrackID, err = c.trackID(ctx, fmt.Sprint(params["Name"])); err != nil {
+					return rep, err
+				}
+			}
 		case "ModifyAuditTrack":
 			rep.Track = Updated
+		case "CreateAlarmNotice":
+			if out.AlarmNoticeId == "" {
+				return rep, fmt.Errorf("cls CreateAlarmNotice: the answer has no AlarmNoticeId")
+			}
+			ids[AlarmNoticeIDPlaceholder] = out.AlarmNoticeId
 		case "CreateDeliverCloudFunction":
 			rep.Trigger = Created
 		}
 	}
 	return rep, nil
+}
+
+// trackID finds the id of the tracking set named name.
+func (c *Client) trackID(ctx context.Context, name string) (uint64, error) {
+	tracks, err := c.DescribeAuditTracks(ctx)
+	if err != nil {
+		return 0, err
+	}
+	t, err := one("tracking set", name, tracks, func(t Track) (string, string) { return t.Name, fmt.Sprint(t.TrackId) })
+	if err != nil {
+		return 0, err
+	}
+	if t == nil {
+		return 0, fmt.Errorf("cloudaudit CreateAuditTrack: the answer has no TrackId and DescribeAuditTracks does not list %q", name)
+	}
+	return t.TrackId, nil
 }
 
 // substitute returns v with every string equal to a key of ids replaced.
@@ -399,6 +436,42 @@ func substitute(v any, ids map[string]string) any {
 			out[k] = substitute(e, ids)
 		}
 		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = substitute(e, ids)
+		}
+		return out
+	case []string:
+		out := make([]string, len(x))
+		for i, e := range x {
+			out[i], _ = substitute(e, ids).(string)
+		}
+		return out
+	case []map[string]any:
+		out := make([]map[string]any, len(x))
+		for i, e := range x {
+			out[i], _ = substitute(e, ids).(map[string]any)
+		}
+		return out
 	}
 	return v
+}
+
+// Converge runs round (a read, a diff and its writes) until it succeeds, at
+// most attempts times, again only after a transient failure
+// (tcapi.Transient): each round starts with a read, so a write that took
+// effect although it failed is found and not sent twice. note reports each
+// retry.
+func Converge(attempts int, note func(error), round func() error) error {
+	var err error
+	for i := 0; i < attempts; i++ {
+		if err = round(); err == nil || !tcapi.Transient(err) {
+			return err
+		}
+		if i+1 < attempts {
+			note(err)
+		}
+	}
+	return err
 }

@@ -1,9 +1,11 @@
 // Package ebapi calls the Tencent Cloud EventBridge API (service eb,
 // version 2021-04-16) through the official SDK's generic request support
 // (tencentcloud-sdk-go common: CommonRequest, CommonResponse, TC3-HMAC-SHA256
-// signing), and wires the function to the Tencent Cloud service event bus:
+// signing) through tcapi.Client.Call, the repository's one API 3.0 sender
+// (its retries, and its errors that never quote an answer's body), and wires the function to the Tencent Cloud service event bus:
 // one rule matching CloudAudit's COS PutBucket records and one SCF target.
-// cmd/ebwire is its command line; internal/ebapi/ebemu its test double.
+// go run ./cmd/wire eventbridge (and apply) is its command line;
+// internal/ebapi/ebemu answers its actions inside internal/tcapi/tcemu.
 package ebapi
 
 import (
@@ -14,13 +16,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
-	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
-	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
-	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
-
+	"github.com/picbucket/picbucket/internal/retry"
 	"github.com/picbucket/picbucket/internal/rules"
 	"github.com/picbucket/picbucket/internal/tcapi"
 	"github.com/picbucket/picbucket/signer"
@@ -66,7 +66,9 @@ func CredentialsFromEnv(getenv func(string) string) (signer.Credentials, error) 
 type Options struct {
 	// Region is X-TC-Region: the region of the event bus.
 	Region string
-	// Host is the API host; DefaultHost when empty.
+	// Host is the API host; DefaultHost when empty. Only Tencent Cloud's
+	// EventBridge hosts are accepted (ValidHost): the requests carry the
+	// key's signature and token.
 	Host string
 	// Endpoint is a test setting: when set (http://HOST:PORT, HOST a
 	// loopback or private address: rules.Endpoint), every request goes there
@@ -84,6 +86,25 @@ type Options struct {
 	// (IsRead): each write is printed to ReadOnly and answered as a success
 	// instead (ReadOnlyTransport). A dry run against the real account.
 	ReadOnly io.Writer
+	// Retry bounds the attempts of a read (throttling, HTTP 5xx, transport
+	// errors); tcapi's default when Attempts is 0. A write is sent once per
+	// attempt of Apply's own loop, which reads before it sends a create
+	// again (see Apply).
+	Retry retry.Policy
+}
+
+// hostRE is an EventBridge API 3.0 host: eb.tencentcloudapi.com, the
+// international site's eb.intl.tencentcloudapi.com, or a region's
+// eb.<region>.tencentcloudapi.com (API 3.0's nearest-access endpoints).
+var hostRE = regexp.MustCompile(`^eb\.((intl|[a-z]+(-[a-z]+)+(-\d+)?)\.)?tencentcloudapi\.com$`)
+
+// ValidHost reports whether host is one of Tencent Cloud's EventBridge API
+// hosts (hostRE), and returns its root domain (the part after "eb.").
+func ValidHost(host string) (root string, ok bool) {
+	if !hostRE.MatchString(host) {
+		return "", false
+	}
+	return strings.TrimPrefix(host, Service+"."), true
 }
 
 // String shows the options with the key masked (signer.Credentials.String).
@@ -100,17 +121,38 @@ func (o Options) Format(f fmt.State, verb rune) { signer.FormatMasked(f, verb, o
 
 // Client calls the EventBridge API.
 type Client struct {
-	sdk    *common.Client
-	region string // X-TC-Region
+	read   *tcapi.Client // retries as Options.Retry says
+	write  *tcapi.Client // one attempt: Apply reads before it creates again
+	region string        // X-TC-Region
 }
 
-// New returns a Client for o.
+// String shows the client with its key masked (tcapi.Client.String).
+func (c Client) String() string {
+	if c.read == nil {
+		return "ebapi.Client{}"
+	}
+	return "ebapi.Client{" + c.read.String() + " Region:" + c.region + "}"
+}
+
+// GoString is String: %#v prints no secret either.
+func (c Client) GoString() string { return c.String() }
+
+// Format implements fmt.Formatter: every verb prints String (the key sits
+// in unexported fields, which fmt would print raw).
+func (c Client) Format(f fmt.State, verb rune) { signer.FormatMasked(f, verb, c.String()) }
+
+// New returns a Client for o. It refuses a host that is not Tencent
+// Cloud's EventBridge API (ValidHost) and an Endpoint rules.Endpoint refuses.
 func New(o Options) (*Client, error) {
 	if o.Region == "" {
 		return nil, errors.New("ebapi: no region")
 	}
 	if o.Host == "" {
 		o.Host = DefaultHost
+	}
+	root, ok := ValidHost(o.Host)
+	if !ok {
+		return nil, fmt.Errorf("ebapi: API host %q: want eb.tencentcloudapi.com, eb.intl.tencentcloudapi.com or eb.<region>.tencentcloudapi.com", o.Host)
 	}
 	if o.Timeout == 0 {
 		o.Timeout = 30 * time.Second
@@ -120,7 +162,8 @@ func New(o Options) (*Client, error) {
 		if err := rules.Endpoint(o.Endpoint); err != nil {
 			return nil, fmt.Errorf("ebapi: endpoint %q: %w", o.Endpoint.Redacted(), err)
 		}
-		// Next to the transport, so that it drops the proxy (rules.Redirect).
+		// Next to the transport, so that it drops the proxy (rules.Redirect);
+		// the dry run's ReadOnlyTransport goes on top.
 		rt = rules.Redirect{To: o.Endpoint, Next: rt}
 	} else if rt == nil {
 		rt = http.DefaultTransport.(*http.Transport).Clone()
@@ -128,26 +171,34 @@ func New(o Options) (*Client, error) {
 	if o.ReadOnly != nil {
 		rt = ReadOnlyTransport(o.ReadOnly, rt)
 	}
-	sdk := tcapi.SDK(o.Credentials, o.Region, tcapi.SDKProfile{Host: o.Host, Timeout: o.Timeout}, rt)
-	return &Client{sdk: sdk, region: o.Region}, nil
+	opts := tcapi.Options{Region: o.Region, RootDomain: root, Timeout: o.Timeout, Transport: rt, Retry: o.Retry}
+	read, err := tcapi.New(o.Credentials, opts)
+	if err != nil {
+		return nil, fmt.Errorf("ebapi: %w", err)
+	}
+	opts.Retry = retry.Policy{Attempts: 1}
+	write, err := tcapi.New(o.Credentials, opts)
+	if err != nil {
+		return nil, fmt.Errorf("ebapi: %w", err)
+	}
+	return &Client{read: read, write: write, region: o.Region}, nil
 }
 
 // APIError is an error answer of the API, or a client-side failure the SDK
-// reports in the same shape (codes ClientError.*).
-type APIError struct {
-	Action, Code, Message, RequestID string
+// reports in the same shape (codes ClientError.*): tcapi's, whose text
+// quotes neither the answer's body nor the request's headers.
+type APIError = tcapi.APIError
+
+// hinted is an API error with what to do about it on a line of its own.
+// errors.As reaches the *APIError.
+type hinted struct {
+	err  error
+	hint string
 }
 
-func (e *APIError) Error() string {
-	s := e.Action + ": " + e.Code + ": " + e.Message
-	if e.RequestID != "" {
-		s += " (RequestId " + e.RequestID + ")"
-	}
-	if h := hint(e.Code); h != "" {
-		s += "\n  hint: " + h
-	}
-	return s
-}
+func (e *hinted) Error() string { return e.err.Error() + "\n  hint: " + e.hint }
+
+func (e *hinted) Unwrap() error { return e.err }
 
 // hint says what to do about an error code.
 func hint(code string) string {
@@ -172,34 +223,27 @@ func hint(code string) string {
 }
 
 // Call sends one action with params (a struct or map marshalled to JSON) and
-// decodes the Response object into out (nil to discard it).
+// decodes the Response object into out (nil to discard it). A read (IsRead)
+// is retried as Options.Retry says; a write is sent once.
 func (c *Client) Call(ctx context.Context, action string, params, out any) error {
-	req := tchttp.NewCommonRequest(Service, Version, action)
+	var m map[string]any
 	body, err := json.Marshal(params)
+	if err == nil {
+		err = json.Unmarshal(body, &m)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", action, err)
 	}
-	if err := req.SetActionParameters(body); err != nil {
-		return fmt.Errorf("%s: %w", action, err)
+	api := c.write
+	if IsRead(action) {
+		api = c.read
 	}
-	req.SetContext(ctx)
-	resp := tchttp.NewCommonResponse()
-	if err := c.sdk.Send(req, resp); err != nil {
-		var se *tcerr.TencentCloudSDKError
-		if errors.As(err, &se) {
-			return &APIError{Action: action, Code: se.Code, Message: se.Message, RequestID: se.RequestId}
+	err = api.Call(ctx, Service, Version, action, m, out)
+	var e *APIError
+	if errors.As(err, &e) {
+		if h := hint(e.Code); h != "" {
+			return &hinted{err: err, hint: h}
 		}
-		return fmt.Errorf("%s: %w", action, err)
 	}
-	var env struct{ Response json.RawMessage }
-	if err := json.Unmarshal(resp.GetBody(), &env); err != nil || len(env.Response) == 0 {
-		return fmt.Errorf("%s: the answer has no Response object", action)
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(env.Response, out); err != nil {
-		return fmt.Errorf("%s: decoding the answer: %w", action, err)
-	}
-	return nil
+	return err
 }

@@ -3,13 +3,16 @@ package ebapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"regexp"
 	"strings"
 
 	"github.com/picbucket/picbucket/internal/bucket"
+	"github.com/picbucket/picbucket/internal/retry"
 	"github.com/picbucket/picbucket/internal/rules"
+	"github.com/picbucket/picbucket/internal/tcapi"
 )
 
 // Defaults of the wiring.
@@ -128,7 +131,7 @@ type Wiring struct {
 	// Resource is the SCF target's six-segment resource (SCFResource).
 	Resource string
 	// ExplicitQualifier says that Resource's qualifier was chosen (for
-	// ebwire, --qualifier was given). A rule must hold one target per
+	// wire eventbridge, --qualifier was given). A rule must hold one target per
 	// function, or each event runs it once per target. So when the rule
 	// already targets the same function with another qualifier, Apply keeps
 	// that target if the qualifier is only the default, and replaces it
@@ -256,12 +259,19 @@ func (c *Client) Apply(ctx context.Context, w Wiring) (Report, error) {
 		return rep, err
 	}
 	if rule == nil {
-		id, err := c.CreateRule(ctx, rep.BusID, spec)
+		id, err := createOnce(ctx, func() (string, error) { return c.CreateRule(ctx, rep.BusID, spec) },
+			func() (string, error) {
+				r, err := c.findRule(ctx, rep.BusID, w.RuleName)
+				if r == nil || err != nil {
+					return "", err
+				}
+				return r.RuleId, nil
+			})
+		rep.Writes = append(rep.Writes, "CreateRule")
 		if err != nil {
 			return rep, err
 		}
 		rep.RuleID, rep.Rule = id, Created
-		rep.Writes = append(rep.Writes, "CreateRule")
 	} else {
 		rep.RuleID = rule.RuleId
 		cur, err := c.GetRule(ctx, rep.BusID, rule.RuleId)
@@ -321,12 +331,21 @@ func (c *Client) Apply(ctx context.Context, w Wiring) (Report, error) {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("left alone: target %s (%s %s)", t.TargetId, t.Type, t.TargetDescription.ResourceDescription))
 	}
 	if rep.TargetID == "" {
-		id, err := c.CreateSCFTarget(ctx, rep.BusID, rep.RuleID, w.Resource)
+		id, err := createOnce(ctx, func() (string, error) { return c.CreateSCFTarget(ctx, rep.BusID, rep.RuleID, w.Resource) },
+			func() (string, error) {
+				ts, err := c.ListTargets(ctx, rep.BusID, rep.RuleID)
+				for _, t := range ts {
+					if t.Type == "scf" && t.TargetDescription.ResourceDescription == w.Resource {
+						return t.TargetId, nil
+					}
+				}
+				return "", err
+			})
+		rep.Writes = append(rep.Writes, "CreateTarget")
 		if err != nil {
 			return rep, err
 		}
 		rep.TargetID, rep.Target = id, Created
-		rep.Writes = append(rep.Writes, "CreateTarget")
 	}
 	// The new target exists before the old ones go: no event is missed,
 	// and none runs the function twice once this returns.
@@ -340,6 +359,56 @@ func (c *Client) Apply(ctx context.Context, w Wiring) (Report, error) {
 			t.TargetId, t.TargetDescription.ResourceDescription))
 	}
 	return rep, nil
+}
+
+// createPolicy bounds the attempts of a create.
+var createPolicy = retry.Default
+
+// createOnce sends a create, and after a failure that may be transient
+// (throttled, HTTP 5xx, a transport error: transient) reads first (find)
+// and sends it again only when what it creates does not exist: a create
+// that took effect although its answer was lost or a 5xx leaves no
+// duplicate. find returns the id of what exists, or "".
+func createOnce(ctx context.Context, create, find func() (string, error)) (string, error) {
+	var id string
+	tries := 0
+	_, err := createPolicy.Do(ctx, transient, func(context.Context) error {
+		tries++
+		if tries > 1 {
+			found, err := find()
+			if err != nil {
+				return err
+			}
+			if found != "" {
+				id = found
+				return nil
+			}
+		}
+		var err error
+		id, err = create()
+		return err
+	})
+	return id, err
+}
+
+// transient reports whether a failed call may succeed when sent again, or
+// may have taken effect without its answer arriving: a throttled answer, an
+// HTTP 5xx, a transport error, or an internal error.
+func transient(err error) bool {
+	var e *APIError
+	if !errors.As(err, &e) {
+		return false
+	}
+	if tcapi.IsThrottled(err) || e.HTTPStatus() >= 500 {
+		return true
+	}
+	switch e.Code {
+	case "ClientError.NetworkError", "InternalError", "ServiceUnavailable", "ResourceUnavailable.ServiceUnavailable":
+		return true
+	case "ClientError.HttpStatusCodeError":
+		return strings.Contains(e.Message, "status code: 5")
+	}
+	return false
 }
 
 // Remove deletes what Apply made: the rule's target for w.Resource

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 )
@@ -44,8 +46,27 @@ func (e *APIError) Unwrap() error { return e.cause }
 func (e *APIError) HTTPStatus() int { return e.status }
 
 func newAPIError(a api, se *tcerr.TencentCloudSDKError, status int) *APIError {
-	return &APIError{Service: a.service, Action: a.action, Code: se.Code, Message: sanitize(se.Code, se.Message, status),
-		RequestID: se.RequestId, status: status, cause: errors.Unwrap(se)}
+	return &APIError{Service: a.service, Action: a.action, Code: printable(se.Code), Message: printable(sanitize(se.Code, se.Message, status)),
+		RequestID: printable(se.RequestId), status: status, cause: errors.Unwrap(se)}
+}
+
+// printable drops control characters (terminal escapes, carriage returns,
+// NULs: an answer must not rewrite the operator's terminal) and bounds the
+// text to 1,000 runes.
+func printable(s string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			continue
+		}
+		if n++; n > 1000 {
+			b.WriteString("…")
+			break
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // sanitize drops the answer bodies the SDK quotes in its client-side messages.

@@ -83,6 +83,11 @@ type Server struct {
 	// OnCall, when set, is called after each answer with its Call (for a
 	// request log); it must not block. Set it before serving.
 	OnCall func(Call)
+	// Fault, when set, may replace an answer after the action took effect:
+	// a non-zero status is sent with body instead of the API's answer (a
+	// proxy's error page, a 5xx after a create that was made). Set it
+	// before serving.
+	Fault func(c Call, r *http.Request) (status int, body string)
 }
 
 // New returns an emulator with no credentials and no buses.
@@ -182,6 +187,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	if s.OnCall != nil {
 		defer s.OnCall(call)
+	}
+	if s.Fault != nil {
+		if status, body := s.Fault(call, r); status != 0 {
+			w.WriteHeader(status)
+			io.WriteString(w, body)
+			return
+		}
 	}
 
 	resp := map[string]any{}
@@ -649,4 +661,36 @@ func orEmpty(v []map[string]any) []map[string]any {
 		return []map[string]any{}
 	}
 	return v
+}
+
+// Actions lists the actions the emulator implements.
+func Actions() []string {
+	var a []string
+	for k := range actions {
+		a = append(a, k)
+	}
+	return a
+}
+
+// Answer runs one action for a caller whose request another emulator has
+// already verified (tcemu, which serves every API 3.0 product on one
+// address), records it among Calls, and returns its result or its error
+// code and message.
+func (s *Server) Answer(action, region string, body []byte) (result map[string]any, code, message string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	call := Call{Action: action, Version: Version, Region: region, Host: Service + ".tencentcloudapi.com", Body: string(body)}
+	h, ok := actions[action]
+	var aerr *apiError
+	if !ok {
+		aerr = errf("InvalidAction", "the emulator does not implement action %q", action)
+	} else {
+		result, aerr = h(s, region, body)
+	}
+	if aerr != nil {
+		call.ErrorCode = aerr.Code
+		code, message = aerr.Code, aerr.Message
+	}
+	s.calls = append(s.calls, call)
+	return result, code, message
 }

@@ -6,7 +6,7 @@
 //   - cam 2019-01-16 GetUserAppId: the account of the calling key
 //   - scf 2018-04-16 Invoke: recorded, and handed to OnInvoke
 //
-// and those cmd/auditwire sends to wire the organization's CloudAudit trail
+// and those go run ./cmd/wire sends to wire the organization's CloudAudit trail
 // to the function (audit.go): cls 2020-10-16 DescribeLogsets, CreateLogset,
 // DescribeTopics, CreateTopic, CreateDeliverCloudFunction; cloudaudit
 // 2019-03-19 DescribeAuditTracks, DescribeAuditTrack, CreateAuditTrack,
@@ -220,6 +220,7 @@ type Server struct {
 	calls       []Call
 	seq         int
 	audit       auditState // audit.go
+	products    products   // eventbridge.go, function.go
 }
 
 // New returns an emulator with no keys and no members.
@@ -227,7 +228,8 @@ func New(o Options) *Server {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Server{opts: o, keys: map[string]Key{}, functions: map[string]bool{}, throttle: map[string]int{}, audit: newAuditState()}
+	return &Server{opts: o, keys: map[string]Key{}, functions: map[string]bool{}, throttle: map[string]int{}, audit: newAuditState(),
+		products: newProducts()}
 }
 
 // AddKey makes the emulator accept k (the function's own key, for example:

@@ -1,24 +1,15 @@
-// Command auditwire routes the COS bucket creations of every member account
-// of the organization to the function, within minutes: it makes sure that a
-// CLS logset and topic exist in the function's region, that a CloudAudit
+// trail.go is `wire trail` (formerly cmd/auditwire), which `wire apply --org`
+// runs: it routes the COS bucket creations of every member account of the
+// organization to the function within minutes. It makes sure that a CLS
+// logset and topic exist in the function's region, that a CloudAudit
 // tracking set delivers the organization's COS write events (PutBucket at
 // least) for all members (TrackForAllMembers) to that topic, and that the
 // topic triggers the function. It reads first, then sends only the writes
-// that are missing, so a second run changes nothing. Calls go through the
-// Tencent Cloud API (cls 2020-10-16, cloudaudit 2019-03-19, scf 2018-04-16),
-// TC3-HMAC-SHA256 signed by the official SDK. docs/organization-trail.md
-// explains the route and the permissions.
-//
-//	TENCENTCLOUD_SECRETID=… TENCENTCLOUD_SECRETKEY=… go run ./cmd/auditwire --region ap-guangzhou
-//	go run ./cmd/auditwire --region ap-guangzhou --dry-run
-//
-// --dry-run reads the account (the Describe and List calls of a real run)
-// and prints the writes a run would send, with ${…} where an id is not known
-// yet; it sends no write.
-//
-// --endpoint sends every request to http://HOST:PORT (loopback or private
-// addresses only) with the production Host header and signature: a test
-// setting, for the emulator (internal/tcapi/tcemu).
+// that are missing, so a second run changes nothing (cls 2020-10-16,
+// cloudaudit 2019-03-19, scf 2018-04-16). docs/organization-trail.md explains
+// the route and the permissions. --dry-run reads the account and prints the
+// writes a run would send; it sends no write.
+
 package main
 
 import (
@@ -29,7 +20,6 @@ import (
 	"github.com/picbucket/picbucket/internal/rules"
 	"github.com/picbucket/picbucket/internal/usage"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -37,21 +27,17 @@ import (
 	"github.com/picbucket/picbucket/internal/ebapi"
 )
 
-// command is auditwire's help.
-var command = usage.Command{
-	Name: "go run ./cmd/auditwire",
-	What: "auditwire routes every organization member's new COS buckets to the picbucket function within minutes (CloudAudit trail for all members -> CLS topic -> CLS trigger).",
+// trailCommand is `wire trail`'s help.
+var trailCommand = usage.Command{
+	Name: "go run ./cmd/wire trail",
+	What: "wire trail routes every organization member's new COS buckets to the picbucket function within minutes (CloudAudit trail for all members -> CLS topic -> CLS trigger).",
 	More: "Run it with a key of the organization's management account; credentials: TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY,\n" +
 		"TENCENTCLOUD_SESSIONTOKEN (or TENCENT_SECRET_ID, TENCENT_SECRET_KEY, TENCENT_TOKEN). See docs/organization-trail.md.",
 }
 
-func main() {
-	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
-}
-
 // run is the command; it returns the exit status: 0 done, 1 failed, 2 usage.
-func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("auditwire", flag.ContinueOnError)
+func runTrail(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("trail", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
 		region    = fs.String("region", "ap-guangzhou", "the function's region: the CLS topic and the trigger are made there (serverless.yml inputs.region)")
@@ -69,11 +55,11 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		dryRun    = fs.Bool("dry-run", false, "read the account and print the writes a run would send; send no write")
 		timeout   = fs.Duration("timeout", time.Minute, "time limit for the whole run")
 	)
-	if err := command.Parse(fs, args, stdout); err != nil {
-		return command.Fail(stderr, err)
+	if err := trailCommand.Parse(fs, args, stdout); err != nil {
+		return trailCommand.Fail(stderr, err)
 	}
 	usage := func(format string, a ...any) int {
-		return command.Fail(stderr, fmt.Errorf(format, a...))
+		return trailCommand.Fail(stderr, fmt.Errorf(format, a...))
 	}
 	if fs.NArg() > 0 {
 		return usage("unexpected arguments %q", fs.Args())
@@ -99,7 +85,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	}
 	creds, err := ebapi.CredentialsFromEnv(getenv)
 	if err != nil {
-		fmt.Fprintln(stderr, "auditwire:", err)
+		fmt.Fprintln(stderr, "wire trail:", err)
 		return 1
 	}
 	opts.Credentials = creds
@@ -115,7 +101,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	}
 	st, err := client.Read(ctx, w)
 	if err != nil {
-		fmt.Fprintln(stderr, "auditwire:", err)
+		fmt.Fprintln(stderr, "wire trail:", err)
 		return 1
 	}
 	plan := auditapi.Diff(w, st)
@@ -128,22 +114,44 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			body, _ := json.Marshal(s.Params)
 			fmt.Fprintf(stdout, "would send %d: %s (service %s, version %s, region %s)\n%s\n", i+1, s.Action, s.Service, s.Version, *region, body)
 		}
-		printReport(stdout, *region, account, w, auditapi.Report{Plan: plan}, true)
+		printTrailReport(stdout, *region, account, w, auditapi.Report{Plan: plan}, true)
 		return 0
 	}
-	rep, err := client.Execute(ctx, plan)
-	printReport(stdout, *region, account, w, rep, false)
+	// Each round reads, diffs and writes; after a transient failure the next
+	// round's read finds a write that took effect, so none is made twice.
+	var rep auditapi.Report
+	var made []string
+	err = auditapi.Converge(3, func(err error) {
+		fmt.Fprintf(stdout, "note       %s; reading again before sending anything again\n", firstLine(err))
+	}, func() error {
+		if len(made) > 0 || rep.Writes != nil {
+			st, err := client.Read(ctx, w)
+			if err != nil {
+				return err
+			}
+			plan = auditapi.Diff(w, st)
+		}
+		var err error
+		rep, err = client.Execute(ctx, plan)
+		made = append(made, rep.Writes...)
+		if rep.Writes == nil {
+			rep.Writes = []string{} // the next round reads again
+		}
+		return err
+	})
+	rep.Writes = made
+	printTrailReport(stdout, *region, account, w, rep, false)
 	if err != nil {
-		fmt.Fprintln(stderr, "auditwire:", err)
+		fmt.Fprintln(stderr, "wire trail:", err)
 		if len(rep.Writes) > 0 {
-			fmt.Fprintln(stderr, "auditwire: what was made stays; fix the cause and run again: the next run finds it and sends only what is missing")
+			fmt.Fprintln(stderr, "wire trail: what was made stays; fix the cause and run again: the next run finds it and sends only what is missing")
 		}
 		return 1
 	}
 	return 0
 }
 
-func printReport(out io.Writer, region, account string, w auditapi.Wiring, rep auditapi.Report, dryRun bool) {
+func printTrailReport(out io.Writer, region, account string, w auditapi.Wiring, rep auditapi.Report, dryRun bool) {
 	outcome := func(o string) string {
 		switch {
 		case o == auditapi.Exists:
@@ -163,13 +171,24 @@ func printReport(out io.Writer, region, account string, w auditapi.Wiring, rep a
 		acct = " of account " + account
 	}
 	fmt.Fprintf(out, "function   scf %s/%s %s in %s%s\n", w.Namespace, w.Function, w.Qualifier, region, acct)
-	fmt.Fprintf(out, "logset     %s (%s): %s\n", w.LogsetName, orDash(rep.LogsetID), outcome(rep.Logset))
-	fmt.Fprintf(out, "topic      %s (%s): %s\n", w.TopicName, orDash(rep.TopicID), outcome(rep.Topic))
+	id := func(s string) string { // a placeholder (${LogsetId}) is not an id
+		if strings.HasPrefix(s, "${") {
+			if dryRun {
+				return "new"
+			}
+			return "-"
+		}
+		return dashIfEmpty(s)
+	}
+	fmt.Fprintf(out, "logset     %s (%s): %s\n", w.LogsetName, id(rep.LogsetID), outcome(rep.Logset))
+	fmt.Fprintf(out, "topic      %s (%s): %s\n", w.TopicName, id(rep.TopicID), outcome(rep.Topic))
+	// The id, once CloudAudit gave one; a plan names none (a placeholder
+	// such as ${TrackId} is not an id, and was once printed after a run).
 	track := "-"
 	if rep.TrackID != 0 {
 		track = fmt.Sprint(rep.TrackID)
-	} else if rep.Track == auditapi.Create {
-		track = "${TrackId}"
+	} else if dryRun && rep.Track == auditapi.Create {
+		track = "new"
 	}
 	fmt.Fprintf(out, "track      %s (%s): COS Write %s of all members -> the topic: %s\n", w.TrackName, track, auditapi.EventName, outcome(rep.Track))
 	fmt.Fprintf(out, "trigger    cls topic -> %s (max wait %d s, %d records): %s\n", w.Function, w.MaxWait, w.MaxMsgNum, outcome(rep.Trigger))
@@ -187,13 +206,13 @@ func printReport(out io.Writer, region, account string, w auditapi.Wiring, rep a
 		fmt.Fprintf(out, "writes     %s (dry run: not sent)\n", strings.Join(planned, ", "))
 	default:
 		fmt.Fprintf(out, "writes     %s\n", strings.Join(rep.Writes, ", "))
-		if len(rep.Writes) == len(planned) {
+		if len(rep.Writes) >= len(planned) {
 			fmt.Fprintf(out, "done: CloudAudit starts delivering within about 5-10 minutes; the trigger batches up to %d s more\n", w.MaxWait)
 		}
 	}
 }
 
-func orDash(s string) string {
+func dashIfEmpty(s string) string {
 	if s == "" {
 		return "-"
 	}

@@ -1,33 +1,19 @@
-// Command ebwire routes bucket creation to the function: on the Tencent Cloud
-// service event bus (where CloudAudit delivers write operations, in
+// eventbridge.go is `wire eventbridge` (formerly cmd/ebwire): on the Tencent
+// Cloud service event bus (where CloudAudit delivers write operations, in
 // ap-guangzhou) it creates or updates one event rule matching COS PutBucket
 // records (API, console and mini-program calls) and gives it one SCF target,
 // the picbucket function ($LATEST unless --qualifier says otherwise). It
 // changes only what differs, so running it again is safe; --delete removes
-// the target, then the rule. Calls go through the Tencent Cloud API
-// (EventBridge, version 2021-04-16), TC3-HMAC-SHA256 signed by the official
-// SDK.
-//
-//	TENCENTCLOUD_SECRETID=… TENCENTCLOUD_SECRETKEY=… go run ./cmd/ebwire --uin 100012345678
-//	go run ./cmd/ebwire --uin 100012345678 --dry-run
-//	go run ./cmd/ebwire --uin 100012345678 --delete
+// the target, then the rule. `wire apply` runs it with serverless.yml's
+// function, region and the account's UIN.
 //
 // --dry-run sends no write. With credentials it reads the account (the
 // ListEventBuses, ListRules, GetRule and ListTargets calls of a real run) and
-// prints the writes a run would send and what it would create, change or
-// leave; without credentials it prints the plan for an account that has no
-// rule yet.
-//
-// Against the EventBridge emulator (cmd/ebemu) instead of the cloud, with
-// the demo credentials it prints:
-//
-//	go run ./cmd/ebemu &
-//	export TENCENTCLOUD_SECRETID=AKIDEBEMUDEMO TENCENTCLOUD_SECRETKEY=ebemu-demo-secret-key TENCENTCLOUD_SESSIONTOKEN=ebemu-demo-session-token
-//	go run ./cmd/ebwire --endpoint http://127.0.0.1:9100 --uin 100012345678 --dry-run
-//	go run ./cmd/ebwire --endpoint http://127.0.0.1:9100 --uin 100012345678
-//
-// --endpoint sends every request to that address over plain HTTP, with the
+// prints the writes a run would send; without credentials it prints the plan
+// for an account that has no rule yet. --endpoint sends every request to
+// that address over plain HTTP (the emulator, cmd/emulator), with the
 // production Host header and signature.
+
 package main
 
 import (
@@ -36,7 +22,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -45,14 +30,10 @@ import (
 	"github.com/picbucket/picbucket/internal/usage"
 )
 
-func main() {
-	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
-}
-
 // command is this command, for its -h.
-var command = usage.Command{
-	Name: "go run ./cmd/ebwire",
-	What: "ebwire creates or updates the EventBridge rule and SCF target that route COS PutBucket records (CloudAudit) to the function.",
+var ebCommand = usage.Command{
+	Name: "go run ./cmd/wire eventbridge",
+	What: "wire eventbridge creates or updates the EventBridge rule and SCF target that route COS PutBucket records (CloudAudit) to the function.",
 	More: `Running it again changes only what differs; --delete removes the target, then the rule.
 Credentials: TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY, TENCENTCLOUD_SESSIONTOKEN
 (or TENCENT_SECRET_ID, TENCENT_SECRET_KEY, TENCENT_TOKEN). Exit status: 0 done, 1 failed,
@@ -60,8 +41,8 @@ Credentials: TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY, TENCENTCLOUD_SESSION
 }
 
 // run is the command; it returns the exit status: 0 done, 1 failed, 2 usage.
-func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("ebwire", flag.ContinueOnError)
+func runEventBridge(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("eventbridge", flag.ContinueOnError)
 	var (
 		region      = fs.String("region", ebapi.ServiceBusRegion, "region of the event bus (CloudAudit delivers to the service bus in ap-guangzhou)")
 		busID       = fs.String("bus-id", "", "event bus id; default: look up the Tencent Cloud service event bus (ListEventBuses, Type Cloud)")
@@ -79,12 +60,12 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		del         = fs.Bool("delete", false, "remove the target, then the rule")
 		timeout     = fs.Duration("timeout", time.Minute, "time limit for the whole run")
 	)
-	if err := command.Parse(fs, args, stdout); err != nil {
-		return command.Fail(stderr, err)
+	if err := ebCommand.Parse(fs, args, stdout); err != nil {
+		return ebCommand.Fail(stderr, err)
 	}
 	// bad reports a wrong command line: exit status 2.
 	bad := func(format string, a ...any) int {
-		return command.Fail(stderr, fmt.Errorf(format, a...))
+		return ebCommand.Fail(stderr, fmt.Errorf(format, a...))
 	}
 	if fs.NArg() > 0 {
 		return bad("unexpected arguments %q", fs.Args())
@@ -137,7 +118,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		opts.Transport = ebapi.DryRunTransport(stdout, w, *del)
 		opts.Endpoint = nil
 	case credErr != nil:
-		fmt.Fprintln(stderr, "ebwire:", credErr)
+		fmt.Fprintln(stderr, "wire eventbridge:", credErr)
 		return 1
 	default:
 		opts.Credentials = creds
@@ -155,15 +136,15 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	} else {
 		rep, err = client.Apply(ctx, w)
 	}
-	printReport(stdout, *region, w, rep, *del, *dryRun)
+	printEBReport(stdout, *region, w, rep, *del, *dryRun)
 	if err != nil {
-		fmt.Fprintln(stderr, "ebwire:", err)
+		fmt.Fprintln(stderr, "wire eventbridge:", err)
 		return 1
 	}
 	return 0
 }
 
-func printReport(out io.Writer, region string, w ebapi.Wiring, rep ebapi.Report, del, dryRun bool) {
+func printEBReport(out io.Writer, region string, w ebapi.Wiring, rep ebapi.Report, del, dryRun bool) {
 	if rep.BusID == "" {
 		return
 	}

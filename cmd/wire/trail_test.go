@@ -21,48 +21,48 @@ import (
 )
 
 const (
-	testUIN    = 100012345678
+	trailUIN   = 100012345678
 	testRegion = "ap-guangzhou"
 )
 
-type fixture struct {
+type trailFixture struct {
 	t   *testing.T
 	emu *tcemu.Server
 	url string
 	env map[string]string
 }
 
-// newFixture starts the emulator with the function deployed and a key of
+// newTrailFixture starts the emulator with the function deployed and a key of
 // the organization's management account.
-func newFixture(t *testing.T) *fixture {
+func newTrailFixture(t *testing.T) *trailFixture {
 	t.Helper()
-	emu := tcemu.New(tcemu.Options{Management: tcemu.Account{Uin: testUIN, AppID: "1250000000"}})
+	emu := tcemu.New(tcemu.Options{Management: tcemu.Account{Uin: trailUIN, AppID: "1250000000"}})
 	emu.AddFunction(testRegion, "default", "picbucket")
-	k := emu.NewKey(tcemu.Account{Uin: testUIN, AppID: "1250000000"})
+	k := emu.NewKey(tcemu.Account{Uin: trailUIN, AppID: "1250000000"})
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
-	return &fixture{t: t, emu: emu, url: srv.URL, env: map[string]string{
+	return &trailFixture{t: t, emu: emu, url: srv.URL, env: map[string]string{
 		"TENCENTCLOUD_SECRETID": k.SecretID, "TENCENTCLOUD_SECRETKEY": k.SecretKey, "TENCENTCLOUD_SESSIONTOKEN": k.Token,
 	}}
 }
 
-func (f *fixture) run(args ...string) (code int, stdout, stderr string) {
+func (f *trailFixture) run(args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
 	args = append([]string{"--endpoint", f.url}, args...)
-	code = run(args, func(k string) string { return f.env[k] }, &out, &errb)
+	code = runTrail(args, func(k string) string { return f.env[k] }, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
 // isWrite reports whether an action changes anything.
-func isWrite(action string) bool {
+func trailIsWrite(action string) bool {
 	return !strings.HasPrefix(action, "Describe") && !strings.HasPrefix(action, "List")
 }
 
 // writes returns the write actions among calls.
-func writes(calls []tcemu.Call) []string {
+func trailWrites(calls []tcemu.Call) []string {
 	var w []string
 	for _, c := range calls {
-		if isWrite(c.Action) {
+		if trailIsWrite(c.Action) {
 			w = append(w, c.Action)
 		}
 	}
@@ -70,7 +70,7 @@ func writes(calls []tcemu.Call) []string {
 }
 
 // actions returns the actions among calls, and whether all succeeded.
-func actions(calls []tcemu.Call) ([]string, bool) {
+func trailActions(calls []tcemu.Call) ([]string, bool) {
 	var a []string
 	ok := true
 	for _, c := range calls {
@@ -80,17 +80,17 @@ func actions(calls []tcemu.Call) ([]string, bool) {
 	return a, ok
 }
 
-var wantWrites = []string{"CreateLogset", "CreateTopic", "CreateAuditTrack", "CreateDeliverCloudFunction"}
+var trailWantWrites = []string{"CreateLogset", "CreateTopic", "CreateAuditTrack", "CreateDeliverCloudFunction"}
 
 func TestFirstRunCreatesAllThenSecondRunChangesNothing(t *testing.T) {
-	f := newFixture(t)
+	f := newTrailFixture(t)
 	code, out, errs := f.run()
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
 	calls := f.emu.Calls()
-	if got := writes(calls); !slices.Equal(got, wantWrites) {
-		t.Errorf("writes = %v, want %v", got, wantWrites)
+	if got := trailWrites(calls); !slices.Equal(got, trailWantWrites) {
+		t.Errorf("writes = %v, want %v", got, trailWantWrites)
 	}
 	for _, c := range calls {
 		if c.ErrorCode != "" {
@@ -123,7 +123,7 @@ func TestFirstRunCreatesAllThenSecondRunChangesNothing(t *testing.T) {
 		t.Errorf("triggers = %+v", triggers)
 	}
 	for _, want := range []string{"logset     picbucket (" + logsets[0].ID + "): created", "topic      picbucket-cloudaudit (" + topicID + "): created",
-		"track      picbucket-cos-write (", "): created", "trigger    cls topic -> picbucket", "writes     " + strings.Join(wantWrites, ", "),
+		"track      picbucket-cos-write (", "): created", "trigger    cls topic -> picbucket", "writes     " + strings.Join(trailWantWrites, ", "),
 		"5-10 minutes"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
@@ -137,10 +137,10 @@ func TestFirstRunCreatesAllThenSecondRunChangesNothing(t *testing.T) {
 		t.Fatalf("second run: exit %d\n%s%s", code, out, errs)
 	}
 	again := f.emu.Calls()[n:]
-	if w := writes(again); len(w) != 0 {
+	if w := trailWrites(again); len(w) != 0 {
 		t.Errorf("second run wrote %v, want nothing", w)
 	}
-	got, ok := actions(again)
+	got, ok := trailActions(again)
 	if want := []string{"ListTriggers", "DescribeLogsets", "DescribeTopics", "DescribeAuditTracks", "DescribeAuditTrack"}; !ok || !slices.Equal(got, want) {
 		t.Errorf("second run actions = %v (all ok: %v), want %v", got, ok, want)
 	}
@@ -155,12 +155,12 @@ func TestFirstRunCreatesAllThenSecondRunChangesNothing(t *testing.T) {
 // TestDryRun: against an empty account the plan lists the four writes with
 // their parameters; against a wired one, nothing to do; no write either time.
 func TestDryRun(t *testing.T) {
-	f := newFixture(t)
+	f := newTrailFixture(t)
 	code, out, errs := f.run("--dry-run")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errs)
 	}
-	got, ok := actions(f.emu.Calls())
+	got, ok := trailActions(f.emu.Calls())
 	if want := []string{"ListTriggers", "DescribeLogsets", "DescribeAuditTracks"}; !ok || !slices.Equal(got, want) {
 		t.Errorf("calls %v (all ok: %v), want the reads %v", got, ok, want)
 	}
@@ -169,10 +169,10 @@ func TestDryRun(t *testing.T) {
 		"would send 1: CreateLogset (service cls, version 2020-10-16, region ap-guangzhou)", `{"LogsetName":"picbucket"}`,
 		"would send 2: CreateTopic", `"LogsetId":"${LogsetId}"`, `"TopicName":"picbucket-cloudaudit"`,
 		"would send 3: CreateAuditTrack (service cloudaudit, version 2019-03-19", `"ActionType":"Write"`, `"EventNames":["PutBucket"]`,
-		`"ResourceType":"cos"`, `"Status":1`, `"Storage":{"StorageName":"${TopicId}","StorageRegion":"ap-guangzhou","StorageType":"cls"}`,
+		`"ResourceType":"cos"`, `"Status":1`, `"Storage":{"StorageName":"${TopicId}","StoragePrefix":"picbucket","StorageRegion":"ap-guangzhou","StorageType":"cls"}`,
 		`"TrackForAllMembers":1`,
 		"would send 4: CreateDeliverCloudFunction", `"FunctionName":"picbucket"`, `"Qualifier":"$DEFAULT"`, `"TopicId":"${TopicId}"`, `"Timeout":60`,
-		"logset     picbucket (${LogsetId}): would create", "track      picbucket-cos-write (${TrackId}): COS Write PutBucket of all members -> the topic: would create",
+		"logset     picbucket (new): would create", "track      picbucket-cos-write (new): COS Write PutBucket of all members -> the topic: would create",
 		"writes     CreateLogset, CreateTopic, CreateAuditTrack, CreateDeliverCloudFunction (dry run: not sent)",
 	} {
 		if !strings.Contains(out, want) {
@@ -193,7 +193,7 @@ func TestDryRun(t *testing.T) {
 	}
 	n := len(f.emu.Calls())
 	code, out, errs = f.run("--dry-run")
-	if w := writes(f.emu.Calls()[n:]); code != 0 || len(w) != 0 || !strings.Contains(out, "nothing to do") || strings.Contains(out, "would send 1:") {
+	if w := trailWrites(f.emu.Calls()[n:]); code != 0 || len(w) != 0 || !strings.Contains(out, "nothing to do") || strings.Contains(out, "would send 1:") {
 		t.Errorf("wired account: exit %d, writes %v\n%s%s", code, w, out, errs)
 	}
 }
@@ -202,14 +202,14 @@ func TestDryRun(t *testing.T) {
 // account only, into another topic, is modified (same TrackId) and the rest
 // created; its wider ActionType is kept.
 func TestPartialWiringIsCompleted(t *testing.T) {
-	f := newFixture(t)
-	ls := f.emu.AddLogset(tcemu.Logset{Uin: testUIN, Region: testRegion, Name: auditapi.DefaultLogset})
-	other := f.emu.AddTopic(tcemu.Topic{Uin: testUIN, Region: testRegion, Name: "elsewhere", LogsetID: ls.ID})
-	old := f.emu.SetTrack(tcemu.Track{Uin: testUIN, Name: auditapi.DefaultTrack, ActionType: "*", ResourceType: "cos", Status: 0,
+	f := newTrailFixture(t)
+	ls := f.emu.AddLogset(tcemu.Logset{Uin: trailUIN, Region: testRegion, Name: auditapi.DefaultLogset})
+	other := f.emu.AddTopic(tcemu.Topic{Uin: trailUIN, Region: testRegion, Name: "elsewhere", LogsetID: ls.ID})
+	old := f.emu.SetTrack(tcemu.Track{Uin: trailUIN, Name: auditapi.DefaultTrack, ActionType: "*", ResourceType: "cos", Status: 0,
 		EventNames: []string{"PutObject"}, Storage: tcemu.TrackStorage{StorageType: "cls", StorageRegion: testRegion, StorageName: other.ID}})
 
 	code, out, errs := f.run("--dry-run")
-	if code != 0 || len(writes(f.emu.Calls())) != 0 {
+	if code != 0 || len(trailWrites(f.emu.Calls())) != 0 {
 		t.Fatalf("dry run: exit %d\n%s%s", code, out, errs)
 	}
 	for _, want := range []string{"logset     picbucket (" + ls.ID + "): in place", "would send 1: CreateTopic", "would send 2: ModifyAuditTrack",
@@ -224,7 +224,7 @@ func TestPartialWiringIsCompleted(t *testing.T) {
 	if code, out, errs := f.run(); code != 0 {
 		t.Fatalf("run: exit %d\n%s%s", code, out, errs)
 	}
-	if w := writes(f.emu.Calls()[n:]); !slices.Equal(w, []string{"CreateTopic", "ModifyAuditTrack", "CreateDeliverCloudFunction"}) {
+	if w := trailWrites(f.emu.Calls()[n:]); !slices.Equal(w, []string{"CreateTopic", "ModifyAuditTrack", "CreateDeliverCloudFunction"}) {
 		t.Errorf("writes = %v", w)
 	}
 	tracks := f.emu.Tracks()
@@ -233,8 +233,8 @@ func TestPartialWiringIsCompleted(t *testing.T) {
 		t.Errorf("tracks = %+v", tracks)
 	}
 	n = len(f.emu.Calls())
-	if code, out, _ := f.run(); code != 0 || len(writes(f.emu.Calls()[n:])) != 0 || !strings.Contains(out, "nothing to do") {
-		t.Errorf("third run: exit %d, writes %v\n%s", code, writes(f.emu.Calls()[n:]), out)
+	if code, out, _ := f.run(); code != 0 || len(trailWrites(f.emu.Calls()[n:])) != 0 || !strings.Contains(out, "nothing to do") {
+		t.Errorf("third run: exit %d, writes %v\n%s", code, trailWrites(f.emu.Calls()[n:]), out)
 	}
 }
 
@@ -247,7 +247,7 @@ func jsonNum(v uint64) string { b, _ := json.Marshal(v); return string(b) }
 func TestAllMembersRefused(t *testing.T) {
 	for _, code := range []string{"UnauthorizedOperation", "FailedOperation", "FailedOperation.MemberNotInOrganization", "AuthFailure.UnauthorizedOperation"} {
 		t.Run(code, func(t *testing.T) {
-			f := newFixture(t)
+			f := newTrailFixture(t)
 			member := f.emu.NewKey(tcemu.Account{Uin: 100099999999, AppID: "1259999999"})
 			f.emu.SetAllMembersRefusal(code)
 			env := f.env
@@ -267,6 +267,10 @@ func TestAllMembersRefused(t *testing.T) {
 			if len(f.emu.Tracks()) != 0 || len(f.emu.Triggers()) != 0 {
 				t.Error("a track or trigger was made after the refusal")
 			}
+			// A run that stopped names no placeholder where an id belongs.
+			if strings.Contains(out, "${") || !strings.Contains(out, "track      picbucket-cos-write (-)") {
+				t.Errorf("a stopped run's report shows a placeholder or no dash for the track's id:\n%s", out)
+			}
 			// The management account's run completes its own wiring.
 			f.env = env
 			if rc, out, errs := f.run(); rc != 0 || len(f.emu.Tracks()) != 1 {
@@ -278,17 +282,17 @@ func TestAllMembersRefused(t *testing.T) {
 
 func TestRefusals(t *testing.T) {
 	t.Run("no function", func(t *testing.T) {
-		f := newFixture(t)
+		f := newTrailFixture(t)
 		code, out, errs := f.run("--function", "other-fn")
 		if code != 1 || !strings.Contains(errs, "ResourceNotFound.Function") || !strings.Contains(errs, "deploy the function first") {
 			t.Errorf("exit %d\n%s%s", code, out, errs)
 		}
-		if w := writes(f.emu.Calls()); len(w) != 0 {
+		if w := trailWrites(f.emu.Calls()); len(w) != 0 {
 			t.Errorf("wrote %v for a missing function", w)
 		}
 	})
 	t.Run("bad key", func(t *testing.T) {
-		f := newFixture(t)
+		f := newTrailFixture(t)
 		f.env["TENCENTCLOUD_SECRETKEY"] = "not-the-key"
 		code, out, errs := f.run()
 		if code != 1 || !strings.Contains(errs, "AuthFailure.SignatureFailure") || !strings.Contains(errs, "TENCENTCLOUD_SECRETKEY") ||
@@ -297,29 +301,29 @@ func TestRefusals(t *testing.T) {
 		}
 	})
 	t.Run("stale token", func(t *testing.T) {
-		f := newFixture(t)
+		f := newTrailFixture(t)
 		f.env["TENCENTCLOUD_SESSIONTOKEN"] = "stale"
 		if code, _, errs := f.run("--dry-run"); code != 1 || !strings.Contains(errs, "AuthFailure.TokenFailure") {
 			t.Errorf("exit %d\n%s", code, errs)
 		}
 	})
 	t.Run("two logsets of the name", func(t *testing.T) {
-		f := newFixture(t)
-		f.emu.AddLogset(tcemu.Logset{Uin: testUIN, Region: testRegion, Name: auditapi.DefaultLogset, ID: "ls-1"})
-		f.emu.AddLogset(tcemu.Logset{Uin: testUIN, Region: testRegion, Name: auditapi.DefaultLogset, ID: "ls-2"})
-		f.emu.AddLogset(tcemu.Logset{Uin: testUIN, Region: testRegion, Name: auditapi.DefaultLogset + "-x", ID: "ls-3"})
+		f := newTrailFixture(t)
+		f.emu.AddLogset(tcemu.Logset{Uin: trailUIN, Region: testRegion, Name: auditapi.DefaultLogset, ID: "ls-1"})
+		f.emu.AddLogset(tcemu.Logset{Uin: trailUIN, Region: testRegion, Name: auditapi.DefaultLogset, ID: "ls-2"})
+		f.emu.AddLogset(tcemu.Logset{Uin: trailUIN, Region: testRegion, Name: auditapi.DefaultLogset + "-x", ID: "ls-3"})
 		code, out, errs := f.run()
-		if code != 1 || !strings.Contains(errs, "ls-1, ls-2") || len(writes(f.emu.Calls())) != 0 {
+		if code != 1 || !strings.Contains(errs, "ls-1, ls-2") || len(trailWrites(f.emu.Calls())) != 0 {
 			t.Errorf("exit %d\n%s%s", code, out, errs)
 		}
 	})
 }
 
 func TestUsage(t *testing.T) {
-	f := newFixture(t)
+	f := newTrailFixture(t)
 	var out, errb bytes.Buffer
-	if code := run([]string{"-h"}, func(string) string { return "" }, &out, &errb); code != 0 ||
-		!strings.HasPrefix(out.String(), "auditwire routes every organization member's new COS buckets") || !strings.Contains(out.String(), "-dry-run") {
+	if code := runTrail([]string{"-h"}, func(string) string { return "" }, &out, &errb); code != 0 ||
+		!strings.HasPrefix(out.String(), "wire trail routes every organization member's new COS buckets") || !strings.Contains(out.String(), "-dry-run") {
 		t.Errorf("-h: exit %d\n%s", code, out.String())
 	}
 	for _, args := range [][]string{
@@ -338,7 +342,7 @@ func TestUsage(t *testing.T) {
 	}
 	for _, ep := range []string{"https://127.0.0.1:1", "http://api.example.com:80", "http://127.0.0.1", "http://127.0.0.1:1/path"} {
 		var o, e bytes.Buffer
-		if code := run([]string{"--endpoint", ep}, func(k string) string { return f.env[k] }, &o, &e); code != 2 || !strings.Contains(e.String(), "--endpoint") {
+		if code := runTrail([]string{"--endpoint", ep}, func(k string) string { return f.env[k] }, &o, &e); code != 2 || !strings.Contains(e.String(), "--endpoint") {
 			t.Errorf("--endpoint %s: exit %d\n%s", ep, code, e.String())
 		}
 	}
@@ -375,7 +379,7 @@ func TestNotTheAPIsAnswer(t *testing.T) {
 				io.WriteString(w, page)
 			}))
 			t.Cleanup(srv.Close)
-			f := newFixture(t)
+			f := newTrailFixture(t)
 			f.url = srv.URL
 			code, out, errs := f.run()
 			if code != 1 {
@@ -402,7 +406,7 @@ func TestNotTheAPIsAnswer(t *testing.T) {
 // (RequestLimitExceeded: the request was not acted on) are sent again, and
 // the run completes with one of each thing made.
 func TestThrottledIsRetried(t *testing.T) {
-	f := newFixture(t)
+	f := newTrailFixture(t)
 	f.emu.Throttle("ListTriggers", 2)
 	f.emu.Throttle("CreateAuditTrack", 1)
 	code, out, errs := f.run()
@@ -418,8 +422,13 @@ func TestThrottledIsRetried(t *testing.T) {
 	if throttled["ListTriggers"] != 2 || throttled["CreateAuditTrack"] != 1 || len(throttled) != 2 {
 		t.Errorf("throttled answers %v, want ListTriggers 2 and CreateAuditTrack 1", throttled)
 	}
-	if n := f.emu.CallCount("ListTriggers"); n != 3 {
-		t.Errorf("ListTriggers sent %d times, want 3", n)
+	// Read: 2 throttled and 1 answered; after the throttled create, the
+	// next round reads again (1) before it sends the create again.
+	if n := f.emu.CallCount("ListTriggers"); n != 4 {
+		t.Errorf("ListTriggers sent %d times, want 4", n)
+	}
+	if !strings.Contains(out, "RequestLimitExceeded") || !strings.Contains(out, "reading again before sending anything again") {
+		t.Errorf("the retry is not reported:\n%s", out)
 	}
 	if n := f.emu.CallCount("CreateAuditTrack"); n != 2 {
 		t.Errorf("CreateAuditTrack sent %d times, want 2", n)

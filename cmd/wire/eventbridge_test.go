@@ -52,7 +52,7 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) run(args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
 	args = append([]string{"--endpoint", f.url}, args...)
-	code = run(args, func(k string) string { return f.env[k] }, &out, &errb)
+	code = runEventBridge(args, func(k string) string { return f.env[k] }, &out, &errb)
 	return code, out.String(), errb.String()
 }
 

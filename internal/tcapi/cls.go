@@ -1,0 +1,170 @@
+package tcapi
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// CLS (service cls, version 2020-10-16): a topic's index. The shapes follow
+// tencentcloud-sdk-go cls/v20201016 models.go: DescribeIndexRequestParams
+// {TopicId}; its answer {TopicId, Status, Rule RuleInfo}; RuleInfo
+// {FullText, KeyValue RuleKeyValueInfo, Tag, DynamicIndex};
+// RuleKeyValueInfo {CaseSensitive, KeyValues []KeyValueInfo}; KeyValueInfo
+// {Key, Value ValueInfo}; ValueInfo {Type "long"|"text"|"double", Tokenizer
+// (empty for long and double), SqlFlag (statistics), ContainZH}.
+// CreateIndex and ModifyIndex take TopicId, Rule and Status.
+const (
+	CLSService = "cls"
+	CLSVersion = "2020-10-16"
+)
+
+// IndexField is one field of a key-value index: Type text, long or double;
+// SQL turns statistics (analysis) on.
+type IndexField struct {
+	Key, Type string
+	SQL       bool
+}
+
+// Index is what DescribeIndex found: Exists is false for a topic without
+// an index (an error code naming IndexNotExist, or an answer without a
+// key-value rule: the documents do not say which the API sends).
+type Index struct {
+	Exists, Status bool
+	Fields         []IndexField
+}
+
+// DescribeIndex reads a topic's index.
+func (c *Client) DescribeIndex(ctx context.Context, topicID string) (Index, error) {
+	var out struct {
+		Status *bool
+		Rule   *struct {
+			KeyValue *struct {
+				KeyValues []struct {
+					Key   string
+					Value struct {
+						Type    string
+						SqlFlag bool
+					}
+				}
+			}
+		}
+	}
+	err := c.call(ctx, api{CLSService, CLSVersion, "DescribeIndex"}, c.opts.Region, map[string]any{"TopicId": topicID}, &out)
+	if err != nil {
+		if strings.Contains(Code(err), "IndexNotExist") {
+			return Index{}, nil
+		}
+		return Index{}, err
+	}
+	ix := Index{Exists: out.Rule != nil, Status: out.Status == nil || *out.Status}
+	if out.Rule != nil && out.Rule.KeyValue != nil {
+		for _, kv := range out.Rule.KeyValue.KeyValues {
+			ix.Fields = append(ix.Fields, IndexField{Key: kv.Key, Type: kv.Value.Type, SQL: kv.Value.SqlFlag})
+		}
+	}
+	return ix, nil
+}
+
+// IndexParams are CreateIndex's and ModifyIndex's parameters for a
+// key-value index of fields, enabled, case-sensitive, text fields without
+// a tokenizer (each value one token: bucket names and codes match whole).
+func IndexParams(topicID string, fields []IndexField) map[string]any {
+	kvs := make([]map[string]any, 0, len(fields))
+	for _, f := range fields {
+		kvs = append(kvs, map[string]any{"Key": f.Key, "Value": map[string]any{"Type": f.Type, "SqlFlag": f.SQL}})
+	}
+	return map[string]any{"TopicId": topicID, "Status": true,
+		"Rule": map[string]any{"KeyValue": map[string]any{"CaseSensitive": true, "KeyValues": kvs}}}
+}
+
+// LogLine is one line SearchLog found: its time and its content (LogJson,
+// the line's fields as JSON).
+type LogLine struct {
+	Time time.Time
+	JSON string
+}
+
+// SearchLog searches a topic's lines between from and to with query (CLS
+// syntax), at most limit of them (cls SearchLogRequestParams: TopicId,
+// From, To in Unix ms, Query, Limit; the answer's Results[].Time and
+// .LogJson).
+func (c *Client) SearchLog(ctx context.Context, topicID string, from, to time.Time, query string, limit int) ([]LogLine, error) {
+	var out struct {
+		Results []struct {
+			Time    int64
+			LogJson string
+		}
+	}
+	err := c.call(ctx, api{CLSService, CLSVersion, "SearchLog"}, c.opts.Region, map[string]any{"TopicId": topicID,
+		"From": from.UnixMilli(), "To": to.UnixMilli(), "Query": query, "Limit": limit}, &out)
+	var lines []LogLine
+	for _, r := range out.Results {
+		lines = append(lines, LogLine{Time: time.UnixMilli(r.Time), JSON: r.LogJson})
+	}
+	return lines, err
+}
+
+// Alarm is a CLS alarm policy (cls models.go AlarmInfo; only the fields
+// compared).
+type Alarm struct {
+	AlarmId, Name, Condition  string
+	AlarmTargets              []AlarmTarget
+	MonitorTime               MonitorTime
+	TriggerCount, AlarmPeriod int64
+	AlarmNoticeIds            []string
+	Status                    bool
+}
+
+// AlarmTarget is what an alarm queries (cls models.go AlarmTarget,
+// AlarmTargetInfo): offsets in minutes, non-positive.
+type AlarmTarget struct {
+	TopicId, Query, LogsetId       string
+	Number                         int64
+	StartTimeOffset, EndTimeOffset int64
+}
+
+// MonitorTime is how often an alarm runs: Type Period (every Time
+// minutes) or Fixed.
+type MonitorTime struct {
+	Type string
+	Time int64
+}
+
+// AlarmNotice is a notice channel group (cls models.go AlarmNotice). A
+// WebCallback's Url may hold a key (a WeCom robot's): never print it.
+type AlarmNotice struct {
+	AlarmNoticeId, Name, Type string
+	NoticeReceivers           []struct {
+		ReceiverType     string
+		ReceiverIds      []int64
+		ReceiverChannels []string
+	}
+	WebCallbacks []struct{ Url, CallbackType string }
+}
+
+// FindAlarms lists the alarms named name (Filters name).
+func (c *Client) FindAlarms(ctx context.Context, name string) ([]Alarm, error) {
+	return List("DescribeAlarms", 10, func(offset int) ([]Alarm, int, error) {
+		var out struct {
+			Alarms     []Alarm
+			TotalCount int
+		}
+		err := c.call(ctx, api{CLSService, CLSVersion, "DescribeAlarms"}, c.opts.Region, map[string]any{
+			"Filters": []map[string]any{{"Key": "name", "Values": []string{name}}}, "Offset": offset, "Limit": 100}, &out)
+		return out.Alarms, out.TotalCount, err
+	})
+}
+
+// FindAlarmNotices lists the notice channel groups named name.
+func (c *Client) FindAlarmNotices(ctx context.Context, name string) ([]AlarmNotice, error) {
+	return List("DescribeAlarmNotices", 10, func(offset int) ([]AlarmNotice, int, error) {
+		var out struct {
+			AlarmNotices []AlarmNotice
+			TotalCount   int
+		}
+		err := c.call(ctx, api{CLSService, CLSVersion, "DescribeAlarmNotices"}, c.opts.Region, map[string]any{
+			"Filters": []map[string]any{{"Key": "name", "Values": []string{name}}}, "Offset": offset, "Limit": 100}, &out)
+		return out.AlarmNotices, out.TotalCount, err
+	})
+}
