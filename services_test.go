@@ -1,10 +1,12 @@
 package main_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/picbucket/picbucket/internal/ciservice"
+	"github.com/picbucket/picbucket/internal/emulator"
 )
 
 // TestOrganizationServices: the binary, through net/rpc, in an organization
@@ -46,4 +48,52 @@ func TestOrganizationServices(t *testing.T) {
 	}
 	f.checkSigners()
 	checkNoAssumedSecrets(t, f)
+}
+
+// TestServicesSmallerServerPages: the binary, through net/rpc, against CI
+// listings that serve 40 buckets a page whatever pageSize asks (and echo
+// the pageSize asked, as the documents describe PageSize): every listed
+// pair is read from the listing, none gets a Create, and a dry run says
+// would_enable only for the pairs that are really missing.
+func TestServicesSmallerServerPages(t *testing.T) {
+	for _, dry := range []bool{false, true} {
+		t.Run(fmt.Sprintf("dry run %v", dry), func(t *testing.T) {
+			settings := []string{"PICBUCKET_SERVICES=pic,media"}
+			if dry {
+				settings = append(settings, "PICBUCKET_DRY_RUN=true")
+			}
+			f := start(t, emulator.Options{ListPageSize: 40}, settings...)
+			// 130 buckets: all have pic, the first 120 have media.
+			for i := range 130 {
+				name := fmt.Sprintf("b%03d-%s", i, appID)
+				f.emu.AddBucket(name, "ap-guangzhou", true)
+				if i < 120 {
+					f.emu.EnableService(name, ciservice.Media)
+				}
+			}
+			res, errMsg := f.invoke(readEvent(t, "timer.json"))
+			if errMsg != "" {
+				t.Fatalf("timer: %s\n%s", errMsg, f.out)
+			}
+			by := f.emu.Stats().ByAction
+			// 130 pic listed over 4 pages of 40; 120 media over 3 pages.
+			if by["DescribePicProcessBuckets"] != 4 || by["DescribeMediaProcessBuckets"] != 3 {
+				t.Errorf("listings %v, want 4 pic pages and 3 media pages", by)
+			}
+			pic, media := res.Summary.ByService["pic"], res.Summary.ByService["media"]
+			if pic.AlreadyEnabled != 130 || by["CreatePicProcessBucket"] != 0 {
+				t.Errorf("pic: %+v, %d Creates; want all 130 listed, no Create", pic, by["CreatePicProcessBucket"])
+			}
+			missing := media.Enabled
+			if dry {
+				missing = media.WouldEnable
+			}
+			if media.AlreadyEnabled != 120 || missing != 10 {
+				t.Errorf("media: %+v; want 120 already enabled, 10 missing", media)
+			}
+			if want := map[bool]int{false: 10, true: 0}[dry]; by["CreateMediaProcessBucket"] != want {
+				t.Errorf("%d media Creates, want %d", by["CreateMediaProcessBucket"], want)
+			}
+		})
+	}
 }

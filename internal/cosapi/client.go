@@ -103,9 +103,14 @@ func (c *Client) ListBuckets(ctx context.Context, marker string, maxKeys int) (B
 
 // EnabledPage is one page of DescribePicProcessBuckets.
 type EnabledPage struct {
-	Buckets   []string
-	Total     int
-	RequestID string
+	Buckets []string
+	Total   int
+	// Listed is how many bucket elements the page carried, Buckets and
+	// those of other regions alike; PageSize is the answer's PageSize
+	// (zero when it sent none). The paging loop reads the server's page
+	// size from them (docs/sources.md §10).
+	Listed, PageSize int
+	RequestID        string
 }
 
 // ListEnabled returns page (1-based) of the buckets in region that have
@@ -128,7 +133,7 @@ func (c *Client) listEnabled(ctx context.Context, region string, page, pageSize 
 	if err != nil {
 		return EnabledPage{}, wrap("DescribePicProcessBuckets", region, resp, err)
 	}
-	p := EnabledPage{Total: res.TotalCount, RequestID: cmp.Or(res.RequestId, requestID(resp))}
+	p := EnabledPage{Total: res.TotalCount, Listed: len(res.MediaBucketList), PageSize: res.PageSize, RequestID: cmp.Or(res.RequestId, requestID(resp))}
 	for _, b := range res.MediaBucketList {
 		if b.Region != "" && b.Region != region {
 			continue

@@ -41,24 +41,24 @@ func (c *Client) listServiceEnabled(ctx context.Context, svc ciservice.ID, regio
 	ci := c.sdk(httpsURL(bucket.CIRegionHost(region)), false).CI
 	opt := cos.DescribeMediaProcessBucketsOptions{Regions: region, BucketNames: strings.Join(names, ","), PageNumber: page, PageSize: pageSize}
 	var (
-		rid   string
-		total int
-		items []listed
-		resp  *cos.Response
-		err   error
+		rid         string
+		total, size int
+		items       []listed
+		resp        *cos.Response
+		err         error
 	)
 	switch svc {
 	case ciservice.Media:
 		var res *cos.DescribeMediaProcessBucketsResult
 		if res, resp, err = ci.DescribeMediaProcessBuckets(ctx, &opt); err == nil {
-			rid, total = res.RequestId, res.TotalCount
+			rid, total, size = res.RequestId, res.TotalCount, res.PageSize
 			items = mediaItems(res.MediaBucketList)
 		}
 	case ciservice.Doc:
 		var res *cos.DescribeDocProcessBucketsResult
 		dopt := cos.DescribeDocProcessBucketsOptions(opt)
 		if res, resp, err = ci.DescribeDocProcessBuckets(ctx, &dopt); err == nil {
-			rid, total = res.RequestId, res.TotalCount
+			rid, total, size = res.RequestId, res.TotalCount, res.PageSize
 			for _, b := range res.DocBucketList {
 				items = append(items, listed{b.Name, b.BucketId, b.Region})
 			}
@@ -67,28 +67,28 @@ func (c *Client) listServiceEnabled(ctx context.Context, svc ciservice.ID, regio
 		var res *cos.DescribeFileProcessBucketsResult
 		fopt := cos.DescribeFileProcessBucketsOptions(opt)
 		if res, resp, err = ci.DescribeFileProcessBuckets(ctx, &fopt); err == nil {
-			rid, total = res.RequestId, res.TotalCount
+			rid, total, size = res.RequestId, res.TotalCount, res.PageSize
 			items = mediaItems(res.FileBucketList)
 		}
 	case ciservice.AI:
 		var res *cos.DescribeAIProcessBucketsResult
 		aopt := cos.DescribeAIProcessBucketsOptions(opt)
 		if res, resp, err = ci.DescribeAIProcessBuckets(ctx, &aopt); err == nil {
-			rid, total = res.RequestId, res.TotalCount
+			rid, total, size = res.RequestId, res.TotalCount, res.PageSize
 			items = mediaItems(res.MediaBucketList)
 		}
 	case ciservice.ASR:
 		var res *cos.DescribeASRProcessBucketsResult
 		sopt := cos.DescribeASRProcessBucketsOptions(opt)
 		if res, resp, err = ci.DescribeASRProcessBuckets(ctx, &sopt); err == nil {
-			rid, total = res.RequestId, res.TotalCount
+			rid, total, size = res.RequestId, res.TotalCount, res.PageSize
 			items = mediaItems(res.MediaBucketList)
 		}
 	}
 	if err != nil {
 		return EnabledPage{}, wrap(s.ListOp, region, resp, err)
 	}
-	p := EnabledPage{Total: total, RequestID: cmp.Or(rid, requestID(resp))}
+	p := EnabledPage{Total: total, Listed: len(items), PageSize: size, RequestID: cmp.Or(rid, requestID(resp))}
 	for _, b := range items {
 		if b.region != "" && b.region != region {
 			continue

@@ -150,9 +150,8 @@ func (s *Server) describeServiceBuckets(x *exchange, account string, svc ciservi
 	}
 	s.mu.Unlock()
 	res := serviceListResult{RequestID: x.requestID, TotalCount: len(matched), PageNumber: pageNumber, PageSize: pageSize}
-	if from := (pageNumber - 1) * pageSize; from < len(matched) {
-		res.Buckets = matched[from:min(from+pageSize, len(matched))]
-	}
+	from, to := s.listPage(pageNumber, pageSize, len(matched))
+	res.Buckets = matched[from:to]
 	x.ok(res)
 }
 
