@@ -97,3 +97,28 @@ func TestServicesSmallerServerPages(t *testing.T) {
 		})
 	}
 }
+
+// TestOrganizationServicesFiltered: in an organization run without
+// fan-out, the summary's byService counts the buckets a filter left out,
+// as the total does: each bucket outside PICBUCKET_REGIONS once per
+// service.
+func TestOrganizationServicesFiltered(t *testing.T) {
+	f := startOrg(t, "PICBUCKET_ACCOUNTS=org", "PICBUCKET_EXCLUDE_ACCOUNTS="+memberExcl+","+memberNoRol, "PICBUCKET_FANOUT=false",
+		"PICBUCKET_SERVICES=pic,media", "PICBUCKET_REGIONS=ap-guangzhou")
+	res, errMsg := f.invoke(readEvent(t, "timer.json"))
+	if errMsg != "" {
+		t.Fatalf("timer: %s\n%s", errMsg, f.out)
+	}
+	// old-1250000000, b-1250000011 and c-1250000011 are in ap-shanghai.
+	if res.Summary.Filtered != 6 {
+		t.Errorf("summary filtered %d, want 6 (3 buckets x 2 services)", res.Summary.Filtered)
+	}
+	for _, id := range []string{"pic", "media"} {
+		if s := res.Summary.ByService[id]; s.Filtered != 3 || s.Enabled != 3 {
+			t.Errorf("%s: %+v, want 3 enabled and 3 filtered", id, s)
+		}
+	}
+	if !strings.Contains(f.logs(), `"byService":{"pic":{`) {
+		t.Errorf("no byService in the summary line")
+	}
+}

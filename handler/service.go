@@ -308,12 +308,7 @@ func mergeServices(ev *trigger.Request, dryRun bool, runs []servicePipeline, ret
 		}
 		res.Results = append(res.Results, sub.Results...)
 		res.Summary.Filtered += sub.Summary.Filtered
-		if sub.Summary.Filtered > 0 {
-			if res.Summary.ByService == nil {
-				res.Summary.ByService = map[string]Summary{}
-			}
-			res.Summary.ByService[r.c.service] = Summary{Filtered: sub.Summary.Filtered}
-		}
+		res.Summary.addFiltered(r.c.service, sub.Summary.Filtered)
 		res.Retries += r.p.retries.Load()
 		keep(r.c.stopped)
 		keep(r.c.failure)
