@@ -7,6 +7,7 @@ import (
 
 	"github.com/picbucket/picbucket/internal/ciservice"
 	"github.com/picbucket/picbucket/internal/emulator"
+	"github.com/picbucket/picbucket/internal/retry"
 )
 
 // TestOrganizationServices: the binary, through net/rpc, in an organization
@@ -121,4 +122,45 @@ func TestOrganizationServicesFiltered(t *testing.T) {
 	if !strings.Contains(f.logs(), `"byService":{"pic":{`) {
 		t.Errorf("no byService in the summary line")
 	}
+}
+
+// TestServicesShareFailedReads: the binary, through net/rpc, with three
+// services: a GetService listing or a tag read that fails is one read
+// (with its retries) for every service, not one per service; a
+// failed read costs each of its pairs only itself (deferred).
+func TestServicesShareFailedReads(t *testing.T) {
+	seed := func(f *fixture) {
+		for i := range 5 {
+			f.emu.AddBucket(fmt.Sprintf("b%d-%s", i, appID), "ap-guangzhou", false)
+		}
+	}
+	t.Run("tag read", func(t *testing.T) {
+		f := start(t, emulator.Options{}, "PICBUCKET_SERVICES=pic,media,doc", "PICBUCKET_SKIP_TAG=picbucket=off", "PICBUCKET_CONCURRENCY=1")
+		seed(f)
+		f.emu.Inject(emulator.Fault{Action: "GetBucketTagging", Status: 500, Code: "InternalError", Times: 1000})
+		res, _ := f.invoke(readEvent(t, "timer.json"))
+		one := 0 // the requests one bucket's read costs: its attempts
+		for _, r := range f.emu.Requests() {
+			if r.Action == "GetBucketTagging" && strings.HasPrefix(r.Host, "b0-") {
+				one++
+			}
+		}
+		if one == 0 || one > retry.Default.Attempts {
+			t.Errorf("bucket b0's tags read %d times; want one read (at most %d attempts) for its 3 services", one, retry.Default.Attempts)
+		}
+		if res == nil || res.Summary.Deferred != 15 {
+			t.Errorf("result %+v, want every pair deferred", res)
+		}
+	})
+	t.Run("GetService", func(t *testing.T) {
+		f := start(t, emulator.Options{}, "PICBUCKET_SERVICES=pic,media,doc")
+		seed(f)
+		f.emu.Inject(emulator.Fault{Action: "GetService", Status: 500, Code: "InternalError", Times: 1000})
+		if _, errMsg := f.invoke(readEvent(t, "timer.json")); errMsg == "" {
+			t.Error("the invocation succeeded without a bucket listing")
+		}
+		if n := f.emu.Stats().ByAction["GetService"]; n == 0 || n > retry.Default.Attempts {
+			t.Errorf("GetService sent %d times; want one listing (at most %d attempts) for the 3 services", n, retry.Default.Attempts)
+		}
+	})
 }

@@ -79,10 +79,12 @@ func (x *executor) execute(ctx context.Context, j job) executed {
 	loop.OnRetry = func() { x.retries.Add(1) }
 
 	if x.rules.needsTags() {
-		var tags map[string]string
-		_, err := loop.Do(ctx, func(ctx context.Context) (err error) {
-			tags, _, err = cloud.Tags(ctx, j.Target)
-			return err
+		tags, err := tagsOnce(ctx, cloud, j.Target, func(ctx context.Context) (tags map[string]string, err error) {
+			_, err = loop.Do(ctx, func(ctx context.Context) (err error) {
+				tags, _, err = cloud.Tags(ctx, j.Target)
+				return err
+			})
+			return tags, err
 		})
 		if err != nil {
 			tagsOutcome(b, err, cutBy(ctx, err))

@@ -242,14 +242,25 @@ func (p *planner) reconcileRegion(ctx context.Context, region string, buckets []
 	}
 }
 
-// listBuckets pages through GetService.
+// listBuckets pages through GetService; with several services, once for
+// all of them, and then no one service's stop ends it.
 func (p *planner) listBuckets(ctx context.Context) ([]bucket.Target, error) {
+	if _, ok := p.cloud.(*serviceView); ok {
+		return listBucketsOnce(ctx, p.cloud, func(ctx context.Context) ([]bucket.Target, error) {
+			return p.listAllBuckets(ctx, func() bool { return false })
+		})
+	}
+	return p.listAllBuckets(ctx, p.halted)
+}
+
+// listAllBuckets pages through GetService until halted says to stop.
+func (p *planner) listAllBuckets(ctx context.Context, halted func() bool) ([]bucket.Target, error) {
 	var all []bucket.Target
 	marker := ""
 	for page := 1; ; page++ {
 		var pg cosapi.BucketPage
 		_, err := p.loop.Do(ctx, func(ctx context.Context) (err error) {
-			if p.halted() {
+			if halted() {
 				return errHalted
 			}
 			pg, err = p.cloud.ListBuckets(ctx, marker, cosapi.MaxListBuckets)
