@@ -164,3 +164,25 @@ func TestServicesShareFailedReads(t *testing.T) {
 		}
 	})
 }
+
+// TestServicesAICreateAsDocumented: the binary, through net/rpc, against a
+// CI whose POST /ai_bucket answers 200 with the body Tencent's pages print
+// (its CreateTime element is not XML): the binding CI made is reported
+// enabled, after the listing confirms it, not failed.
+func TestServicesAICreateAsDocumented(t *testing.T) {
+	f := start(t, emulator.Options{AICreateAsDocumented: true}, "PICBUCKET_SERVICES=pic,ai")
+	for i := range 3 {
+		f.emu.AddBucket(fmt.Sprintf("b%d-%s", i, appID), "ap-guangzhou", false)
+	}
+	res, errMsg := f.invoke(readEvent(t, "timer.json"))
+	if errMsg != "" {
+		t.Fatalf("timer: %s\n%s", errMsg, f.out)
+	}
+	if s := res.Summary.ByService["ai"]; s.Enabled != 3 || s.Failed != 0 {
+		t.Errorf("ai: %+v, want 3 enabled", s)
+	}
+	by := f.emu.Stats().ByAction
+	if by["CreateAIProcessBucket"] != 3 {
+		t.Errorf("%d AI Creates, want 3 (one per bucket, none repeated): %v", by["CreateAIProcessBucket"], by)
+	}
+}

@@ -251,7 +251,7 @@ func wrap(op, subject string, resp *cos.Response, err error) error {
 	if resp != nil && resp.Response != nil {
 		// An answer that was not an error but could not be read.
 		e.Status = resp.StatusCode
-		e.Code = "MalformedResponse"
+		e.Code = MalformedResponse
 		e.Message = err.Error()
 		e.RequestID = requestID(resp)
 	}

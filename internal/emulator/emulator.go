@@ -83,6 +83,10 @@ type Options struct {
 	// size, and the answer's PageSize still echoes the request's (the
 	// documents say it is "同请求中的 pageSize"). Zero serves what is asked.
 	ListPageSize int
+	// AICreateAsDocumented answers a successful POST /ai_bucket with the
+	// body Tencent's pages print (docs/sources.md §10), whose CreateTime
+	// is not XML: <CreateTime2022-08-09T16:23:11+0800></CreateTime>.
+	AICreateAsDocumented bool
 	// ClockSkew is how far Now may lie outside a q-key-time or q-sign-time
 	// window; DefaultClockSkew when zero.
 	ClockSkew time.Duration

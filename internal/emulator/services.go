@@ -115,6 +115,12 @@ func (s *Server) createServiceBucket(x *exchange, account string, svc ciservice.
 		x.fail(e)
 		return
 	}
+	if svc.ID == ciservice.AI && s.opts.AICreateAsDocumented {
+		body := fmt.Sprintf("<Response><RequestId>%s</RequestId><AiBucket><BucketId>%s</BucketId><Name>%s</Name><Region>%s</Region>"+
+			"<CreateTime%s></CreateTime></AiBucket></Response>", x.requestID, item.BucketID, item.Name, item.Region, item.CreateTime)
+		x.write(http.StatusOK, "", []byte(body))
+		return
+	}
 	x.ok(serviceCreateResult{RequestID: x.requestID, Bucket: item})
 }
 
