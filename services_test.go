@@ -186,3 +186,40 @@ func TestServicesAICreateAsDocumented(t *testing.T) {
 		t.Errorf("%d AI Creates, want 3 (one per bucket, none repeated): %v", by["CreateAIProcessBucket"], by)
 	}
 }
+
+// TestServicesASRListedAsSpeechBuckets: the binary, through net/rpc,
+// against a GET /asrbucket that answers with <SpeechBucketList> elements,
+// as the DescribeSpeechBuckets page prints them (cos-go-sdk-v5 reads only
+// <AsrBucketList>): the listed buckets are read from the listing, so only
+// the missing pairs get a Create, and a dry run says would_enable only for
+// them.
+func TestServicesASRListedAsSpeechBuckets(t *testing.T) {
+	for _, dry := range []bool{false, true} {
+		t.Run(fmt.Sprintf("dry run %v", dry), func(t *testing.T) {
+			settings := []string{"PICBUCKET_SERVICES=asr"}
+			if dry {
+				settings = append(settings, "PICBUCKET_DRY_RUN=true")
+			}
+			f := start(t, emulator.Options{ASRListElement: "SpeechBucketList"}, settings...)
+			for i := range 7 {
+				name := fmt.Sprintf("b%d-%s", i, appID)
+				f.emu.AddBucket(name, "ap-guangzhou", false)
+				if i < 5 {
+					f.emu.EnableService(name, ciservice.ASR)
+				}
+			}
+			res, errMsg := f.invoke(readEvent(t, "timer.json"))
+			if errMsg != "" {
+				t.Fatalf("timer: %s\n%s", errMsg, f.out)
+			}
+			s := res.Summary.ByService["asr"]
+			missing := map[bool]int{false: s.Enabled, true: s.WouldEnable}[dry]
+			if s.AlreadyEnabled != 5 || missing != 2 {
+				t.Errorf("asr: %+v; want 5 listed, 2 missing", s)
+			}
+			if want, got := map[bool]int{false: 2, true: 0}[dry], f.emu.Stats().ByAction["CreateASRProcessBucket"]; got != want {
+				t.Errorf("%d ASR Creates, want %d", got, want)
+			}
+		})
+	}
+}

@@ -49,11 +49,16 @@ func New(rt http.RoundTripper) *Client {
 func (c *Client) Requests() int64 { return c.requests.Load() }
 
 func (c *Client) sdk(base *url.URL, service bool) *cos.Client {
+	return c.sdkVia(base, service, c.http)
+}
+
+// sdkVia is sdk sending through hc.
+func (c *Client) sdkVia(base *url.URL, service bool, hc *http.Client) *cos.Client {
 	u := &cos.BaseURL{CIURL: base}
 	if service {
 		u = &cos.BaseURL{ServiceURL: base}
 	}
-	cl := cos.NewClient(u, c.http)
+	cl := cos.NewClient(u, hc)
 	cl.Conf.RetryOpt.Count = 1 // one request per call: the caller retries
 	return cl
 }

@@ -87,6 +87,10 @@ type Options struct {
 	// body Tencent's pages print (docs/sources.md §10), whose CreateTime
 	// is not XML: <CreateTime2022-08-09T16:23:11+0800></CreateTime>.
 	AICreateAsDocumented bool
+	// ASRListElement, when set, names the element of each bucket in GET
+	// /asrbucket's answer instead of AsrBucketList: the DescribeSpeechBuckets
+	// page prints SpeechBucketList (docs/sources.md §10).
+	ASRListElement string
 	// ClockSkew is how far Now may lie outside a q-key-time or q-sign-time
 	// window; DefaultClockSkew when zero.
 	ClockSkew time.Duration

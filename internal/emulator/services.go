@@ -152,7 +152,11 @@ func (s *Server) describeServiceBuckets(x *exchange, account string, svc ciservi
 			!strings.HasPrefix(b.name, prefix) {
 			continue
 		}
-		matched = append(matched, b.serviceItem(svc, true))
+		it := b.serviceItem(svc, true)
+		if svc.ID == ciservice.ASR && s.opts.ASRListElement != "" {
+			it.XMLName.Local = s.opts.ASRListElement
+		}
+		matched = append(matched, it)
 	}
 	s.mu.Unlock()
 	res := serviceListResult{RequestID: x.requestID, TotalCount: len(matched), PageNumber: pageNumber, PageSize: pageSize}
