@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/picbucket/picbucket/internal/ciservice"
 	"github.com/picbucket/picbucket/internal/emulator"
@@ -221,5 +222,28 @@ func TestServicesASRListedAsSpeechBuckets(t *testing.T) {
 				t.Errorf("%d ASR Creates, want %d", got, want)
 			}
 		})
+	}
+}
+
+// TestServicesKeyRefusedInListing: the binary, through net/rpc: a key
+// refused by one service's listing stops every service, as a key refused
+// by a Create does: the image-processing pipeline, whose listing answers
+// later, sends no Create.
+func TestServicesKeyRefusedInListing(t *testing.T) {
+	f := start(t, emulator.Options{}, "PICBUCKET_SERVICES=pic,media", "PICBUCKET_CONCURRENCY=1")
+	for i := range 10 {
+		f.emu.AddBucket(fmt.Sprintf("b%d-%s", i, appID), "ap-guangzhou", false)
+	}
+	f.emu.Inject(emulator.Fault{Action: "DescribePicProcessBuckets", Delay: 300 * time.Millisecond})
+	f.emu.Inject(emulator.Fault{Action: "DescribeMediaProcessBuckets", Status: 400, Code: "ExpiredToken", Times: 1000})
+	_, errMsg := f.invoke(readEvent(t, "timer.json"))
+	if !strings.Contains(errMsg, "ExpiredToken") || strings.Count(errMsg, "credentials refused") != 1 {
+		t.Errorf("error %q, want the refused key named once", errMsg)
+	}
+	if n := f.emu.Stats().ByAction["CreatePicProcessBucket"]; n != 0 {
+		t.Errorf("%d image-processing Creates after the key was refused, want 0", n)
+	}
+	if !strings.Contains(f.logs(), `"deferred":20`) {
+		t.Errorf("the summary does not defer all 20 pairs:\n%s", f.out)
 	}
 }

@@ -55,9 +55,19 @@ type serviceView struct {
 	shared *sharedReads
 }
 
-// ListEnabled lists the buckets of region that have the service.
+// ListEnabled lists the buckets of region that have the service. Once
+// any service has met a refusal of the key, it sends nothing and answers
+// that refusal; a listing that meets one is that refusal for every
+// service.
 func (v *serviceView) ListEnabled(ctx context.Context, region string, page, pageSize int) (cosapi.EnabledPage, error) {
-	return v.api.ListServiceEnabled(ctx, v.svc.ID, region, page, pageSize)
+	if r := v.shared.keyRefused.Load(); r != nil {
+		return cosapi.EnabledPage{}, r.err
+	}
+	pg, err := v.api.ListServiceEnabled(ctx, v.svc.ID, region, page, pageSize)
+	if cosapi.IsCredentialError(err) {
+		v.shared.keyRefused.CompareAndSwap(nil, &refusal{op: v.svc.ListOp, code: codeOf(err), err: err, credentials: true})
+	}
+	return pg, err
 }
 
 // IsEnabled asks whether t has the service.
