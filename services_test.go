@@ -136,7 +136,7 @@ func TestServicesShareFailedReads(t *testing.T) {
 		}
 	}
 	t.Run("tag read", func(t *testing.T) {
-		f := start(t, emulator.Options{}, "PICBUCKET_SERVICES=pic,media,doc", "PICBUCKET_SKIP_TAG=picbucket=off", "PICBUCKET_CONCURRENCY=1")
+		f := start(t, emulator.Options{}, "PICBUCKET_SERVICES=pic,media,doc", "PICBUCKET_SKIP_TAG=picbucket=off", "PICBUCKET_CONCURRENCY=15")
 		seed(f)
 		f.emu.Inject(emulator.Fault{Action: "GetBucketTagging", Status: 500, Code: "InternalError", Times: 1000})
 		res, _ := f.invoke(readEvent(t, "timer.json"))
