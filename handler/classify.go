@@ -108,6 +108,12 @@ func createOutcome(b *BucketResult, j job, ans cosapi.Enabled, err error, cut bo
 			b.Outcome = AlreadyEnabled
 			b.Reason = op + " answered 200 for a binding created " + ans.CreateTime.UTC().Format(time.RFC3339)
 		}
+	case cosapi.IsUnreadableSuccess(err):
+		// CI accepted the Create, but its body could not be read (the AI
+		// pages print one that is not XML): the read-back decides.
+		b.Outcome = Failed
+		setError(b, err, true)
+		return true
 	case cosapi.IsAlreadyEnabled(err):
 		b.Outcome, b.Reason = AlreadyEnabled, op+" answered "+codeOf(err)
 		setError(b, err, false)

@@ -79,10 +79,12 @@ func (x *executor) execute(ctx context.Context, j job) executed {
 	loop.OnRetry = func() { x.retries.Add(1) }
 
 	if x.rules.needsTags() {
-		var tags map[string]string
-		_, err := loop.Do(ctx, func(ctx context.Context) (err error) {
-			tags, _, err = cloud.Tags(ctx, j.Target)
-			return err
+		tags, err := tagsOnce(ctx, cloud, j.Target, func(ctx context.Context) (tags map[string]string, err error) {
+			_, err = loop.Do(ctx, func(ctx context.Context) (err error) {
+				tags, _, err = cloud.Tags(ctx, j.Target)
+				return err
+			})
+			return tags, err
 		})
 		if err != nil {
 			tagsOutcome(b, err, cutBy(ctx, err))
@@ -125,12 +127,15 @@ func (x *executor) execute(ctx context.Context, j job) executed {
 		})
 		if rerr == nil && on {
 			b.Outcome, b.Reason, b.RequestID, b.Error = AlreadyEnabled, j.createOp()+" answered "+codeOf(err)+"; "+listOpOf(cloud)+" lists it", rid, ""
+			if cosapi.IsUnreadableSuccess(err) { // a 200: this Create made the binding
+				b.Outcome, b.Reason = Enabled, j.createOp()+" answered 200 with a body that could not be read; "+listOpOf(cloud)+" lists it"
+			}
 		}
 	}
 	if b.Outcome == Failed || b.Outcome == Deferred {
 		e.refusal = refusalOf(opCreate, err)
 	}
-	e.createdNow = err == nil || b.Outcome == AlreadyEnabled
+	e.createdNow = err == nil || b.Outcome == AlreadyEnabled || b.Outcome == Enabled
 	return e
 }
 

@@ -236,6 +236,9 @@ func (o *orgRun) result(trig string) (*Result, error) {
 		res.Requests += r.Requests
 		res.Retries += r.Retries
 		res.Summary.Filtered += r.Summary.Filtered
+		for id, s := range r.Summary.ByService { // finish keeps them
+			res.Summary.addFiltered(id, s.Filtered)
+		}
 	}
 	if o.tc != nil {
 		res.APIRequests = o.tc.Requests()

@@ -242,14 +242,25 @@ func (p *planner) reconcileRegion(ctx context.Context, region string, buckets []
 	}
 }
 
-// listBuckets pages through GetService.
+// listBuckets pages through GetService; with several services, once for
+// all of them, and then no one service's stop ends it.
 func (p *planner) listBuckets(ctx context.Context) ([]bucket.Target, error) {
+	if _, ok := p.cloud.(*serviceView); ok {
+		return listBucketsOnce(ctx, p.cloud, func(ctx context.Context) ([]bucket.Target, error) {
+			return p.listAllBuckets(ctx, func() bool { return false })
+		})
+	}
+	return p.listAllBuckets(ctx, p.halted)
+}
+
+// listAllBuckets pages through GetService until halted says to stop.
+func (p *planner) listAllBuckets(ctx context.Context, halted func() bool) ([]bucket.Target, error) {
 	var all []bucket.Target
 	marker := ""
 	for page := 1; ; page++ {
 		var pg cosapi.BucketPage
 		_, err := p.loop.Do(ctx, func(ctx context.Context) (err error) {
-			if p.halted() {
+			if halted() {
 				return errHalted
 			}
 			pg, err = p.cloud.ListBuckets(ctx, marker, cosapi.MaxListBuckets)
@@ -269,9 +280,16 @@ func (p *planner) listBuckets(ctx context.Context) ([]bucket.Target, error) {
 	}
 }
 
-// listEnabled pages through DescribePicProcessBuckets for one region.
+// listEnabled pages through DescribePicProcessBuckets (or the service's
+// listing) for one region. Pages are asked for cosapi.MaxDescribe at a
+// time, but numbered by the size the server serves: a first page that
+// carries fewer than were asked and fewer than TotalCount, or an answer
+// whose PageSize is smaller, tells that size, so a server that serves
+// smaller pages costs more pages, never a listed bucket missed. It stops
+// at a page without elements or once the pages cover TotalCount.
 func (p *planner) listEnabled(ctx context.Context, region string) (map[string]bool, error) {
 	enabled := map[string]bool{}
+	size := cosapi.MaxDescribe
 	for page := 1; ; page++ {
 		var pg cosapi.EnabledPage
 		_, err := p.loop.Do(ctx, func(ctx context.Context) (err error) {
@@ -287,7 +305,14 @@ func (p *planner) listEnabled(ctx context.Context, region string) (map[string]bo
 		for _, b := range pg.Buckets {
 			enabled[b] = true
 		}
-		if len(pg.Buckets) == 0 || page*cosapi.MaxDescribe >= pg.Total || page >= 10000 {
+		listed := max(pg.Listed, len(pg.Buckets))
+		if pg.PageSize > 0 && pg.PageSize < size {
+			size = pg.PageSize
+		}
+		if page == 1 && listed > 0 && listed < size && listed < pg.Total {
+			size = listed
+		}
+		if listed == 0 || page*size >= pg.Total || page >= 10000 {
 			return enabled, nil
 		}
 	}

@@ -124,18 +124,24 @@ func (r *Result) finish() {
 		}
 	}
 	for id, s := range byService { // the filtered counts of each service, kept
-		if s.Filtered > 0 {
-			if r.Summary.ByService == nil {
-				r.Summary.ByService = map[string]Summary{}
-			}
-			t := r.Summary.ByService[id]
-			t.Filtered = s.Filtered
-			r.Summary.ByService[id] = t
-		}
+		r.Summary.addFiltered(id, s.Filtered)
 	}
 	if r.Results == nil {
 		r.Results = []BucketResult{}
 	}
+}
+
+// addFiltered counts n more buckets that a filter left out of service id.
+func (s *Summary) addFiltered(id string, n int) {
+	if n <= 0 {
+		return
+	}
+	if s.ByService == nil {
+		s.ByService = map[string]Summary{}
+	}
+	t := s.ByService[id]
+	t.Filtered += n
+	s.ByService[id] = t
 }
 
 // Target returns the bucket and region b is about.

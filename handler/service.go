@@ -27,8 +27,8 @@ import (
 // service. What the pipelines share:
 //
 //   - the reads that do not depend on the service (sharedReads): one
-//     GetService listing and one GetBucketTagging per bucket serve every
-//     service;
+//     GetService listing and one GetBucketTagging per bucket, each with
+//     its retries, serve every service, whether they succeed or fail;
 //   - one executor: the PICBUCKET_MAX_ENABLE cap counts the Creates of
 //     every pair, and at most PICBUCKET_CONCURRENCY jobs run at once
 //     across the services (gate);
@@ -47,7 +47,7 @@ type serviceAPI interface {
 
 // serviceView is the account's Cloud as one service's pipeline sees it:
 // the listing, the read-back and the Create are the service's; the bucket
-// listing and the tag reads are shared by every service.
+// listing and the tag reads go through shared (listBucketsOnce, tagsOnce).
 type serviceView struct {
 	Cloud
 	api    serviceAPI
@@ -55,25 +55,19 @@ type serviceView struct {
 	shared *sharedReads
 }
 
-// ListBuckets is the shared GetService listing.
-func (v *serviceView) ListBuckets(ctx context.Context, marker string, maxKeys int) (cosapi.BucketPage, error) {
-	return v.shared.pages.do(ctx, marker, func(ctx context.Context) (cosapi.BucketPage, error) {
-		return v.Cloud.ListBuckets(ctx, marker, maxKeys)
-	})
-}
-
-// Tags is the shared tag read of t.
-func (v *serviceView) Tags(ctx context.Context, t bucket.Target) (map[string]string, string, error) {
-	r, err := v.shared.tags.do(ctx, t, func(ctx context.Context) (tagRead, error) {
-		tags, rid, err := v.Cloud.Tags(ctx, t)
-		return tagRead{tags, rid}, err
-	})
-	return r.tags, r.requestID, err
-}
-
-// ListEnabled lists the buckets of region that have the service.
+// ListEnabled lists the buckets of region that have the service. Once
+// any service has met a refusal of the key, it sends nothing and answers
+// that refusal; a listing that meets one is that refusal for every
+// service.
 func (v *serviceView) ListEnabled(ctx context.Context, region string, page, pageSize int) (cosapi.EnabledPage, error) {
-	return v.api.ListServiceEnabled(ctx, v.svc.ID, region, page, pageSize)
+	if r := v.shared.keyRefused.Load(); r != nil {
+		return cosapi.EnabledPage{}, r.err
+	}
+	pg, err := v.api.ListServiceEnabled(ctx, v.svc.ID, region, page, pageSize)
+	if cosapi.IsCredentialError(err) {
+		v.shared.keyRefused.CompareAndSwap(nil, &refusal{op: v.svc.ListOp, code: codeOf(err), err: err, credentials: true})
+	}
+	return pg, err
 }
 
 // IsEnabled asks whether t has the service.
@@ -87,24 +81,65 @@ func (v *serviceView) Enable(ctx context.Context, t bucket.Target) (cosapi.Enabl
 }
 
 type tagRead struct {
-	tags      map[string]string
-	requestID string
+	tags map[string]string
+	err  error
 }
 
 // sharedReads are the reads every service's pipeline of one account
-// shares.
+// shares, each with its retries: a read that fails after them has failed
+// for every service, and is not sent again.
 type sharedReads struct {
-	pages memo[string, cosapi.BucketPage]
-	tags  memo[bucket.Target, tagRead]
+	buckets memo[struct{}, bucketsRead]
+	tags    memo[bucket.Target, tagRead]
 	// keyRefused is the first refusal of the key itself that any service
 	// met: the key is the account's, so no service sends another request.
 	keyRefused atomic.Pointer[refusal]
 }
 
-// memo makes one request per key serve every caller: callers that come
-// while it is in flight wait for it; an answer is kept for those that come
-// later. A failure is handed to the callers that waited for it and then
-// forgotten, so that a retry sends the request again.
+type bucketsRead struct {
+	all []bucket.Target
+	err error
+}
+
+// listBucketsOnce is read (planner.listAllBuckets), once for every
+// service of the account when c is a service's view.
+func listBucketsOnce(ctx context.Context, c Cloud, read func(context.Context) ([]bucket.Target, error)) ([]bucket.Target, error) {
+	v, ok := c.(*serviceView)
+	if !ok {
+		return read(ctx)
+	}
+	r, err := v.shared.buckets.do(ctx, struct{}{}, func(ctx context.Context) (bucketsRead, error) {
+		all, err := read(ctx)
+		return bucketsRead{all, err}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r.all, r.err
+}
+
+// tagsOnce is read (the executor's tag read of t, with its retries), once
+// for every service of the account when c is a service's view.
+func tagsOnce(ctx context.Context, c Cloud, t bucket.Target, read func(context.Context) (map[string]string, error)) (map[string]string, error) {
+	v, ok := c.(*serviceView)
+	if !ok {
+		return read(ctx)
+	}
+	r, err := v.shared.tags.do(ctx, t, func(ctx context.Context) (tagRead, error) {
+		tags, err := read(ctx)
+		return tagRead{tags, err}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r.tags, r.err
+}
+
+// memo makes one read per key serve every caller: callers that come
+// while it is in flight wait for it; its answer is kept for those that
+// come later. A failure of f itself is handed to the callers that waited
+// for it and then forgotten; the reads above fold their failures into the
+// answer, retries included, so that nothing is read twice.
 type memo[K comparable, V any] struct {
 	mu    sync.Mutex
 	calls map[K]*memoCall[V]
@@ -308,12 +343,7 @@ func mergeServices(ev *trigger.Request, dryRun bool, runs []servicePipeline, ret
 		}
 		res.Results = append(res.Results, sub.Results...)
 		res.Summary.Filtered += sub.Summary.Filtered
-		if sub.Summary.Filtered > 0 {
-			if res.Summary.ByService == nil {
-				res.Summary.ByService = map[string]Summary{}
-			}
-			res.Summary.ByService[r.c.service] = Summary{Filtered: sub.Summary.Filtered}
-		}
+		res.Summary.addFiltered(r.c.service, sub.Summary.Filtered)
 		res.Retries += r.p.retries.Load()
 		keep(r.c.stopped)
 		keep(r.c.failure)

@@ -43,10 +43,11 @@ type Service struct {
 	// Element is the XML element of the bucket in the Create answer;
 	// ListElement is the repeated element of the listing.
 	Element, ListElement string
-	// MaxPageSize is the largest pageSize the listing is asked for. CI
-	// documents 100 for DescribePicProcessBuckets only; the other listings
-	// document the parameter without a maximum, so the same is used and
-	// the paging loop relies on TotalCount, not on the size of a page.
+	// MaxPageSize is the largest pageSize the listing is asked for: 100,
+	// the maximum the picbucket, media, AI, file and speech listings
+	// document (the document listing prints none). The paging loop numbers
+	// pages by the size the server serves, so a smaller one costs pages,
+	// never a bucket.
 	MaxPageSize int
 	// unserved lists the regions CI offers but this service does not.
 	unserved map[string]bool

@@ -49,11 +49,16 @@ func New(rt http.RoundTripper) *Client {
 func (c *Client) Requests() int64 { return c.requests.Load() }
 
 func (c *Client) sdk(base *url.URL, service bool) *cos.Client {
+	return c.sdkVia(base, service, c.http)
+}
+
+// sdkVia is sdk sending through hc.
+func (c *Client) sdkVia(base *url.URL, service bool, hc *http.Client) *cos.Client {
 	u := &cos.BaseURL{CIURL: base}
 	if service {
 		u = &cos.BaseURL{ServiceURL: base}
 	}
-	cl := cos.NewClient(u, c.http)
+	cl := cos.NewClient(u, hc)
 	cl.Conf.RetryOpt.Count = 1 // one request per call: the caller retries
 	return cl
 }
@@ -103,9 +108,14 @@ func (c *Client) ListBuckets(ctx context.Context, marker string, maxKeys int) (B
 
 // EnabledPage is one page of DescribePicProcessBuckets.
 type EnabledPage struct {
-	Buckets   []string
-	Total     int
-	RequestID string
+	Buckets []string
+	Total   int
+	// Listed is how many bucket elements the page carried, Buckets and
+	// those of other regions alike; PageSize is the answer's PageSize
+	// (zero when it sent none). The paging loop reads the server's page
+	// size from them (docs/sources.md §10).
+	Listed, PageSize int
+	RequestID        string
 }
 
 // ListEnabled returns page (1-based) of the buckets in region that have
@@ -128,7 +138,7 @@ func (c *Client) listEnabled(ctx context.Context, region string, page, pageSize 
 	if err != nil {
 		return EnabledPage{}, wrap("DescribePicProcessBuckets", region, resp, err)
 	}
-	p := EnabledPage{Total: res.TotalCount, RequestID: cmp.Or(res.RequestId, requestID(resp))}
+	p := EnabledPage{Total: res.TotalCount, Listed: len(res.MediaBucketList), PageSize: res.PageSize, RequestID: cmp.Or(res.RequestId, requestID(resp))}
 	for _, b := range res.MediaBucketList {
 		if b.Region != "" && b.Region != region {
 			continue
@@ -246,7 +256,7 @@ func wrap(op, subject string, resp *cos.Response, err error) error {
 	if resp != nil && resp.Response != nil {
 		// An answer that was not an error but could not be read.
 		e.Status = resp.StatusCode
-		e.Code = "MalformedResponse"
+		e.Code = MalformedResponse
 		e.Message = err.Error()
 		e.RequestID = requestID(resp)
 	}

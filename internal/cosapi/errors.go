@@ -40,6 +40,18 @@ var (
 	}
 )
 
+// MalformedResponse is the Code of an answer that was no error but whose
+// body could not be read.
+const MalformedResponse = "MalformedResponse"
+
+// IsUnreadableSuccess reports a 2xx answer whose body could not be read:
+// the service did what was asked, but what it said about it is unknown.
+// Tencent's POST /ai_bucket pages print such a body (docs/sources.md §10).
+func IsUnreadableSuccess(err error) bool {
+	e, ok := apiError(err)
+	return ok && e.Status >= 200 && e.Status < 300 && e.Code == MalformedResponse
+}
+
 // apiError returns err's *Error, if it has one.
 func apiError(err error) (*Error, bool) {
 	var e *Error

@@ -1,8 +1,12 @@
 package cosapi
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"encoding/xml"
+	"io"
+	"net/http"
 	"strings"
 
 	cos "github.com/tencentyun/cos-go-sdk-v5"
@@ -38,27 +42,28 @@ func (c *Client) listServiceEnabled(ctx context.Context, svc ciservice.ID, regio
 	}
 	ctx, cancel := c.start(ctx)
 	defer cancel()
-	ci := c.sdk(httpsURL(bucket.CIRegionHost(region)), false).CI
+	body := &bodyCopy{next: c.http.Transport}
+	ci := c.sdkVia(httpsURL(bucket.CIRegionHost(region)), false, &http.Client{Transport: body, CheckRedirect: c.http.CheckRedirect}).CI
 	opt := cos.DescribeMediaProcessBucketsOptions{Regions: region, BucketNames: strings.Join(names, ","), PageNumber: page, PageSize: pageSize}
 	var (
-		rid   string
-		total int
-		items []listed
-		resp  *cos.Response
-		err   error
+		rid         string
+		total, size int
+		items       []listed
+		resp        *cos.Response
+		err         error
 	)
 	switch svc {
 	case ciservice.Media:
 		var res *cos.DescribeMediaProcessBucketsResult
 		if res, resp, err = ci.DescribeMediaProcessBuckets(ctx, &opt); err == nil {
-			rid, total = res.RequestId, res.TotalCount
+			rid, total, size = res.RequestId, res.TotalCount, res.PageSize
 			items = mediaItems(res.MediaBucketList)
 		}
 	case ciservice.Doc:
 		var res *cos.DescribeDocProcessBucketsResult
 		dopt := cos.DescribeDocProcessBucketsOptions(opt)
 		if res, resp, err = ci.DescribeDocProcessBuckets(ctx, &dopt); err == nil {
-			rid, total = res.RequestId, res.TotalCount
+			rid, total, size = res.RequestId, res.TotalCount, res.PageSize
 			for _, b := range res.DocBucketList {
 				items = append(items, listed{b.Name, b.BucketId, b.Region})
 			}
@@ -67,28 +72,33 @@ func (c *Client) listServiceEnabled(ctx context.Context, svc ciservice.ID, regio
 		var res *cos.DescribeFileProcessBucketsResult
 		fopt := cos.DescribeFileProcessBucketsOptions(opt)
 		if res, resp, err = ci.DescribeFileProcessBuckets(ctx, &fopt); err == nil {
-			rid, total = res.RequestId, res.TotalCount
+			rid, total, size = res.RequestId, res.TotalCount, res.PageSize
 			items = mediaItems(res.FileBucketList)
 		}
 	case ciservice.AI:
 		var res *cos.DescribeAIProcessBucketsResult
 		aopt := cos.DescribeAIProcessBucketsOptions(opt)
 		if res, resp, err = ci.DescribeAIProcessBuckets(ctx, &aopt); err == nil {
-			rid, total = res.RequestId, res.TotalCount
+			rid, total, size = res.RequestId, res.TotalCount, res.PageSize
 			items = mediaItems(res.MediaBucketList)
 		}
 	case ciservice.ASR:
 		var res *cos.DescribeASRProcessBucketsResult
 		sopt := cos.DescribeASRProcessBucketsOptions(opt)
 		if res, resp, err = ci.DescribeASRProcessBuckets(ctx, &sopt); err == nil {
-			rid, total = res.RequestId, res.TotalCount
+			rid, total, size = res.RequestId, res.TotalCount, res.PageSize
 			items = mediaItems(res.MediaBucketList)
 		}
 	}
 	if err != nil {
 		return EnabledPage{}, wrap(s.ListOp, region, resp, err)
 	}
-	p := EnabledPage{Total: total, RequestID: cmp.Or(rid, requestID(resp))}
+	if len(items) == 0 && total > 0 {
+		// Listed, but under an element the SDK does not read:
+		// DescribeSpeechBuckets's page prints <SpeechBucketList>.
+		items = anyBucketList(body.buf.Bytes())
+	}
+	p := EnabledPage{Total: total, Listed: len(items), PageSize: size, RequestID: cmp.Or(rid, requestID(resp))}
 	for _, b := range items {
 		if b.region != "" && b.region != region {
 			continue
@@ -96,6 +106,67 @@ func (c *Client) listServiceEnabled(ctx context.Context, svc ciservice.ID, regio
 		p.Buckets = append(p.Buckets, cmp.Or(b.name, b.id))
 	}
 	return p, nil
+}
+
+// maxListingBody bounds the copy bodyCopy keeps: a page of 100 buckets
+// is some 25 KB.
+const maxListingBody = 1 << 20
+
+// bodyCopy is an http.RoundTripper that keeps a copy of the first
+// maxListingBody bytes of the answer's body as the SDK reads it. A Client
+// sends each listing through its own.
+type bodyCopy struct {
+	next http.RoundTripper
+	buf  bytes.Buffer
+}
+
+func (b *bodyCopy) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := b.next.RoundTrip(r)
+	if err != nil {
+		return resp, err
+	}
+	b.buf.Reset()
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.TeeReader(resp.Body, &limitedWriter{&b.buf, maxListingBody}), resp.Body}
+	return resp, nil
+}
+
+// limitedWriter writes the first n bytes to w and drops the rest.
+type limitedWriter struct {
+	w *bytes.Buffer
+	n int
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if room := l.n - l.w.Len(); room > 0 {
+		l.w.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+// anyBucketList reads the buckets of a listing's body whatever their
+// element is called, as long as its name ends in "BucketList".
+func anyBucketList(body []byte) []listed {
+	var res struct {
+		Elements []struct {
+			XMLName  xml.Name
+			BucketID string `xml:"BucketId"`
+			Name     string `xml:"Name"`
+			Region   string `xml:"Region"`
+		} `xml:",any"`
+	}
+	if xml.Unmarshal(body, &res) != nil {
+		return nil
+	}
+	var out []listed
+	for _, e := range res.Elements {
+		if strings.HasSuffix(e.XMLName.Local, "BucketList") {
+			out = append(out, listed{e.Name, e.BucketID, e.Region})
+		}
+	}
+	return out
 }
 
 func mediaItems(list []cos.MediaProcessBucket) []listed {

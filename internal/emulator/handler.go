@@ -628,9 +628,8 @@ func (s *Server) describePicProcessBuckets(x *exchange, account string) {
 	s.mu.Unlock()
 
 	res := describeResult{RequestID: x.requestID, TotalCount: len(matched), PageNumber: pageNumber, PageSize: pageSize}
-	if from := (pageNumber - 1) * pageSize; from < len(matched) {
-		res.PicBucketList = matched[from:min(from+pageSize, len(matched))]
-	}
+	from, to := s.listPage(pageNumber, pageSize, len(matched))
+	res.PicBucketList = matched[from:to]
 	x.ok(res)
 }
 
@@ -638,6 +637,17 @@ func (s *Server) describePicProcessBuckets(x *exchange, account string) {
 const maxPageNumber = 1 << 30
 
 // intParam parses an optional integer parameter within [lo, hi].
+// listPage returns the slice [from, to) of n listed buckets that page
+// pageNumber of pageSize answers, served Options.ListPageSize at a time
+// when that is smaller.
+func (s *Server) listPage(pageNumber, pageSize, n int) (from, to int) {
+	if s.opts.ListPageSize > 0 && s.opts.ListPageSize < pageSize {
+		pageSize = s.opts.ListPageSize
+	}
+	from = min((pageNumber-1)*pageSize, n)
+	return from, min(from+pageSize, n)
+}
+
 func intParam(v string, def, lo, hi int) (int, error) {
 	if v == "" {
 		return def, nil

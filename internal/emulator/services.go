@@ -115,6 +115,12 @@ func (s *Server) createServiceBucket(x *exchange, account string, svc ciservice.
 		x.fail(e)
 		return
 	}
+	if svc.ID == ciservice.AI && s.opts.AICreateAsDocumented {
+		body := fmt.Sprintf("<Response><RequestId>%s</RequestId><AiBucket><BucketId>%s</BucketId><Name>%s</Name><Region>%s</Region>"+
+			"<CreateTime%s></CreateTime></AiBucket></Response>", x.requestID, item.BucketID, item.Name, item.Region, item.CreateTime)
+		x.write(http.StatusOK, "", []byte(body))
+		return
+	}
 	x.ok(serviceCreateResult{RequestID: x.requestID, Bucket: item})
 }
 
@@ -146,13 +152,16 @@ func (s *Server) describeServiceBuckets(x *exchange, account string, svc ciservi
 			!strings.HasPrefix(b.name, prefix) {
 			continue
 		}
-		matched = append(matched, b.serviceItem(svc, true))
+		it := b.serviceItem(svc, true)
+		if svc.ID == ciservice.ASR && s.opts.ASRListElement != "" {
+			it.XMLName.Local = s.opts.ASRListElement
+		}
+		matched = append(matched, it)
 	}
 	s.mu.Unlock()
 	res := serviceListResult{RequestID: x.requestID, TotalCount: len(matched), PageNumber: pageNumber, PageSize: pageSize}
-	if from := (pageNumber - 1) * pageSize; from < len(matched) {
-		res.Buckets = matched[from:min(from+pageSize, len(matched))]
-	}
+	from, to := s.listPage(pageNumber, pageSize, len(matched))
+	res.Buckets = matched[from:to]
 	x.ok(res)
 }
 
