@@ -1,8 +1,8 @@
 package main
 
-// The command runs against ebemu, an emulator of the EventBridge API that
-// verifies each request's TC3-HMAC-SHA256 signature with its own
-// implementation of the documented algorithm and keeps rules and targets.
+// The command runs against tcemu, the API 3.0 emulator, which verifies each
+// request's TC3-HMAC-SHA256 signature with its own implementation of the
+// documented algorithm and keeps EventBridge's rules and targets.
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/picbucket/picbucket/internal/ebapi"
-	"github.com/picbucket/picbucket/internal/ebapi/ebemu"
+	"github.com/picbucket/picbucket/internal/tcapi/tcemu"
 )
 
 const (
@@ -27,20 +27,27 @@ const (
 	oldPattern = `{"source":["cos.cloud.tencent"],"type":["cos:CloudEvent:ApiCall","cos:CloudEvent:ConsoleCall"],"data":{"eventName":["PutBucket"]}}`
 )
 
+// ebEmu is the emulator (its calls, its Fault) with its EventBridge state.
+type ebEmu struct {
+	*tcemu.Server
+	*tcemu.EventBridge
+}
+
 type fixture struct {
 	t   *testing.T
-	emu *ebemu.Server
+	emu ebEmu
 	url string
 	env map[string]string
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	emu := ebemu.New()
-	emu.AddCredential(ebemu.Credential{SecretID: testID, SecretKey: testKey, Token: testToken})
-	emu.AddBus(ebemu.Bus{ID: testBus, Name: "default", Type: "Cloud", Region: "ap-guangzhou"})
-	emu.AddBus(ebemu.Bus{ID: "eb-custom01", Name: "mine", Type: "Custom", Region: "ap-guangzhou"})
-	srv := httptest.NewServer(emu)
+	tc := tcemu.New(tcemu.Options{})
+	tc.AddKey(tcemu.Key{SecretID: testID, SecretKey: testKey, Token: testToken, Uin: 100012345678})
+	emu := ebEmu{tc, tc.EventBridge()}
+	emu.AddBus(tcemu.Bus{ID: testBus, Name: "default", Type: "Cloud", Region: "ap-guangzhou"})
+	emu.AddBus(tcemu.Bus{ID: "eb-custom01", Name: "mine", Type: "Custom", Region: "ap-guangzhou"})
+	srv := httptest.NewServer(tc)
 	t.Cleanup(srv.Close)
 	return &fixture{t: t, emu: emu, url: srv.URL, env: map[string]string{
 		"TENCENTCLOUD_SECRETID": testID, "TENCENTCLOUD_SECRETKEY": testKey, "TENCENTCLOUD_SESSIONTOKEN": testToken,
@@ -57,7 +64,7 @@ func (f *fixture) run(args ...string) (code int, stdout, stderr string) {
 }
 
 // writes returns the write actions among calls.
-func writes(calls []ebemu.Call) []string {
+func writes(calls []tcemu.Call) []string {
 	var w []string
 	for _, c := range calls {
 		if strings.HasPrefix(c.Action, "Create") || strings.HasPrefix(c.Action, "Update") || strings.HasPrefix(c.Action, "Delete") {
@@ -67,7 +74,7 @@ func writes(calls []ebemu.Call) []string {
 	return w
 }
 
-func (f *fixture) onlyRule() ebemu.Rule {
+func (f *fixture) onlyRule() tcemu.Rule {
 	f.t.Helper()
 	rules := f.emu.Rules(testBus)
 	if len(rules) != 1 {
@@ -182,7 +189,7 @@ func TestMissingTargetIsAddedAndForeignTargetsKept(t *testing.T) {
 	}
 	r := f.onlyRule()
 	foreign := "qcs::scf:ap-guangzhou:uin/100012345678:namespace/default/function/audit-log/$LATEST"
-	f.emu.AddTarget(ebemu.Target{ID: "target-foreign", RuleID: r.ID, BusID: testBus, Type: "scf", Resource: foreign})
+	f.emu.AddTarget(tcemu.Target{ID: "target-foreign", RuleID: r.ID, BusID: testBus, Type: "scf", Resource: foreign})
 
 	// Another qualifier (an alias) chosen with --qualifier replaces the
 	// function's target (one target per function: one run per event); the
@@ -327,7 +334,7 @@ func TestDryRunWithoutCredentialsSendsNothing(t *testing.T) {
 }
 
 // actions returns the actions among calls, and whether all succeeded.
-func actions(calls []ebemu.Call) ([]string, bool) {
+func actions(calls []tcemu.Call) ([]string, bool) {
 	var a []string
 	ok := true
 	for _, c := range calls {
@@ -415,10 +422,10 @@ func TestPatternMatchesEveryCallType(t *testing.T) {
 // as a change by a dry run and updated by a run.
 func TestRuleWithoutMiniProgramCallIsChanged(t *testing.T) {
 	f := newFixture(t)
-	f.emu.SetRule(ebemu.Rule{ID: "rule-old", Name: ebapi.DefaultRuleName, BusID: testBus, Description: ebapi.DefaultDescription,
+	f.emu.SetRule(tcemu.Rule{ID: "rule-old", Name: ebapi.DefaultRuleName, BusID: testBus, Description: ebapi.DefaultDescription,
 		Pattern: oldPattern, Enable: true})
 	oldTarget := strings.TrimSuffix(testTarget, "$LATEST") + "$DEFAULT"
-	f.emu.AddTarget(ebemu.Target{ID: "target-old", RuleID: "rule-old", BusID: testBus, Type: "scf", Resource: oldTarget})
+	f.emu.AddTarget(tcemu.Target{ID: "target-old", RuleID: "rule-old", BusID: testBus, Type: "scf", Resource: oldTarget})
 
 	code, out, errs := f.run("--dry-run")
 	if code != 0 {

@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/picbucket/picbucket/internal/auditapi"
-	"github.com/picbucket/picbucket/internal/ebapi/ebemu"
 	"github.com/picbucket/picbucket/internal/tcapi"
 	"github.com/picbucket/picbucket/internal/tcapi/tcemu"
 	"github.com/picbucket/picbucket/signer"
@@ -54,7 +53,7 @@ func newWireFixture(t *testing.T) *wireFixture {
 	t.Helper()
 	acct := tcemu.Account{Uin: wireUIN, AppID: wireAppID}
 	emu := tcemu.New(tcemu.Options{Management: acct})
-	emu.EventBridge().AddBus(ebemu.Bus{ID: "eb-svc00001", Name: "default", Type: "Cloud", Region: "ap-guangzhou"})
+	emu.EventBridge().AddBus(tcemu.Bus{ID: "eb-svc00001", Name: "default", Type: "Cloud", Region: "ap-guangzhou"})
 	b, err := os.ReadFile(filepath.Join("..", "..", "serverless.yml"))
 	if err != nil {
 		t.Fatal(err)

@@ -13,17 +13,25 @@ import (
 	"time"
 
 	"github.com/picbucket/picbucket/internal/ebapi"
-	"github.com/picbucket/picbucket/internal/ebapi/ebemu"
+	"github.com/picbucket/picbucket/internal/tcapi/tcemu"
 	"github.com/picbucket/picbucket/signer"
 )
 
 var creds = signer.Credentials{SecretID: "AKIDebapiTest", SecretKey: "ebapi-secret", SessionToken: "ebapi-token"}
 
-func newClient(t *testing.T) (*ebapi.Client, *ebemu.Server) {
+// skew is how far the emulator's clock is ahead.
+var skew time.Duration
+
+func newEmulator() *tcemu.Server {
+	emu := tcemu.New(tcemu.Options{Now: func() time.Time { return time.Now().Add(skew) }})
+	emu.AddKey(tcemu.Key{SecretID: creds.SecretID, SecretKey: creds.SecretKey, Token: creds.SessionToken, Uin: 100012345678})
+	emu.EventBridge().AddBus(tcemu.Bus{ID: "eb-svc", Name: "default", Type: "Cloud", Region: "ap-guangzhou"})
+	return emu
+}
+
+func newClient(t *testing.T) (*ebapi.Client, *tcemu.Server) {
 	t.Helper()
-	emu := ebemu.New()
-	emu.AddCredential(ebemu.Credential{SecretID: creds.SecretID, SecretKey: creds.SecretKey, Token: creds.SessionToken})
-	emu.AddBus(ebemu.Bus{ID: "eb-svc", Name: "default", Type: "Cloud", Region: "ap-guangzhou"})
+	emu := newEmulator()
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
 	u, _ := url.Parse(srv.URL)
@@ -37,7 +45,7 @@ func newClient(t *testing.T) (*ebapi.Client, *ebemu.Server) {
 func TestListRulesPages(t *testing.T) {
 	c, emu := newClient(t)
 	for i := 0; i < 230; i++ {
-		emu.SetRule(ebemu.Rule{ID: fmt.Sprintf("rule-%04d", i), Name: fmt.Sprintf("r%04d", i), BusID: "eb-svc", Pattern: `{"a":["b"]}`, Enable: true})
+		emu.EventBridge().SetRule(tcemu.Rule{ID: fmt.Sprintf("rule-%04d", i), Name: fmt.Sprintf("r%04d", i), BusID: "eb-svc", Pattern: `{"a":["b"]}`, Enable: true})
 	}
 	rules, err := c.ListRules(context.Background(), "eb-svc")
 	if err != nil {
@@ -67,7 +75,7 @@ func TestListRulesPages(t *testing.T) {
 }
 
 func TestAPIErrors(t *testing.T) {
-	c, emu := newClient(t)
+	c, _ := newClient(t)
 	ctx := context.Background()
 
 	_, err := c.GetRule(ctx, "eb-svc", "rule-missing")
@@ -77,12 +85,12 @@ func TestAPIErrors(t *testing.T) {
 	}
 
 	// A clock more than five minutes off.
-	emu.Now = func() time.Time { return time.Now().Add(10 * time.Minute) }
+	skew = 10 * time.Minute
 	_, err = c.ListRules(ctx, "eb-svc")
 	if !errors.As(err, &ae) || ae.Code != "AuthFailure.SignatureExpire" || !strings.Contains(err.Error(), "clock") {
 		t.Errorf("skewed clock: %v", err)
 	}
-	emu.Now = time.Now
+	skew = 0
 
 	// A misspelt parameter is refused by the emulator as by the API.
 	err = c.Call(ctx, "ListRules", map[string]any{"EventBusID": "eb-svc"}, nil)
@@ -156,10 +164,7 @@ func TestCredentialsFromEnv(t *testing.T) {
 // Proxy names a server is never used with it, in a dry run against the
 // account (ReadOnly) too.
 func TestEndpointNeverThroughProxy(t *testing.T) {
-	emu := ebemu.New()
-	emu.AddCredential(ebemu.Credential{SecretID: creds.SecretID, SecretKey: creds.SecretKey, Token: creds.SessionToken})
-	emu.AddBus(ebemu.Bus{ID: "eb-svc", Name: "default", Type: "Cloud", Region: "ap-guangzhou"})
-	srv := httptest.NewServer(emu)
+	srv := httptest.NewServer(newEmulator())
 	t.Cleanup(srv.Close)
 	proxied := 0
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {

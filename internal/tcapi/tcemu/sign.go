@@ -1,4 +1,4 @@
-package ebemu
+package tcemu
 
 import (
 	"crypto/hmac"
@@ -157,7 +157,7 @@ func authErrf(code, format string, args ...any) *AuthError {
 // lookup finds a key by its SecretId. It returns the SecretId the request was
 // signed with. Other emulators of API 3.0 services (internal/tcapi/tcemu)
 // share it.
-func Verify(r *http.Request, body []byte, now time.Time, service string, lookup func(secretID string) (Credential, bool)) (string, *AuthError) {
+func Verify(r *http.Request, body []byte, now time.Time, service string, lookup func(secretID string) (Key, bool)) (string, *AuthError) {
 	auth := r.Header.Get("Authorization")
 	if auth == "" {
 		return "", authErrf("AuthFailure.InvalidAuthorization", "the Authorization header is missing")
