@@ -7,12 +7,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/picbucket/picbucket/internal/tcapi"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/picbucket/picbucket/internal/ebapi"
 	"github.com/picbucket/picbucket/internal/tcapi/tcemu"
 )
 
@@ -90,7 +90,7 @@ func TestFirstRunCreatesThenSecondRunChangesNothing(t *testing.T) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
 	r := f.onlyRule()
-	if r.Name != ebapi.DefaultRuleName || !r.Enable || !ebapi.PatternEqual(r.Pattern, ebapi.DefaultPattern) || r.Description != ebapi.DefaultDescription {
+	if r.Name != tcapi.DefaultRuleName || !r.Enable || !tcapi.PatternEqual(r.Pattern, tcapi.DefaultPattern) || r.Description != tcapi.DefaultRuleDescription {
 		t.Errorf("rule = %+v", r)
 	}
 	ts := f.emu.Targets(r.ID)
@@ -105,7 +105,7 @@ func TestFirstRunCreatesThenSecondRunChangesNothing(t *testing.T) {
 		if c.ErrorCode != "" {
 			t.Errorf("%s failed: %s", c.Action, c.ErrorCode)
 		}
-		if c.Host != ebapi.DefaultHost || c.Region != "ap-guangzhou" || c.Version != ebapi.Version {
+		if c.Host != tcapi.EventBridgeHost || c.Region != "ap-guangzhou" || c.Version != tcapi.EventBridgeVersion {
 			t.Errorf("%s: host %q region %q version %q", c.Action, c.Host, c.Region, c.Version)
 		}
 	}
@@ -156,7 +156,7 @@ func TestChangedPatternOrDisabledRuleIsUpdated(t *testing.T) {
 		t.Errorf("writes = %v, want [UpdateRule]", w)
 	}
 	got := f.onlyRule()
-	if got.ID != r.ID || !ebapi.PatternEqual(got.Pattern, narrower) {
+	if got.ID != r.ID || !tcapi.PatternEqual(got.Pattern, narrower) {
 		t.Errorf("rule after update = %+v", got)
 	}
 	if !strings.Contains(out, "updated") || !strings.Contains(out, "pattern") {
@@ -314,7 +314,7 @@ func TestDryRunWithoutCredentialsSendsNothing(t *testing.T) {
 			t.Errorf("dry-run output lacks %q:\n%s", want, out)
 		}
 	}
-	for _, secret := range []string{"Authorization", "X-TC-Token", "Signature=", ebapi.DryRunCredentials.SecretKey + "\n"} {
+	for _, secret := range []string{"Authorization", "X-TC-Token", "Signature=", tcapi.DryRunCredentials.SecretKey + "\n"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("dry-run output shows %q", secret)
 		}
@@ -405,15 +405,15 @@ func TestPatternMatchesEveryCallType(t *testing.T) {
 		Source, Type []string
 		Data         struct{ EventName []string }
 	}
-	if err := json.Unmarshal([]byte(ebapi.DefaultPattern), &p); err != nil {
+	if err := json.Unmarshal([]byte(tcapi.DefaultPattern), &p); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"cos:CloudEvent:ApiCall", "cos:CloudEvent:ConsoleCall", "cos:CloudEvent:MiniProgramCall"}
 	if !slices.Equal(p.Type, want) || !slices.Equal(p.Source, []string{"cos.cloud.tencent"}) || !slices.Equal(p.Data.EventName, []string{"PutBucket"}) {
-		t.Errorf("DefaultPattern = %s", ebapi.DefaultPattern)
+		t.Errorf("DefaultPattern = %s", tcapi.DefaultPattern)
 	}
-	if ebapi.DefaultQualifier != "$LATEST" {
-		t.Errorf("DefaultQualifier = %s", ebapi.DefaultQualifier)
+	if tcapi.DefaultTargetQualifier != "$LATEST" {
+		t.Errorf("DefaultQualifier = %s", tcapi.DefaultTargetQualifier)
 	}
 }
 
@@ -422,7 +422,7 @@ func TestPatternMatchesEveryCallType(t *testing.T) {
 // as a change by a dry run and updated by a run.
 func TestRuleWithoutMiniProgramCallIsChanged(t *testing.T) {
 	f := newFixture(t)
-	f.emu.SetRule(tcemu.Rule{ID: "rule-old", Name: ebapi.DefaultRuleName, BusID: testBus, Description: ebapi.DefaultDescription,
+	f.emu.SetRule(tcemu.Rule{ID: "rule-old", Name: tcapi.DefaultRuleName, BusID: testBus, Description: tcapi.DefaultRuleDescription,
 		Pattern: oldPattern, Enable: true})
 	oldTarget := strings.TrimSuffix(testTarget, "$LATEST") + "$DEFAULT"
 	f.emu.AddTarget(tcemu.Target{ID: "target-old", RuleID: "rule-old", BusID: testBus, Type: "scf", Resource: oldTarget})
@@ -443,7 +443,7 @@ func TestRuleWithoutMiniProgramCallIsChanged(t *testing.T) {
 			t.Errorf("dry-run output lacks %q:\n%s", want, out)
 		}
 	}
-	if !ebapi.PatternEqual(f.onlyRule().Pattern, oldPattern) {
+	if !tcapi.PatternEqual(f.onlyRule().Pattern, oldPattern) {
 		t.Fatal("the dry run changed the pattern")
 	}
 
@@ -455,7 +455,7 @@ func TestRuleWithoutMiniProgramCallIsChanged(t *testing.T) {
 	if w := writes(f.emu.Calls()[n:]); !slices.Equal(w, []string{"UpdateRule"}) {
 		t.Errorf("writes = %v, want [UpdateRule]", w)
 	}
-	if r := f.onlyRule(); r.ID != "rule-old" || !ebapi.PatternEqual(r.Pattern, ebapi.DefaultPattern) {
+	if r := f.onlyRule(); r.ID != "rule-old" || !tcapi.PatternEqual(r.Pattern, tcapi.DefaultPattern) {
 		t.Errorf("rule after the run: %+v", r)
 	}
 	if !strings.Contains(out, "rule       picbucket-putbucket (rule-old): updated") {
