@@ -52,7 +52,7 @@ func parseAuthorization(h string) (authorization, error) {
 	}
 	cred := strings.Split(parts["Credential"], "/")
 	if len(cred) != 4 || cred[0] == "" || cred[3] != "tc3_request" {
-		return a, fmt.Errorf("Credential must be SecretId/Date/Service/tc3_request, got %q", parts["Credential"])
+		return a, fmt.Errorf("the Credential element must be SecretId/Date/Service/tc3_request, got %q", parts["Credential"])
 	}
 	a.SecretID, a.Date, a.Service = cred[0], cred[1], cred[2]
 	if parts["SignedHeaders"] == "" {

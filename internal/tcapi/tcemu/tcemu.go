@@ -12,8 +12,11 @@
 // 2019-03-19 DescribeAuditTracks, DescribeAuditTrack, CreateAuditTrack,
 // ModifyAuditTrack; scf ListTriggers. Their state (logsets, topics, tracking
 // sets, triggers) is kept per account, so a second run sees the first's.
+// EventBridge's rule and target actions (eb 2021-04-16) are eventbridge.go's;
+// cam's roles and policies, cls's index, logs and alarms, and scf's
+// functions have files of their own too.
 //
-// It is one http.Handler for all four services: the service is the first
+// It is one http.Handler for every service: the service is the first
 // label of the Host header (sts.tencentcloudapi.com, or
 // sts.intl.tencentcloudapi.com), as in production, where the client's
 // Endpoint override sends every request to one address and keeps the Host.
