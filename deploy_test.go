@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/json"
+	"github.com/picbucket/picbucket/internal/tcapi"
 	"io"
 	"os"
 	"path/filepath"
@@ -22,7 +23,6 @@ import (
 
 	"github.com/picbucket/picbucket/internal/config"
 	"github.com/picbucket/picbucket/internal/deploy"
-	"github.com/picbucket/picbucket/internal/ebapi"
 	"github.com/picbucket/picbucket/internal/trigger"
 )
 
@@ -94,10 +94,10 @@ func TestServerlessYAMLMatchesTheCode(t *testing.T) {
 	if !deployFunctionNameRE.MatchString(in.Name) {
 		t.Errorf("name %q: want 2-60 letters, digits, _ or -, starting with a letter, ending with a letter or digit", in.Name)
 	}
-	if in.Name != ebapi.DefaultFunction {
-		t.Errorf("name %q differs from cmd/ebwire's default --function %q", in.Name, ebapi.DefaultFunction)
+	if in.Name != tcapi.DefaultFunction {
+		t.Errorf("name %q differs from wire eventbridge's default --function %q", in.Name, tcapi.DefaultFunction)
 	}
-	if !ebapi.ValidRegion(in.Region) {
+	if !tcapi.ValidRegion(in.Region) {
 		t.Errorf("region %q is not a region id", in.Region)
 	}
 	if in.Role == "" {

@@ -11,10 +11,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/picbucket/picbucket/internal/auditapi"
 	"github.com/picbucket/picbucket/internal/config"
 	"github.com/picbucket/picbucket/internal/cosapi"
-	"github.com/picbucket/picbucket/internal/ebapi"
 	"github.com/picbucket/picbucket/internal/scfrpc"
 	"github.com/picbucket/picbucket/internal/tcapi"
 	"github.com/picbucket/picbucket/signer"
@@ -46,14 +44,6 @@ func TestNoFormatPrintsAKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	memberTC := tc.With(member)
-	audit, err := auditapi.New(auditapi.Options{Region: "ap-guangzhou", Credentials: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eb, err := ebapi.New(ebapi.Options{Region: "ap-guangzhou", Credentials: key})
-	if err != nil {
-		t.Fatal(err)
-	}
 	transport := &signer.Transport{Source: signer.Static{Key: key}, Next: &cosapi.Route{}}
 	cos := cosapi.New(transport)
 	env := map[string]string{signer.EnvSecretID: key.SecretID, signer.EnvSecretKey: key.SecretKey, signer.EnvSessionToken: key.SessionToken}
@@ -70,8 +60,6 @@ func TestNoFormatPrintsAKey(t *testing.T) {
 		"signer.Static":        signer.Static{Key: key},
 		"*signer.Static":       &signer.Static{Key: key},
 		"signer.Transport":     *transport,
-		"*auditapi.Options":    &auditapi.Options{Region: "ap-guangzhou", Credentials: key},
-		"*ebapi.Options":       &ebapi.Options{Region: "ap-guangzhou", Credentials: key},
 		"*config.Config":       &cfg,
 		"*signer.Transport":    transport,
 		"signer.Env":           signer.Env{Getenv: getenv},
@@ -79,12 +67,6 @@ func TestNoFormatPrintsAKey(t *testing.T) {
 		"tcapi.Client":         *tc,
 		"*tcapi.Client member": memberTC,
 		"tcapi.Client member":  *memberTC,
-		"*auditapi.Client":     audit,
-		"auditapi.Client":      *audit,
-		"auditapi.Options":     auditapi.Options{Region: "ap-guangzhou", Credentials: key},
-		"*ebapi.Client":        eb,
-		"ebapi.Client":         *eb,
-		"ebapi.Options":        ebapi.Options{Region: "ap-guangzhou", Credentials: key},
 		"*cosapi.Client":       cos,
 		"config.Config":        cfg,
 		"scfrpc.Invocation":    inv,

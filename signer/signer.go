@@ -51,8 +51,8 @@ func (noCredentials) CredentialError() bool { return true }
 // …) print the masked form of String, and MarshalJSON (encoding/json, and
 // so zerolog's Interface) the same masked fields. A struct that holds
 // Credentials in an unexported field is printed by fmt without these
-// methods: such a type has a Format method of its own (tcapi.Client,
-// auditapi.Client; FormatMasked helps). Only the verbs fmt reports as
+// methods: such a type has a Format method of its own (tcapi.Client;
+// FormatMasked helps). Only the verbs fmt reports as
 // wrong for the type (%p, or %w outside Errorf's errors), which go vet
 // refuses, print the fields themselves.
 type Credentials struct {

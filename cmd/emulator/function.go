@@ -22,7 +22,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/picbucket/picbucket/internal/ebapi/ebemu"
 	"github.com/picbucket/picbucket/internal/emulator"
 	"github.com/picbucket/picbucket/internal/scfrpc"
 	"github.com/picbucket/picbucket/internal/tcapi/tcemu"
@@ -61,7 +60,7 @@ func newLocalAccount(cfg config) *localAccount {
 	acct := tcemu.Account{Uin: cfg.uin, AppID: cfg.appID}
 	api := tcemu.New(tcemu.Options{Management: acct})
 	api.AddKey(tcemu.Key{SecretID: cfg.secretID, SecretKey: cfg.secretKey, Token: cfg.token, Uin: cfg.uin, AppID: cfg.appID})
-	api.EventBridge().AddBus(ebemu.Bus{ID: "eb-svc00001", Name: "default", Type: "Cloud", Region: functionRegion})
+	api.EventBridge().AddBus(tcemu.Bus{ID: "eb-svc00001", Name: "default", Type: "Cloud", Region: functionRegion})
 	ls := api.AddLogset(tcemu.Logset{Uin: cfg.uin, Region: functionRegion, Name: "picbucket"})
 	tp := api.AddTopic(tcemu.Topic{Uin: cfg.uin, Region: functionRegion, Name: "picbucket-log", LogsetID: ls.ID})
 	return &localAccount{api: api, topicID: tp.ID, uin: cfg.uin, cfg: cfg}

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/picbucket/picbucket/internal/auditapi"
 	"github.com/picbucket/picbucket/internal/rules"
 	"github.com/picbucket/picbucket/internal/tcapi"
 )
@@ -153,16 +152,16 @@ func sameAlarm(a tcapi.Alarm, d alarmDef, topicID string) bool {
 // diffAlarms plans the notice group and the alarms. Without a channel,
 // missing alarms cannot be made (notes say so) and existing ones keep
 // their notice groups.
-func diffAlarms(st alarmsState, c channel, logsetID, topicID string) (steps []auditapi.Step, notes []string) {
+func diffAlarms(st alarmsState, c channel, logsetID, topicID string) (steps []tcapi.Step, notes []string) {
 	step := func(action string, p map[string]any) {
-		steps = append(steps, auditapi.Step{Service: tcapi.CLSService, Version: tcapi.CLSVersion, Action: action, Params: p})
+		steps = append(steps, tcapi.Step{Service: tcapi.CLSService, Version: tcapi.CLSVersion, Action: action, Params: p})
 	}
 	noticeID := c.noticeID
 	if c.wecom != "" || c.uin != "" {
 		switch {
 		case st.notice == nil:
 			step("CreateAlarmNotice", c.noticeParams())
-			noticeID = auditapi.AlarmNoticeIDPlaceholder
+			noticeID = tcapi.AlarmNoticeIDPlaceholder
 		default:
 			noticeID = st.notice.AlarmNoticeId
 			if !sameNotice(*st.notice, c) {
@@ -205,16 +204,16 @@ func sameNotice(n tcapi.AlarmNotice, c channel) bool {
 }
 
 // deleteAlarms removes the alarms and the notice group wire made (by name).
-func deleteAlarms(st alarmsState) []auditapi.Step {
-	var steps []auditapi.Step
+func deleteAlarms(st alarmsState) []tcapi.Step {
+	var steps []tcapi.Step
 	for _, d := range alarmDefs {
 		if a, ok := st.alarms[d.name]; ok {
-			steps = append(steps, auditapi.Step{Service: tcapi.CLSService, Version: tcapi.CLSVersion, Action: "DeleteAlarm",
+			steps = append(steps, tcapi.Step{Service: tcapi.CLSService, Version: tcapi.CLSVersion, Action: "DeleteAlarm",
 				Params: map[string]any{"AlarmId": a.AlarmId}})
 		}
 	}
 	if st.notice != nil {
-		steps = append(steps, auditapi.Step{Service: tcapi.CLSService, Version: tcapi.CLSVersion, Action: "DeleteAlarmNotice",
+		steps = append(steps, tcapi.Step{Service: tcapi.CLSService, Version: tcapi.CLSVersion, Action: "DeleteAlarmNotice",
 			Params: map[string]any{"AlarmNoticeId": st.notice.AlarmNoticeId}})
 	}
 	return steps

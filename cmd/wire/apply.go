@@ -4,15 +4,14 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/picbucket/picbucket/signer"
 	"io"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/picbucket/picbucket/internal/auditapi"
 	"github.com/picbucket/picbucket/internal/deploy"
-	"github.com/picbucket/picbucket/internal/ebapi"
 	"github.com/picbucket/picbucket/internal/rules"
 	"github.com/picbucket/picbucket/internal/tcapi"
 	"github.com/picbucket/picbucket/internal/usage"
@@ -51,17 +50,17 @@ func (c *common) baseFlags(fs *flag.FlagSet) {
 // setup checks everything that needs no request: serverless.yml, the UIN,
 // the endpoint and the key. A non-zero status means stop (2: usage, 1: no
 // key); nothing was sent.
-func (c *common) setup(cmd usage.Command, getenv func(string) string, stderr io.Writer) (*deploy.Serverless, *url.URL, tcapi.Options, auditapi.Credentials, int) {
+func (c *common) setup(cmd usage.Command, getenv func(string) string, stderr io.Writer) (*deploy.Serverless, *url.URL, tcapi.Options, signer.Credentials, int) {
 	var opts tcapi.Options
 	s, err := deploy.LoadServerless(c.file)
 	if err != nil {
-		return nil, nil, opts, auditapi.Credentials{}, cmd.Fail(stderr, err)
+		return nil, nil, opts, signer.Credentials{}, cmd.Fail(stderr, err)
 	}
 	if c.uin == "" {
 		c.uin = strings.TrimSpace(getenv("TENCENTCLOUD_UIN"))
 	}
 	if err := rules.UIN(c.uin); err != nil {
-		return nil, nil, opts, auditapi.Credentials{}, cmd.Fail(stderr, fmt.Errorf("--uin %q: %v (your account ID, shown in the console's Account Center; or set TENCENTCLOUD_UIN)", c.uin, err))
+		return nil, nil, opts, signer.Credentials{}, cmd.Fail(stderr, fmt.Errorf("--uin %q: %v (your account ID, shown in the console's Account Center; or set TENCENTCLOUD_UIN)", c.uin, err))
 	}
 	var ep *url.URL
 	if c.endpoint != "" {
@@ -69,13 +68,13 @@ func (c *common) setup(cmd usage.Command, getenv func(string) string, stderr io.
 			err = rules.Endpoint(ep)
 		}
 		if err != nil {
-			return nil, nil, opts, auditapi.Credentials{}, cmd.Fail(stderr, fmt.Errorf("--endpoint %q: %v", c.endpoint, err))
+			return nil, nil, opts, signer.Credentials{}, cmd.Fail(stderr, fmt.Errorf("--endpoint %q: %v", c.endpoint, err))
 		}
 	}
-	creds, err := ebapi.CredentialsFromEnv(getenv)
+	creds, err := tcapi.CredentialsFromEnv(getenv)
 	if err != nil {
 		fmt.Fprintln(stderr, "wire:", err)
-		return nil, nil, opts, auditapi.Credentials{}, 1
+		return nil, nil, opts, signer.Credentials{}, 1
 	}
 	opts = tcapi.Options{Region: s.Region, Endpoint: ep}
 	if c.intl {
@@ -124,7 +123,7 @@ func runApply(args []string, getenv func(string) string, stdout, stderr io.Write
 	defer cancel()
 	status := 0
 
-	ac, err := auditapi.New(auditapi.Options{Region: s.Region, RootDomain: opts.RootDomain, Endpoint: opts.Endpoint, Credentials: creds})
+	ac, err := tcapi.New(creds, tcapi.Options{Region: s.Region, RootDomain: opts.RootDomain, Endpoint: opts.Endpoint})
 	if err != nil {
 		return applyCommand.Fail(stderr, err)
 	}
@@ -165,7 +164,7 @@ func runApply(args []string, getenv func(string) string, stdout, stderr io.Write
 	if c.org {
 		fmt.Fprintf(stdout, "== organization trail: every member's PutBucket -> CloudAudit -> CLS -> function %s\n", s.Function)
 		if *del {
-			fmt.Fprintf(stdout, "kept: --delete does not remove the trail; delete the tracking set %s in the CloudAudit console\n", auditapi.DefaultTrack)
+			fmt.Fprintf(stdout, "kept: --delete does not remove the trail; delete the tracking set %s in the CloudAudit console\n", tcapi.DefaultTrack)
 			return status
 		}
 		tr := append([]string{"--region", s.Region, "--function", s.Function, "--namespace", s.Namespace}, c.passThrough()...)
@@ -178,10 +177,10 @@ func runApply(args []string, getenv func(string) string, stdout, stderr io.Write
 		if rc := runTrail(tr, getenv, stdout, stderr); rc != 0 {
 			status = rc
 		}
-		if st, err := ac.Read(ctx, trailWiring(s)); err == nil && st.Topic != nil && !slices.Contains(s.CLSTopics, st.Topic.TopicId) {
+		if st, err := ac.ReadTrail(ctx, trailWiring(s)); err == nil && st.Topic != nil && !slices.Contains(s.CLSTopics, st.Topic.TopicId) {
 			fmt.Fprintf(stdout, "next: declare the trail's trigger in serverless.yml, or the next deploy deletes it "+
 				"(the component removes undeclared triggers):\n    - cls:\n        parameters:\n          qualifier: $DEFAULT\n"+
-				"          topicId: %q\n          maxWait: %d\n          enable: true\nthen deploy again\n", st.Topic.TopicId, auditapi.DefaultMaxWait)
+				"          topicId: %q\n          maxWait: %d\n          enable: true\nthen deploy again\n", st.Topic.TopicId, tcapi.DefaultMaxWait)
 		}
 	}
 	return status
@@ -189,23 +188,23 @@ func runApply(args []string, getenv func(string) string, stdout, stderr io.Write
 
 // trailWiring is what `wire trail` makes for serverless.yml's function with
 // its defaults.
-func trailWiring(s *deploy.Serverless) auditapi.Wiring {
-	return auditapi.Wiring{Function: s.Function, Namespace: s.Namespace, Qualifier: auditapi.DefaultQualifier,
-		LogsetName: auditapi.DefaultLogset, TopicName: auditapi.DefaultTopic, TrackName: auditapi.DefaultTrack,
-		MaxWait: auditapi.DefaultMaxWait, MaxMsgNum: auditapi.DefaultMaxMsgNum}
+func trailWiring(s *deploy.Serverless) tcapi.TrailWiring {
+	return tcapi.TrailWiring{Function: s.Function, Namespace: s.Namespace, Qualifier: tcapi.DefaultTriggerQualifier,
+		LogsetName: tcapi.DefaultLogset, TopicName: tcapi.DefaultTopic, TrackName: tcapi.DefaultTrack,
+		MaxWait: tcapi.DefaultMaxWait, MaxMsgNum: tcapi.DefaultMaxMsgNum}
 }
 
 // applyRole reads the role and its policy, prints the plan, and sends it
 // unless dryRun. It returns a non-zero status on failure.
-func applyRole(ctx context.Context, api *tcapi.Client, ac *auditapi.Client, s *deploy.Serverless, uin string, dryRun, del bool, stdout, stderr io.Writer) int {
-	err := auditapi.Converge(3, func(err error) {
+func applyRole(ctx context.Context, api *tcapi.Client, ac *tcapi.Client, s *deploy.Serverless, uin string, dryRun, del bool, stdout, stderr io.Writer) int {
+	err := tcapi.Converge(3, func(err error) {
 		fmt.Fprintf(stdout, "note: %s; reading again before sending anything again\n", firstLine(err))
 	}, func() error {
 		st, err := readRole(ctx, api, s.Role)
 		if err != nil {
 			return err
 		}
-		var plan auditapi.Plan
+		var plan tcapi.Plan
 		if del {
 			plan = st.deletePlan(s.Role)
 		} else {
@@ -238,16 +237,16 @@ func applyRole(ctx context.Context, api *tcapi.Client, ac *auditapi.Client, s *d
 }
 
 // newTrailClient is the CLS/CloudAudit/SCF client of serverless.yml's region.
-func newTrailClient(s *deploy.Serverless, opts tcapi.Options, creds auditapi.Credentials) (*auditapi.Client, error) {
-	return auditapi.New(auditapi.Options{Region: s.Region, RootDomain: opts.RootDomain, Endpoint: opts.Endpoint, Credentials: creds})
+func newTrailClient(s *deploy.Serverless, opts tcapi.Options, creds signer.Credentials) (*tcapi.Client, error) {
+	return tcapi.New(creds, tcapi.Options{Region: s.Region, RootDomain: opts.RootDomain, Endpoint: opts.Endpoint})
 }
 
 // applyLogTopic makes the log topic, its index and its alarms as desired
 // (or, with del, removes the alarms): read, diff, plan printed, writes;
 // after a transient failure it reads again before sending anything again.
-func applyLogTopic(ctx context.Context, api *tcapi.Client, ac *auditapi.Client, s *deploy.Serverless, ch channel, dryRun, del bool, stdout, stderr io.Writer) int {
+func applyLogTopic(ctx context.Context, api *tcapi.Client, ac *tcapi.Client, s *deploy.Serverless, ch channel, dryRun, del bool, stdout, stderr io.Writer) int {
 	var lt logTopic
-	err := auditapi.Converge(3, func(err error) {
+	err := tcapi.Converge(3, func(err error) {
 		fmt.Fprintf(stdout, "note: %s; reading again before sending anything again\n", firstLine(err))
 	}, func() error {
 		var err error

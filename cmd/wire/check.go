@@ -6,16 +6,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/picbucket/picbucket/signer"
 	"io"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/picbucket/picbucket/internal/auditapi"
 	"github.com/picbucket/picbucket/internal/config"
 	"github.com/picbucket/picbucket/internal/deploy"
-	"github.com/picbucket/picbucket/internal/ebapi"
 	"github.com/picbucket/picbucket/internal/tcapi"
 	"github.com/picbucket/picbucket/internal/usage"
 )
@@ -123,7 +122,7 @@ func runCheck(args []string, getenv func(string) string, stdout, stderr io.Write
 	}
 
 	// Its triggers.
-	ac, err := auditapi.New(auditapi.Options{Region: s.Region, RootDomain: opts.RootDomain, Endpoint: opts.Endpoint, Credentials: creds})
+	ac, err := tcapi.New(creds, tcapi.Options{Region: s.Region, RootDomain: opts.RootDomain, Endpoint: opts.Endpoint})
 	if err != nil {
 		return checkCommand.Fail(stderr, err)
 	}
@@ -191,15 +190,15 @@ func runCheck(args []string, getenv func(string) string, stdout, stderr io.Write
 	// The organization trail.
 	if c.org || s.OrgMode() {
 		w := trailWiring(s)
-		st, err := ac.Read(ctx, w)
+		st, err := ac.ReadTrail(ctx, w)
 		switch {
 		case err != nil:
 			l.failed("organization trail", "cloudaudit:DescribeAuditTracks, cloudaudit:DescribeAuditTrack, cls:DescribeLogsets, cls:DescribeTopics and scf:ListTriggers", err)
 		case st.Track == nil:
 			l.line(bad, "organization trail "+w.TrackName+": missing", "run: go run ./cmd/wire apply --org")
 		default:
-			p := auditapi.Diff(w, st)
-			if p.Track != auditapi.Exists || p.Topic != auditapi.Exists {
+			p := tcapi.DiffTrail(w, st)
+			if p.Track != tcapi.Exists || p.Topic != tcapi.Exists {
 				l.line(bad, fmt.Sprintf("organization trail %s (%d): differs (%s)", w.TrackName, st.Track.TrackId, strings.Join(p.Notes, "; ")), "run: go run ./cmd/wire apply --org")
 			} else {
 				l.line(ok, fmt.Sprintf("organization trail %s (%d): every member's COS writes -> topic %s", w.TrackName, st.Track.TrackId, st.Topic.TopicId), "")
@@ -266,7 +265,7 @@ func checkFunction(l *checklist, what string, s *deploy.Serverless, fn function)
 
 // checkTriggers checks the timer, and in organization mode that the trail's
 // CLS trigger is declared in serverless.yml (else the next deploy deletes it).
-func checkTriggers(l *checklist, s *deploy.Serverless, triggers []auditapi.TriggerInfo) {
+func checkTriggers(l *checklist, s *deploy.Serverless, triggers []tcapi.TriggerInfo) {
 	timer := false
 	for _, t := range triggers {
 		if t.Type == "timer" && t.Enable == 1 {
@@ -282,7 +281,7 @@ func checkTriggers(l *checklist, s *deploy.Serverless, triggers []auditapi.Trigg
 		if t.Type != "cls" {
 			continue
 		}
-		topic := auditapi.TriggerTopic(t)
+		topic := tcapi.TriggerTopic(t)
 		if slices.Contains(s.CLSTopics, topic) {
 			l.line(ok, "cls trigger on topic "+topic+": declared in serverless.yml (kept by every deploy)", "")
 		} else {
@@ -294,13 +293,10 @@ func checkTriggers(l *checklist, s *deploy.Serverless, triggers []auditapi.Trigg
 
 // checkEventBridge checks that the rule exists, is enabled and targets this
 // function.
-func checkEventBridge(ctx context.Context, l *checklist, s *deploy.Serverless, c common, opts tcapi.Options, creds auditapi.Credentials) {
-	what := "EventBridge rule " + ebapi.DefaultRuleName
-	host := ebapi.DefaultHost
-	if c.intl {
-		host = "eb." + tcapi.IntlRootDomain
-	}
-	eb, err := ebapi.New(ebapi.Options{Region: ebapi.ServiceBusRegion, Host: host, Endpoint: opts.Endpoint, Credentials: creds})
+func checkEventBridge(ctx context.Context, l *checklist, s *deploy.Serverless, c common, opts tcapi.Options, creds signer.Credentials) {
+	what := "EventBridge rule " + tcapi.DefaultRuleName
+	// opts.RootDomain is the international site's with --intl.
+	eb, err := tcapi.New(creds, tcapi.Options{Region: tcapi.ServiceBusRegion, RootDomain: opts.RootDomain, Endpoint: opts.Endpoint})
 	if err != nil {
 		l.line(bad, what, err.Error())
 		return
@@ -319,9 +315,9 @@ func checkEventBridge(ctx context.Context, l *checklist, s *deploy.Serverless, c
 		l.failed(what, "eb:ListRules", err)
 		return
 	}
-	var rule *ebapi.Rule
+	var rule *tcapi.Rule
 	for i := range rules {
-		if rules[i].RuleName == ebapi.DefaultRuleName {
+		if rules[i].RuleName == tcapi.DefaultRuleName {
 			rule = &rules[i]
 		}
 	}
@@ -348,7 +344,7 @@ func checkEventBridge(ctx context.Context, l *checklist, s *deploy.Serverless, c
 	switch {
 	case !full.Enable:
 		l.line(bad, what+" ("+rule.RuleId+"): disabled", "run: go run ./cmd/wire apply (it enables it)")
-	case !ebapi.PatternEqual(full.EventPattern, ebapi.DefaultPattern):
+	case !tcapi.PatternEqual(full.EventPattern, tcapi.DefaultPattern):
 		l.line(bad, what+" ("+rule.RuleId+"): its pattern differs", "run: go run ./cmd/wire apply")
 	case !targeted:
 		l.line(bad, what+" ("+rule.RuleId+"): does not target function "+s.Function+" in "+s.Region, "run: go run ./cmd/wire apply")

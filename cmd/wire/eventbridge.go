@@ -21,13 +21,14 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/picbucket/picbucket/internal/tcapi"
 	"io"
 	"strings"
 	"time"
 
-	"github.com/picbucket/picbucket/internal/ebapi"
 	"github.com/picbucket/picbucket/internal/rules"
 	"github.com/picbucket/picbucket/internal/usage"
+	"github.com/picbucket/picbucket/signer"
 )
 
 // command is this command, for its -h.
@@ -44,17 +45,17 @@ Credentials: TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY, TENCENTCLOUD_SESSION
 func runEventBridge(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("eventbridge", flag.ContinueOnError)
 	var (
-		region      = fs.String("region", ebapi.ServiceBusRegion, "region of the event bus (CloudAudit delivers to the service bus in ap-guangzhou)")
+		region      = fs.String("region", tcapi.ServiceBusRegion, "region of the event bus (CloudAudit delivers to the service bus in ap-guangzhou)")
 		busID       = fs.String("bus-id", "", "event bus id; default: look up the Tencent Cloud service event bus (ListEventBuses, Type Cloud)")
-		function    = fs.String("function", ebapi.DefaultFunction, "SCF function name (serverless.yml inputs.name)")
-		namespace   = fs.String("namespace", ebapi.DefaultNamespace, "SCF namespace")
+		function    = fs.String("function", tcapi.DefaultFunction, "SCF function name (serverless.yml inputs.name)")
+		namespace   = fs.String("namespace", tcapi.DefaultNamespace, "SCF namespace")
 		fnRegion    = fs.String("function-region", "", "region of the function (default: --region)")
-		qualifier   = fs.String("qualifier", ebapi.DefaultQualifier, "function version or alias the target invokes")
+		qualifier   = fs.String("qualifier", tcapi.DefaultTargetQualifier, "function version or alias the target invokes")
 		uin         = fs.String("uin", "", "the account's UIN (account ID) for the target resource; default $TENCENTCLOUD_UIN")
-		ruleName    = fs.String("rule-name", ebapi.DefaultRuleName, "event rule name: how a later run finds the rule")
-		description = fs.String("description", ebapi.DefaultDescription, "event rule description")
-		pattern     = fs.String("pattern", ebapi.DefaultPattern, "event pattern (JSON)")
-		apiHost     = fs.String("api-host", ebapi.DefaultHost, "API host (international site: eb.intl.tencentcloudapi.com)")
+		ruleName    = fs.String("rule-name", tcapi.DefaultRuleName, "event rule name: how a later run finds the rule")
+		description = fs.String("description", tcapi.DefaultRuleDescription, "event rule description")
+		pattern     = fs.String("pattern", tcapi.DefaultPattern, "event pattern (JSON)")
+		apiHost     = fs.String("api-host", tcapi.EventBridgeHost, "API host (international site: eb.intl.tencentcloudapi.com)")
 		endpoint    = fs.String("endpoint", "", "test setting: send every request to http://HOST:PORT (Host header and signature unchanged)")
 		dryRun      = fs.Bool("dry-run", false, "send no write: with credentials, read the account and print the writes a run would send; without, print the plan for an account with no rule")
 		del         = fs.Bool("delete", false, "remove the target, then the rule")
@@ -70,7 +71,7 @@ func runEventBridge(args []string, getenv func(string) string, stdout, stderr io
 	if fs.NArg() > 0 {
 		return bad("unexpected arguments %q", fs.Args())
 	}
-	if !ebapi.ValidRegion(*region) {
+	if !tcapi.ValidRegion(*region) {
 		return bad("--region %q: want a region id such as ap-guangzhou", *region)
 	}
 	if *fnRegion == "" {
@@ -82,30 +83,38 @@ func runEventBridge(args []string, getenv func(string) string, stdout, stderr io
 	if *uin == "" {
 		return bad("no UIN: pass --uin (your account ID, shown in the console's Account Center) or set TENCENTCLOUD_UIN")
 	}
-	resource, err := ebapi.SCFResource(*fnRegion, *uin, *namespace, *function, *qualifier)
+	resource, err := tcapi.SCFResource(*fnRegion, *uin, *namespace, *function, *qualifier)
 	if err != nil {
 		return bad("%v", err)
 	}
-	if err := ebapi.CheckPattern(*pattern); err != nil {
+	if err := tcapi.CheckPattern(*pattern); err != nil {
 		return bad("--pattern: %v", err)
 	}
-	opts := ebapi.Options{Region: *region, Host: *apiHost, Timeout: *timeout}
+	root, ok := tcapi.EventBridgeRoot(*apiHost)
+	if !ok {
+		return bad("--api-host %q: want eb.tencentcloudapi.com, eb.intl.tencentcloudapi.com or eb.<region>.tencentcloudapi.com", *apiHost)
+	}
+	opts := tcapi.Options{Region: *region, RootDomain: root, Timeout: *timeout}
 	if *endpoint != "" {
 		u, err := rules.ParseEndpoint(*endpoint)
+		if err == nil {
+			err = rules.Endpoint(u)
+		}
 		if err != nil {
 			return bad("--endpoint %q: %v", *endpoint, err)
 		}
 		opts.Endpoint = u
 	}
+	var key signer.Credentials
 	explicitQualifier := false
 	fs.Visit(func(f *flag.Flag) { explicitQualifier = explicitQualifier || f.Name == "qualifier" })
-	w := ebapi.Wiring{BusID: *busID, RuleName: *ruleName, Description: *description, Pattern: *pattern, Resource: resource,
+	w := tcapi.RuleWiring{BusID: *busID, RuleName: *ruleName, Description: *description, Pattern: *pattern, Resource: resource,
 		ExplicitQualifier: explicitQualifier}
-	creds, credErr := ebapi.CredentialsFromEnv(getenv)
+	creds, credErr := tcapi.CredentialsFromEnv(getenv)
 	switch {
 	case *dryRun && credErr == nil:
 		fmt.Fprintf(stdout, "dry run: reading the account (List and Get calls only); the writes a run would send are printed, not sent\n")
-		opts.Credentials = creds
+		key = creds
 		opts.ReadOnly = stdout
 	case *dryRun && strings.TrimSpace(getenv("TENCENTCLOUD_SECRETID")+getenv("TENCENT_SECRET_ID")) == "":
 		plan := "the empty-account plan (the service event bus exists, no rule yet)"
@@ -113,28 +122,28 @@ func runEventBridge(args []string, getenv func(string) string, stdout, stderr io
 			plan = "the plan for an account where the rule and its target exist"
 		}
 		fmt.Fprintf(stdout, "dry run without credentials: showing %s; nothing is sent; ids the API would return are shown as ${…}\n"+
-			"to compare with your account instead, %s\n", plan, strings.TrimPrefix(credErr.Error(), ebapi.ErrNoCredentials.Error()+": "))
-		opts.Credentials = ebapi.DryRunCredentials
-		opts.Transport = ebapi.DryRunTransport(stdout, w, *del)
+			"to compare with your account instead, %s\n", plan, strings.TrimPrefix(credErr.Error(), tcapi.ErrNoCredentials.Error()+": "))
+		key = tcapi.DryRunCredentials
+		opts.Transport = tcapi.DryRunTransport(stdout, w, *del)
 		opts.Endpoint = nil
 	case credErr != nil:
 		fmt.Fprintln(stderr, "wire eventbridge:", credErr)
 		return 1
 	default:
-		opts.Credentials = creds
+		key = creds
 	}
-	client, err := ebapi.New(opts)
+	client, err := tcapi.New(key, opts)
 	if err != nil {
 		return bad("%v", err)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	var rep ebapi.Report
+	var rep tcapi.RuleReport
 	if *del {
-		rep, err = client.Remove(ctx, w)
+		rep, err = client.RemoveRule(ctx, w)
 	} else {
-		rep, err = client.Apply(ctx, w)
+		rep, err = client.ApplyRule(ctx, w)
 	}
 	printEBReport(stdout, *region, w, rep, *del, *dryRun)
 	if err != nil {
@@ -144,13 +153,13 @@ func runEventBridge(args []string, getenv func(string) string, stdout, stderr io
 	return 0
 }
 
-func printEBReport(out io.Writer, region string, w ebapi.Wiring, rep ebapi.Report, del, dryRun bool) {
+func printEBReport(out io.Writer, region string, w tcapi.RuleWiring, rep tcapi.RuleReport, del, dryRun bool) {
 	if rep.BusID == "" {
 		return
 	}
 	if dryRun {
 		for _, o := range []*string{&rep.Rule, &rep.Target} {
-			if *o == ebapi.Created || *o == ebapi.Updated || *o == ebapi.Deleted {
+			if *o == tcapi.Created || *o == tcapi.Updated || *o == tcapi.Deleted {
 				*o = "would be " + *o
 			}
 		}
@@ -169,13 +178,13 @@ func printEBReport(out io.Writer, region string, w ebapi.Wiring, rep ebapi.Repor
 	switch {
 	case dryRun && len(rep.Writes) > 0:
 		fmt.Fprintf(out, "writes     %s (dry run: not sent)\n", strings.Join(rep.Writes, ", "))
-	case del && rep.Rule == ebapi.Absent:
+	case del && rep.Rule == tcapi.Absent:
 		fmt.Fprintf(out, "nothing to delete\n")
 	case dryRun:
 		fmt.Fprintf(out, "up to date: nothing would change\n")
 	case len(rep.Writes) > 0:
 		fmt.Fprintf(out, "writes     %s\n", strings.Join(rep.Writes, ", "))
-	case del && rep.Rule == ebapi.Absent:
+	case del && rep.Rule == tcapi.Absent:
 		fmt.Fprintf(out, "nothing to delete\n")
 	case !del:
 		fmt.Fprintf(out, "up to date: nothing changed\n")

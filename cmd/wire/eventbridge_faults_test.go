@@ -6,7 +6,7 @@ import (
 	"testing"
 	"unicode"
 
-	"github.com/picbucket/picbucket/internal/ebapi/ebemu"
+	"github.com/picbucket/picbucket/internal/tcapi/tcemu"
 )
 
 // TestCreateAnswered5xxLeavesNoDuplicate: a create that took effect but was
@@ -17,7 +17,7 @@ func TestCreateAnswered5xxLeavesNoDuplicate(t *testing.T) {
 		t.Run(action, func(t *testing.T) {
 			f := newFixture(t)
 			failed := false
-			f.emu.Fault = func(c ebemu.Call, _ *http.Request) (int, string) {
+			f.emu.Fault = func(c tcemu.Call, _ *http.Request) (int, string) {
 				if c.Action == action && c.ErrorCode == "" && !failed {
 					failed = true
 					return http.StatusBadGateway, "<html>502 Bad Gateway</html>"
@@ -50,7 +50,7 @@ func TestCreateAnswered5xxLeavesNoDuplicate(t *testing.T) {
 // control characters reaches stderr neither whole nor in part.
 func TestErrorBodyIsNotPrinted(t *testing.T) {
 	f := newFixture(t)
-	f.emu.Fault = func(c ebemu.Call, r *http.Request) (int, string) {
+	f.emu.Fault = func(c tcemu.Call, r *http.Request) (int, string) {
 		return http.StatusBadGateway, "<html>\x1b[2J\x1b]0;pwned\x07 Bad Gateway; you sent Authorization: " + r.Header.Get("Authorization") +
 			" X-TC-Token: " + r.Header.Get("X-TC-Token") + "</html>"
 	}
@@ -97,7 +97,7 @@ func TestAPIHostOnlyTencent(t *testing.T) {
 // Message reach stderr without terminal control characters.
 func TestErrorMessageControlCharactersStripped(t *testing.T) {
 	f := newFixture(t)
-	f.emu.Fault = func(c ebemu.Call, r *http.Request) (int, string) {
+	f.emu.Fault = func(c tcemu.Call, r *http.Request) (int, string) {
 		return http.StatusOK, `{"Response":{"Error":{"Code":"InvalidParameter\u001b[31m","Message":"bad\u001b]0;title\u0007 value\r\u0000"},"RequestId":"r-1"}}`
 	}
 	code, out, errs := f.run()

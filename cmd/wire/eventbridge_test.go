@@ -1,19 +1,19 @@
 package main
 
-// The command runs against ebemu, an emulator of the EventBridge API that
-// verifies each request's TC3-HMAC-SHA256 signature with its own
-// implementation of the documented algorithm and keeps rules and targets.
+// The command runs against tcemu, the API 3.0 emulator, which verifies each
+// request's TC3-HMAC-SHA256 signature with its own implementation of the
+// documented algorithm and keeps EventBridge's rules and targets.
 
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/picbucket/picbucket/internal/tcapi"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/picbucket/picbucket/internal/ebapi"
-	"github.com/picbucket/picbucket/internal/ebapi/ebemu"
+	"github.com/picbucket/picbucket/internal/tcapi/tcemu"
 )
 
 const (
@@ -27,20 +27,27 @@ const (
 	oldPattern = `{"source":["cos.cloud.tencent"],"type":["cos:CloudEvent:ApiCall","cos:CloudEvent:ConsoleCall"],"data":{"eventName":["PutBucket"]}}`
 )
 
+// ebEmu is the emulator (its calls, its Fault) with its EventBridge state.
+type ebEmu struct {
+	*tcemu.Server
+	*tcemu.EventBridge
+}
+
 type fixture struct {
 	t   *testing.T
-	emu *ebemu.Server
+	emu ebEmu
 	url string
 	env map[string]string
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	emu := ebemu.New()
-	emu.AddCredential(ebemu.Credential{SecretID: testID, SecretKey: testKey, Token: testToken})
-	emu.AddBus(ebemu.Bus{ID: testBus, Name: "default", Type: "Cloud", Region: "ap-guangzhou"})
-	emu.AddBus(ebemu.Bus{ID: "eb-custom01", Name: "mine", Type: "Custom", Region: "ap-guangzhou"})
-	srv := httptest.NewServer(emu)
+	tc := tcemu.New(tcemu.Options{})
+	tc.AddKey(tcemu.Key{SecretID: testID, SecretKey: testKey, Token: testToken, Uin: 100012345678})
+	emu := ebEmu{tc, tc.EventBridge()}
+	emu.AddBus(tcemu.Bus{ID: testBus, Name: "default", Type: "Cloud", Region: "ap-guangzhou"})
+	emu.AddBus(tcemu.Bus{ID: "eb-custom01", Name: "mine", Type: "Custom", Region: "ap-guangzhou"})
+	srv := httptest.NewServer(tc)
 	t.Cleanup(srv.Close)
 	return &fixture{t: t, emu: emu, url: srv.URL, env: map[string]string{
 		"TENCENTCLOUD_SECRETID": testID, "TENCENTCLOUD_SECRETKEY": testKey, "TENCENTCLOUD_SESSIONTOKEN": testToken,
@@ -57,7 +64,7 @@ func (f *fixture) run(args ...string) (code int, stdout, stderr string) {
 }
 
 // writes returns the write actions among calls.
-func writes(calls []ebemu.Call) []string {
+func writes(calls []tcemu.Call) []string {
 	var w []string
 	for _, c := range calls {
 		if strings.HasPrefix(c.Action, "Create") || strings.HasPrefix(c.Action, "Update") || strings.HasPrefix(c.Action, "Delete") {
@@ -67,7 +74,7 @@ func writes(calls []ebemu.Call) []string {
 	return w
 }
 
-func (f *fixture) onlyRule() ebemu.Rule {
+func (f *fixture) onlyRule() tcemu.Rule {
 	f.t.Helper()
 	rules := f.emu.Rules(testBus)
 	if len(rules) != 1 {
@@ -83,7 +90,7 @@ func TestFirstRunCreatesThenSecondRunChangesNothing(t *testing.T) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
 	r := f.onlyRule()
-	if r.Name != ebapi.DefaultRuleName || !r.Enable || !ebapi.PatternEqual(r.Pattern, ebapi.DefaultPattern) || r.Description != ebapi.DefaultDescription {
+	if r.Name != tcapi.DefaultRuleName || !r.Enable || !tcapi.PatternEqual(r.Pattern, tcapi.DefaultPattern) || r.Description != tcapi.DefaultRuleDescription {
 		t.Errorf("rule = %+v", r)
 	}
 	ts := f.emu.Targets(r.ID)
@@ -98,7 +105,7 @@ func TestFirstRunCreatesThenSecondRunChangesNothing(t *testing.T) {
 		if c.ErrorCode != "" {
 			t.Errorf("%s failed: %s", c.Action, c.ErrorCode)
 		}
-		if c.Host != ebapi.DefaultHost || c.Region != "ap-guangzhou" || c.Version != ebapi.Version {
+		if c.Host != tcapi.EventBridgeHost || c.Region != "ap-guangzhou" || c.Version != tcapi.EventBridgeVersion {
 			t.Errorf("%s: host %q region %q version %q", c.Action, c.Host, c.Region, c.Version)
 		}
 	}
@@ -149,7 +156,7 @@ func TestChangedPatternOrDisabledRuleIsUpdated(t *testing.T) {
 		t.Errorf("writes = %v, want [UpdateRule]", w)
 	}
 	got := f.onlyRule()
-	if got.ID != r.ID || !ebapi.PatternEqual(got.Pattern, narrower) {
+	if got.ID != r.ID || !tcapi.PatternEqual(got.Pattern, narrower) {
 		t.Errorf("rule after update = %+v", got)
 	}
 	if !strings.Contains(out, "updated") || !strings.Contains(out, "pattern") {
@@ -182,7 +189,7 @@ func TestMissingTargetIsAddedAndForeignTargetsKept(t *testing.T) {
 	}
 	r := f.onlyRule()
 	foreign := "qcs::scf:ap-guangzhou:uin/100012345678:namespace/default/function/audit-log/$LATEST"
-	f.emu.AddTarget(ebemu.Target{ID: "target-foreign", RuleID: r.ID, BusID: testBus, Type: "scf", Resource: foreign})
+	f.emu.AddTarget(tcemu.Target{ID: "target-foreign", RuleID: r.ID, BusID: testBus, Type: "scf", Resource: foreign})
 
 	// Another qualifier (an alias) chosen with --qualifier replaces the
 	// function's target (one target per function: one run per event); the
@@ -307,7 +314,7 @@ func TestDryRunWithoutCredentialsSendsNothing(t *testing.T) {
 			t.Errorf("dry-run output lacks %q:\n%s", want, out)
 		}
 	}
-	for _, secret := range []string{"Authorization", "X-TC-Token", "Signature=", ebapi.DryRunCredentials.SecretKey + "\n"} {
+	for _, secret := range []string{"Authorization", "X-TC-Token", "Signature=", tcapi.DryRunCredentials.SecretKey + "\n"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("dry-run output shows %q", secret)
 		}
@@ -327,7 +334,7 @@ func TestDryRunWithoutCredentialsSendsNothing(t *testing.T) {
 }
 
 // actions returns the actions among calls, and whether all succeeded.
-func actions(calls []ebemu.Call) ([]string, bool) {
+func actions(calls []tcemu.Call) ([]string, bool) {
 	var a []string
 	ok := true
 	for _, c := range calls {
@@ -398,15 +405,15 @@ func TestPatternMatchesEveryCallType(t *testing.T) {
 		Source, Type []string
 		Data         struct{ EventName []string }
 	}
-	if err := json.Unmarshal([]byte(ebapi.DefaultPattern), &p); err != nil {
+	if err := json.Unmarshal([]byte(tcapi.DefaultPattern), &p); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"cos:CloudEvent:ApiCall", "cos:CloudEvent:ConsoleCall", "cos:CloudEvent:MiniProgramCall"}
 	if !slices.Equal(p.Type, want) || !slices.Equal(p.Source, []string{"cos.cloud.tencent"}) || !slices.Equal(p.Data.EventName, []string{"PutBucket"}) {
-		t.Errorf("DefaultPattern = %s", ebapi.DefaultPattern)
+		t.Errorf("DefaultPattern = %s", tcapi.DefaultPattern)
 	}
-	if ebapi.DefaultQualifier != "$LATEST" {
-		t.Errorf("DefaultQualifier = %s", ebapi.DefaultQualifier)
+	if tcapi.DefaultTargetQualifier != "$LATEST" {
+		t.Errorf("DefaultQualifier = %s", tcapi.DefaultTargetQualifier)
 	}
 }
 
@@ -415,10 +422,10 @@ func TestPatternMatchesEveryCallType(t *testing.T) {
 // as a change by a dry run and updated by a run.
 func TestRuleWithoutMiniProgramCallIsChanged(t *testing.T) {
 	f := newFixture(t)
-	f.emu.SetRule(ebemu.Rule{ID: "rule-old", Name: ebapi.DefaultRuleName, BusID: testBus, Description: ebapi.DefaultDescription,
+	f.emu.SetRule(tcemu.Rule{ID: "rule-old", Name: tcapi.DefaultRuleName, BusID: testBus, Description: tcapi.DefaultRuleDescription,
 		Pattern: oldPattern, Enable: true})
 	oldTarget := strings.TrimSuffix(testTarget, "$LATEST") + "$DEFAULT"
-	f.emu.AddTarget(ebemu.Target{ID: "target-old", RuleID: "rule-old", BusID: testBus, Type: "scf", Resource: oldTarget})
+	f.emu.AddTarget(tcemu.Target{ID: "target-old", RuleID: "rule-old", BusID: testBus, Type: "scf", Resource: oldTarget})
 
 	code, out, errs := f.run("--dry-run")
 	if code != 0 {
@@ -436,7 +443,7 @@ func TestRuleWithoutMiniProgramCallIsChanged(t *testing.T) {
 			t.Errorf("dry-run output lacks %q:\n%s", want, out)
 		}
 	}
-	if !ebapi.PatternEqual(f.onlyRule().Pattern, oldPattern) {
+	if !tcapi.PatternEqual(f.onlyRule().Pattern, oldPattern) {
 		t.Fatal("the dry run changed the pattern")
 	}
 
@@ -448,7 +455,7 @@ func TestRuleWithoutMiniProgramCallIsChanged(t *testing.T) {
 	if w := writes(f.emu.Calls()[n:]); !slices.Equal(w, []string{"UpdateRule"}) {
 		t.Errorf("writes = %v, want [UpdateRule]", w)
 	}
-	if r := f.onlyRule(); r.ID != "rule-old" || !ebapi.PatternEqual(r.Pattern, ebapi.DefaultPattern) {
+	if r := f.onlyRule(); r.ID != "rule-old" || !tcapi.PatternEqual(r.Pattern, tcapi.DefaultPattern) {
 		t.Errorf("rule after the run: %+v", r)
 	}
 	if !strings.Contains(out, "rule       picbucket-putbucket (rule-old): updated") {

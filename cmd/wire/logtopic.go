@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"slices"
 
-	"github.com/picbucket/picbucket/internal/auditapi"
 	"github.com/picbucket/picbucket/internal/tcapi"
 )
 
@@ -18,7 +17,7 @@ import (
 // custom topic, which the scf component's `cls` input (logsetId, topicId;
 // serverless-components/tencent-scf docs/configure.md) gives the function.
 const (
-	LogLogset = auditapi.DefaultLogset // the trail's logset too
+	LogLogset = tcapi.DefaultLogset // the trail's logset too
 	LogTopic  = "picbucket-log"
 )
 
@@ -29,7 +28,7 @@ type logTopic struct {
 }
 
 // readLogTopic finds the logset and the topic by name; it only reads.
-func readLogTopic(ctx context.Context, c *auditapi.Client) (logTopic, error) {
+func readLogTopic(ctx context.Context, c *tcapi.Client) (logTopic, error) {
 	var lt logTopic
 	sets, err := c.DescribeLogsets(ctx, LogLogset)
 	if err != nil {
@@ -64,23 +63,23 @@ func readLogTopic(ctx context.Context, c *auditapi.Client) (logTopic, error) {
 // diff plans the writes that make the topic exist (cls 2020-10-16
 // CreateLogset: LogsetName; CreateTopic: LogsetId, TopicName, Describes;
 // tencentcloud-sdk-go cls/v20201016 models.go).
-func (lt logTopic) diff() auditapi.Plan {
-	p := auditapi.Plan{Logset: auditapi.Exists, Topic: auditapi.Exists, LogsetID: lt.logsetID, TopicID: lt.topicID}
+func (lt logTopic) diff() tcapi.Plan {
+	p := tcapi.Plan{Logset: tcapi.Exists, Topic: tcapi.Exists, LogsetID: lt.logsetID, TopicID: lt.topicID}
 	if lt.logsetID == "" {
-		p.Logset, p.LogsetID = auditapi.Create, auditapi.LogsetIDPlaceholder
-		p.Steps = append(p.Steps, auditapi.Step{Service: auditapi.CLS, Version: auditapi.CLSVersion, Action: "CreateLogset",
+		p.Logset, p.LogsetID = tcapi.Create, tcapi.LogsetIDPlaceholder
+		p.Steps = append(p.Steps, tcapi.Step{Service: tcapi.CLSService, Version: tcapi.CLSVersion, Action: "CreateLogset",
 			Params: map[string]any{"LogsetName": LogLogset}})
 	}
 	if lt.topicID == "" {
-		p.Topic, p.TopicID = auditapi.Create, auditapi.TopicIDPlaceholder
-		p.Steps = append(p.Steps, auditapi.Step{Service: auditapi.CLS, Version: auditapi.CLSVersion, Action: "CreateTopic",
+		p.Topic, p.TopicID = tcapi.Create, tcapi.TopicIDPlaceholder
+		p.Steps = append(p.Steps, tcapi.Step{Service: tcapi.CLSService, Version: tcapi.CLSVersion, Action: "CreateTopic",
 			Params: map[string]any{"LogsetId": p.LogsetID, "TopicName": LogTopic, "Describes": "picbucket function logs (one JSON line per bucket, a summary per run)"}})
 	}
 	return p
 }
 
 // printPlan prints the writes a plan would send, before any is sent.
-func printPlan(out io.Writer, region string, p auditapi.Plan) {
+func printPlan(out io.Writer, region string, p tcapi.Plan) {
 	for _, n := range p.Notes {
 		fmt.Fprintf(out, "note: %s\n", n)
 	}
@@ -112,9 +111,9 @@ var indexFields = func() []tcapi.IndexField {
 // ModifyIndex when a field is missing or differs (the topic's other fields
 // are kept), nothing when every field is in place. It returns what
 // differed.
-func diffIndex(topicID string, ix tcapi.Index) (*auditapi.Step, []string) {
+func diffIndex(topicID string, ix tcapi.Index) (*tcapi.Step, []string) {
 	if !ix.Exists {
-		return &auditapi.Step{Service: tcapi.CLSService, Version: tcapi.CLSVersion, Action: "CreateIndex",
+		return &tcapi.Step{Service: tcapi.CLSService, Version: tcapi.CLSVersion, Action: "CreateIndex",
 			Params: tcapi.IndexParams(topicID, indexFields)}, []string{"no index"}
 	}
 	have := map[string]tcapi.IndexField{}
@@ -142,7 +141,7 @@ func diffIndex(topicID string, ix tcapi.Index) (*auditapi.Step, []string) {
 	if len(diffs) == 0 {
 		return nil, nil
 	}
-	return &auditapi.Step{Service: tcapi.CLSService, Version: tcapi.CLSVersion, Action: "ModifyIndex",
+	return &tcapi.Step{Service: tcapi.CLSService, Version: tcapi.CLSVersion, Action: "ModifyIndex",
 		Params: tcapi.IndexParams(topicID, merged)}, diffs
 }
 

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/picbucket/picbucket/internal/auditapi"
 	"github.com/picbucket/picbucket/internal/ciservice"
 	"github.com/picbucket/picbucket/internal/config"
 	"github.com/picbucket/picbucket/internal/deploy"
@@ -214,10 +213,10 @@ func readRole(ctx context.Context, api *tcapi.Client, name string) (roleState, e
 // diff plans the writes that make the role and its policy as desired. It
 // never changes a role or a policy wire did not make (their descriptions
 // lack the markers): it says so in the notes instead.
-func (st roleState) diff(name string, want policyDoc) auditapi.Plan {
-	var p auditapi.Plan
+func (st roleState) diff(name string, want policyDoc) tcapi.Plan {
+	var p tcapi.Plan
 	step := func(action string, params map[string]any) {
-		p.Steps = append(p.Steps, auditapi.Step{Service: tcapi.CAMService, Version: tcapi.CAMVersion, Action: action, Params: params})
+		p.Steps = append(p.Steps, tcapi.Step{Service: tcapi.CAMService, Version: tcapi.CAMVersion, Action: action, Params: params})
 	}
 	if st.role == nil {
 		step("CreateRole", map[string]any{"RoleName": name, "PolicyDocument": scfTrust, "Description": roleMarker})
@@ -244,10 +243,10 @@ func (st roleState) diff(name string, want policyDoc) auditapi.Plan {
 
 // deletePlan removes what wire made: its policy (detached first), then the
 // role if wire made it and nothing else is attached to it.
-func (st roleState) deletePlan(name string) auditapi.Plan {
-	var p auditapi.Plan
+func (st roleState) deletePlan(name string) tcapi.Plan {
+	var p tcapi.Plan
 	step := func(action string, params map[string]any) {
-		p.Steps = append(p.Steps, auditapi.Step{Service: tcapi.CAMService, Version: tcapi.CAMVersion, Action: action, Params: params})
+		p.Steps = append(p.Steps, tcapi.Step{Service: tcapi.CAMService, Version: tcapi.CAMVersion, Action: action, Params: params})
 	}
 	others := len(st.attached)
 	if st.ours != nil && st.ours.Description == policyMarker {

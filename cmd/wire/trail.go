@@ -18,13 +18,11 @@ import (
 	"flag"
 	"fmt"
 	"github.com/picbucket/picbucket/internal/rules"
+	"github.com/picbucket/picbucket/internal/tcapi"
 	"github.com/picbucket/picbucket/internal/usage"
 	"io"
 	"strings"
 	"time"
-
-	"github.com/picbucket/picbucket/internal/auditapi"
-	"github.com/picbucket/picbucket/internal/ebapi"
 )
 
 // trailCommand is `wire trail`'s help.
@@ -41,15 +39,15 @@ func runTrail(args []string, getenv func(string) string, stdout, stderr io.Write
 	fs.SetOutput(stderr)
 	var (
 		region    = fs.String("region", "ap-guangzhou", "the function's region: the CLS topic and the trigger are made there (serverless.yml inputs.region)")
-		function  = fs.String("function", auditapi.DefaultFunction, "SCF function name (serverless.yml inputs.name)")
-		namespace = fs.String("namespace", auditapi.DefaultNamespace, "SCF namespace")
-		qualifier = fs.String("qualifier", auditapi.DefaultQualifier, "function version or alias the CLS trigger invokes")
+		function  = fs.String("function", tcapi.DefaultFunction, "SCF function name (serverless.yml inputs.name)")
+		namespace = fs.String("namespace", tcapi.DefaultNamespace, "SCF namespace")
+		qualifier = fs.String("qualifier", tcapi.DefaultTriggerQualifier, "function version or alias the CLS trigger invokes")
 		uin       = fs.String("uin", "", "the account's UIN, shown in the report (optional; default $TENCENTCLOUD_UIN)")
-		logset    = fs.String("logset", auditapi.DefaultLogset, "CLS logset name: how a later run finds it")
-		topic     = fs.String("topic", auditapi.DefaultTopic, "CLS topic name, in the logset")
-		track     = fs.String("track-name", auditapi.DefaultTrack, "CloudAudit tracking set name (3-48 letters, digits, - and _)")
-		maxWait   = fs.Uint64("max-wait", auditapi.DefaultMaxWait, "seconds the CLS trigger waits to fill a batch (3-300)")
-		maxMsgs   = fs.Uint64("max-messages", auditapi.DefaultMaxMsgNum, "records per CLS trigger batch at most (1-10000)")
+		logset    = fs.String("logset", tcapi.DefaultLogset, "CLS logset name: how a later run finds it")
+		topic     = fs.String("topic", tcapi.DefaultTopic, "CLS topic name, in the logset")
+		track     = fs.String("track-name", tcapi.DefaultTrack, "CloudAudit tracking set name (3-48 letters, digits, - and _)")
+		maxWait   = fs.Uint64("max-wait", tcapi.DefaultMaxWait, "seconds the CLS trigger waits to fill a batch (3-300)")
+		maxMsgs   = fs.Uint64("max-messages", tcapi.DefaultMaxMsgNum, "records per CLS trigger batch at most (1-10000)")
 		intl      = fs.Bool("intl", false, "use the international site's endpoints (*.intl.tencentcloudapi.com)")
 		endpoint  = fs.String("endpoint", "", "test setting: send every request to http://HOST:PORT (loopback or private address; Host header and signature unchanged)")
 		dryRun    = fs.Bool("dry-run", false, "read the account and print the writes a run would send; send no write")
@@ -64,15 +62,15 @@ func runTrail(args []string, getenv func(string) string, stdout, stderr io.Write
 	if fs.NArg() > 0 {
 		return usage("unexpected arguments %q", fs.Args())
 	}
-	if !auditapi.RegionRE.MatchString(*region) {
+	if !tcapi.RegionRE.MatchString(*region) {
 		return usage("--region %q: want a region id such as ap-guangzhou", *region)
 	}
-	w := auditapi.Wiring{Function: *function, Namespace: *namespace, Qualifier: *qualifier, LogsetName: *logset, TopicName: *topic,
+	w := tcapi.TrailWiring{Function: *function, Namespace: *namespace, Qualifier: *qualifier, LogsetName: *logset, TopicName: *topic,
 		TrackName: *track, MaxWait: *maxWait, MaxMsgNum: *maxMsgs}
 	if err := w.Validate(); err != nil {
-		return usage("%v", strings.TrimPrefix(err.Error(), auditapi.ErrInvalid.Error()+": "))
+		return usage("%v", strings.TrimPrefix(err.Error(), tcapi.ErrInvalid.Error()+": "))
 	}
-	opts := auditapi.Options{Region: *region, Timeout: *timeout}
+	opts := tcapi.Options{Region: *region, Timeout: *timeout}
 	if *intl {
 		opts.RootDomain = "intl.tencentcloudapi.com"
 	}
@@ -83,13 +81,12 @@ func runTrail(args []string, getenv func(string) string, stdout, stderr io.Write
 		}
 		opts.Endpoint = u
 	}
-	creds, err := ebapi.CredentialsFromEnv(getenv)
+	creds, err := tcapi.CredentialsFromEnv(getenv)
 	if err != nil {
 		fmt.Fprintln(stderr, "wire trail:", err)
 		return 1
 	}
-	opts.Credentials = creds
-	client, err := auditapi.New(opts)
+	client, err := tcapi.New(creds, opts)
 	if err != nil {
 		return usage("%v", err)
 	}
@@ -99,12 +96,12 @@ func runTrail(args []string, getenv func(string) string, stdout, stderr io.Write
 	if *dryRun {
 		fmt.Fprintf(stdout, "dry run: reading the account (Describe and List calls only); the writes a run would send are printed, not sent\n")
 	}
-	st, err := client.Read(ctx, w)
+	st, err := client.ReadTrail(ctx, w)
 	if err != nil {
 		fmt.Fprintln(stderr, "wire trail:", err)
 		return 1
 	}
-	plan := auditapi.Diff(w, st)
+	plan := tcapi.DiffTrail(w, st)
 	account := strings.TrimSpace(*uin)
 	if account == "" {
 		account = strings.TrimSpace(getenv("TENCENTCLOUD_UIN"))
@@ -114,22 +111,22 @@ func runTrail(args []string, getenv func(string) string, stdout, stderr io.Write
 			body, _ := json.Marshal(s.Params)
 			fmt.Fprintf(stdout, "would send %d: %s (service %s, version %s, region %s)\n%s\n", i+1, s.Action, s.Service, s.Version, *region, body)
 		}
-		printTrailReport(stdout, *region, account, w, auditapi.Report{Plan: plan}, true)
+		printTrailReport(stdout, *region, account, w, tcapi.Report{Plan: plan}, true)
 		return 0
 	}
 	// Each round reads, diffs and writes; after a transient failure the next
 	// round's read finds a write that took effect, so none is made twice.
-	var rep auditapi.Report
+	var rep tcapi.Report
 	var made []string
-	err = auditapi.Converge(3, func(err error) {
+	err = tcapi.Converge(3, func(err error) {
 		fmt.Fprintf(stdout, "note       %s; reading again before sending anything again\n", firstLine(err))
 	}, func() error {
 		if len(made) > 0 || rep.Writes != nil {
-			st, err := client.Read(ctx, w)
+			st, err := client.ReadTrail(ctx, w)
 			if err != nil {
 				return err
 			}
-			plan = auditapi.Diff(w, st)
+			plan = tcapi.DiffTrail(w, st)
 		}
 		var err error
 		rep, err = client.Execute(ctx, plan)
@@ -151,14 +148,14 @@ func runTrail(args []string, getenv func(string) string, stdout, stderr io.Write
 	return 0
 }
 
-func printTrailReport(out io.Writer, region, account string, w auditapi.Wiring, rep auditapi.Report, dryRun bool) {
+func printTrailReport(out io.Writer, region, account string, w tcapi.TrailWiring, rep tcapi.Report, dryRun bool) {
 	outcome := func(o string) string {
 		switch {
-		case o == auditapi.Exists:
+		case o == tcapi.Exists:
 			return "in place"
 		case dryRun:
 			return "would " + o
-		case o == auditapi.Create || o == auditapi.Update:
+		case o == tcapi.Create || o == tcapi.Update:
 			return "not done (" + o + ")"
 		}
 		return o
@@ -187,10 +184,10 @@ func printTrailReport(out io.Writer, region, account string, w auditapi.Wiring, 
 	track := "-"
 	if rep.TrackID != 0 {
 		track = fmt.Sprint(rep.TrackID)
-	} else if dryRun && rep.Track == auditapi.Create {
+	} else if dryRun && rep.Track == tcapi.Create {
 		track = "new"
 	}
-	fmt.Fprintf(out, "track      %s (%s): COS Write %s of all members -> the topic: %s\n", w.TrackName, track, auditapi.EventName, outcome(rep.Track))
+	fmt.Fprintf(out, "track      %s (%s): COS Write %s of all members -> the topic: %s\n", w.TrackName, track, tcapi.EventName, outcome(rep.Track))
 	fmt.Fprintf(out, "trigger    cls topic -> %s (max wait %d s, %d records): %s\n", w.Function, w.MaxWait, w.MaxMsgNum, outcome(rep.Trigger))
 	for _, n := range rep.Notes {
 		fmt.Fprintf(out, "note       %s\n", n)

@@ -8,6 +8,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/picbucket/picbucket/internal/tcapi"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,7 +17,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/picbucket/picbucket/internal/auditapi"
 	"github.com/picbucket/picbucket/internal/tcapi/tcemu"
 )
 
@@ -102,10 +102,10 @@ func TestFirstRunCreatesAllThenSecondRunChangesNothing(t *testing.T) {
 	}
 
 	logsets, topics, tracks, triggers := f.emu.Logsets(), f.emu.Topics(), f.emu.Tracks(), f.emu.Triggers()
-	if len(logsets) != 1 || logsets[0].Name != auditapi.DefaultLogset || logsets[0].Region != testRegion {
+	if len(logsets) != 1 || logsets[0].Name != tcapi.DefaultLogset || logsets[0].Region != testRegion {
 		t.Fatalf("logsets = %+v", logsets)
 	}
-	if len(topics) != 1 || topics[0].Name != auditapi.DefaultTopic || topics[0].LogsetID != logsets[0].ID || topics[0].Region != testRegion {
+	if len(topics) != 1 || topics[0].Name != tcapi.DefaultTopic || topics[0].LogsetID != logsets[0].ID || topics[0].Region != testRegion {
 		t.Fatalf("topics = %+v", topics)
 	}
 	topicID := topics[0].ID
@@ -113,13 +113,13 @@ func TestFirstRunCreatesAllThenSecondRunChangesNothing(t *testing.T) {
 		t.Fatalf("tracks = %+v", tracks)
 	}
 	tr := tracks[0]
-	if tr.Name != auditapi.DefaultTrack || tr.Status != 1 || tr.ActionType != "Write" || tr.ResourceType != "cos" ||
+	if tr.Name != tcapi.DefaultTrack || tr.Status != 1 || tr.ActionType != "Write" || tr.ResourceType != "cos" ||
 		!slices.Contains(tr.EventNames, "PutBucket") || tr.TrackForAllMembers != 1 ||
 		tr.Storage.StorageType != "cls" || tr.Storage.StorageRegion != testRegion || tr.Storage.StorageName != topicID {
 		t.Errorf("track = %+v", tr)
 	}
 	if len(triggers) != 1 || triggers[0].Type != "cls" || triggers[0].FunctionName != "picbucket" || triggers[0].Namespace != "default" ||
-		triggers[0].Qualifier != "$DEFAULT" || auditapi.TriggerTopic(auditapi.TriggerInfo{TriggerDesc: triggers[0].TriggerDesc}) != topicID {
+		triggers[0].Qualifier != "$DEFAULT" || tcapi.TriggerTopic(tcapi.TriggerInfo{TriggerDesc: triggers[0].TriggerDesc}) != topicID {
 		t.Errorf("triggers = %+v", triggers)
 	}
 	for _, want := range []string{"logset     picbucket (" + logsets[0].ID + "): created", "topic      picbucket-cloudaudit (" + topicID + "): created",
@@ -203,9 +203,9 @@ func TestDryRun(t *testing.T) {
 // created; its wider ActionType is kept.
 func TestPartialWiringIsCompleted(t *testing.T) {
 	f := newTrailFixture(t)
-	ls := f.emu.AddLogset(tcemu.Logset{Uin: trailUIN, Region: testRegion, Name: auditapi.DefaultLogset})
+	ls := f.emu.AddLogset(tcemu.Logset{Uin: trailUIN, Region: testRegion, Name: tcapi.DefaultLogset})
 	other := f.emu.AddTopic(tcemu.Topic{Uin: trailUIN, Region: testRegion, Name: "elsewhere", LogsetID: ls.ID})
-	old := f.emu.SetTrack(tcemu.Track{Uin: trailUIN, Name: auditapi.DefaultTrack, ActionType: "*", ResourceType: "cos", Status: 0,
+	old := f.emu.SetTrack(tcemu.Track{Uin: trailUIN, Name: tcapi.DefaultTrack, ActionType: "*", ResourceType: "cos", Status: 0,
 		EventNames: []string{"PutObject"}, Storage: tcemu.TrackStorage{StorageType: "cls", StorageRegion: testRegion, StorageName: other.ID}})
 
 	code, out, errs := f.run("--dry-run")
@@ -309,9 +309,9 @@ func TestRefusals(t *testing.T) {
 	})
 	t.Run("two logsets of the name", func(t *testing.T) {
 		f := newTrailFixture(t)
-		f.emu.AddLogset(tcemu.Logset{Uin: trailUIN, Region: testRegion, Name: auditapi.DefaultLogset, ID: "ls-1"})
-		f.emu.AddLogset(tcemu.Logset{Uin: trailUIN, Region: testRegion, Name: auditapi.DefaultLogset, ID: "ls-2"})
-		f.emu.AddLogset(tcemu.Logset{Uin: trailUIN, Region: testRegion, Name: auditapi.DefaultLogset + "-x", ID: "ls-3"})
+		f.emu.AddLogset(tcemu.Logset{Uin: trailUIN, Region: testRegion, Name: tcapi.DefaultLogset, ID: "ls-1"})
+		f.emu.AddLogset(tcemu.Logset{Uin: trailUIN, Region: testRegion, Name: tcapi.DefaultLogset, ID: "ls-2"})
+		f.emu.AddLogset(tcemu.Logset{Uin: trailUIN, Region: testRegion, Name: tcapi.DefaultLogset + "-x", ID: "ls-3"})
 		code, out, errs := f.run()
 		if code != 1 || !strings.Contains(errs, "ls-1, ls-2") || len(trailWrites(f.emu.Calls())) != 0 {
 			t.Errorf("exit %d\n%s%s", code, out, errs)

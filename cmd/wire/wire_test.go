@@ -20,8 +20,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/picbucket/picbucket/internal/auditapi"
-	"github.com/picbucket/picbucket/internal/ebapi/ebemu"
 	"github.com/picbucket/picbucket/internal/tcapi"
 	"github.com/picbucket/picbucket/internal/tcapi/tcemu"
 	"github.com/picbucket/picbucket/signer"
@@ -54,7 +52,7 @@ func newWireFixture(t *testing.T) *wireFixture {
 	t.Helper()
 	acct := tcemu.Account{Uin: wireUIN, AppID: wireAppID}
 	emu := tcemu.New(tcemu.Options{Management: acct})
-	emu.EventBridge().AddBus(ebemu.Bus{ID: "eb-svc00001", Name: "default", Type: "Cloud", Region: "ap-guangzhou"})
+	emu.EventBridge().AddBus(tcemu.Bus{ID: "eb-svc00001", Name: "default", Type: "Cloud", Region: "ap-guangzhou"})
 	b, err := os.ReadFile(filepath.Join("..", "..", "serverless.yml"))
 	if err != nil {
 		t.Fatal(err)
@@ -234,12 +232,12 @@ func TestOrgTrailTriggerMustBeDeclared(t *testing.T) {
 		t.Fatalf("apply --org: exit %d\n%s%s", code, out, errs)
 	}
 	tr := f.emu.Tracks()[0]
-	if tr.Storage.StoragePrefix != auditapi.StoragePrefix {
+	if tr.Storage.StoragePrefix != tcapi.StoragePrefix {
 		t.Errorf("track storage %+v", tr.Storage)
 	}
 	var trailTopic string
 	for _, tp := range f.emu.Topics() {
-		if tp.Name == auditapi.DefaultTopic {
+		if tp.Name == tcapi.DefaultTopic {
 			trailTopic = tp.ID
 		}
 	}

@@ -1,7 +1,7 @@
 // Package rules holds the rules a value must follow before the function
 // uses it, each defined once: bucket-name glob patterns, account UINs, CAM
 // role names and test endpoints. Settings (internal/config), event options
-// (internal/trigger) and the API clients (internal/tcapi, internal/ebapi,
+// (internal/trigger) and the API clients (internal/tcapi,
 // internal/cosapi's Route, the cmd tools) all check through here, so a value
 // one of them accepts, the others accept too.
 //

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -63,6 +65,40 @@ type Options struct {
 	// errors; retry.Default (5 tries, jittered backoff) when Attempts is 0.
 	// No wait passes the context's deadline.
 	Retry retry.Policy
+	// ReadOnly, when set, makes the client send only the read actions
+	// (IsRead): each write is printed to ReadOnly and answered as a success
+	// instead (ReadOnlyTransport, on top of the Endpoint's redirect). A dry
+	// run against the real account.
+	ReadOnly io.Writer
+}
+
+// ErrNoCredentials reports that no usable key was found in the environment.
+var ErrNoCredentials = errors.New("no credentials")
+
+// Credential variables: the Tencent Cloud CLI/SDK names first, then the
+// names the Serverless Framework's .env uses.
+var credentialVars = [][3]string{
+	{"TENCENTCLOUD_SECRETID", "TENCENTCLOUD_SECRETKEY", "TENCENTCLOUD_SESSIONTOKEN"},
+	{"TENCENT_SECRET_ID", "TENCENT_SECRET_KEY", "TENCENT_TOKEN"},
+}
+
+// CredentialsFromEnv reads a key from TENCENTCLOUD_SECRETID,
+// TENCENTCLOUD_SECRETKEY and TENCENTCLOUD_SESSIONTOKEN, or, when
+// TENCENTCLOUD_SECRETID is unset, from TENCENT_SECRET_ID, TENCENT_SECRET_KEY
+// and TENCENT_TOKEN. The token is optional (permanent keys have none).
+func CredentialsFromEnv(getenv func(string) string) (signer.Credentials, error) {
+	for _, v := range credentialVars {
+		c := signer.Credentials{SecretID: strings.TrimSpace(getenv(v[0])), SecretKey: strings.TrimSpace(getenv(v[1])), SessionToken: strings.TrimSpace(getenv(v[2]))}
+		if c.SecretID == "" {
+			continue
+		}
+		if c.SecretKey == "" {
+			return signer.Credentials{}, fmt.Errorf("%w: %s is set but %s is not", ErrNoCredentials, v[0], v[1])
+		}
+		return c, nil
+	}
+	return signer.Credentials{}, fmt.Errorf("%w: set TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY (and TENCENTCLOUD_SESSIONTOKEN for a temporary key), "+
+		"or TENCENT_SECRET_ID, TENCENT_SECRET_KEY (and TENCENT_TOKEN)", ErrNoCredentials)
 }
 
 // Client calls API 3.0 with one credential set. It is safe for concurrent
@@ -107,6 +143,9 @@ func New(cred signer.Credentials, opts Options) (*Client, error) {
 		rt = rules.Redirect{To: opts.Endpoint, Next: rt}
 	} else if rt == nil {
 		rt = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	if opts.ReadOnly != nil {
+		rt = ReadOnlyTransport(opts.ReadOnly, rt)
 	}
 	c := &Client{cred: cred, opts: opts, requests: new(atomic.Int64)}
 	c.rt = counter{n: c.requests, next: rt}
@@ -297,4 +336,19 @@ func List[T any](action string, maxPages int, fetch func(offset int) (items []T,
 		}
 	}
 	return nil, fmt.Errorf("%s: more than %d pages", action, maxPages)
+}
+
+// once returns a Client like c that sends each call once: for a write whose
+// caller reads again after a transient failure (Transient) before it sends
+// it again, so that a create that took effect leaves no duplicate.
+func (c *Client) once() *Client {
+	d := *c
+	d.opts.Retry = retry.Policy{Attempts: 1}
+	return &d
+}
+
+// callHinted is call in the client's region, with Hint's advice added to an
+// error answer.
+func (c *Client) callHinted(ctx context.Context, a api, params map[string]any, out any) error {
+	return withHint(c.call(ctx, a, c.opts.Region, params, out))
 }

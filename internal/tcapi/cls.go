@@ -168,3 +168,52 @@ func (c *Client) FindAlarmNotices(ctx context.Context, name string) ([]AlarmNoti
 		return out.AlarmNotices, out.TotalCount, err
 	})
 }
+
+// The trail's logset and topic (trail.go): tencentcloud-sdk-go
+// cls/v20201016 models.go.
+
+// Logset is cls LogsetInfo.
+type Logset struct {
+	LogsetId, LogsetName string
+}
+
+// Topic is cls TopicInfo.
+type Topic struct {
+	LogsetId, TopicId, TopicName string
+}
+
+// clsFilter is cls Filter (Key, Values).
+type clsFilter struct {
+	Key    string   `json:"Key"`
+	Values []string `json:"Values"`
+}
+
+// DescribeLogsets lists the region's logsets whose name contains name (cls
+// DescribeLogsetsRequestParams: Filters logsetName, Offset, Limit).
+func (c *Client) DescribeLogsets(ctx context.Context, name string) ([]Logset, error) {
+	return List("DescribeLogsets", maxPages, func(offset int) ([]Logset, int, error) {
+		var out struct {
+			Logsets    []Logset
+			TotalCount int
+		}
+		err := c.callHinted(ctx, api{CLSService, CLSVersion, "DescribeLogsets"}, map[string]any{
+			"Filters": []clsFilter{{Key: "logsetName", Values: []string{name}}}, "Offset": offset, "Limit": pageSize}, &out)
+		return out.Logsets, out.TotalCount, err
+	})
+}
+
+// DescribeTopics lists a logset's topics named name (cls
+// DescribeTopicsRequestParams: Filters logsetId and topicName, PreciseSearch
+// 1 "topicName 精确匹配", Offset, Limit).
+func (c *Client) DescribeTopics(ctx context.Context, logsetID, name string) ([]Topic, error) {
+	return List("DescribeTopics", maxPages, func(offset int) ([]Topic, int, error) {
+		var out struct {
+			Topics     []Topic
+			TotalCount int
+		}
+		err := c.callHinted(ctx, api{CLSService, CLSVersion, "DescribeTopics"}, map[string]any{
+			"Filters":       []clsFilter{{Key: "logsetId", Values: []string{logsetID}}, {Key: "topicName", Values: []string{name}}},
+			"PreciseSearch": 1, "Offset": offset, "Limit": pageSize}, &out)
+		return out.Topics, out.TotalCount, err
+	})
+}

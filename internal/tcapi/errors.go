@@ -161,3 +161,79 @@ func KeyHint(code string) string {
 	}
 	return ""
 }
+
+// hintedError is an API error with what to do about it (Hint) on a line of
+// its own. errors.As reaches the *APIError, and Code reads its code.
+type hintedError struct {
+	err  error
+	hint string
+}
+
+func (e *hintedError) Error() string { return e.err.Error() + "\n  hint: " + e.hint }
+
+func (e *hintedError) Unwrap() error { return e.err }
+
+// withHint adds Hint's advice to an error answer.
+func withHint(err error) error {
+	var e *APIError
+	if errors.As(err, &e) {
+		if h := Hint(e.Service, e.Action, e.Code); h != "" {
+			return &hintedError{err: err, hint: h}
+		}
+	}
+	return err
+}
+
+// Hint says what to do about an error code of an action of the products
+// go run ./cmd/wire manages (eb, cls, cloudaudit, scf), or "".
+func Hint(service, action, code string) string {
+	if h := KeyHint(code); h != "" {
+		return h
+	}
+	if service == EventBridgeService {
+		return ebHint(code)
+	}
+	track := service == CloudAuditService && (action == "CreateAuditTrack" || action == "ModifyAuditTrack")
+	switch {
+	case track && (code == "UnauthorizedOperation" || code == "AuthFailure.UnauthorizedOperation" ||
+		strings.HasPrefix(code, "FailedOperation") && !strings.Contains(code, "Cls") && !strings.Contains(code, "Cos")):
+		return "CloudAudit refused the tracking set. Delivering every member's logs (TrackForAllMembers=1) is allowed only to the " +
+			"organization's management account or CloudAudit's delegated administrator, with enterprise verification done: run auditwire " +
+			"with a key of that account (or make this account CloudAudit's delegated administrator in the Organization console). " +
+			"If it is that account, the key's CAM user lacks cloudaudit:CreateAuditTrack, cloudaudit:ModifyAuditTrack (see docs/organization-trail.md)"
+	case code == "AuthFailure.UnauthorizedOperation" || strings.HasPrefix(code, "UnauthorizedOperation"):
+		return "the key's CAM user lacks a permission for " + service + ":" + action + " (docs/organization-trail.md lists what auditwire needs)"
+	case code == "ResourceNotFound.Function" || code == "ResourceNotFound.FunctionName" || code == "ResourceNotFound.Namespace":
+		return "deploy the function first, and check --function, --namespace and --region (the function's region)"
+	case code == "FailedOperation.CheckClsTopicIsExistFailed" || code == "FailedOperation.GetClsTopicFailed":
+		return "CloudAudit could not find the CLS topic: it must be in --region of this account; run again in a minute if it was just created"
+	case code == "LimitExceeded.OverAmount":
+		return "the account's quota of CloudAudit tracking sets is reached: delete one you no longer use, or pass --track-name of an existing one to reuse it"
+	case code == "LimitExceeded.Logset" || code == "LimitExceeded.Topic":
+		return "the CLS quota of logsets or topics in this region is reached: pass --logset/--topic names of existing ones"
+	case code == "RequestLimitExceeded":
+		return "throttled: run again in a few seconds"
+	case strings.HasPrefix(code, "ClientError.Network") || code == "ClientError.HttpStatusCodeError":
+		return "the API could not be reached: check the network and a proxy (HTTPS_PROXY)"
+	}
+	return ""
+}
+
+// ebHint says what to do about an EventBridge error code.
+func ebHint(code string) string {
+	switch {
+	case code == "AuthFailure.UnauthorizedOperation" || strings.HasPrefix(code, "UnauthorizedOperation"):
+		return "the key's CAM user lacks EventBridge permissions: grant eb:ListEventBuses, eb:ListRules, eb:GetRule, eb:CreateRule, eb:UpdateRule, eb:ListTargets, eb:CreateTarget (and eb:DeleteTarget, eb:DeleteRule for --delete)"
+	case code == "ResourceNotFound.EventBus":
+		return "no such event bus in this region: the Tencent Cloud service event bus lives in ap-guangzhou (--region)"
+	case code == "ResourceNotFound.Function" || code == "ResourceNotFound.Namespace" || code == "ResourceNotFound.Version":
+		return "deploy the function first, and check --function, --namespace, --function-region and --qualifier"
+	case strings.HasPrefix(code, "LimitExceeded"):
+		return "an EventBridge quota is reached (200 rules on the service bus, 10 targets per rule)"
+	case code == "RequestLimitExceeded":
+		return "throttled: run again in a few seconds"
+	case strings.HasPrefix(code, "ClientError.Network") || code == "ClientError.HttpStatusCodeError":
+		return "the API could not be reached: check the network, a proxy (HTTPS_PROXY), and --api-host"
+	}
+	return ""
+}

@@ -1,4 +1,4 @@
-package ebemu
+package tcemu
 
 import (
 	"net/http"

@@ -1,9 +1,8 @@
-package ebapi
+package tcapi
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -12,10 +11,11 @@ import (
 	"github.com/picbucket/picbucket/internal/bucket"
 	"github.com/picbucket/picbucket/internal/retry"
 	"github.com/picbucket/picbucket/internal/rules"
-	"github.com/picbucket/picbucket/internal/tcapi"
 )
 
-// Defaults of the wiring.
+// Defaults of the EventBridge rule and target (RuleWiring): one desired
+// state, one read (ListRules, GetRule, ListTargets), one diff, and the
+// writes that differ (ApplyRule, RemoveRule).
 const (
 	// ServiceBusRegion is where CloudAudit delivers write operations: the
 	// Tencent Cloud service event bus exists in Guangzhou only for them.
@@ -25,9 +25,9 @@ const (
 	ServiceBusType = "Cloud"
 	// DefaultRuleName names the rule; it is how a later run finds it.
 	DefaultRuleName = "picbucket-putbucket"
-	// DefaultDescription describes the rule (the API allows 200 characters
+	// DefaultRuleDescription describes the rule (the API allows 200 characters
 	// of letters, digits and common punctuation).
-	DefaultDescription = "Routes COS PutBucket calls recorded by CloudAudit to the picbucket SCF function"
+	DefaultRuleDescription = "Routes COS PutBucket calls recorded by CloudAudit to the picbucket SCF function"
 	// DefaultPattern matches CloudAudit records of COS PutBucket calls, made
 	// through the API, the console or a mini program: CloudAudit's eventType
 	// is ApiCall, ConsoleCall or MiniProgramCall, and EventBridge's envelope
@@ -39,7 +39,7 @@ const (
 	// ({"numeric":[">",0,"<=",5]}) but not an exact numeric match, and the
 	// function already skips a record whose errorCode/apiErrorCode is not 0.
 	DefaultPattern = `{"source":["cos.cloud.tencent"],"type":["cos:CloudEvent:ApiCall","cos:CloudEvent:ConsoleCall","cos:CloudEvent:MiniProgramCall"],"data":{"eventName":["PutBucket"]}}`
-	// DefaultQualifier is the function version the target invokes. Every
+	// DefaultTargetQualifier is the function version the target invokes. Every
 	// Tencent example of an EventBridge SCF target ends its
 	// ResourceDescription in /$LATEST
 	// (qcs::scf:<region>:uin/<uin>:namespace/<ns>/function/<name>/$LATEST;
@@ -50,16 +50,10 @@ const (
 	// website/docs/r/eb_event_target.html.markdown; docs/sources.md §3).
 	// --qualifier selects
 	// an alias or a version instead.
-	DefaultQualifier = "$LATEST"
-	// DefaultFunction is the function's name (serverless.yml inputs.name)
-	// and DefaultNamespace its namespace (the component's default).
-	DefaultFunction  = "picbucket"
-	DefaultNamespace = "default"
+	DefaultTargetQualifier = "$LATEST"
 )
 
 var (
-	namespaceRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$`)
-	qualifierRE = regexp.MustCompile(`^(\$LATEST|\$DEFAULT|[1-9]\d*|[A-Za-z][A-Za-z0-9_-]{0,59})$`)
 	// RuleNameRE is the documented rule name: 2-60 characters, letters,
 	// digits, _ and -, starting with a letter, ending with a letter or digit.
 	RuleNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$`)
@@ -86,7 +80,7 @@ func SCFResource(region, uin, namespace, function, qualifier string) (string, er
 	check(rules.FunctionName(function) == nil, "function", function, "an SCF function name")
 	check(qualifierRE.MatchString(qualifier), "qualifier", qualifier, "$DEFAULT, $LATEST, a version number or an alias")
 	if bad != nil {
-		return "", fmt.Errorf("ebapi: %s", strings.Join(bad, "; "))
+		return "", fmt.Errorf("eventbridge: %s", strings.Join(bad, "; "))
 	}
 	return fmt.Sprintf("qcs::scf:%s:uin/%s:namespace/%s/function/%s/%s", region, uin, namespace, function, qualifier), nil
 }
@@ -112,16 +106,16 @@ func PatternEqual(a, b string) bool {
 func CheckPattern(p string) error {
 	var v map[string]any
 	if err := json.Unmarshal([]byte(p), &v); err != nil {
-		return fmt.Errorf("ebapi: event pattern is not a JSON object: %w", err)
+		return fmt.Errorf("eventbridge: event pattern is not a JSON object: %w", err)
 	}
 	if len(v) == 0 {
-		return fmt.Errorf("ebapi: event pattern is empty")
+		return fmt.Errorf("eventbridge: event pattern is empty")
 	}
 	return nil
 }
 
-// Wiring is the desired rule and target.
-type Wiring struct {
+// RuleWiring is the desired rule and target.
+type RuleWiring struct {
 	// BusID is the event bus; when empty, the Tencent Cloud service event
 	// bus of the client's region is looked up (ServiceBus).
 	BusID       string
@@ -133,23 +127,21 @@ type Wiring struct {
 	// ExplicitQualifier says that Resource's qualifier was chosen (for
 	// wire eventbridge, --qualifier was given). A rule must hold one target per
 	// function, or each event runs it once per target. So when the rule
-	// already targets the same function with another qualifier, Apply keeps
+	// already targets the same function with another qualifier, ApplyRule keeps
 	// that target if the qualifier is only the default, and replaces it
 	// (creates the new target, then deletes the old) if it was chosen.
 	ExplicitQualifier bool
 }
 
-// Outcomes in a Report.
+// Outcomes in a RuleReport, besides Created and Updated (plan.go).
 const (
-	Created   = "created"
-	Updated   = "updated"
 	Unchanged = "unchanged"
 	Deleted   = "deleted"
 	Absent    = "absent"
 )
 
-// Report says what Apply or Remove found and did.
-type Report struct {
+// RuleReport says what ApplyRule or RemoveRule found and did.
+type RuleReport struct {
 	BusID, BusName string
 	RuleID, Rule   string // Rule is an outcome
 	TargetID       string
@@ -182,18 +174,18 @@ func (c *Client) ServiceBus(ctx context.Context) (EventBus, error) {
 	case 0:
 		return EventBus{}, fmt.Errorf("no Tencent Cloud service event bus (Type %s) in %s: open the EventBridge console in %s, "+
 			"activate EventBridge and enable CloudAudit on the service event bus, then run again (or pass its id with --bus-id)",
-			ServiceBusType, c.region, ServiceBusRegion)
+			ServiceBusType, c.opts.Region, ServiceBusRegion)
 	default:
 		var ids []string
 		for _, b := range cloud {
 			ids = append(ids, fmt.Sprintf("%s (%s)", b.EventBusId, b.EventBusName))
 		}
 		return EventBus{}, fmt.Errorf("%d buses of Type %s in %s: %s; pass the service event bus's id with --bus-id",
-			len(cloud), ServiceBusType, c.region, strings.Join(ids, ", "))
+			len(cloud), ServiceBusType, c.opts.Region, strings.Join(ids, ", "))
 	}
 }
 
-func (c *Client) resolveBus(ctx context.Context, w Wiring, rep *Report) error {
+func (c *Client) resolveBus(ctx context.Context, w RuleWiring, rep *RuleReport) error {
 	if w.BusID != "" {
 		rep.BusID = w.BusID
 		return nil
@@ -226,27 +218,27 @@ func (c *Client) findRule(ctx context.Context, busID, name string) (*Rule, error
 	return found, nil
 }
 
-func (w Wiring) validate() error {
+func (w RuleWiring) validate() error {
 	if !RuleNameRE.MatchString(w.RuleName) {
-		return fmt.Errorf("ebapi: rule name %q: want 2-60 letters, digits, _ or -, starting with a letter and ending with a letter or digit", w.RuleName)
+		return fmt.Errorf("eventbridge: rule name %q: want 2-60 letters, digits, _ or -, starting with a letter and ending with a letter or digit", w.RuleName)
 	}
 	if len(w.Description) > 200 {
-		return fmt.Errorf("ebapi: description is longer than 200 characters")
+		return fmt.Errorf("eventbridge: description is longer than 200 characters")
 	}
 	if w.Resource == "" {
-		return fmt.Errorf("ebapi: no target resource")
+		return fmt.Errorf("eventbridge: no target resource")
 	}
 	return CheckPattern(w.Pattern)
 }
 
-// Apply makes the bus hold the rule and its SCF target as w describes,
+// ApplyRule makes the bus hold the rule and its SCF target as w describes,
 // changing only what differs: the rule is found by name (ListRules) and
 // created when missing, or read (GetRule) and updated (UpdateRule) when its
 // pattern, description or switch differ; the target is created when the
 // rule has none with w.Resource. Other targets of the rule are left alone
-// and reported in Notes. A second Apply with the same w sends no write.
-func (c *Client) Apply(ctx context.Context, w Wiring) (Report, error) {
-	rep := Report{Rule: Unchanged, Target: Unchanged}
+// and reported in Notes. A second ApplyRule with the same w sends no write.
+func (c *Client) ApplyRule(ctx context.Context, w RuleWiring) (RuleReport, error) {
+	rep := RuleReport{Rule: Unchanged, Target: Unchanged}
 	if err := w.validate(); err != nil {
 		return rep, err
 	}
@@ -365,14 +357,14 @@ func (c *Client) Apply(ctx context.Context, w Wiring) (Report, error) {
 var createPolicy = retry.Default
 
 // createOnce sends a create, and after a failure that may be transient
-// (throttled, HTTP 5xx, a transport error: transient) reads first (find)
+// (throttled, HTTP 5xx, a transport error: Transient) reads first (find)
 // and sends it again only when what it creates does not exist: a create
 // that took effect although its answer was lost or a 5xx leaves no
 // duplicate. find returns the id of what exists, or "".
 func createOnce(ctx context.Context, create, find func() (string, error)) (string, error) {
 	var id string
 	tries := 0
-	_, err := createPolicy.Do(ctx, transient, func(context.Context) error {
+	_, err := createPolicy.Do(ctx, Transient, func(context.Context) error {
 		tries++
 		if tries > 1 {
 			found, err := find()
@@ -391,34 +383,14 @@ func createOnce(ctx context.Context, create, find func() (string, error)) (strin
 	return id, err
 }
 
-// transient reports whether a failed call may succeed when sent again, or
-// may have taken effect without its answer arriving: a throttled answer, an
-// HTTP 5xx, a transport error, or an internal error.
-func transient(err error) bool {
-	var e *APIError
-	if !errors.As(err, &e) {
-		return false
-	}
-	if tcapi.IsThrottled(err) || e.HTTPStatus() >= 500 {
-		return true
-	}
-	switch e.Code {
-	case "ClientError.NetworkError", "InternalError", "ServiceUnavailable", "ResourceUnavailable.ServiceUnavailable":
-		return true
-	case "ClientError.HttpStatusCodeError":
-		return strings.Contains(e.Message, "status code: 5")
-	}
-	return false
-}
-
-// Remove deletes what Apply made: the rule's target for w.Resource
+// RemoveRule deletes what ApplyRule made: the rule's target for w.Resource
 // (DeleteTarget), then the rule (DeleteRule). It refuses to delete a rule
 // that still has other targets, which someone else added. Nothing to delete
 // is not an error.
-func (c *Client) Remove(ctx context.Context, w Wiring) (Report, error) {
-	rep := Report{Rule: Absent, Target: Absent}
+func (c *Client) RemoveRule(ctx context.Context, w RuleWiring) (RuleReport, error) {
+	rep := RuleReport{Rule: Absent, Target: Absent}
 	if !RuleNameRE.MatchString(w.RuleName) {
-		return rep, fmt.Errorf("ebapi: rule name %q is not valid", w.RuleName)
+		return rep, fmt.Errorf("eventbridge: rule name %q is not valid", w.RuleName)
 	}
 	if err := c.resolveBus(ctx, w, &rep); err != nil {
 		return rep, err

@@ -1,4 +1,4 @@
-package ebemu
+package tcemu
 
 import (
 	"crypto/hmac"
@@ -52,7 +52,7 @@ func parseAuthorization(h string) (authorization, error) {
 	}
 	cred := strings.Split(parts["Credential"], "/")
 	if len(cred) != 4 || cred[0] == "" || cred[3] != "tc3_request" {
-		return a, fmt.Errorf("Credential must be SecretId/Date/Service/tc3_request, got %q", parts["Credential"])
+		return a, fmt.Errorf("the Credential element must be SecretId/Date/Service/tc3_request, got %q", parts["Credential"])
 	}
 	a.SecretID, a.Date, a.Service = cred[0], cred[1], cred[2]
 	if parts["SignedHeaders"] == "" {
@@ -157,7 +157,7 @@ func authErrf(code, format string, args ...any) *AuthError {
 // lookup finds a key by its SecretId. It returns the SecretId the request was
 // signed with. Other emulators of API 3.0 services (internal/tcapi/tcemu)
 // share it.
-func Verify(r *http.Request, body []byte, now time.Time, service string, lookup func(secretID string) (Credential, bool)) (string, *AuthError) {
+func Verify(r *http.Request, body []byte, now time.Time, service string, lookup func(secretID string) (Key, bool)) (string, *AuthError) {
 	auth := r.Header.Get("Authorization")
 	if auth == "" {
 		return "", authErrf("AuthFailure.InvalidAuthorization", "the Authorization header is missing")

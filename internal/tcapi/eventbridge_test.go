@@ -1,4 +1,4 @@
-package ebapi_test
+package tcapi_test
 
 import (
 	"context"
@@ -12,22 +12,30 @@ import (
 	"testing"
 	"time"
 
-	"github.com/picbucket/picbucket/internal/ebapi"
-	"github.com/picbucket/picbucket/internal/ebapi/ebemu"
+	"github.com/picbucket/picbucket/internal/tcapi"
+	"github.com/picbucket/picbucket/internal/tcapi/tcemu"
 	"github.com/picbucket/picbucket/signer"
 )
 
-var creds = signer.Credentials{SecretID: "AKIDebapiTest", SecretKey: "ebapi-secret", SessionToken: "ebapi-token"}
+var ebCreds = signer.Credentials{SecretID: "AKIDeventbridgeTest", SecretKey: "eventbridge-secret", SessionToken: "eventbridge-token"}
 
-func newClient(t *testing.T) (*ebapi.Client, *ebemu.Server) {
+// ebSkew is how far the emulator's clock is ahead.
+var ebSkew time.Duration
+
+func newEBEmulator() *tcemu.Server {
+	emu := tcemu.New(tcemu.Options{Now: func() time.Time { return time.Now().Add(ebSkew) }})
+	emu.AddKey(tcemu.Key{SecretID: ebCreds.SecretID, SecretKey: ebCreds.SecretKey, Token: ebCreds.SessionToken, Uin: 100012345678})
+	emu.EventBridge().AddBus(tcemu.Bus{ID: "eb-svc", Name: "default", Type: "Cloud", Region: "ap-guangzhou"})
+	return emu
+}
+
+func newEBClient(t *testing.T) (*tcapi.Client, *tcemu.Server) {
 	t.Helper()
-	emu := ebemu.New()
-	emu.AddCredential(ebemu.Credential{SecretID: creds.SecretID, SecretKey: creds.SecretKey, Token: creds.SessionToken})
-	emu.AddBus(ebemu.Bus{ID: "eb-svc", Name: "default", Type: "Cloud", Region: "ap-guangzhou"})
+	emu := newEBEmulator()
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
 	u, _ := url.Parse(srv.URL)
-	c, err := ebapi.New(ebapi.Options{Region: "ap-guangzhou", Endpoint: u, Credentials: creds, Timeout: 5 * time.Second})
+	c, err := tcapi.New(ebCreds, tcapi.Options{Region: "ap-guangzhou", Endpoint: u, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,9 +43,9 @@ func newClient(t *testing.T) (*ebapi.Client, *ebemu.Server) {
 }
 
 func TestListRulesPages(t *testing.T) {
-	c, emu := newClient(t)
+	c, emu := newEBClient(t)
 	for i := 0; i < 230; i++ {
-		emu.SetRule(ebemu.Rule{ID: fmt.Sprintf("rule-%04d", i), Name: fmt.Sprintf("r%04d", i), BusID: "eb-svc", Pattern: `{"a":["b"]}`, Enable: true})
+		emu.EventBridge().SetRule(tcemu.Rule{ID: fmt.Sprintf("rule-%04d", i), Name: fmt.Sprintf("r%04d", i), BusID: "eb-svc", Pattern: `{"a":["b"]}`, Enable: true})
 	}
 	rules, err := c.ListRules(context.Background(), "eb-svc")
 	if err != nil {
@@ -56,50 +64,50 @@ func TestListRulesPages(t *testing.T) {
 		t.Errorf("ListRules calls = %d, want 3 pages of 100", lists)
 	}
 	// The rule is found on the third page, and only read.
-	rep, err := c.Apply(context.Background(), ebapi.Wiring{RuleName: "r0229", Description: "", Pattern: `{"a":["b"]}`,
+	rep, err := c.ApplyRule(context.Background(), tcapi.RuleWiring{RuleName: "r0229", Description: "", Pattern: `{"a":["b"]}`,
 		Resource: "qcs::scf:ap-guangzhou:uin/100012345678:namespace/default/function/picbucket/$DEFAULT"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.RuleID != "rule-0229" || rep.Rule != ebapi.Unchanged || rep.Target != ebapi.Created {
+	if rep.RuleID != "rule-0229" || rep.Rule != tcapi.Unchanged || rep.Target != tcapi.Created {
 		t.Errorf("report = %+v", rep)
 	}
 }
 
 func TestAPIErrors(t *testing.T) {
-	c, emu := newClient(t)
+	c, _ := newEBClient(t)
 	ctx := context.Background()
 
 	_, err := c.GetRule(ctx, "eb-svc", "rule-missing")
-	var ae *ebapi.APIError
+	var ae *tcapi.APIError
 	if !errors.As(err, &ae) || ae.Code != "ResourceNotFound.Rule" || ae.Action != "GetRule" || ae.RequestID == "" {
 		t.Errorf("GetRule on a missing rule: %v", err)
 	}
 
 	// A clock more than five minutes off.
-	emu.Now = func() time.Time { return time.Now().Add(10 * time.Minute) }
+	ebSkew = 10 * time.Minute
 	_, err = c.ListRules(ctx, "eb-svc")
 	if !errors.As(err, &ae) || ae.Code != "AuthFailure.SignatureExpire" || !strings.Contains(err.Error(), "clock") {
 		t.Errorf("skewed clock: %v", err)
 	}
-	emu.Now = time.Now
+	ebSkew = 0
 
 	// A misspelt parameter is refused by the emulator as by the API.
-	err = c.Call(ctx, "ListRules", map[string]any{"EventBusID": "eb-svc"}, nil)
+	err = c.Call(ctx, "eb", "2021-04-16", "ListRules", map[string]any{"EventBusID": "eb-svc"}, nil)
 	if !errors.As(err, &ae) || ae.Code != "UnknownParameter" {
 		t.Errorf("unknown parameter: %v", err)
 	}
 
 	// The network being down is reported with the action.
 	down, _ := url.Parse("http://127.0.0.1:1")
-	c2, _ := ebapi.New(ebapi.Options{Region: "ap-guangzhou", Endpoint: down, Credentials: creds, Timeout: 2 * time.Second})
+	c2, _ := tcapi.New(ebCreds, tcapi.Options{Region: "ap-guangzhou", Endpoint: down, Timeout: 2 * time.Second})
 	if _, err := c2.ListRules(ctx, "eb-svc"); err == nil || !strings.Contains(err.Error(), "ListRules") {
 		t.Errorf("unreachable endpoint: %v", err)
 	}
 }
 
 func TestSCFResource(t *testing.T) {
-	got, err := ebapi.SCFResource("ap-guangzhou", "100012345678", "default", "picbucket", "$DEFAULT")
+	got, err := tcapi.SCFResource("ap-guangzhou", "100012345678", "default", "picbucket", "$DEFAULT")
 	if want := "qcs::scf:ap-guangzhou:uin/100012345678:namespace/default/function/picbucket/$DEFAULT"; err != nil || got != want {
 		t.Errorf("SCFResource = %q, %v; want %q", got, err, want)
 	}
@@ -110,41 +118,41 @@ func TestSCFResource(t *testing.T) {
 		{"ap-guangzhou", "100012345678", "default", "pic bucket", "$DEFAULT"},
 		{"ap-guangzhou", "100012345678", "default", "picbucket", "$NOPE"},
 	} {
-		if _, err := ebapi.SCFResource(bad[0], bad[1], bad[2], bad[3], bad[4]); err == nil {
+		if _, err := tcapi.SCFResource(bad[0], bad[1], bad[2], bad[3], bad[4]); err == nil {
 			t.Errorf("SCFResource%q accepted", bad)
 		}
 	}
 }
 
 func TestPatternEqual(t *testing.T) {
-	if !ebapi.PatternEqual(ebapi.DefaultPattern, `{"data":{"eventName":["PutBucket"]},"source":["cos.cloud.tencent"],"type":["cos:CloudEvent:ApiCall","cos:CloudEvent:ConsoleCall","cos:CloudEvent:MiniProgramCall"]}`) {
+	if !tcapi.PatternEqual(tcapi.DefaultPattern, `{"data":{"eventName":["PutBucket"]},"source":["cos.cloud.tencent"],"type":["cos:CloudEvent:ApiCall","cos:CloudEvent:ConsoleCall","cos:CloudEvent:MiniProgramCall"]}`) {
 		t.Error("key order matters")
 	}
-	if ebapi.PatternEqual(ebapi.DefaultPattern, `{"source":["cos.cloud.tencent"]}`) {
+	if tcapi.PatternEqual(tcapi.DefaultPattern, `{"source":["cos.cloud.tencent"]}`) {
 		t.Error("different patterns compare equal")
 	}
-	if ebapi.PatternEqual(ebapi.DefaultPattern, `{"source":["cos.cloud.tencent"],"type":["cos:CloudEvent:ApiCall","cos:CloudEvent:ConsoleCall"],"data":{"eventName":["PutBucket"]}}`) {
+	if tcapi.PatternEqual(tcapi.DefaultPattern, `{"source":["cos.cloud.tencent"],"type":["cos:CloudEvent:ApiCall","cos:CloudEvent:ConsoleCall"],"data":{"eventName":["PutBucket"]}}`) {
 		t.Error("a pattern without MiniProgramCall compares equal")
 	}
-	if ebapi.PatternEqual(ebapi.DefaultPattern, `{"source":["cos.cloud.tencent"],"type":["cos:CloudEvent:ConsoleCall","cos:CloudEvent:ApiCall","cos:CloudEvent:MiniProgramCall"],"data":{"eventName":["PutBucket"]}}`) {
+	if tcapi.PatternEqual(tcapi.DefaultPattern, `{"source":["cos.cloud.tencent"],"type":["cos:CloudEvent:ConsoleCall","cos:CloudEvent:ApiCall","cos:CloudEvent:MiniProgramCall"],"data":{"eventName":["PutBucket"]}}`) {
 		t.Error("array order is ignored (it is kept so that a reordered list is written back as given)")
 	}
 }
 
 func TestCredentialsFromEnv(t *testing.T) {
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	c, err := ebapi.CredentialsFromEnv(env(map[string]string{"TENCENTCLOUD_SECRETID": "id", "TENCENTCLOUD_SECRETKEY": "key"}))
+	c, err := tcapi.CredentialsFromEnv(env(map[string]string{"TENCENTCLOUD_SECRETID": "id", "TENCENTCLOUD_SECRETKEY": "key"}))
 	if err != nil || c.SecretID != "id" || c.SessionToken != "" {
 		t.Errorf("%v %v", c, err)
 	}
-	c, err = ebapi.CredentialsFromEnv(env(map[string]string{"TENCENT_SECRET_ID": "id2", "TENCENT_SECRET_KEY": "key2", "TENCENT_TOKEN": "tok"}))
+	c, err = tcapi.CredentialsFromEnv(env(map[string]string{"TENCENT_SECRET_ID": "id2", "TENCENT_SECRET_KEY": "key2", "TENCENT_TOKEN": "tok"}))
 	if err != nil || c.SecretID != "id2" || c.SessionToken != "tok" {
 		t.Errorf("%v %v", c, err)
 	}
-	if _, err := ebapi.CredentialsFromEnv(env(map[string]string{"TENCENTCLOUD_SECRETID": "id"})); !errors.Is(err, ebapi.ErrNoCredentials) {
+	if _, err := tcapi.CredentialsFromEnv(env(map[string]string{"TENCENTCLOUD_SECRETID": "id"})); !errors.Is(err, tcapi.ErrNoCredentials) {
 		t.Errorf("id without key: %v", err)
 	}
-	if _, err := ebapi.CredentialsFromEnv(env(nil)); !errors.Is(err, ebapi.ErrNoCredentials) {
+	if _, err := tcapi.CredentialsFromEnv(env(nil)); !errors.Is(err, tcapi.ErrNoCredentials) {
 		t.Errorf("nothing: %v", err)
 	}
 	if s := fmt.Sprintf("%v %#v", c, c); strings.Contains(s, "key2") || strings.Contains(s, "tok") {
@@ -156,10 +164,7 @@ func TestCredentialsFromEnv(t *testing.T) {
 // Proxy names a server is never used with it, in a dry run against the
 // account (ReadOnly) too.
 func TestEndpointNeverThroughProxy(t *testing.T) {
-	emu := ebemu.New()
-	emu.AddCredential(ebemu.Credential{SecretID: creds.SecretID, SecretKey: creds.SecretKey, Token: creds.SessionToken})
-	emu.AddBus(ebemu.Bus{ID: "eb-svc", Name: "default", Type: "Cloud", Region: "ap-guangzhou"})
-	srv := httptest.NewServer(emu)
+	srv := httptest.NewServer(newEBEmulator())
 	t.Cleanup(srv.Close)
 	proxied := 0
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -170,7 +175,7 @@ func TestEndpointNeverThroughProxy(t *testing.T) {
 	u, _ := url.Parse(srv.URL)
 	pu, _ := url.Parse(proxy.URL)
 	for _, readOnly := range []io.Writer{nil, io.Discard} {
-		c, err := ebapi.New(ebapi.Options{Region: "ap-guangzhou", Endpoint: u, Credentials: creds, Timeout: 5 * time.Second,
+		c, err := tcapi.New(ebCreds, tcapi.Options{Region: "ap-guangzhou", Endpoint: u, Timeout: 5 * time.Second,
 			Transport: &http.Transport{Proxy: http.ProxyURL(pu)}, ReadOnly: readOnly})
 		if err != nil {
 			t.Fatal(err)

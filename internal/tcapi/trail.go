@@ -1,4 +1,4 @@
-package auditapi
+package tcapi
 
 import (
 	"context"
@@ -9,20 +9,21 @@ import (
 	"strings"
 
 	"github.com/picbucket/picbucket/internal/rules"
-	"github.com/picbucket/picbucket/internal/tcapi"
 )
 
 // Defaults of the wiring.
 const (
-	DefaultLogset    = "picbucket"
-	DefaultTopic     = "picbucket-cloudaudit"
-	DefaultTrack     = "picbucket-cos-write"
+	DefaultLogset = "picbucket"
+	DefaultTopic  = "picbucket-cloudaudit"
+	DefaultTrack  = "picbucket-cos-write"
+	// DefaultFunction is the function's name (serverless.yml inputs.name)
+	// and DefaultNamespace its namespace (the component's default).
 	DefaultFunction  = "picbucket"
 	DefaultNamespace = "default"
-	// DefaultQualifier is what the trigger invokes: SCF's CreateTrigger
+	// DefaultTriggerQualifier is what the trigger invokes: SCF's CreateTrigger
 	// document recommends $DEFAULT for triggers (scf models.go
 	// CreateTriggerRequestParams.Qualifier), and serverless.yml's timer uses it.
-	DefaultQualifier = "$DEFAULT"
+	DefaultTriggerQualifier = "$DEFAULT"
 	// DefaultMaxWait and DefaultMaxMsgNum are CreateDeliverCloudFunction's
 	// defaults (cls models.go: Timeout 60 s, MaxMsgNum 100 in [1,10000]).
 	DefaultMaxWait   = 60
@@ -32,15 +33,12 @@ const (
 // EventName is the COS action the tracking set must deliver: bucket creation.
 const EventName = "PutBucket"
 
-// Placeholders stand for the ids a write returns, in a plan.
-const (
-	LogsetIDPlaceholder      = "${LogsetId}"
-	TopicIDPlaceholder       = "${TopicId}"
-	AlarmNoticeIDPlaceholder = "${AlarmNoticeId}"
-)
-
-// Wiring is what must exist.
-type Wiring struct {
+// TrailWiring is the organization trail that must exist: a CLS logset and
+// topic in the function's region, a CloudAudit tracking set delivering
+// every member's COS write events to it, and the topic's CLS trigger of
+// the function. ReadTrail finds what exists, DiffTrail plans the writes,
+// Execute sends them.
+type TrailWiring struct {
 	// Function, Namespace and Qualifier name what the CLS trigger invokes;
 	// the client's region is the function's.
 	Function, Namespace, Qualifier string
@@ -66,7 +64,7 @@ var (
 var reservedTopics = []string{"cls_service_log", "loglistener_status", "loglistener_alarm", "loglistener_business", "cls_service_metric"}
 
 // Validate checks w before anything is sent.
-func (w Wiring) Validate() error {
+func (w TrailWiring) Validate() error {
 	var bad []string
 	check := func(ok bool, format string, a ...any) {
 		if !ok {
@@ -91,8 +89,8 @@ func (w Wiring) Validate() error {
 	return nil
 }
 
-// State is what Read found.
-type State struct {
+// TrailState is what ReadTrail found.
+type TrailState struct {
 	Region string
 	// Logset and Topic are the ones named by the wiring, when they exist.
 	Logset *Logset
@@ -103,11 +101,11 @@ type State struct {
 	Triggers []TriggerInfo
 }
 
-// Read finds what exists: the function's triggers first (so that a missing
+// ReadTrail finds what exists: the function's triggers first (so that a missing
 // function fails before anything else is read), then the logset, the topic
 // and the tracking set, by name. It only reads.
-func (c *Client) Read(ctx context.Context, w Wiring) (State, error) {
-	st := State{Region: c.opts.Region}
+func (c *Client) ReadTrail(ctx context.Context, w TrailWiring) (TrailState, error) {
+	st := TrailState{Region: c.opts.Region}
 	if err := w.Validate(); err != nil {
 		return st, err
 	}
@@ -171,37 +169,6 @@ func one[T any](what, name string, items []T, key func(T) (name, id string)) (*T
 	return nil, fmt.Errorf("%d %ss are named %q (%s): delete the extra ones, or pass another name", len(found), what, name, strings.Join(ids, ", "))
 }
 
-// Step is one write of a plan: an action and its parameters, where an id not
-// known yet is a placeholder (LogsetIDPlaceholder, TopicIDPlaceholder).
-type Step struct {
-	Service, Version, Action string
-	Params                   map[string]any
-}
-
-// Outcomes of the four parts.
-const (
-	Exists  = "exists"
-	Create  = "create"
-	Update  = "update"
-	Created = "created"
-	Updated = "updated"
-)
-
-// Plan is what Diff found to do.
-type Plan struct {
-	Steps []Step
-	// Logset, Topic, Track and Trigger are each Exists, Create or Update.
-	Logset, Topic, Track, Trigger string
-	// LogsetID, TopicID and TrackID are the existing ids ("" or a placeholder when to be made).
-	LogsetID, TopicID string
-	TrackID           uint64
-	// Notes are facts for the operator (what differed, what was left alone).
-	Notes []string
-}
-
-// Empty reports whether the plan sends nothing.
-func (p Plan) Empty() bool { return len(p.Steps) == 0 }
-
 // StoragePrefix is the tracking set's Storage.StoragePrefix. The API
 // requires it for every storage type: terraform-provider-tencentcloud
 // (tencentcloud/services/audit/resource_tc_audit_track.go) declares
@@ -217,20 +184,20 @@ func desiredStorage(region, topicID string) map[string]any {
 	return map[string]any{"StorageType": "cls", "StorageRegion": region, "StorageName": topicID, "StoragePrefix": StoragePrefix}
 }
 
-// Diff plans the writes that make st hold w. It sends nothing.
-func Diff(w Wiring, st State) Plan {
+// DiffTrail plans the writes that make st hold w. It sends nothing.
+func DiffTrail(w TrailWiring, st TrailState) Plan {
 	p := Plan{Logset: Exists, Topic: Exists, Track: Exists, Trigger: Exists}
 	if st.Logset != nil {
 		p.LogsetID = st.Logset.LogsetId
 	} else {
 		p.Logset, p.LogsetID = Create, LogsetIDPlaceholder
-		p.Steps = append(p.Steps, Step{CLS, CLSVersion, "CreateLogset", map[string]any{"LogsetName": w.LogsetName}})
+		p.Steps = append(p.Steps, Step{CLSService, CLSVersion, "CreateLogset", map[string]any{"LogsetName": w.LogsetName}})
 	}
 	if st.Topic != nil {
 		p.TopicID = st.Topic.TopicId
 	} else {
 		p.Topic, p.TopicID = Create, TopicIDPlaceholder
-		p.Steps = append(p.Steps, Step{CLS, CLSVersion, "CreateTopic", map[string]any{"LogsetId": p.LogsetID, "TopicName": w.TopicName,
+		p.Steps = append(p.Steps, Step{CLSService, CLSVersion, "CreateTopic", map[string]any{"LogsetId": p.LogsetID, "TopicName": w.TopicName,
 			"Describes": "CloudAudit COS write events of every organization member, delivered to the picbucket function"}})
 	}
 
@@ -238,11 +205,11 @@ func Diff(w Wiring, st State) Plan {
 	switch {
 	case st.Track == nil:
 		p.Track = Create
-		p.Steps = append(p.Steps, Step{CloudAudit, CloudAuditVersion, "CreateAuditTrack", spec})
+		p.Steps = append(p.Steps, Step{CloudAuditService, CloudAuditVersion, "CreateAuditTrack", spec})
 	case len(diffs) > 0:
 		p.Track, p.TrackID = Update, st.Track.TrackId
 		spec["TrackId"] = st.Track.TrackId
-		p.Steps = append(p.Steps, Step{CloudAudit, CloudAuditVersion, "ModifyAuditTrack", spec})
+		p.Steps = append(p.Steps, Step{CloudAuditService, CloudAuditVersion, "ModifyAuditTrack", spec})
 		p.Notes = append(p.Notes, "tracking set differed in: "+strings.Join(diffs, ", "))
 	default:
 		p.TrackID = st.Track.TrackId
@@ -260,7 +227,7 @@ func Diff(w Wiring, st State) Plan {
 	switch {
 	case onTopic == nil:
 		p.Trigger = Create
-		p.Steps = append(p.Steps, Step{CLS, CLSVersion, "CreateDeliverCloudFunction", map[string]any{"TopicId": p.TopicID,
+		p.Steps = append(p.Steps, Step{CLSService, CLSVersion, "CreateDeliverCloudFunction", map[string]any{"TopicId": p.TopicID,
 			"FunctionName": w.Function, "Namespace": w.Namespace, "Qualifier": w.Qualifier, "Timeout": w.MaxWait, "MaxMsgNum": w.MaxMsgNum}})
 	case onTopic.Qualifier != "" && onTopic.Qualifier != w.Qualifier:
 		p.Notes = append(p.Notes, fmt.Sprintf("kept: the topic's trigger invokes qualifier %s, not %s; delete it in the SCF console and run again to change it",
@@ -275,7 +242,7 @@ func Diff(w Wiring, st State) Plan {
 // trackSpec is the tracking set the wiring wants, keeping what an existing
 // one has that already covers it (ActionType "*", ResourceType "*", more
 // event names), and what differs.
-func trackSpec(w Wiring, st State) (map[string]any, []string) {
+func trackSpec(w TrailWiring, st TrailState) (map[string]any, []string) {
 	action, resource, events := "Write", "cos", []string{EventName}
 	var diffs []string
 	if t := st.Track; t != nil {
@@ -347,65 +314,6 @@ func TriggerTopic(t TriggerInfo) string {
 	return t.TriggerName
 }
 
-// Report says what Execute did.
-type Report struct {
-	Plan
-	// Writes lists the write actions sent, in order.
-	Writes []string
-}
-
-// Execute sends the plan's steps in order, each once, putting the ids each
-// returns in place of the placeholders of the next. It stops at the first
-// error: what was made stays. After a transient failure (tcapi.Transient:
-// throttled, 5xx, transport) the write may have taken effect, so the
-// caller reads again and diffs before sending anything again (Converge):
-// a create that took effect is found, not made twice.
-func (c *Client) Execute(ctx context.Context, p Plan) (Report, error) {
-	rep := Report{Plan: p}
-	ids := map[string]string{}
-	var err error
-	for _, s := range p.Steps {
-		params := substitute(s.Params, ids).(map[string]any)
-		var out struct {
-			LogsetId, TopicId, AlarmNoticeId string
-			TrackId                          uint64
-		}
-		if err = c.send(ctx, c.write, s.Service, s.Version, s.Action, params, &out); err != nil {
-			return rep, err
-		}
-		rep.Writes = append(rep.Writes, s.Action)
-		switch s.Action {
-		case "CreateLogset":
-			if out.LogsetId == "" {
-				return rep, fmt.Errorf("cls CreateLogset: the answer has no LogsetId")
-			}
-			ids[LogsetIDPlaceholder], rep.LogsetID, rep.Logset = out.LogsetId, out.LogsetId, Created
-		case "CreateTopic":
-			if out.TopicId == "" {
-				return rep, fmt.Errorf("cls CreateTopic: the answer has no TopicId")
-			}
-			ids[TopicIDPlaceholder], rep.TopicID, rep.Topic = out.TopicId, out.TopicId, Created
-		case "CreateAuditTrack":
-			rep.TrackID, rep.Track = out.TrackId, Created
-			if rep.TrackID == 0 { // the answer lacks it: read it back by name
-				if rep.TrackID, err = c.trackID(ctx, fmt.Sprint(params["Name"])); err != nil {
-					return rep, err
-				}
-			}
-		case "ModifyAuditTrack":
-			rep.Track = Updated
-		case "CreateAlarmNotice":
-			if out.AlarmNoticeId == "" {
-				return rep, fmt.Errorf("cls CreateAlarmNotice: the answer has no AlarmNoticeId")
-			}
-			ids[AlarmNoticeIDPlaceholder] = out.AlarmNoticeId
-		case "CreateDeliverCloudFunction":
-			rep.Trigger = Created
-		}
-	}
-	return rep, nil
-}
-
 // trackID finds the id of the tracking set named name.
 func (c *Client) trackID(ctx context.Context, name string) (uint64, error) {
 	tracks, err := c.DescribeAuditTracks(ctx)
@@ -420,58 +328,4 @@ func (c *Client) trackID(ctx context.Context, name string) (uint64, error) {
 		return 0, fmt.Errorf("cloudaudit CreateAuditTrack: the answer has no TrackId and DescribeAuditTracks does not list %q", name)
 	}
 	return t.TrackId, nil
-}
-
-// substitute returns v with every string equal to a key of ids replaced.
-func substitute(v any, ids map[string]string) any {
-	switch x := v.(type) {
-	case string:
-		if id, ok := ids[x]; ok {
-			return id
-		}
-		return x
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = substitute(e, ids)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = substitute(e, ids)
-		}
-		return out
-	case []string:
-		out := make([]string, len(x))
-		for i, e := range x {
-			out[i], _ = substitute(e, ids).(string)
-		}
-		return out
-	case []map[string]any:
-		out := make([]map[string]any, len(x))
-		for i, e := range x {
-			out[i], _ = substitute(e, ids).(map[string]any)
-		}
-		return out
-	}
-	return v
-}
-
-// Converge runs round (a read, a diff and its writes) until it succeeds, at
-// most attempts times, again only after a transient failure
-// (tcapi.Transient): each round starts with a read, so a write that took
-// effect although it failed is found and not sent twice. note reports each
-// retry.
-func Converge(attempts int, note func(error), round func() error) error {
-	var err error
-	for i := 0; i < attempts; i++ {
-		if err = round(); err == nil || !tcapi.Transient(err) {
-			return err
-		}
-		if i+1 < attempts {
-			note(err)
-		}
-	}
-	return err
 }

@@ -1,4 +1,4 @@
-package ebapi
+package tcapi
 
 import (
 	"bytes"
@@ -22,19 +22,15 @@ const (
 // DryRunCredentials sign dry-run requests, which never leave the process.
 var DryRunCredentials = signer.Credentials{SecretID: "DRY-RUN", SecretKey: "DRY-RUN"}
 
-// IsRead reports whether an action only reads (List…, Get…, Describe…).
-func IsRead(action string) bool {
-	return strings.HasPrefix(action, "List") || strings.HasPrefix(action, "Get") || strings.HasPrefix(action, "Describe")
-}
-
-// DryRunTransport returns a transport that sends nothing. It prints each
+// DryRunTransport returns a transport that sends nothing, for an
+// EventBridge dry run without credentials. It prints each
 // request it is given to out (action, version, region, URL and JSON body;
 // never a header, so never the signature or a token) and answers it as the
 // API would for an account whose service event bus exists and where,
 // with existing false, the rule does not exist yet (the requests of a first
 // Apply), or, with existing true, the rule and its target exist as w
 // describes (the requests of a Remove).
-func DryRunTransport(out io.Writer, w Wiring, existing bool) http.RoundTripper {
+func DryRunTransport(out io.Writer, w RuleWiring, existing bool) http.RoundTripper {
 	return &dryRun{printer: printer{out: out}, w: w, existing: existing}
 }
 
@@ -61,17 +57,18 @@ func (p *printer) print(r *http.Request, verb string) (string, []byte, error) {
 	if host == "" {
 		host = r.URL.Host
 	}
+	service, _, _ := strings.Cut(host, ".")
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.n++
 	fmt.Fprintf(p.out, "%s %d: %s (service %s, version %s, region %s) POST https://%s%s\n%s\n",
-		verb, p.n, action, Service, r.Header.Get("X-TC-Version"), r.Header.Get("X-TC-Region"), host, r.URL.EscapedPath(), body)
+		verb, p.n, action, service, r.Header.Get("X-TC-Version"), r.Header.Get("X-TC-Region"), host, r.URL.EscapedPath(), body)
 	return action, body, nil
 }
 
 type dryRun struct {
 	printer
-	w        Wiring
+	w        RuleWiring
 	existing bool
 }
 
@@ -138,7 +135,7 @@ func answer(r *http.Request, res map[string]any) (*http.Response, error) {
 	}, nil
 }
 
-// ReadOnlyTransport returns a transport that sends the read actions
+// ReadOnlyTransport (Options.ReadOnly) returns a transport that sends the read actions
 // (IsRead) to next, so that a dry run sees the account as it is, and sends
 // no write: it prints each write request to out, as DryRunTransport does,
 // and answers it as the API would answer a write that succeeded (new ids
