@@ -85,7 +85,9 @@ func noticeIDRE(s string) bool {
 }
 
 // noticeParams is the notice group for c (cls CreateAlarmNotice: Name, Type
-// All, NoticeReceivers for a UIN, WebCallbacks for a WeCom robot).
+// All, NoticeReceivers for a UIN, WebCallbacks for a WeCom robot;
+// tencentcloud-sdk-go cls/v20201016 models.go NoticeReceiver, whose
+// StartTime and EndTime are "格式：`15:04:05`。必填": the whole day).
 func (c channel) noticeParams() map[string]any {
 	p := map[string]any{"Name": noticeName, "Type": "All"}
 	if c.wecom != "" {
@@ -93,7 +95,8 @@ func (c channel) noticeParams() map[string]any {
 	}
 	if c.uin != "" {
 		id, _ := strconv.ParseInt(c.uin, 10, 64)
-		p["NoticeReceivers"] = []map[string]any{{"ReceiverType": "Uin", "ReceiverIds": []int64{id}, "ReceiverChannels": []string{"Email", "Sms"}}}
+		p["NoticeReceivers"] = []map[string]any{{"ReceiverType": "Uin", "ReceiverIds": []int64{id}, "ReceiverChannels": []string{"Email", "Sms"},
+			"StartTime": "00:00:00", "EndTime": "23:59:59"}}
 	}
 	return p
 }
