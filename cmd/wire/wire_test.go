@@ -594,7 +594,7 @@ func TestAlarms(t *testing.T) {
 // proxy after the emulator made it, is found by the next read; apply ends
 // with one of each thing, and says it read again.
 func TestApplyCreateAnswered5xxLeavesNoDuplicate(t *testing.T) {
-	for _, action := range []string{"CreateRole", "CreatePolicy", "CreateLogset", "CreateTopic", "CreateAlarmNotice", "CreateAlarm", "CreateAuditTrack", "CreateRule"} {
+	for _, action := range []string{"CreateRole", "CreatePolicy", "AttachRolePolicy", "CreateLogset", "CreateTopic", "CreateIndex", "CreateAlarmNotice", "CreateAlarm", "CreateAuditTrack", "CreateDeliverCloudFunction", "CreateRule", "CreateTarget"} {
 		t.Run(action, func(t *testing.T) {
 			f := newWireFixture(t)
 			target, _ := url.Parse(f.url)
@@ -616,7 +616,7 @@ func TestApplyCreateAnswered5xxLeavesNoDuplicate(t *testing.T) {
 			if code != 0 || !failed {
 				t.Fatalf("exit %d (502 sent: %v)\n%s%s", code, failed, out, errs)
 			}
-			if action != "CreateRule" && (!strings.Contains(out, "502") || !strings.Contains(out, "reading again before sending anything again")) {
+			if action != "CreateRule" && action != "CreateTarget" && (!strings.Contains(out, "502") || !strings.Contains(out, "reading again before sending anything again")) {
 				t.Errorf("the retry is not reported:\n%s", out)
 			}
 			if strings.Contains(out+errs, "Bad Gateway") {
@@ -628,6 +628,19 @@ func TestApplyCreateAnswered5xxLeavesNoDuplicate(t *testing.T) {
 					counts[c.Action]++
 				}
 			}
+			rules := f.emu.EventBridge().Rules("eb-svc00001")
+			if len(rules) == 1 && len(f.emu.EventBridge().Targets(rules[0].ID)) != 1 {
+				t.Errorf("after a 502 on %s: %d targets", action, len(f.emu.EventBridge().Targets(rules[0].ID)))
+			}
+			var indexes int
+			for _, c := range f.emu.Calls() {
+				if c.ErrorCode == "" && (c.Action == "CreateIndex" || c.Action == "ModifyIndex") {
+					indexes++
+				}
+			}
+			if indexes != 1 {
+				t.Errorf("after a 502 on %s: the index written %d times", action, indexes)
+			}
 			if len(f.emu.Roles()) != 1 || len(f.emu.Policies()) != 1 || len(f.emu.Logsets()) != 1 || len(f.emu.Topics()) != 2 ||
 				len(f.emu.Notices()) != 1 || len(f.emu.Alarms()) != 3 || len(f.emu.Tracks()) != 1 || len(f.emu.EventBridge().Rules("eb-svc00001")) != 1 {
 				t.Errorf("after a 502 on %s: roles %d, policies %d, logsets %d, topics %d, notices %d, alarms %d, tracks %d, rules %d (creates %v)",
@@ -635,5 +648,27 @@ func TestApplyCreateAnswered5xxLeavesNoDuplicate(t *testing.T) {
 					len(f.emu.Alarms()), len(f.emu.Tracks()), len(f.emu.EventBridge().Rules("eb-svc00001")), counts)
 			}
 		})
+	}
+}
+
+// TestAnErrorEchoingTheWebhookKeepsItsKey: an API error whose message quotes
+// the request's WebCallbacks Url (as API 3.0 messages quote a parameter's
+// value) prints neither the robot's key nor the query that holds it.
+func TestAnErrorEchoingTheWebhookKeepsItsKey(t *testing.T) {
+	f := newWireFixture(t)
+	target, _ := url.Parse(f.url)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-TC-Action") == "CreateAlarmNotice" {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"Response":{"Error":{"Code":"InvalidParameter","Message":"WebCallbacks[0].Url %s is not reachable"},"RequestId":"r-1"}}`, webhook)
+			return
+		}
+		httputil.NewSingleHostReverseProxy(target).ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	f.url = front.URL
+	code, out, errs := f.run("apply", "--wecom", webhook) // run fails the test on the key
+	if code == 0 || !strings.Contains(errs, "is not reachable") {
+		t.Errorf("exit %d: the refusal is not reported\n%s%s", code, out, errs)
 	}
 }
