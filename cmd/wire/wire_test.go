@@ -707,3 +707,38 @@ func TestCheckReadsLinesAsSCFDeliversThem(t *testing.T) {
 		t.Errorf("check does not read a summary as SCF delivers it: exit %d\n%s", code, out)
 	}
 }
+
+// TestUsersAlarmOfTheSameNameIsLeftAlone: an alarm and a notice group the
+// user made, named as wire names its own, are neither modified by apply
+// nor deleted by --delete; wire says so.
+func TestUsersAlarmOfTheSameNameIsLeftAlone(t *testing.T) {
+	f := newWireFixture(t)
+	ls := f.emu.AddLogset(tcemu.Logset{Uin: wireUIN, Region: "ap-guangzhou", Name: LogLogset})
+	tp := f.emu.AddTopic(tcemu.Topic{Uin: wireUIN, Region: "ap-guangzhou", Name: LogTopic, LogsetID: ls.ID})
+	if _, err := f.emuCall("CreateAlarmNotice", map[string]any{"Name": noticeName, "Type": "Trigger",
+		"WebCallbacks": []map[string]any{{"CallbackType": "Http", "Method": "POST", "Url": "https://hooks.example.com/mine"}}}); err != "" {
+		t.Fatal(err)
+	}
+	mine := f.emu.Notices()[0].ID
+	if _, err := f.emuCall("CreateAlarm", map[string]any{"Name": "picbucket-failures", "Condition": "$1.n > 5", "TriggerCount": 1, "AlarmPeriod": 10,
+		"MonitorTime": map[string]any{"Type": "Period", "Time": 5}, "AlarmNoticeIds": []string{mine}, "Status": true,
+		"AlarmTargets": []map[string]any{{"TopicId": tp.ID, "LogsetId": ls.ID, "Query": "* | SELECT count(*) AS n", "Number": 1, "StartTimeOffset": -5, "EndTimeOffset": 0}}}); err != "" {
+		t.Fatal(err)
+	}
+	before := f.emu.Alarms()[0]
+	code, out, errs := f.run("apply", "--wecom", webhook)
+	if code != 0 || slices.Contains(f.writes(), "ModifyAlarm") || slices.Contains(f.writes(), "ModifyAlarmNotice") ||
+		!strings.Contains(out, "picbucket-failures") || !strings.Contains(out, "not made by wire") {
+		t.Errorf("apply: exit %d, writes %v\n%s%s", code, f.writes(), out, errs)
+	}
+	code, out, errs = f.run("apply", "--delete")
+	var kept bool
+	for _, a := range f.emu.Alarms() {
+		if a.ID == before.ID && a.Params["Condition"] == "$1.n > 5" {
+			kept = true
+		}
+	}
+	if code != 0 || !kept || len(f.emu.Notices()) == 0 || f.emu.Notices()[0].ID != mine {
+		t.Errorf("--delete: exit %d, the user's alarm kept %v, notices %+v\n%s%s", code, kept, f.emu.Notices(), out, errs)
+	}
+}

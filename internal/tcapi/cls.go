@@ -105,6 +105,11 @@ func (c *Client) SearchLog(ctx context.Context, topicID string, from, to time.Ti
 	return lines, err
 }
 
+// Tag is a resource tag (cls models.go Tag {Key, Value}): CreateAlarm,
+// ModifyAlarm, CreateAlarmNotice and ModifyAlarmNotice take Tags, and
+// AlarmInfo and AlarmNotice carry them.
+type Tag struct{ Key, Value string }
+
 // Alarm is a CLS alarm policy (cls models.go AlarmInfo; only the fields
 // compared).
 type Alarm struct {
@@ -114,6 +119,7 @@ type Alarm struct {
 	TriggerCount, AlarmPeriod int64
 	AlarmNoticeIds            []string
 	Status                    bool
+	Tags                      []Tag
 }
 
 // AlarmTarget is what an alarm queries (cls models.go AlarmTarget,
@@ -141,6 +147,7 @@ type AlarmNotice struct {
 		ReceiverChannels []string
 	}
 	WebCallbacks []struct{ Url, CallbackType string }
+	Tags         []Tag
 }
 
 // FindAlarms lists the alarms named name (Filters name).
