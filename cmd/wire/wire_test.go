@@ -286,6 +286,10 @@ func TestBadInputSendsNothing(t *testing.T) {
 			f.write(strings.Replace(f.text, `PICBUCKET_CONCURRENCY: "8"`, `PICBUCKET_CONCURRENCY: "0"`, 1))
 			return nil
 		}, 2, "PICBUCKET_CONCURRENCY"},
+		{"namespace wildcard", func(f *wireFixture) []string {
+			f.write(strings.Replace(f.text, "  role: picbucket-execution", "  namespace: \"*\"\n  role: picbucket-execution", 1))
+			return nil
+		}, 2, `inputs.namespace "*"`},
 		{"unquoted timer argument", func(f *wireFixture) []string {
 			f.write(strings.Replace(f.text, `argument: ""`, `argument: {"dryRun": true}`, 1))
 			return nil
@@ -740,5 +744,24 @@ func TestUsersAlarmOfTheSameNameIsLeftAlone(t *testing.T) {
 	}
 	if code != 0 || !kept || len(f.emu.Notices()) == 0 || f.emu.Notices()[0].ID != mine {
 		t.Errorf("--delete: exit %d, the user's alarm kept %v, notices %+v\n%s%s", code, kept, f.emu.Notices(), out, errs)
+	}
+}
+
+// TestDeleteDryRunWritesNothing: apply --delete --dry-run prints the
+// deletions and sends none; check --org on the wired account writes
+// nothing either.
+func TestDeleteDryRunWritesNothing(t *testing.T) {
+	f := newWireFixture(t)
+	if code, out, errs := f.run("apply", "--org", "--wecom", webhook); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errs)
+	}
+	n := len(f.writes())
+	code, out, errs := f.run("apply", "--org", "--delete", "--dry-run")
+	if code != 0 || len(f.writes()) != n || !strings.Contains(out, "DeleteAlarm") {
+		t.Errorf("apply --delete --dry-run: exit %d, writes %v\n%s%s", code, f.writes()[n:], out, errs)
+	}
+	f.run("check", "--org")
+	if len(f.writes()) != n {
+		t.Errorf("check --org writes %v", f.writes()[n:])
 	}
 }
