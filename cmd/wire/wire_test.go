@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -763,5 +764,41 @@ func TestDeleteDryRunWritesNothing(t *testing.T) {
 	f.run("check", "--org")
 	if len(f.writes()) != n {
 		t.Errorf("check --org writes %v", f.writes()[n:])
+	}
+}
+
+// TestIndexKeepsTheUsersRule: apply's ModifyIndex keeps what it does not
+// manage: the full-text index, another field's tokenizer, and the topic's
+// IncludeInternalFields.
+func TestIndexKeepsTheUsersRule(t *testing.T) {
+	f := newWireFixture(t)
+	ls := f.emu.AddLogset(tcemu.Logset{Uin: wireUIN, Region: "ap-guangzhou", Name: LogLogset})
+	tp := f.emu.AddTopic(tcemu.Topic{Uin: wireUIN, Region: "ap-guangzhou", Name: LogTopic, LogsetID: ls.ID})
+	fullText := map[string]any{"CaseSensitive": false, "Tokenizer": "@&()='\",;:<>[]{}/ \n\t\r", "ContainZH": false}
+	if _, err := f.emuCall("CreateIndex", map[string]any{"TopicId": tp.ID, "Status": true, "IncludeInternalFields": true,
+		"Rule": map[string]any{"FullText": fullText, "KeyValue": map[string]any{"CaseSensitive": false, "KeyValues": []map[string]any{
+			{"Key": "mine", "Value": map[string]any{"Type": "text", "Tokenizer": ",", "SqlFlag": false, "ContainZH": false}}}}}}); err != "" {
+		t.Fatal(err)
+	}
+	if code, out, errs := f.run("apply"); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errs)
+	}
+	ix := f.emu.Index(tp.ID)
+	if !reflect.DeepEqual(ix.Rule["FullText"], fullText) || ix.Extra["IncludeInternalFields"] != true {
+		t.Errorf("the full-text index or IncludeInternalFields changed: %v, %v", ix.Rule["FullText"], ix.Extra)
+	}
+	kv, _ := ix.Rule["KeyValue"].(map[string]any)
+	var mine any
+	for _, e := range kv["KeyValues"].([]any) {
+		if m := e.(map[string]any); m["Key"] == "mine" {
+			mine = m["Value"]
+		}
+	}
+	if v, _ := mine.(map[string]any); v == nil || v["Tokenizer"] != "," || kv["CaseSensitive"] != false {
+		t.Errorf("the user's field or case sensitivity changed: %v, CaseSensitive %v", mine, kv["CaseSensitive"])
+	}
+	n := len(f.writes())
+	if code, _, _ := f.run("apply"); code != 0 || len(f.writes()) != n {
+		t.Errorf("second apply writes %v", f.writes()[n:])
 	}
 }
