@@ -22,9 +22,10 @@ var applyCommand = usage.Command{
 	Name: "go run ./cmd/wire apply",
 	What: "wire apply writes what the function needs around it, from serverless.yml: its role and policy, its CLS log topic, index and alarms, the EventBridge rule and target, and with --org the organization trail.",
 	More: `It reads first and sends only what differs: a second run writes nothing. --dry-run reads the
-account and prints the writes it would send, sending none. --delete removes the EventBridge rule
-and target it made (never a rule, target or topic it did not make); the log topic is kept (it holds
-the logs). Each write is printed before it is sent.`,
+account and prints the writes it would send, sending none. --delete removes what it made: its policy
+(and the role if it made it and nothing else is attached), the alarms and the notice group, the
+EventBridge rule and target; never what it did not make; the log topic and the trail are kept (they
+hold logs). Each write is printed before it is sent.`,
 }
 
 // common are the flags apply and check share.

@@ -802,3 +802,15 @@ func TestIndexKeepsTheUsersRule(t *testing.T) {
 		t.Errorf("second apply writes %v", f.writes()[n:])
 	}
 }
+
+// TestHelpSaysWhatDeleteRemoves: the help of --delete names everything it
+// removes, not only the EventBridge rule.
+func TestHelpSaysWhatDeleteRemoves(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"apply", "-h"}} {
+		var out, errb bytes.Buffer
+		run(args, func(string) string { return "" }, &out, &errb)
+		if s := out.String() + errb.String(); !strings.Contains(s, "alarms") || !strings.Contains(s, "policy") {
+			t.Errorf("wire %v: --delete's help does not name the alarms and the policy:\n%s", args, s)
+		}
+	}
+}
