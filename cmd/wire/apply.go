@@ -281,10 +281,16 @@ func applyLogTopic(ctx context.Context, api *tcapi.Client, ac *auditapi.Client, 
 		printPlan(stdout, s.Region, plan)
 		switch {
 		case del && len(plan.Steps) > 0 && !dryRun:
-			if _, err := ac.Execute(ctx, plan); err != nil {
+			// The notice group goes last: CLS refuses to delete one that
+			// another alarm notifies (OperationDenied.NoticeHasAlarm), and
+			// then it is kept.
+			if _, err := ac.Execute(ctx, plan); tcapi.Code(err) == "OperationDenied.NoticeHasAlarm" {
+				fmt.Fprintf(stdout, "deleted: the alarms wire made; kept: notice group %s, which other alarms notify, and the log topic (it holds the function's logs)\n", noticeName)
+			} else if err != nil {
 				return err
+			} else {
+				fmt.Fprintf(stdout, "deleted: the alarms and the notice group wire made; kept: the log topic (it holds the function's logs)\n")
 			}
-			fmt.Fprintf(stdout, "deleted: the alarms and the notice group wire made; kept: the log topic (it holds the function's logs)\n")
 		case del:
 			fmt.Fprintf(stdout, "kept: the log topic holds the function's logs; delete it in the CLS console if you want it gone\n")
 		case plan.Empty():

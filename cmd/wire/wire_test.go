@@ -814,3 +814,32 @@ func TestHelpSaysWhatDeleteRemoves(t *testing.T) {
 		}
 	}
 }
+
+// TestDeleteKeepsANoticeGroupOthersUse: the user's own alarm notifies the
+// notice group wire made; --delete removes wire's alarms, keeps the group
+// (CLS refuses to delete a group an alarm uses) and says so, and still
+// removes the EventBridge rule.
+func TestDeleteKeepsANoticeGroupOthersUse(t *testing.T) {
+	f := newWireFixture(t)
+	if code, out, errs := f.run("apply", "--wecom", webhook); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errs)
+	}
+	var tp, ls string
+	for _, x := range f.emu.Topics() {
+		if x.Name == LogTopic {
+			tp, ls = x.ID, x.LogsetID
+		}
+	}
+	group := f.emu.Notices()[0].ID
+	if _, err := f.emuCall("CreateAlarm", map[string]any{"Name": "my-alarm", "Condition": "$1.n > 5", "TriggerCount": 1, "AlarmPeriod": 10,
+		"MonitorTime": map[string]any{"Type": "Period", "Time": 5}, "AlarmNoticeIds": []string{group}, "Status": true,
+		"AlarmTargets": []map[string]any{{"TopicId": tp, "LogsetId": ls, "Query": "* | SELECT count(*) AS n", "Number": 1, "StartTimeOffset": -5, "EndTimeOffset": 0}}}); err != "" {
+		t.Fatal(err)
+	}
+	code, out, errs := f.run("apply", "--delete")
+	if code != 0 || len(f.emu.Alarms()) != 1 || f.emu.Alarms()[0].Name != "my-alarm" || len(f.emu.Notices()) != 1 ||
+		len(f.emu.EventBridge().Rules("eb-svc00001")) != 0 || !strings.Contains(out, "kept: notice group") {
+		t.Errorf("--delete: exit %d, alarms %d, notices %d, rules %d\n%s%s", code, len(f.emu.Alarms()), len(f.emu.Notices()),
+			len(f.emu.EventBridge().Rules("eb-svc00001")), out, errs)
+	}
+}

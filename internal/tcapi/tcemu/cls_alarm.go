@@ -195,6 +195,13 @@ func (s *Server) deleteAlarmNotice(r request) (answer, *apiError) {
 	if st.notices[p.AlarmNoticeId] == nil {
 		return answer{}, errf("ResourceNotFound.AlarmNoticeNotExist", "notice group %s does not exist", p.AlarmNoticeId)
 	}
+	// A group an alarm notifies is not deleted (cls errors.go
+	// OperationDenied.NoticeHasAlarm).
+	for _, a := range st.alarms {
+		if ids, _ := a.Params["AlarmNoticeIds"].([]any); slices.Contains(ids, any(p.AlarmNoticeId)) {
+			return answer{}, errf("OperationDenied.NoticeHasAlarm", "notice group %s is used by alarm %s", p.AlarmNoticeId, a.ID)
+		}
+	}
 	delete(st.notices, p.AlarmNoticeId)
 	return answer{result: map[string]any{}}, nil
 }
