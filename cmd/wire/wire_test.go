@@ -843,3 +843,24 @@ func TestDeleteKeepsANoticeGroupOthersUse(t *testing.T) {
 			len(f.emu.EventBridge().Rules("eb-svc00001")), out, errs)
 	}
 }
+
+// TestGrantsReadsTencentsPolicyForms: a policy written as Tencent's COS and
+// CAM documents write them ("name/cos:GetService", "name/ci:*", and the
+// capitalized keys Terraform's examples use) grants those actions.
+func TestGrantsReadsTencentsPolicyForms(t *testing.T) {
+	for _, tc := range []struct {
+		doc, action string
+		want        bool
+	}{
+		{`{"version":"2.0","statement":[{"action":["name/cos:GetService"],"effect":"allow","resource":["*"]}]}`, "cos:GetService", true},
+		{`{"version":"2.0","statement":[{"action":"name/ci:*","effect":"allow","resource":"*"}]}`, "ci:CreatePicProcessBucket", true},
+		{`{"version":"2.0","Statement":[{"Action":["name/cos:GetBucketTagging"],"Effect":"Allow","Resource":["*"]}]}`, "cos:GetBucketTagging", true},
+		{`{"version":"2.0","statement":[{"action":["cos:GetService"],"effect":"allow","resource":["*"]}]}`, "cos:GetService", true},
+		{`{"version":"2.0","statement":[{"action":["name/cos:GetService"],"effect":"deny","resource":["*"]}]}`, "cos:GetService", false},
+		{`{"version":"2.0","statement":[{"action":["name/cos:GetObject"],"effect":"allow","resource":["*"]}]}`, "cos:GetService", false},
+	} {
+		if got := grants(tc.doc, tc.action); got != tc.want {
+			t.Errorf("grants(%s, %s) = %v, want %v", tc.doc, tc.action, got, tc.want)
+		}
+	}
+}
