@@ -736,6 +736,9 @@ func TestUsersAlarmOfTheSameNameIsLeftAlone(t *testing.T) {
 		!strings.Contains(out, "picbucket-failures") || !strings.Contains(out, "not made by wire") {
 		t.Errorf("apply: exit %d, writes %v\n%s%s", code, f.writes(), out, errs)
 	}
+	if code, out, _ := f.run("check"); code != 1 || !strings.Contains(out, "✗ alarms of wire's names not made by wire: picbucket-failures") {
+		t.Errorf("check: exit %d\n%s", code, out)
+	}
 	code, out, errs = f.run("apply", "--delete")
 	var kept bool
 	for _, a := range f.emu.Alarms() {
