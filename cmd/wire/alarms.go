@@ -18,6 +18,18 @@ import (
 // noticeName names the notice channel group wire makes.
 const noticeName = "picbucket-notice"
 
+// wireTag marks the alarms and the notice group wire makes (cls CreateAlarm
+// and CreateAlarmNotice Tags; an alarm has no description): one of the same
+// name without it is the user's, and wire neither changes nor deletes it.
+var wireTag = tcapi.Tag{Key: "made-by", Value: "picbucket-wire"}
+
+func tagParams() []map[string]any {
+	return []map[string]any{{"Key": wireTag.Key, "Value": wireTag.Value}}
+}
+
+// madeByWire reports whether tags carry wireTag.
+func madeByWire(tags []tcapi.Tag) bool { return slices.Contains(tags, wireTag) }
+
 // alarmDef is one alarm (cls CreateAlarm: AlarmTargets[0].Query and its
 // offsets in minutes, MonitorTime Period every minutes, Condition,
 // TriggerCount, AlarmPeriod in minutes).
@@ -84,22 +96,25 @@ func noticeIDRE(s string) bool {
 }
 
 // noticeParams is the notice group for c (cls CreateAlarmNotice: Name, Type
-// All, NoticeReceivers for a UIN, WebCallbacks for a WeCom robot).
+// All, NoticeReceivers for a UIN, WebCallbacks for a WeCom robot;
+// tencentcloud-sdk-go cls/v20201016 models.go NoticeReceiver, whose
+// StartTime and EndTime are "格式：`15:04:05`。必填": the whole day).
 func (c channel) noticeParams() map[string]any {
-	p := map[string]any{"Name": noticeName, "Type": "All"}
+	p := map[string]any{"Name": noticeName, "Type": "All", "Tags": tagParams()}
 	if c.wecom != "" {
 		p["WebCallbacks"] = []map[string]any{{"Url": c.wecom, "CallbackType": "WeCom"}}
 	}
 	if c.uin != "" {
 		id, _ := strconv.ParseInt(c.uin, 10, 64)
-		p["NoticeReceivers"] = []map[string]any{{"ReceiverType": "Uin", "ReceiverIds": []int64{id}, "ReceiverChannels": []string{"Email", "Sms"}}}
+		p["NoticeReceivers"] = []map[string]any{{"ReceiverType": "Uin", "ReceiverIds": []int64{id}, "ReceiverChannels": []string{"Email", "Sms"},
+			"StartTime": "00:00:00", "EndTime": "23:59:59"}}
 	}
 	return p
 }
 
 // alarmParams is CreateAlarm's parameters for d on the topic.
 func alarmParams(d alarmDef, logsetID, topicID, noticeID string) map[string]any {
-	return map[string]any{"Name": d.name, "Status": true, "Condition": d.condition, "TriggerCount": d.times, "AlarmPeriod": d.repeat,
+	return map[string]any{"Name": d.name, "Status": true, "Tags": tagParams(), "Condition": d.condition, "TriggerCount": d.times, "AlarmPeriod": d.repeat,
 		"MonitorTime":    map[string]any{"Type": "Period", "Time": d.every},
 		"AlarmNoticeIds": []string{noticeID},
 		"AlarmTargets": []map[string]any{{"TopicId": topicID, "LogsetId": logsetID, "Query": d.query, "Number": 1,
@@ -159,6 +174,9 @@ func diffAlarms(st alarmsState, c channel, logsetID, topicID string) (steps []tc
 	noticeID := c.noticeID
 	if c.wecom != "" || c.uin != "" {
 		switch {
+		case st.notice != nil && !madeByWire(st.notice.Tags):
+			notes = append(notes, fmt.Sprintf("notice group %s (%s) was not made by wire: left alone; name it with --notice %s, or rename it to let wire make its own",
+				noticeName, st.notice.AlarmNoticeId, st.notice.AlarmNoticeId))
 		case st.notice == nil:
 			step("CreateAlarmNotice", c.noticeParams())
 			noticeID = tcapi.AlarmNoticeIDPlaceholder
@@ -173,6 +191,10 @@ func diffAlarms(st alarmsState, c channel, logsetID, topicID string) (steps []tc
 	}
 	for _, d := range alarmDefs {
 		a, exists := st.alarms[d.name]
+		if exists && !madeByWire(a.Tags) {
+			notes = append(notes, fmt.Sprintf("alarm %s (%s) was not made by wire: left alone; rename it to let wire make its own", d.name, a.AlarmId))
+			continue
+		}
 		notice := noticeID
 		if notice == "" && exists && len(a.AlarmNoticeIds) > 0 {
 			notice = a.AlarmNoticeIds[0] // keep the group it notifies
@@ -203,16 +225,17 @@ func sameNotice(n tcapi.AlarmNotice, c channel) bool {
 	return true
 }
 
-// deleteAlarms removes the alarms and the notice group wire made (by name).
+// deleteAlarms removes the alarms and the notice group wire made (by name
+// and wireTag).
 func deleteAlarms(st alarmsState) []tcapi.Step {
 	var steps []tcapi.Step
 	for _, d := range alarmDefs {
-		if a, ok := st.alarms[d.name]; ok {
+		if a, ok := st.alarms[d.name]; ok && madeByWire(a.Tags) {
 			steps = append(steps, tcapi.Step{Service: tcapi.CLSService, Version: tcapi.CLSVersion, Action: "DeleteAlarm",
 				Params: map[string]any{"AlarmId": a.AlarmId}})
 		}
 	}
-	if st.notice != nil {
+	if st.notice != nil && madeByWire(st.notice.Tags) {
 		steps = append(steps, tcapi.Step{Service: tcapi.CLSService, Version: tcapi.CLSVersion, Action: "DeleteAlarmNotice",
 			Params: map[string]any{"AlarmNoticeId": st.notice.AlarmNoticeId}})
 	}

@@ -21,9 +21,10 @@ var applyCommand = usage.Command{
 	Name: "go run ./cmd/wire apply",
 	What: "wire apply writes what the function needs around it, from serverless.yml: its role and policy, its CLS log topic, index and alarms, the EventBridge rule and target, and with --org the organization trail.",
 	More: `It reads first and sends only what differs: a second run writes nothing. --dry-run reads the
-account and prints the writes it would send, sending none. --delete removes the EventBridge rule
-and target it made (never a rule, target or topic it did not make); the log topic is kept (it holds
-the logs). Each write is printed before it is sent.`,
+account and prints the writes it would send, sending none. --delete removes what it made: its policy
+(and the role if it made it and nothing else is attached), the alarms and the notice group, the
+EventBridge rule and target; never what it did not make; the log topic and the trail are kept (they
+hold logs). Each write is printed before it is sent.`,
 }
 
 // common are the flags apply and check share.
@@ -279,10 +280,16 @@ func applyLogTopic(ctx context.Context, api *tcapi.Client, ac *tcapi.Client, s *
 		printPlan(stdout, s.Region, plan)
 		switch {
 		case del && len(plan.Steps) > 0 && !dryRun:
-			if _, err := ac.Execute(ctx, plan); err != nil {
+			// The notice group goes last: CLS refuses to delete one that
+			// another alarm notifies (OperationDenied.NoticeHasAlarm), and
+			// then it is kept.
+			if _, err := ac.Execute(ctx, plan); tcapi.Code(err) == "OperationDenied.NoticeHasAlarm" {
+				fmt.Fprintf(stdout, "deleted: the alarms wire made; kept: notice group %s, which other alarms notify, and the log topic (it holds the function's logs)\n", noticeName)
+			} else if err != nil {
 				return err
+			} else {
+				fmt.Fprintf(stdout, "deleted: the alarms and the notice group wire made; kept: the log topic (it holds the function's logs)\n")
 			}
-			fmt.Fprintf(stdout, "deleted: the alarms and the notice group wire made; kept: the log topic (it holds the function's logs)\n")
 		case del:
 			fmt.Fprintf(stdout, "kept: the log topic holds the function's logs; delete it in the CLS console if you want it gone\n")
 		case plan.Empty():

@@ -120,9 +120,29 @@ func runCanary(args []string, getenv func(string) string, stdout, stderr io.Writ
 	cosc.Conf.RetryOpt.Count = 1
 	ci := cosapi.New(rt)
 
+	// deleteBucket deletes the canary's bucket with a context of its own:
+	// the run's may be cancelled (Ctrl-C) or past its deadline.
+	deleteBucket := func(quietIfMissing bool) {
+		dctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if _, err := cosc.Bucket.Delete(dctx); err != nil {
+			if quietIfMissing && cos.IsNotFoundError(err) {
+				return
+			}
+			fmt.Fprintf(stderr, "wire canary: DeleteBucket %s: %s: delete it in the COS console\n", name, cosError(err))
+			return
+		}
+		fmt.Fprintf(stdout, "canary: deleted bucket %s\n", name)
+	}
 	fmt.Fprintf(stdout, "canary: creating bucket %s in %s\n", name, region)
 	if _, err := cosc.Bucket.Put(ctx, nil); err != nil {
 		fmt.Fprintf(stderr, "wire canary: PutBucket %s: %s\n", name, cosError(err))
+		// A 5xx, a transport error or a Ctrl-C may leave a bucket that
+		// was made: delete it (a refusal, 4xx, made none).
+		var e *cos.ErrorResponse
+		if !errors.As(err, &e) || e.Response == nil || e.Response.StatusCode >= 500 {
+			deleteBucket(true)
+		}
 		return 1
 	}
 	created := time.Now()
@@ -132,42 +152,36 @@ func runCanary(args []string, getenv func(string) string, stdout, stderr io.Writ
 			fmt.Fprintf(stdout, "canary: kept bucket %s (--keep); delete it when done\n", name)
 			return
 		}
-		// Deleted whatever happened, with a context of its own: the run's
-		// may be cancelled (Ctrl-C) or past its deadline.
-		dctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if _, err := cosc.Bucket.Delete(dctx); err != nil {
-			fmt.Fprintf(stderr, "wire canary: DeleteBucket %s: %s: delete it in the COS console\n", name, cosError(err))
-			return
-		}
-		fmt.Fprintf(stdout, "canary: deleted bucket %s\n", name)
+		deleteBucket(false) // whatever happened
 	}()
 
+	// --wait bounds every call of the polling too: a CI or CLS request
+	// that hangs ends at the deadline.
+	pctx, cancel := context.WithTimeout(ctx, *wait)
+	defer cancel()
 	var (
 		seen      canarySeen
 		enabledAt time.Time
-		deadline  = time.NewTimer(*wait)
 		tick      = time.NewTicker(*poll)
 	)
-	defer deadline.Stop()
 	defer tick.Stop()
 	for enabledAt.IsZero() {
-		if on, _, err := ci.IsEnabled(ctx, target); err == nil && on {
+		if on, _, err := ci.IsEnabled(pctx, target); err == nil && on {
 			enabledAt = time.Now()
 			break
-		} else if err != nil {
+		} else if err != nil && pctx.Err() == nil {
 			seen.ciErr = err
 		}
-		if ltErr == nil && lt.topicID != "" {
-			seen.search(ctx, api, lt.topicID, name, created)
+		if ltErr == nil && lt.topicID != "" && pctx.Err() == nil {
+			seen.search(pctx, api, lt.topicID, name, created)
 		}
 		select {
-		case <-ctx.Done():
-			fmt.Fprintf(stdout, "canary: stopped (signal) after %s\n", time.Since(created).Round(time.Second))
-			seen.report(stdout, lt.topicID, ltErr)
-			return 1
-		case <-deadline.C:
-			fmt.Fprintf(stdout, "canary: not enabled within %s\n", *wait)
+		case <-pctx.Done():
+			if ctx.Err() != nil {
+				fmt.Fprintf(stdout, "canary: stopped (signal) after %s\n", time.Since(created).Round(time.Second))
+			} else {
+				fmt.Fprintf(stdout, "canary: not enabled within %s\n", *wait)
+			}
 			seen.report(stdout, lt.topicID, ltErr)
 			return 1
 		case <-tick.C:

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -192,5 +194,64 @@ func TestCanaryFileMatchesServerless(t *testing.T) {
 	}
 	if len(al) != len(bl) || diff != 1 {
 		t.Errorf("testdata/wire/serverless-canary.yml: %d lines differ (want 1), lengths %d and %d", diff, len(al), len(bl))
+	}
+}
+
+// front puts a handler in front of the fixture's address: each request
+// goes to h first, which returns false to pass it on.
+func (f *canaryFixture) front(h func(w http.ResponseWriter, r *http.Request, next http.Handler) bool) {
+	target, _ := url.Parse(f.url)
+	next := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !h(w, r, next) {
+			next.ServeHTTP(w, r)
+		}
+	}))
+	f.t.Cleanup(srv.Close)
+	f.url = srv.URL
+}
+
+// TestCanaryTimeoutWhileCIHangs: CI's listing never answers; --wait still
+// bounds the canary, which says so and deletes its bucket.
+func TestCanaryTimeoutWhileCIHangs(t *testing.T) {
+	f := newCanaryFixture(t)
+	release := make(chan struct{})
+	defer close(release)
+	f.front(func(w http.ResponseWriter, r *http.Request, next http.Handler) bool {
+		if strings.HasPrefix(r.Host, "ci.") {
+			select {
+			case <-r.Context().Done():
+			case <-release:
+			case <-time.After(20 * time.Second):
+			}
+			return true
+		}
+		return false
+	})
+	start := time.Now()
+	code, out, errs := f.run("--wait", "300ms")
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("--wait 300ms: the canary took %s", took.Round(time.Second))
+	}
+	if code != 1 || !strings.Contains(out, "canary: not enabled within 300ms") || !strings.Contains(out, "canary: deleted bucket") || len(f.canaryBuckets()) != 0 {
+		t.Errorf("exit %d, buckets %v\n%s%s", code, f.canaryBuckets(), out, errs)
+	}
+}
+
+// TestCanaryPutBucketAnswered5xx: PutBucket took effect but its answer was
+// a 502; the bucket is deleted all the same.
+func TestCanaryPutBucketAnswered5xx(t *testing.T) {
+	f := newCanaryFixture(t)
+	f.front(func(w http.ResponseWriter, r *http.Request, next http.Handler) bool {
+		if r.Method == http.MethodPut && strings.HasPrefix(r.Host, canaryPrefix) {
+			next.ServeHTTP(httptest.NewRecorder(), r) // it takes effect
+			w.WriteHeader(http.StatusBadGateway)
+			return true
+		}
+		return false
+	})
+	code, out, errs := f.run("--wait", "300ms")
+	if code != 1 || len(f.canaryBuckets()) != 0 {
+		t.Errorf("exit %d, buckets left %v\n%s%s", code, f.canaryBuckets(), out, errs)
 	}
 }

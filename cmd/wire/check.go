@@ -165,15 +165,20 @@ func runCheck(args []string, getenv func(string) string, stdout, stderr io.Write
 		case err != nil:
 			l.failed("alarms", "cls:DescribeAlarms and cls:DescribeAlarmNotices", err)
 		default:
-			var missing []string
+			var missing, foreign []string
 			for _, d := range alarmDefs {
-				if a, ok := st.alarms[d.name]; !ok || !sameAlarm(a, d, lt.topicID) {
+				if a, ok := st.alarms[d.name]; ok && !madeByWire(a.Tags) {
+					foreign = append(foreign, d.name)
+				} else if !ok || !sameAlarm(a, d, lt.topicID) {
 					missing = append(missing, d.name)
 				}
 			}
+			if len(foreign) > 0 {
+				l.line(bad, "alarms of wire's names not made by wire: "+strings.Join(foreign, ", "), "rename them in CLS, then run: go run ./cmd/wire apply")
+			}
 			if len(missing) > 0 {
 				l.line(bad, "alarms missing or different: "+strings.Join(missing, ", "), "run: go run ./cmd/wire apply --notice ID (or --wecom URL, or --notify-uin UIN)")
-			} else {
+			} else if len(foreign) == 0 {
 				l.line(ok, fmt.Sprintf("the %d alarms of docs/operating.md, on the log topic, each notifying a group", len(alarmDefs)), "")
 			}
 		}

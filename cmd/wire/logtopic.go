@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"slices"
 
 	"github.com/picbucket/picbucket/internal/tcapi"
 )
@@ -108,8 +107,8 @@ var indexFields = func() []tcapi.IndexField {
 }()
 
 // diffIndex plans the index write: CreateIndex when the topic has none,
-// ModifyIndex when a field is missing or differs (the topic's other fields
-// are kept), nothing when every field is in place. It returns what
+// ModifyIndex when a field is missing or differs (everything else of the
+// topic's index is sent back as it is: tcapi.ModifyIndexParams), nothing when every field is in place. It returns what
 // differed.
 func diffIndex(topicID string, ix tcapi.Index) (*tcapi.Step, []string) {
 	if !ix.Exists {
@@ -121,18 +120,11 @@ func diffIndex(topicID string, ix tcapi.Index) (*tcapi.Step, []string) {
 		have[f.Key] = f
 	}
 	var diffs []string
-	merged := slices.Clone(indexFields)
 	for _, f := range indexFields {
 		if h, ok := have[f.Key]; !ok {
 			diffs = append(diffs, f.Key+" missing")
 		} else if h != f {
 			diffs = append(diffs, fmt.Sprintf("%s is %s (statistics %v)", f.Key, h.Type, h.SQL))
-		}
-		delete(have, f.Key)
-	}
-	for _, f := range ix.Fields {
-		if _, other := have[f.Key]; other {
-			merged = append(merged, f)
 		}
 	}
 	if !ix.Status {
@@ -142,7 +134,7 @@ func diffIndex(topicID string, ix tcapi.Index) (*tcapi.Step, []string) {
 		return nil, nil
 	}
 	return &tcapi.Step{Service: tcapi.CLSService, Version: tcapi.CLSVersion, Action: "ModifyIndex",
-		Params: tcapi.IndexParams(topicID, merged)}, diffs
+		Params: tcapi.ModifyIndexParams(topicID, ix, indexFields)}, diffs
 }
 
 // redactURLs returns v with the query and user of every "Url" value

@@ -5,7 +5,7 @@
 //	go run ./cmd/wire apply --dry-run   # read the account, print the writes apply would send
 //	go run ./cmd/wire apply             # write them; a second run writes nothing
 //	go run ./cmd/wire apply --org       # also the organization trail (management account)
-//	go run ./cmd/wire apply --delete    # remove the EventBridge rule and target apply made
+//	go run ./cmd/wire apply --delete    # remove what apply made (the log topic and the trail are kept)
 //	go run ./cmd/wire check             # read only: a checklist, exit 0 when every line is ✓
 //	go run ./cmd/wire canary            # a temporary bucket: how long until it is enabled, by which trigger
 //
@@ -52,7 +52,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		var c common
 		c.flags(fs)
 		fs.Bool("dry-run", false, "apply: read the account and print the writes apply would send; send none")
-		fs.Bool("delete", false, "apply: remove the EventBridge rule and target apply made")
+		fs.Bool("delete", false, "apply: remove what apply made: its policy and role, the alarms, the EventBridge rule and target (the log topic and the trail are kept)")
 		command.Help(stdout, fs)
 		return usage.ExitHelp
 	}

@@ -137,20 +137,38 @@ func strs(v any) []string {
 	return nil
 }
 
-// grants reports whether a policy document allows action (its allow
-// statements' actions, with * patterns; deny statements and conditions are
-// not weighed, and resources are not compared).
-func grants(doc, action string) bool {
+// statements reads a policy document's statements with their keys in
+// lower case: Tencent's documents write "action", Terraform's examples
+// "Action".
+func statements(doc string) []map[string]any {
 	var d struct{ Statement []map[string]any }
 	if json.Unmarshal([]byte(doc), &d) != nil {
-		return false
+		return nil
 	}
+	out := make([]map[string]any, 0, len(d.Statement))
 	for _, st := range d.Statement {
+		m := make(map[string]any, len(st))
+		for k, v := range st {
+			m[strings.ToLower(k)] = v
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// grants reports whether a policy document allows action (its allow
+// statements' actions, with * patterns, in either form Tencent writes them:
+// "cos:GetService" or "name/cos:GetService", as COS's "Working with COS API
+// authorization policies" does; deny statements and conditions are not
+// weighed, and resources are not compared).
+func grants(doc, action string) bool {
+	for _, st := range statements(doc) {
 		if e, _ := st["effect"].(string); !strings.EqualFold(e, "allow") {
 			continue
 		}
 		for _, a := range strs(st["action"]) {
-			if ok, _ := path.Match(strings.ToLower(a), strings.ToLower(action)); ok {
+			a = strings.TrimPrefix(strings.ToLower(a), "name/")
+			if ok, _ := path.Match(a, strings.ToLower(action)); ok {
 				return true
 			}
 		}
@@ -160,11 +178,7 @@ func grants(doc, action string) bool {
 
 // trustsSCF reports whether a trust policy lets SCF assume the role.
 func trustsSCF(doc string) bool {
-	var d struct{ Statement []map[string]any }
-	if json.Unmarshal([]byte(doc), &d) != nil {
-		return false
-	}
-	for _, st := range d.Statement {
+	for _, st := range statements(doc) {
 		p, _ := st["principal"].(map[string]any)
 		if e, _ := st["effect"].(string); strings.EqualFold(e, "allow") && slices.Contains(strs(p["service"]), scfService) {
 			return true

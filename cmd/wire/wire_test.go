@@ -15,7 +15,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -283,6 +285,10 @@ func TestBadInputSendsNothing(t *testing.T) {
 			f.write(strings.Replace(f.text, `PICBUCKET_CONCURRENCY: "8"`, `PICBUCKET_CONCURRENCY: "0"`, 1))
 			return nil
 		}, 2, "PICBUCKET_CONCURRENCY"},
+		{"namespace wildcard", func(f *wireFixture) []string {
+			f.write(strings.Replace(f.text, "  role: picbucket-execution", "  namespace: \"*\"\n  role: picbucket-execution", 1))
+			return nil
+		}, 2, `inputs.namespace "*"`},
 		{"unquoted timer argument", func(f *wireFixture) []string {
 			f.write(strings.Replace(f.text, `argument: ""`, `argument: {"dryRun": true}`, 1))
 			return nil
@@ -592,7 +598,7 @@ func TestAlarms(t *testing.T) {
 // proxy after the emulator made it, is found by the next read; apply ends
 // with one of each thing, and says it read again.
 func TestApplyCreateAnswered5xxLeavesNoDuplicate(t *testing.T) {
-	for _, action := range []string{"CreateRole", "CreatePolicy", "CreateLogset", "CreateTopic", "CreateAlarmNotice", "CreateAlarm", "CreateAuditTrack", "CreateRule"} {
+	for _, action := range []string{"CreateRole", "CreatePolicy", "AttachRolePolicy", "CreateLogset", "CreateTopic", "CreateIndex", "CreateAlarmNotice", "CreateAlarm", "CreateAuditTrack", "CreateDeliverCloudFunction", "CreateRule", "CreateTarget"} {
 		t.Run(action, func(t *testing.T) {
 			f := newWireFixture(t)
 			target, _ := url.Parse(f.url)
@@ -614,7 +620,7 @@ func TestApplyCreateAnswered5xxLeavesNoDuplicate(t *testing.T) {
 			if code != 0 || !failed {
 				t.Fatalf("exit %d (502 sent: %v)\n%s%s", code, failed, out, errs)
 			}
-			if action != "CreateRule" && (!strings.Contains(out, "502") || !strings.Contains(out, "reading again before sending anything again")) {
+			if action != "CreateRule" && action != "CreateTarget" && (!strings.Contains(out, "502") || !strings.Contains(out, "reading again before sending anything again")) {
 				t.Errorf("the retry is not reported:\n%s", out)
 			}
 			if strings.Contains(out+errs, "Bad Gateway") {
@@ -626,6 +632,19 @@ func TestApplyCreateAnswered5xxLeavesNoDuplicate(t *testing.T) {
 					counts[c.Action]++
 				}
 			}
+			rules := f.emu.EventBridge().Rules("eb-svc00001")
+			if len(rules) == 1 && len(f.emu.EventBridge().Targets(rules[0].ID)) != 1 {
+				t.Errorf("after a 502 on %s: %d targets", action, len(f.emu.EventBridge().Targets(rules[0].ID)))
+			}
+			var indexes int
+			for _, c := range f.emu.Calls() {
+				if c.ErrorCode == "" && (c.Action == "CreateIndex" || c.Action == "ModifyIndex") {
+					indexes++
+				}
+			}
+			if indexes != 1 {
+				t.Errorf("after a 502 on %s: the index written %d times", action, indexes)
+			}
 			if len(f.emu.Roles()) != 1 || len(f.emu.Policies()) != 1 || len(f.emu.Logsets()) != 1 || len(f.emu.Topics()) != 2 ||
 				len(f.emu.Notices()) != 1 || len(f.emu.Alarms()) != 3 || len(f.emu.Tracks()) != 1 || len(f.emu.EventBridge().Rules("eb-svc00001")) != 1 {
 				t.Errorf("after a 502 on %s: roles %d, policies %d, logsets %d, topics %d, notices %d, alarms %d, tracks %d, rules %d (creates %v)",
@@ -633,5 +652,216 @@ func TestApplyCreateAnswered5xxLeavesNoDuplicate(t *testing.T) {
 					len(f.emu.Alarms()), len(f.emu.Tracks()), len(f.emu.EventBridge().Rules("eb-svc00001")), counts)
 			}
 		})
+	}
+}
+
+// TestAnErrorEchoingTheWebhookKeepsItsKey: an API error whose message quotes
+// the request's WebCallbacks Url (as API 3.0 messages quote a parameter's
+// value) prints neither the robot's key nor the query that holds it.
+func TestAnErrorEchoingTheWebhookKeepsItsKey(t *testing.T) {
+	f := newWireFixture(t)
+	target, _ := url.Parse(f.url)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-TC-Action") == "CreateAlarmNotice" {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"Response":{"Error":{"Code":"InvalidParameter","Message":"WebCallbacks[0].Url %s is not reachable"},"RequestId":"r-1"}}`, webhook)
+			return
+		}
+		httputil.NewSingleHostReverseProxy(target).ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	f.url = front.URL
+	code, out, errs := f.run("apply", "--wecom", webhook) // run fails the test on the key
+	if code == 0 || !strings.Contains(errs, "is not reachable") {
+		t.Errorf("exit %d: the refusal is not reported\n%s%s", code, out, errs)
+	}
+}
+
+// TestCheckReadsLinesAsSCFDeliversThem: SCF delivers a function's output
+// to its CLS topic as SCF_* fields, the line itself in SCF_Message (text):
+// SCF_FunctionName, SCF_Namespace, SCF_StartTime, SCF_LogTime,
+// SCF_RequestId, SCF_Duration, SCF_Alias, SCF_Qualifier, SCF_MemUsage,
+// SCF_Level, SCF_Message, SCF_Type, SCF_StatusCode, SCF_RetryNum
+// (tencentyun/intlcloud-documents yehe_doc/Serverless/无服务器云函数/操作指南/
+// 日志管理/日志投递配置_intl_en.md, "Configuring index"). The index, the
+// alarms' queries, check's and canary's searches all name the line's own
+// keys (message, trigger, …), which such a topic does not have.
+func TestCheckReadsLinesAsSCFDeliversThem(t *testing.T) {
+	t.Skip("finding (review21): the CLS index, the alarms and the searches assume the function's JSON keys are the topic's keys; SCF delivers them inside SCF_Message")
+	f := newWireFixture(t)
+	if code, out, errs := f.run("apply", "--wecom", webhook); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errs)
+	}
+	var topic string
+	for _, tp := range f.emu.Topics() {
+		if tp.Name == LogTopic {
+			topic = tp.ID
+		}
+	}
+	ix := f.emu.Index(topic)
+	if ix == nil || !slices.ContainsFunc(ix.Fields, func(fl tcemu.IndexField) bool { return fl.Key == "SCF_Message" }) {
+		t.Errorf("the index does not hold SCF_Message: %+v", ix)
+	}
+	f.nameLogTopic()
+	f.emu.AddLog(topic, tcemu.LogLine{Time: time.Now().Add(-10 * time.Minute), JSON: `{"SCF_FunctionName":"picbucket","SCF_Namespace":"default",` +
+		`"SCF_RequestId":"r2","SCF_Type":"Custom","SCF_Level":"INFO","SCF_Message":` +
+		strconv.Quote(`{"level":"info","scfRequestId":"r2","trigger":"timer","dryRun":false,"buckets":7,"enabled":1,"already_enabled":6,"message":"summary"}`) + `}`})
+	if code, out, _ := f.run("check"); !strings.Contains(out, "✓ the last timer run, 10m0s ago: 7 buckets, 1 enabled") {
+		t.Errorf("check does not read a summary as SCF delivers it: exit %d\n%s", code, out)
+	}
+}
+
+// TestUsersAlarmOfTheSameNameIsLeftAlone: an alarm and a notice group the
+// user made, named as wire names its own, are neither modified by apply
+// nor deleted by --delete; wire says so.
+func TestUsersAlarmOfTheSameNameIsLeftAlone(t *testing.T) {
+	f := newWireFixture(t)
+	ls := f.emu.AddLogset(tcemu.Logset{Uin: wireUIN, Region: "ap-guangzhou", Name: LogLogset})
+	tp := f.emu.AddTopic(tcemu.Topic{Uin: wireUIN, Region: "ap-guangzhou", Name: LogTopic, LogsetID: ls.ID})
+	if _, err := f.emuCall("CreateAlarmNotice", map[string]any{"Name": noticeName, "Type": "Trigger",
+		"WebCallbacks": []map[string]any{{"CallbackType": "Http", "Method": "POST", "Url": "https://hooks.example.com/mine"}}}); err != "" {
+		t.Fatal(err)
+	}
+	mine := f.emu.Notices()[0].ID
+	if _, err := f.emuCall("CreateAlarm", map[string]any{"Name": "picbucket-failures", "Condition": "$1.n > 5", "TriggerCount": 1, "AlarmPeriod": 10,
+		"MonitorTime": map[string]any{"Type": "Period", "Time": 5}, "AlarmNoticeIds": []string{mine}, "Status": true,
+		"AlarmTargets": []map[string]any{{"TopicId": tp.ID, "LogsetId": ls.ID, "Query": "* | SELECT count(*) AS n", "Number": 1, "StartTimeOffset": -5, "EndTimeOffset": 0}}}); err != "" {
+		t.Fatal(err)
+	}
+	before := f.emu.Alarms()[0]
+	code, out, errs := f.run("apply", "--wecom", webhook)
+	if code != 0 || slices.Contains(f.writes(), "ModifyAlarm") || slices.Contains(f.writes(), "ModifyAlarmNotice") ||
+		!strings.Contains(out, "picbucket-failures") || !strings.Contains(out, "not made by wire") {
+		t.Errorf("apply: exit %d, writes %v\n%s%s", code, f.writes(), out, errs)
+	}
+	if code, out, _ := f.run("check"); code != 1 || !strings.Contains(out, "✗ alarms of wire's names not made by wire: picbucket-failures") {
+		t.Errorf("check: exit %d\n%s", code, out)
+	}
+	code, out, errs = f.run("apply", "--delete")
+	var kept bool
+	for _, a := range f.emu.Alarms() {
+		if a.ID == before.ID && a.Params["Condition"] == "$1.n > 5" {
+			kept = true
+		}
+	}
+	if code != 0 || !kept || len(f.emu.Notices()) == 0 || f.emu.Notices()[0].ID != mine {
+		t.Errorf("--delete: exit %d, the user's alarm kept %v, notices %+v\n%s%s", code, kept, f.emu.Notices(), out, errs)
+	}
+}
+
+// TestDeleteDryRunWritesNothing: apply --delete --dry-run prints the
+// deletions and sends none; check --org on the wired account writes
+// nothing either.
+func TestDeleteDryRunWritesNothing(t *testing.T) {
+	f := newWireFixture(t)
+	if code, out, errs := f.run("apply", "--org", "--wecom", webhook); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errs)
+	}
+	n := len(f.writes())
+	code, out, errs := f.run("apply", "--org", "--delete", "--dry-run")
+	if code != 0 || len(f.writes()) != n || !strings.Contains(out, "DeleteAlarm") {
+		t.Errorf("apply --delete --dry-run: exit %d, writes %v\n%s%s", code, f.writes()[n:], out, errs)
+	}
+	f.run("check", "--org")
+	if len(f.writes()) != n {
+		t.Errorf("check --org writes %v", f.writes()[n:])
+	}
+}
+
+// TestIndexKeepsTheUsersRule: apply's ModifyIndex keeps what it does not
+// manage: the full-text index, another field's tokenizer, and the topic's
+// IncludeInternalFields.
+func TestIndexKeepsTheUsersRule(t *testing.T) {
+	f := newWireFixture(t)
+	ls := f.emu.AddLogset(tcemu.Logset{Uin: wireUIN, Region: "ap-guangzhou", Name: LogLogset})
+	tp := f.emu.AddTopic(tcemu.Topic{Uin: wireUIN, Region: "ap-guangzhou", Name: LogTopic, LogsetID: ls.ID})
+	fullText := map[string]any{"CaseSensitive": false, "Tokenizer": "@&()='\",;:<>[]{}/ \n\t\r", "ContainZH": false}
+	if _, err := f.emuCall("CreateIndex", map[string]any{"TopicId": tp.ID, "Status": true, "IncludeInternalFields": true,
+		"Rule": map[string]any{"FullText": fullText, "KeyValue": map[string]any{"CaseSensitive": false, "KeyValues": []map[string]any{
+			{"Key": "mine", "Value": map[string]any{"Type": "text", "Tokenizer": ",", "SqlFlag": false, "ContainZH": false}}}}}}); err != "" {
+		t.Fatal(err)
+	}
+	if code, out, errs := f.run("apply"); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errs)
+	}
+	ix := f.emu.Index(tp.ID)
+	if !reflect.DeepEqual(ix.Rule["FullText"], fullText) || ix.Extra["IncludeInternalFields"] != true {
+		t.Errorf("the full-text index or IncludeInternalFields changed: %v, %v", ix.Rule["FullText"], ix.Extra)
+	}
+	kv, _ := ix.Rule["KeyValue"].(map[string]any)
+	var mine any
+	for _, e := range kv["KeyValues"].([]any) {
+		if m := e.(map[string]any); m["Key"] == "mine" {
+			mine = m["Value"]
+		}
+	}
+	if v, _ := mine.(map[string]any); v == nil || v["Tokenizer"] != "," || kv["CaseSensitive"] != false {
+		t.Errorf("the user's field or case sensitivity changed: %v, CaseSensitive %v", mine, kv["CaseSensitive"])
+	}
+	n := len(f.writes())
+	if code, _, _ := f.run("apply"); code != 0 || len(f.writes()) != n {
+		t.Errorf("second apply writes %v", f.writes()[n:])
+	}
+}
+
+// TestHelpSaysWhatDeleteRemoves: the help of --delete names everything it
+// removes, not only the EventBridge rule.
+func TestHelpSaysWhatDeleteRemoves(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"apply", "-h"}} {
+		var out, errb bytes.Buffer
+		run(args, func(string) string { return "" }, &out, &errb)
+		if s := out.String() + errb.String(); !strings.Contains(s, "alarms") || !strings.Contains(s, "policy") {
+			t.Errorf("wire %v: --delete's help does not name the alarms and the policy:\n%s", args, s)
+		}
+	}
+}
+
+// TestDeleteKeepsANoticeGroupOthersUse: the user's own alarm notifies the
+// notice group wire made; --delete removes wire's alarms, keeps the group
+// (CLS refuses to delete a group an alarm uses) and says so, and still
+// removes the EventBridge rule.
+func TestDeleteKeepsANoticeGroupOthersUse(t *testing.T) {
+	f := newWireFixture(t)
+	if code, out, errs := f.run("apply", "--wecom", webhook); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errs)
+	}
+	var tp, ls string
+	for _, x := range f.emu.Topics() {
+		if x.Name == LogTopic {
+			tp, ls = x.ID, x.LogsetID
+		}
+	}
+	group := f.emu.Notices()[0].ID
+	if _, err := f.emuCall("CreateAlarm", map[string]any{"Name": "my-alarm", "Condition": "$1.n > 5", "TriggerCount": 1, "AlarmPeriod": 10,
+		"MonitorTime": map[string]any{"Type": "Period", "Time": 5}, "AlarmNoticeIds": []string{group}, "Status": true,
+		"AlarmTargets": []map[string]any{{"TopicId": tp, "LogsetId": ls, "Query": "* | SELECT count(*) AS n", "Number": 1, "StartTimeOffset": -5, "EndTimeOffset": 0}}}); err != "" {
+		t.Fatal(err)
+	}
+	code, out, errs := f.run("apply", "--delete")
+	if code != 0 || len(f.emu.Alarms()) != 1 || f.emu.Alarms()[0].Name != "my-alarm" || len(f.emu.Notices()) != 1 ||
+		len(f.emu.EventBridge().Rules("eb-svc00001")) != 0 || !strings.Contains(out, "kept: notice group") {
+		t.Errorf("--delete: exit %d, alarms %d, notices %d, rules %d\n%s%s", code, len(f.emu.Alarms()), len(f.emu.Notices()),
+			len(f.emu.EventBridge().Rules("eb-svc00001")), out, errs)
+	}
+}
+
+// TestGrantsReadsTencentsPolicyForms: a policy written as Tencent's COS and
+// CAM documents write them ("name/cos:GetService", "name/ci:*", and the
+// capitalized keys Terraform's examples use) grants those actions.
+func TestGrantsReadsTencentsPolicyForms(t *testing.T) {
+	for _, tc := range []struct {
+		doc, action string
+		want        bool
+	}{
+		{`{"version":"2.0","statement":[{"action":["name/cos:GetService"],"effect":"allow","resource":["*"]}]}`, "cos:GetService", true},
+		{`{"version":"2.0","statement":[{"action":"name/ci:*","effect":"allow","resource":"*"}]}`, "ci:CreatePicProcessBucket", true},
+		{`{"version":"2.0","Statement":[{"Action":["name/cos:GetBucketTagging"],"Effect":"Allow","Resource":["*"]}]}`, "cos:GetBucketTagging", true},
+		{`{"version":"2.0","statement":[{"action":["cos:GetService"],"effect":"allow","resource":["*"]}]}`, "cos:GetService", true},
+		{`{"version":"2.0","statement":[{"action":["name/cos:GetService"],"effect":"deny","resource":["*"]}]}`, "cos:GetService", false},
+		{`{"version":"2.0","statement":[{"action":["name/cos:GetObject"],"effect":"allow","resource":["*"]}]}`, "cos:GetService", false},
+	} {
+		if got := grants(tc.doc, tc.action); got != tc.want {
+			t.Errorf("grants(%s, %s) = %v, want %v", tc.doc, tc.action, got, tc.want)
+		}
 	}
 }

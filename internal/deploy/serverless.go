@@ -127,8 +127,13 @@ func LoadServerless(path string) (*Serverless, error) {
 	if err := bucket.ValidateRegion(s.Region); err != nil || !bucket.KnownRegion(s.Region) {
 		problem("inputs.region %q: not a Tencent Cloud region id; did you mean %s?", s.Region, bucket.NearestRegion(s.Region))
 	}
+	if err := rules.Namespace(s.Namespace); err != nil {
+		problem("inputs.namespace %q: %v", s.Namespace, err)
+	}
 	if s.Role == "" {
 		problem("inputs.role: empty; the function needs its execution role")
+	} else if err := rules.RoleName(s.Role); err != nil {
+		problem("inputs.role %q: %v", s.Role, err)
 	}
 	if s.Runtime != "Go1" {
 		problem("inputs.runtime %q: want Go1", s.Runtime)

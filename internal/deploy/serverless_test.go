@@ -53,6 +53,10 @@ func TestLoadServerlessRefuses(t *testing.T) {
 		{"unquoted number", `PICBUCKET_DRY_RUN: "true"`, `PICBUCKET_CONCURRENCY: 8`, "not a quoted string"},
 		{"a setting twice", `PICBUCKET_DRY_RUN: "true"`, "PICBUCKET_DRY_RUN: \"true\"\n      PICBUCKET_DRY_RUN: \"false\"", "PICBUCKET_DRY_RUN: set twice"},
 		{"not YAML", "component: scf", "component: [scf", "not the scf component's YAML"},
+		{"namespace wildcard", "  region: ap-guangzhou", "  namespace: \"*\"\n  region: ap-guangzhou", `inputs.namespace "*"`},
+		{"namespace path", "  region: ap-guangzhou", "  namespace: a/b\n  region: ap-guangzhou", `inputs.namespace "a/b"`},
+		{"role wildcard", "role: picbucket-execution", `role: "picbucket-*"`, `inputs.role "picbucket-*"`},
+		{"role with a space", "role: picbucket-execution", `role: "picbucket execution"`, `inputs.role "picbucket execution"`},
 		{"cls trigger without topic", "    - timer:", "    - cls:\n        parameters:\n          enable: true\n    - timer:", "cls trigger without topicId"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -158,6 +158,20 @@ func localHost(host string) bool {
 // or '_'.
 var functionNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$`)
 
+// namespaceRE is an SCF namespace: the form an EventBridge SCF target
+// resource accepts (letters, digits, '_' and '-', starting with a letter or
+// digit, at most 60): never a wildcard or a path, which would widen the
+// resources of a policy or a target that name it.
+var namespaceRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$`)
+
+// Namespace checks an SCF namespace.
+func Namespace(s string) error {
+	if !namespaceRE.MatchString(s) {
+		return refuse("want an SCF namespace such as default: up to 60 letters, digits, '_' and '-'")
+	}
+	return nil
+}
+
 // FunctionName checks an SCF function name.
 func FunctionName(s string) error {
 	if !functionNameRE.MatchString(s) {

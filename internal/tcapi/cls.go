@@ -2,6 +2,8 @@ package tcapi
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -13,7 +15,8 @@ import (
 // RuleKeyValueInfo {CaseSensitive, KeyValues []KeyValueInfo}; KeyValueInfo
 // {Key, Value ValueInfo}; ValueInfo {Type "long"|"text"|"double", Tokenizer
 // (empty for long and double), SqlFlag (statistics), ContainZH}.
-// CreateIndex and ModifyIndex take TopicId, Rule and Status.
+// CreateIndex and ModifyIndex take TopicId, Rule, Status,
+// IncludeInternalFields, MetadataFlag and CoverageField.
 const (
 	CLSService = "cls"
 	CLSVersion = "2020-10-16"
@@ -32,23 +35,27 @@ type IndexField struct {
 type Index struct {
 	Exists, Status bool
 	Fields         []IndexField
+
+	// What ModifyIndexParams sends back unchanged: the rule's other parts
+	// (FullText, Tag, DynamicIndex), each field's Value as answered
+	// (Tokenizer, ContainZH, Alias …), CaseSensitive, and the topic's
+	// IncludeInternalFields, MetadataFlag and CoverageField.
+	rule          map[string]json.RawMessage
+	values        map[string]json.RawMessage
+	order         []string
+	caseSensitive *bool
+	extra         map[string]json.RawMessage
 }
+
+// present reports whether a raw JSON value is there and not null.
+func present(v json.RawMessage) bool { return len(v) > 0 && string(v) != "null" }
 
 // DescribeIndex reads a topic's index.
 func (c *Client) DescribeIndex(ctx context.Context, topicID string) (Index, error) {
 	var out struct {
-		Status *bool
-		Rule   *struct {
-			KeyValue *struct {
-				KeyValues []struct {
-					Key   string
-					Value struct {
-						Type    string
-						SqlFlag bool
-					}
-				}
-			}
-		}
+		Status                                             *bool
+		Rule                                               json.RawMessage
+		IncludeInternalFields, MetadataFlag, CoverageField json.RawMessage
 	}
 	err := c.call(ctx, api{CLSService, CLSVersion, "DescribeIndex"}, c.opts.Region, map[string]any{"TopicId": topicID}, &out)
 	if err != nil {
@@ -57,13 +64,87 @@ func (c *Client) DescribeIndex(ctx context.Context, topicID string) (Index, erro
 		}
 		return Index{}, err
 	}
-	ix := Index{Exists: out.Rule != nil, Status: out.Status == nil || *out.Status}
-	if out.Rule != nil && out.Rule.KeyValue != nil {
-		for _, kv := range out.Rule.KeyValue.KeyValues {
-			ix.Fields = append(ix.Fields, IndexField{Key: kv.Key, Type: kv.Value.Type, SQL: kv.Value.SqlFlag})
+	ix := Index{Exists: present(out.Rule), Status: out.Status == nil || *out.Status, values: map[string]json.RawMessage{},
+		extra: map[string]json.RawMessage{}}
+	for k, v := range map[string]json.RawMessage{"IncludeInternalFields": out.IncludeInternalFields, "MetadataFlag": out.MetadataFlag, "CoverageField": out.CoverageField} {
+		if present(v) {
+			ix.extra[k] = v
+		}
+	}
+	if !ix.Exists {
+		return ix, nil
+	}
+	if err := json.Unmarshal(out.Rule, &ix.rule); err != nil {
+		return Index{}, fmt.Errorf("cls DescribeIndex: Rule: %w", err)
+	}
+	if kvRaw := ix.rule["KeyValue"]; present(kvRaw) {
+		var kv struct {
+			CaseSensitive *bool
+			KeyValues     []struct {
+				Key   string
+				Value json.RawMessage
+			}
+		}
+		if err := json.Unmarshal(kvRaw, &kv); err != nil {
+			return Index{}, fmt.Errorf("cls DescribeIndex: Rule.KeyValue: %w", err)
+		}
+		ix.caseSensitive = kv.CaseSensitive
+		for _, e := range kv.KeyValues {
+			var v struct {
+				Type    string
+				SqlFlag bool
+			}
+			json.Unmarshal(e.Value, &v)
+			ix.Fields = append(ix.Fields, IndexField{Key: e.Key, Type: v.Type, SQL: v.SqlFlag})
+			ix.values[e.Key], ix.order = e.Value, append(ix.order, e.Key)
 		}
 	}
 	return ix, nil
+}
+
+// ModifyIndexParams are ModifyIndex's parameters that make want's fields
+// part of ix, enabled, and keep everything else of ix as DescribeIndex
+// answered it: its other fields with their whole Value, FullText, Tag,
+// DynamicIndex, CaseSensitive, IncludeInternalFields, MetadataFlag and
+// CoverageField. ModifyIndex takes the whole Rule; whether it keeps a part
+// the request omits is not documented, and sending it back is right either
+// way.
+func ModifyIndexParams(topicID string, ix Index, want []IndexField) map[string]any {
+	ours := map[string]IndexField{}
+	for _, f := range want {
+		ours[f.Key] = f
+	}
+	value := func(f IndexField) map[string]any { return map[string]any{"Type": f.Type, "SqlFlag": f.SQL} }
+	kvs := make([]map[string]any, 0, len(ix.order)+len(want))
+	for _, k := range ix.order {
+		if f, ok := ours[k]; ok {
+			kvs = append(kvs, map[string]any{"Key": k, "Value": value(f)})
+			delete(ours, k)
+		} else {
+			kvs = append(kvs, map[string]any{"Key": k, "Value": ix.values[k]})
+		}
+	}
+	for _, f := range want {
+		if _, left := ours[f.Key]; left {
+			kvs = append(kvs, map[string]any{"Key": f.Key, "Value": value(f)})
+		}
+	}
+	cs := true
+	if ix.caseSensitive != nil {
+		cs = *ix.caseSensitive
+	}
+	rule := map[string]any{}
+	for k, v := range ix.rule {
+		if k != "KeyValue" && present(v) {
+			rule[k] = v
+		}
+	}
+	rule["KeyValue"] = map[string]any{"CaseSensitive": cs, "KeyValues": kvs}
+	p := map[string]any{"TopicId": topicID, "Status": true, "Rule": rule}
+	for k, v := range ix.extra {
+		p[k] = v
+	}
+	return p
 }
 
 // IndexParams are CreateIndex's and ModifyIndex's parameters for a
@@ -105,6 +186,11 @@ func (c *Client) SearchLog(ctx context.Context, topicID string, from, to time.Ti
 	return lines, err
 }
 
+// Tag is a resource tag (cls models.go Tag {Key, Value}): CreateAlarm,
+// ModifyAlarm, CreateAlarmNotice and ModifyAlarmNotice take Tags, and
+// AlarmInfo and AlarmNotice carry them.
+type Tag struct{ Key, Value string }
+
 // Alarm is a CLS alarm policy (cls models.go AlarmInfo; only the fields
 // compared).
 type Alarm struct {
@@ -114,6 +200,7 @@ type Alarm struct {
 	TriggerCount, AlarmPeriod int64
 	AlarmNoticeIds            []string
 	Status                    bool
+	Tags                      []Tag
 }
 
 // AlarmTarget is what an alarm queries (cls models.go AlarmTarget,
@@ -141,6 +228,7 @@ type AlarmNotice struct {
 		ReceiverChannels []string
 	}
 	WebCallbacks []struct{ Url, CallbackType string }
+	Tags         []Tag
 }
 
 // FindAlarms lists the alarms named name (Filters name).

@@ -3,6 +3,8 @@ package tcapi
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -69,8 +71,30 @@ func printable(s string) string {
 	return b.String()
 }
 
-// sanitize drops the answer bodies the SDK quotes in its client-side messages.
+// urlInText is an http(s) URL inside an error message.
+var urlInText = regexp.MustCompile(`(?i)https?://[^\s"'<>]+`)
+
+// redactURLs replaces the user and query of each URL in msg: an API 3.0
+// message may quote a parameter's value, and a URL parameter may carry a
+// key in its query (a WeCom robot's webhook in cls CreateAlarmNotice).
+func redactURLs(msg string) string {
+	return urlInText.ReplaceAllStringFunc(msg, func(s string) string {
+		u, err := url.Parse(s)
+		if err != nil {
+			return "(a URL, redacted)"
+		}
+		if u.User == nil && u.RawQuery == "" && u.Fragment == "" {
+			return s
+		}
+		u.User, u.RawQuery, u.Fragment = nil, "", ""
+		return u.String() + "?(redacted)"
+	})
+}
+
+// sanitize drops the answer bodies the SDK quotes in its client-side
+// messages, and the user and query of any URL a message quotes.
 func sanitize(code, msg string, status int) string {
+	msg = redactURLs(msg)
 	switch code {
 	case "ClientError.ParseJsonError":
 		if status != 0 && status != 200 {

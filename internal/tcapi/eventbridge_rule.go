@@ -76,7 +76,7 @@ func SCFResource(region, uin, namespace, function, qualifier string) (string, er
 	}
 	check(ValidRegion(region), "function region", region, "a region id such as ap-guangzhou")
 	check(rules.UIN(uin) == nil, "uin", uin, "the account's numeric UIN (account ID), 5 to 20 digits")
-	check(namespaceRE.MatchString(namespace), "namespace", namespace, "an SCF namespace such as default")
+	check(rules.Namespace(namespace) == nil, "namespace", namespace, "an SCF namespace such as default")
 	check(rules.FunctionName(function) == nil, "function", function, "an SCF function name")
 	check(qualifierRE.MatchString(qualifier), "qualifier", qualifier, "$DEFAULT, $LATEST, a version number or an alias")
 	if bad != nil {

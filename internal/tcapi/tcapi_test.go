@@ -655,6 +655,16 @@ func TestSecretsNeverShown(t *testing.T) {
 		}
 		texts = append(texts, err.Error(), fmt.Sprintf("%+v %#v", err, err))
 	}
+	// An error message quoting a URL parameter whose query holds a key.
+	const hookKey = "robot-key-0f3a"
+	secrets = append(secrets, hookKey)
+	f := &flaky{n: 10, status: 200, next: http.DefaultTransport,
+		body: `{"Response":{"Error":{"Code":"InvalidParameter","Message":"WebCallbacks.Url https://hooks.example.com/send?key=` + hookKey + ` is invalid"},"RequestId":"r-1"}}`}
+	err = e.client(t, creds(e.key), f).Call(context.Background(), "cls", "2020-10-16", "CreateAlarmNotice", map[string]any{}, nil)
+	if err == nil || !strings.Contains(err.Error(), "https://hooks.example.com/send?(redacted) is invalid") {
+		t.Errorf("a URL in a message: %v", err)
+	}
+	texts = append(texts, fmt.Sprint(err))
 	// A transport error.
 	dead := httptest.NewServer(http.NotFoundHandler())
 	du, _ := url.Parse(dead.URL)

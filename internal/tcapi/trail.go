@@ -51,7 +51,6 @@ type TrailWiring struct {
 }
 
 var (
-	namespaceRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$`)
 	qualifierRE = regexp.MustCompile(`^(\$LATEST|\$DEFAULT|[1-9]\d*|[A-Za-z][A-Za-z0-9_-]{0,59})$`)
 	// trackNameRE: "仅支持大小写字母、数字、-以及_的组合，3-48个字符"
 	// (cloudaudit models.go CreateAuditTrackRequestParams.Name).
@@ -74,7 +73,7 @@ func (w TrailWiring) Validate() error {
 	if err := rules.FunctionName(w.Function); err != nil {
 		check(false, "function %q: %v", w.Function, err)
 	}
-	check(namespaceRE.MatchString(w.Namespace), "namespace %q: want an SCF namespace such as default", w.Namespace)
+	check(rules.Namespace(w.Namespace) == nil, "namespace %q: want an SCF namespace such as default", w.Namespace)
 	check(qualifierRE.MatchString(w.Qualifier), "qualifier %q: want $DEFAULT, $LATEST, a version number or an alias", w.Qualifier)
 	check(w.LogsetName != "" && len(w.LogsetName) <= 255 && !strings.Contains(w.LogsetName, "|"),
 		"logset name %q: want 1-255 characters without |", w.LogsetName)

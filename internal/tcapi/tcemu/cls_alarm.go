@@ -4,13 +4,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
+	"time"
 )
 
 // CLS alarms and notice channels (cls 2020-10-16; tencentcloud-sdk-go
 // cls/v20201016 models.go): CreateAlarmNotice {Name, Type
 // Trigger|Recovery|All, NoticeReceivers []NoticeReceiver{ReceiverType,
-// ReceiverIds, ReceiverChannels, …}, WebCallbacks []WebCallback{Url,
+// ReceiverIds, ReceiverChannels, StartTime, EndTime (required, 15:04:05),
+// …}, WebCallbacks []WebCallback{Url,
 // CallbackType, Method, …}} -> AlarmNoticeId; DescribeAlarmNotices
 // {Filters, Offset, Limit} -> AlarmNotices, TotalCount; ModifyAlarmNotice,
 // DeleteAlarmNotice {AlarmNoticeId}; CreateAlarm {Name, AlarmTargets
@@ -101,11 +104,41 @@ func checkNotice(p map[string]any) *apiError {
 	if len(recv) == 0 && len(cbs) == 0 {
 		return errf("InvalidParameter", "NoticeReceivers or WebCallbacks is required")
 	}
+	for _, rc := range recv {
+		m, _ := rc.(map[string]any)
+		typ, _ := m["ReceiverType"].(string)
+		ids, _ := m["ReceiverIds"].([]any)
+		chans, _ := m["ReceiverChannels"].([]any)
+		if (typ != "Uin" && typ != "Group") || len(ids) == 0 || len(chans) == 0 {
+			return errf("InvalidParameter", "NoticeReceivers[]: ReceiverType (Uin or Group), ReceiverIds and ReceiverChannels are required")
+		}
+		for _, c := range chans {
+			if !slices.Contains([]any{"Email", "Sms", "WeChat", "Phone"}, c) {
+				return errf("InvalidParameter", "NoticeReceivers[].ReceiverChannels: %v is not Email, Sms, WeChat or Phone", c)
+			}
+		}
+		// StartTime and EndTime: "格式：`15:04:05`。必填" (models.go NoticeReceiver).
+		for _, k := range []string{"StartTime", "EndTime"} {
+			v, _ := m[k].(string)
+			if _, err := time.Parse(time.TimeOnly, v); err != nil {
+				return errf("InvalidParameter", "NoticeReceivers[].%s is required, in the form 15:04:05", k)
+			}
+		}
+	}
 	for _, c := range cbs {
 		m, _ := c.(map[string]any)
 		u, _ := m["Url"].(string)
 		if pu, err := url.Parse(u); err != nil || pu.Scheme != "https" || pu.Host == "" {
 			return errf("InvalidParameter.WebCallbackUrl", "WebCallbacks[].Url must be an https URL")
+		}
+		// CallbackType: Http, WeCom, DingTalk or Lark; Method is required
+		// for Http (models.go WebCallback).
+		typ, _ := m["CallbackType"].(string)
+		if !slices.Contains([]string{"Http", "WeCom", "DingTalk", "Lark"}, typ) {
+			return errf("InvalidParameter", "WebCallbacks[].CallbackType %q is not Http, WeCom, DingTalk or Lark", typ)
+		}
+		if method, _ := m["Method"].(string); typ == "Http" && method != "POST" && method != "PUT" {
+			return errf("InvalidParameter", "WebCallbacks[].Method (POST or PUT) is required for an Http callback")
 		}
 	}
 	return nil
@@ -161,6 +194,13 @@ func (s *Server) deleteAlarmNotice(r request) (answer, *apiError) {
 	st.init()
 	if st.notices[p.AlarmNoticeId] == nil {
 		return answer{}, errf("ResourceNotFound.AlarmNoticeNotExist", "notice group %s does not exist", p.AlarmNoticeId)
+	}
+	// A group an alarm notifies is not deleted (cls errors.go
+	// OperationDenied.NoticeHasAlarm).
+	for _, a := range st.alarms {
+		if ids, _ := a.Params["AlarmNoticeIds"].([]any); slices.Contains(ids, any(p.AlarmNoticeId)) {
+			return answer{}, errf("OperationDenied.NoticeHasAlarm", "notice group %s is used by alarm %s", p.AlarmNoticeId, a.ID)
+		}
 	}
 	delete(st.notices, p.AlarmNoticeId)
 	return answer{result: map[string]any{}}, nil

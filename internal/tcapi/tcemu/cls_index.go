@@ -1,6 +1,10 @@
 package tcemu
 
-import "slices"
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+)
 
 // A topic's index (cls 2020-10-16 CreateIndex, DescribeIndex, ModifyIndex;
 // tencentcloud-sdk-go cls/v20201016 models.go: CreateIndexRequestParams
@@ -9,11 +13,16 @@ import "slices"
 // RuleKeyValueInfo {CaseSensitive, KeyValues []KeyValueInfo{Key, Value
 // ValueInfo{Type long|text|double, Tokenizer, SqlFlag, ContainZH}}}).
 
-// Index is a topic's index.
+// Index is a topic's index: its key-value fields, and the rule and
+// settings as the last CreateIndex or ModifyIndex sent them (DescribeIndex
+// answers them back: FullText, Tag, DynamicIndex, each field's Tokenizer,
+// IncludeInternalFields, MetadataFlag, CoverageField).
 type Index struct {
 	TopicID string
 	Status  bool
 	Fields  []IndexField
+	Rule    map[string]any
+	Extra   map[string]any
 }
 
 // IndexField is one key-value index field.
@@ -57,6 +66,7 @@ func (s *Server) Index(topicID string) *Index {
 	if ix := s.products.indexes[topicID]; ix != nil {
 		c := *ix
 		c.Fields = slices.Clone(ix.Fields)
+		c.Rule, c.Extra = maps.Clone(ix.Rule), maps.Clone(ix.Extra)
 		return &c
 	}
 	return nil
@@ -73,10 +83,20 @@ func (s *Server) indexFrom(r request) (*Index, *apiError) {
 	if s.topic(r.caller.Uin, r.region, p.TopicId) == nil {
 		return nil, errf("ResourceNotFound.TopicNotExist", "topic %s does not exist in %s", p.TopicId, r.region)
 	}
-	ix := &Index{TopicID: p.TopicId, Status: p.Status == nil || *p.Status}
+	ix := &Index{TopicID: p.TopicId, Status: p.Status == nil || *p.Status, Extra: map[string]any{}}
+	var raw map[string]any
+	json.Unmarshal(r.body, &raw)
+	ix.Rule, _ = raw["Rule"].(map[string]any)
+	for _, k := range []string{"IncludeInternalFields", "MetadataFlag", "CoverageField"} {
+		if v, ok := raw[k]; ok {
+			ix.Extra[k] = v
+		}
+	}
 	if p.Rule != nil && p.Rule.KeyValue != nil {
-		if len(p.Rule.KeyValue.KeyValues) > 100 {
-			return nil, errf("InvalidParameter", "at most 100 key-value fields")
+		// "键值索引（KeyValue）及元字段索引（Tag）中的Key总数不能超过300"
+		// (models.go KeyValueInfo).
+		if len(p.Rule.KeyValue.KeyValues) > 300 {
+			return nil, errf("LimitExceeded.IndexKeyOverLimit", "at most 300 index keys")
 		}
 		for _, kv := range p.Rule.KeyValue.KeyValues {
 			switch kv.Value.Type {
@@ -99,7 +119,7 @@ func (s *Server) createIndex(r request) (answer, *apiError) {
 		return answer{}, aerr
 	}
 	if s.products.indexes[ix.TopicID] != nil {
-		return answer{}, errf("ResourceInUse.Index", "topic %s already has an index", ix.TopicID)
+		return answer{}, errf("InvalidParameter.IndexConflict", "topic %s already has an index", ix.TopicID)
 	}
 	s.products.indexes[ix.TopicID] = ix
 	return answer{result: map[string]any{}}, nil
@@ -132,10 +152,7 @@ func (s *Server) describeIndex(r request) (answer, *apiError) {
 	if ix == nil {
 		return answer{}, errf("ResourceNotFound.IndexNotExist", "topic %s has no index", p.TopicId)
 	}
-	kvs := []map[string]any{}
-	for _, f := range ix.Fields {
-		kvs = append(kvs, map[string]any{"Key": f.Key, "Value": map[string]any{"Type": f.Type, "Tokenizer": "", "SqlFlag": f.SqlFlag, "ContainZH": false}})
-	}
-	return answer{result: map[string]any{"TopicId": ix.TopicID, "Status": ix.Status,
-		"Rule": map[string]any{"KeyValue": map[string]any{"CaseSensitive": true, "KeyValues": kvs}}}}, nil
+	res := map[string]any{"TopicId": ix.TopicID, "Status": ix.Status, "Rule": ix.Rule}
+	maps.Copy(res, ix.Extra)
+	return answer{result: res}, nil
 }
