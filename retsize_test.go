@@ -24,15 +24,7 @@ import (
 // rows that matter most kept, and a note saying how many were left out.
 func TestReturnValueWithinResponseLimit(t *testing.T) {
 	f := start(t, emulator.Options{})
-	var audits []map[string]any
-	for i := range 10000 {
-		account := fmt.Sprintf("1000%08d", 100+i%100)
-		audits = append(audits, putBucketAudit(account, fmt.Sprintf("b%s%05d-1250000011", strings.Repeat("x", 13), i), "ap-guangzhou"))
-		bad := putBucketAudit(account, "photos-1250000011", "ap-guangzhou")
-		bad["resourceName"] = "qcs:" + strings.Repeat("x", 76) + fmt.Sprint(i) // not a qcs resource string: unreadable
-		audits = append(audits, bad)
-	}
-	payload := clsPayload(t, audits...)
+	payload := manyRowsCLSEvent(t)
 	resp, err := f.proc.Invoke(scfrpc.Invocation{Payload: payload, RequestID: "r", Timeout: 60 * time.Second,
 		Environment: defaultCreds.env(), AppID: appID, Uin: mgmtUin, Region: "ap-guangzhou", Function: "picbucket"})
 	if err != nil {
@@ -62,4 +54,53 @@ func TestReturnValueWithinResponseLimit(t *testing.T) {
 	if !note {
 		t.Errorf("no note names the rows left out: %q", res.Notes)
 	}
+}
+
+// TestManyRowsWithinDeployedMemory: the same small event, whose answer is
+// 20,000 rows (and as many log lines), is answered within the memory
+// serverless.yml deploys, told to the function as SCF tells it (the
+// request's MemoryLimitInMb), in each of three fresh processes (the peak
+// depends on when the collector runs).
+func TestManyRowsWithinDeployedMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three processes")
+	}
+	mb := deployedMemoryMB(t)
+	payload := manyRowsCLSEvent(t)
+	for i := range 3 {
+		f := start(t, emulator.Options{})
+		idle, err := f.proc.PeakRSS()
+		if err != nil {
+			t.Skipf("no peak RSS on this system: %v", err)
+		}
+		resp, err := f.proc.Invoke(scfrpc.Invocation{Payload: payload, RequestID: "r", Timeout: 60 * time.Second, MemoryMB: int32(mb),
+			Environment: defaultCreds.env(), AppID: appID, Uin: mgmtUin, Region: "ap-guangzhou", Function: "picbucket"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		peak, err := f.proc.PeakRSS()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("process %d: %d-byte event, %d-byte answer: peak RSS %.1f MiB (%.1f MiB before)", i, len(payload), len(resp.Payload),
+			float64(peak)/(1<<20), float64(idle)/(1<<20))
+		if peak >= mb<<20 {
+			t.Errorf("process %d: peak RSS %.1f MiB, want under the deployed %d MiB", i, float64(peak)/(1<<20), mb)
+		}
+	}
+}
+
+// manyRowsCLSEvent is a CLS event of about 190 KB whose answer has 20,000
+// rows: 10,000 unreadable records (a resourceName that is no qcs resource
+// string) and 10,000 buckets of 100 accounts out of scope.
+func manyRowsCLSEvent(t *testing.T) []byte {
+	var audits []map[string]any
+	for i := range 10000 {
+		account := fmt.Sprintf("1000%08d", 100+i%100)
+		audits = append(audits, putBucketAudit(account, fmt.Sprintf("b%s%05d-1250000011", strings.Repeat("x", 13), i), "ap-guangzhou"))
+		bad := putBucketAudit(account, "photos-1250000011", "ap-guangzhou")
+		bad["resourceName"] = "qcs:" + strings.Repeat("x", 76) + fmt.Sprint(i) // not a qcs resource string: unreadable
+		audits = append(audits, bad)
+	}
+	return clsPayload(t, audits...)
 }

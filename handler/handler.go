@@ -98,6 +98,7 @@ func (h *Handler) handle(ctx context.Context, payload []byte) (*Result, *secretS
 	if fc == nil {
 		fc = &functioncontext.FunctionContext{}
 	}
+	limitMemory(fc.MemoryLimitInMb)
 	cfg, cfgErr := config.Load(getenv)
 	creds, credErr := signer.Env{Getenv: getenv}.Credentials()
 	secrets := newSecretSet(creds)
