@@ -174,20 +174,20 @@ func All() []Shape {
 		return b.Bytes()
 	})
 	cls("CLS, 100,000 records each of a distinct eventName", func() []byte {
-		return Records(`{"timestamp":"1","content":{"eventName":"`, `"}}`, Distinct80)
+		return Records(`{"timestamp":"1","content":{"eventName":"`, `"}}`, 100000, Distinct80)
 	})
 	cls("CLS, 100,000 records each of a distinct resourceType", func() []byte {
-		return Records(`{"timestamp":"1","content":{"resourceType":"`, `"}}`, Distinct80)
+		return Records(`{"timestamp":"1","content":{"resourceType":"`, `"}}`, 100000, Distinct80)
 	})
 	return out
 }
 
-// Records is a CLS document of 100,000 records (trigger.MaxCLSRecords),
-// the i-th prefix + value(i) + suffix.
-func Records(prefix, suffix string, value func(i int) string) []byte {
+// Records is a CLS document of n records (at most trigger.MaxCLSRecords,
+// 100,000), the i-th prefix + value(i) + suffix.
+func Records(prefix, suffix string, n int, value func(i int) string) []byte {
 	var b bytes.Buffer
 	b.WriteString(`{"records":[`)
-	for i := 0; i < 100000; i++ {
+	for i := 0; i < n; i++ {
 		if i > 0 {
 			b.WriteString(",")
 		}
