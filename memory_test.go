@@ -41,6 +41,7 @@ func TestWorstShapesWithinDeployedMemory(t *testing.T) {
 	for _, s := range shapes.All() {
 		t.Run(s.Name, func(t *testing.T) {
 			f := start(t, emulator.Options{})
+			f.memoryMB = int32(limit >> 20) // as SCF tells the function its memorySize
 			f.emu.AddBucket("photos-1250000000", "ap-guangzhou", true)
 			idle, err := f.proc.PeakRSS()
 			if err != nil {

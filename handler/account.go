@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/picbucket/picbucket/internal/bucket"
 	"github.com/picbucket/picbucket/internal/clip"
+	"github.com/picbucket/picbucket/internal/config"
 	"github.com/picbucket/picbucket/internal/cosapi"
 	"github.com/picbucket/picbucket/internal/pace"
 	"github.com/picbucket/picbucket/internal/retry"
@@ -83,6 +85,9 @@ type accountKey struct {
 // whole account, a listing that failed).
 func (inv *invocation) account(ctx context.Context, ev *trigger.Request, acct accountKey, log zerolog.Logger) (*Result, error) {
 	dryRun := inv.cfg.DryRun || (ev.DryRun != nil && *ev.DryRun)
+	if uin := cmp.Or(acct.uin, inv.id.uin); inv.cfg.ExcludeAccounts[uin] {
+		return leftAlone(ev, uin, dryRun, log), nil
+	}
 	if acct.credErr != nil && needsRequests(ev) {
 		err := fmt.Errorf("picbucket: %w", acct.credErr)
 		log.Error().Err(err).Msg("no credentials")
@@ -169,4 +174,31 @@ func failedError(res *Result) error {
 // needsRequests reports whether the event asks for any request at all.
 func needsRequests(ev *trigger.Request) bool {
 	return len(ev.Targets) > 0 || len(ev.Locate) > 0 || ev.Reconcile != nil
+}
+
+// leftAlone is the Result of ev in account uin, which
+// PICBUCKET_EXCLUDE_ACCOUNTS lists: every bucket the event names is
+// skipped, naming the setting, and nothing is sent. Every route checks it
+// here, whatever event named the account (a bucket event names the
+// function's own).
+func leftAlone(ev *trigger.Request, uin string, dryRun bool, log zerolog.Logger) *Result {
+	why := "left alone: " + config.ExcludeAccounts + " lists account " + uin
+	res := &Result{Trigger: string(ev.Kind), DryRun: dryRun, Notes: slices.Clone(ev.Notes)}
+	for _, s := range ev.Skipped {
+		res.Results = append(res.Results, BucketResult{Bucket: s.Bucket, Region: s.Region, Outcome: Skipped, Reason: s.Reason})
+	}
+	for _, t := range ev.Targets {
+		res.Results = append(res.Results, BucketResult{Bucket: t.Bucket, Region: t.Region, Outcome: Skipped, Reason: why})
+	}
+	for _, name := range ev.Locate {
+		res.Results = append(res.Results, BucketResult{Bucket: name, Outcome: Skipped, Reason: why})
+	}
+	if ev.Reconcile != nil {
+		res.Notes = append(res.Notes, why+": its buckets are not reconciled")
+	}
+	for _, b := range res.Results {
+		reportBucket(log, b)
+	}
+	res.finish()
+	return res
 }

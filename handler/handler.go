@@ -11,7 +11,6 @@ package handler
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -67,17 +66,15 @@ func newTransport() *http.Transport {
 // Invoke implements scf-go-lib's cloudfunction.Handler: it takes the raw
 // event and returns the Result as JSON, or the error that marks the
 // invocation failed. Both are what SCF shows as the invocation's return
-// value (RetMsg), so both pass through the redaction the log lines do.
+// value (RetMsg), so both pass through the redaction the log lines do. The
+// Result's JSON is kept within SCF's response limit (MaxReturnBytes,
+// fitReturn).
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	res, secrets, err := h.handle(ctx, payload)
 	if err != nil {
 		return nil, err
 	}
-	out, err := json.Marshal(res)
-	if err != nil {
-		return nil, err
-	}
-	return secrets.redactBytes(out), nil
+	return fitReturn(res, secrets, MaxReturnBytes)
 }
 
 // Handle runs one invocation. It returns an error when the event or the
@@ -101,6 +98,7 @@ func (h *Handler) handle(ctx context.Context, payload []byte) (*Result, *secretS
 	if fc == nil {
 		fc = &functioncontext.FunctionContext{}
 	}
+	limitMemory(fc.MemoryLimitInMb)
 	cfg, cfgErr := config.Load(getenv)
 	creds, credErr := signer.Env{Getenv: getenv}.Credentials()
 	secrets := newSecretSet(creds)

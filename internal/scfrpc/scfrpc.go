@@ -6,6 +6,7 @@
 package scfrpc
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -141,6 +142,9 @@ type Invocation struct {
 	Uin         string
 	Region      string
 	Function    string
+	// MemoryMB is the request's MemoryLimitInMb, which SCF sets to the
+	// function's memorySize; 128 when zero.
+	MemoryMB int32
 }
 
 // String shows the invocation without its payload and without the values
@@ -186,7 +190,7 @@ func (p *Process) Invoke(in Invocation) (Response, error) {
 		FunctionName:       in.Function,
 		FunctionVersion:    "$LATEST",
 		Namespace:          "default",
-		MemoryLimitInMb:    128,
+		MemoryLimitInMb:    cmp.Or(in.MemoryMB, 128),
 		TimeLimitInMs:      int32(in.Timeout / time.Millisecond),
 		Environment:        string(env),
 		TencentcloudRegion: in.Region,

@@ -440,13 +440,13 @@ type clsRecords struct {
 	b        *builder            // the event's Skips and notes
 	accounts map[string]*builder // by account
 	order    []string            // accounts in order of first record
-	ignored  map[string]int      // why a record was ignored -> how many
+	ignored  ignoredTally        // why records were ignored, and how many
 	targets  int                 // buckets of all accounts, against MaxTargets
 	err      error               // the records cannot be read at all
 }
 
 func newCLSRecords() *clsRecords {
-	return &clsRecords{b: newBuilder(KindCLS), accounts: map[string]*builder{}, ignored: map[string]int{}}
+	return &clsRecords{b: newBuilder(KindCLS), accounts: map[string]*builder{}}
 }
 
 // add reads the record at path p.
@@ -465,7 +465,7 @@ func (c *clsRecords) add(p string, item json.RawMessage) {
 			return err
 		}
 		if s, ok := stringOf(data["resourceType"]); ok && s != "" && s != "cos" {
-			c.ignored[fmt.Sprintf("resourceType %s", quote(s))]++
+			c.ignored.add("resourceType " + quote(s))
 			return nil
 		}
 		r := &record{data: data, dataPath: contentPath, label: "PutBucket record " + p, shortOK: true}
@@ -478,7 +478,7 @@ func (c *clsRecords) add(p string, item json.RawMessage) {
 			if s, ok := stringOf(data["eventName"]); !ok || s != putBucket {
 				why = "eventName " + describe(data["eventName"])
 			}
-			c.ignored[why]++
+			c.ignored.add(why)
 			return nil
 		}
 		uin, err := accountOf(data, contentPath)
@@ -526,8 +526,8 @@ func (c *clsRecords) finish() (*Request, error) {
 		req.Accounts = append(req.Accounts, AccountBuckets{Uin: uin, Targets: a.Targets, Locate: a.Locate,
 			Reconcile: a.Reconcile, NeedAppID: ab.short, Notes: a.Notes})
 	}
-	if len(c.ignored) > 0 {
-		req.Notes = append(req.Notes, ignoredNote(c.ignored))
+	if c.ignored.total > 0 {
+		req.Notes = append(req.Notes, c.ignored.note())
 	}
 	return req, nil
 }
@@ -559,17 +559,42 @@ func accountOf(data object, path string) (string, error) {
 	return uin, nil
 }
 
-// ignoredNote summarises the records not acted on, most frequent first.
-func ignoredNote(ignored map[string]int) string {
+// maxIgnoredReasons bounds the distinct reasons an ignoredTally keeps
+// apart: each record may carry its own eventName or resourceType, and
+// 100,000 distinct ones (MaxCLSRecords) would otherwise cost a map entry
+// each, about 30 MiB of heap for a 0.4 MB event.
+const maxIgnoredReasons = 32
+
+// ignoredTally counts the records not acted on by why: the first
+// maxIgnoredReasons distinct reasons each, any later one in other.
+type ignoredTally struct {
+	by    map[string]int
+	other int // records whose reason came after maxIgnoredReasons others
+	total int
+}
+
+// add counts one record ignored for why.
+func (t *ignoredTally) add(why string) {
+	t.total++
+	if _, ok := t.by[why]; !ok && len(t.by) >= maxIgnoredReasons {
+		t.other++
+		return
+	}
+	if t.by == nil {
+		t.by = map[string]int{}
+	}
+	t.by[why]++
+}
+
+// note summarises the records not acted on, most frequent first.
+func (t *ignoredTally) note() string {
 	type kv struct {
 		why string
 		n   int
 	}
 	var all []kv
-	total := 0
-	for k, v := range ignored {
+	for k, v := range t.by {
 		all = append(all, kv{k, v})
-		total += v
 	}
 	sort.Slice(all, func(i, j int) bool {
 		if all[i].n != all[j].n {
@@ -578,12 +603,16 @@ func ignoredNote(ignored map[string]int) string {
 		return all[i].why < all[j].why
 	})
 	var parts []string
+	other := t.other
 	for i, e := range all {
-		if i == 5 {
-			parts = append(parts, fmt.Sprintf("%d other reasons", len(all)-5))
-			break
+		if i >= 5 {
+			other += e.n
+			continue
 		}
 		parts = append(parts, fmt.Sprintf("%s: %d", e.why, e.n))
 	}
-	return fmt.Sprintf("ignored %d records that are not a successful COS PutBucket (%s)", total, strings.Join(parts, ", "))
+	if other > 0 {
+		parts = append(parts, fmt.Sprintf("other reasons: %d", other))
+	}
+	return fmt.Sprintf("ignored %d records that are not a successful COS PutBucket (%s)", t.total, strings.Join(parts, ", "))
 }

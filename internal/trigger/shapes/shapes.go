@@ -173,7 +173,37 @@ func All() []Shape {
 		b.WriteString(`]}`)
 		return b.Bytes()
 	})
+	cls("CLS, 100,000 records each of a distinct eventName", func() []byte {
+		return Records(`{"timestamp":"1","content":{"eventName":"`, `"}}`, 100000, Distinct80)
+	})
+	cls("CLS, 100,000 records each of a distinct resourceType", func() []byte {
+		return Records(`{"timestamp":"1","content":{"resourceType":"`, `"}}`, 100000, Distinct80)
+	})
 	return out
+}
+
+// Records is a CLS document of n records (at most trigger.MaxCLSRecords,
+// 100,000), the i-th prefix + value(i) + suffix.
+func Records(prefix, suffix string, n int, value func(i int) string) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"records":[`)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(prefix)
+		b.WriteString(value(i))
+		b.WriteString(suffix)
+	}
+	b.WriteString(`]}`)
+	return b.Bytes()
+}
+
+// Distinct80 is a value of 80 bytes (as long as a message echoes,
+// clip.MaxEcho) that differs for each i.
+func Distinct80(i int) string {
+	n := strconv.Itoa(i)
+	return strings.Repeat("x", 80-len(n)) + n
 }
 
 // CLSEvent is the CLS trigger event whose decompressed document is doc.
