@@ -97,7 +97,7 @@ func printPlan(out io.Writer, region string, p tcapi.Plan) {
 // the two together).
 var indexFields = func() []tcapi.IndexField {
 	var f []tcapi.IndexField
-	for _, k := range []string{"message", "level", "trigger", "outcome", "bucket", "region", "code", "reason", "account", "appId", "invocationId"} {
+	for _, k := range []string{"message", "level", "trigger", "outcome", "bucket", "region", "code", "reason", "account", "appId", "invocationId", "scfRequestId", "service"} {
 		f = append(f, tcapi.IndexField{Key: k, Type: "text", SQL: true})
 	}
 	for _, k := range []string{"enabled", "already_enabled", "would_enable", "skipped", "failed", "deferred", "filtered", "requests", "retries", "durationMs"} {

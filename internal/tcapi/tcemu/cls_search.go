@@ -3,6 +3,7 @@ package tcemu
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -13,7 +14,10 @@ import (
 // {Time (ms), TopicId, TopicName, Source, FileName, PkgId, PkgLogId,
 // LogJson, HostName}, ListOver, Analysis, Context). The emulator searches
 // the lines AddLog gave a topic, with the subset of CLS's syntax the
-// project sends: key:value or key:"value" terms joined by AND.
+// project sends: key:value or key:"value" terms joined by AND. As in CLS, a
+// key:value term finds a line only through the key-value index: once the
+// topic has an index, a term on a key it does not hold matches nothing
+// (CLS's index configuration, https://www.tencentcloud.com/document/product/614/39594).
 
 // LogLine is one line of a topic: its time and its JSON content.
 type LogLine struct {
@@ -59,6 +63,13 @@ func (s *Server) searchLog(r request) (answer, *apiError) {
 				return answer{}, errf("InvalidParameter", "the emulator supports key:value AND key:\"value\" queries only, got %q", t)
 			}
 			terms = append(terms, [2]string{m[1], m[2] + m[3]})
+		}
+	}
+	if ix := s.products.indexes[p.TopicId]; ix != nil {
+		for _, t := range terms {
+			if !slices.ContainsFunc(ix.Fields, func(f IndexField) bool { return f.Key == t[0] }) {
+				return answer{result: map[string]any{"Results": []map[string]any{}, "ListOver": true, "Analysis": false, "Context": ""}}, nil
+			}
 		}
 	}
 	limit := int64(100)
