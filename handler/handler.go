@@ -128,6 +128,7 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (*Result, error) {
 		return nil, redactError(runErr, secrets)
 	}
 	res.DurationMs = h.now().Sub(start).Milliseconds()
+	redactResult(res, secrets)
 	logSummary(log, res, runErr)
 	if runErr != nil {
 		return res, redactError(runErr, secrets)
