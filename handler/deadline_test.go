@@ -13,7 +13,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-		"sync"
+	"sync"
 	"testing"
 	"time"
 
