@@ -183,3 +183,54 @@ func TestNoSuchBucketWindowCutDefers(t *testing.T) {
 		t.Errorf("%d Creates, %d attempts: want 3", n, res.Results[0].Attempts)
 	}
 }
+
+// TestThrottledRunDefersAtTheDeadline: each bucket's first Create is
+// throttled (429 SlowDown), its second accepted; each answer takes a
+// minute on the clock, 12.5 minutes are left and the margin is 2 minutes.
+// Buckets 0-4 are enabled by their second Create (the last at 9 min);
+// bucket 5's throttle comes at 11 min, when no wait may begin (10.5 min):
+// it is deferred as throttled; the rest are not started. None failed, and
+// the invocation succeeds. (Minutes, so that the pacer's own spacing,
+// seconds at most, always fits between two answers.)
+func TestThrottledRunDefersAtTheDeadline(t *testing.T) {
+	h, emu, _ := newTest(t, emulator.Options{}, 10, map[string]string{"PICBUCKET_CONCURRENCY": "1", "PICBUCKET_DEADLINE_MARGIN": "2m"})
+	for _, b := range emu.Buckets() {
+		emu.Inject(emulator.Fault{Action: emulator.ActionCreatePicProcessBucket, Bucket: b.Name, Status: 429, Code: "SlowDown"})
+	}
+	ctx, _, _, _ := withFakeDeadline(t, h, 12*time.Minute+30*time.Second, time.Minute)
+	res, err := h.Handle(ctx, timer)
+	if err != nil {
+		t.Fatalf("err = %v: deferral is no failure", err)
+	}
+	reasons := map[string]int{}
+	for _, b := range res.Results {
+		if b.Outcome == Deferred {
+			reasons[b.Reason]++
+		}
+	}
+	want := map[string]int{tooClose: 4, "throttled (SlowDown) until the time left ran out; the next run picks it up": 1}
+	if s := res.Summary; s.Enabled != 5 || s.Deferred != 5 || s.Failed != 0 || !mapsEqual(reasons, want) {
+		t.Errorf("summary %+v, deferred for %v: want 5 enabled, then %v", s, reasons, want)
+	}
+	on := 0
+	for _, b := range emu.Buckets() {
+		if b.Enabled {
+			on++
+		}
+	}
+	if on != 5 || creates(emu, "") != 11 {
+		t.Errorf("the emulator has %d buckets enabled after %d Creates, want 5 after 11", on, creates(emu, ""))
+	}
+}
+
+func mapsEqual(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
