@@ -12,7 +12,9 @@ package handler
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -47,8 +49,16 @@ type slowCreates struct {
 	step  time.Duration
 	next  http.RoundTripper
 
-	mu   sync.Mutex
-	sent []time.Time
+	mu       sync.Mutex
+	sent     []time.Time
+	onCreate func(host string) // called as each Create is sent, after it is counted
+}
+
+// count returns how many Creates were sent.
+func (s *slowCreates) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sent)
 }
 
 func (s *slowCreates) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -58,6 +68,9 @@ func (s *slowCreates) RoundTrip(r *http.Request) (*http.Response, error) {
 	s.mu.Lock()
 	s.sent = append(s.sent, s.clock.Now())
 	s.mu.Unlock()
+	if s.onCreate != nil {
+		s.onCreate(r.Host)
+	}
 	resp, err := s.next.RoundTrip(r)
 	s.clock.advance(s.step)
 	return resp, err
@@ -184,20 +197,25 @@ func TestNoSuchBucketWindowCutDefers(t *testing.T) {
 	}
 }
 
-// TestThrottledRunDefersAtTheDeadline: each bucket's first Create is
-// throttled (429 SlowDown), its second accepted; each answer takes a
-// minute on the clock, 12.5 minutes are left and the margin is 2 minutes.
-// Buckets 0-4 are enabled by their second Create (the last at 9 min);
-// bucket 5's throttle comes at 11 min, when no wait may begin (10.5 min):
-// it is deferred as throttled; the rest are not started. None failed, and
-// the invocation succeeds. (Minutes, so that the pacer's own spacing,
-// seconds at most, always fits between two answers.)
+// TestThrottledRunDefersAtTheDeadline: 10 buckets, one worker, each
+// answer takes a minute on the clock, 7.5 minutes are left and the margin
+// is 1.5 minutes: buckets start until 6 min. The sixth bucket's Creates are
+// throttled (429 SlowDown): its throttle comes at 6 min, when no wait may
+// begin: it is deferred as throttled, not failed; the five before it are
+// enabled and the four after it are not started. The invocation succeeds.
+// (Minutes, so that the pacer's own spacing after the throttle, seconds at
+// most, always fits between two answers.)
 func TestThrottledRunDefersAtTheDeadline(t *testing.T) {
-	h, emu, _ := newTest(t, emulator.Options{}, 10, map[string]string{"PICBUCKET_CONCURRENCY": "1", "PICBUCKET_DEADLINE_MARGIN": "2m"})
-	for _, b := range emu.Buckets() {
-		emu.Inject(emulator.Fault{Action: emulator.ActionCreatePicProcessBucket, Bucket: b.Name, Status: 429, Code: "SlowDown"})
+	h, emu, _ := newTest(t, emulator.Options{}, 10, map[string]string{"PICBUCKET_CONCURRENCY": "1", "PICBUCKET_DEADLINE_MARGIN": "90s"})
+	ctx, _, sc, _ := withFakeDeadline(t, h, 7*time.Minute+30*time.Second, time.Minute)
+	var sixth string
+	sc.onCreate = func(host string) {
+		if sc.count() == 6 {
+			sixth = host
+		}
 	}
-	ctx, _, _, _ := withFakeDeadline(t, h, 12*time.Minute+30*time.Second, time.Minute)
+	throttled := &throttleHost{next: http.DefaultTransport, host: func() string { return sixth }}
+	sc.next = throttled
 	res, err := h.Handle(ctx, timer)
 	if err != nil {
 		t.Fatalf("err = %v: deferral is no failure", err)
@@ -218,9 +236,26 @@ func TestThrottledRunDefersAtTheDeadline(t *testing.T) {
 			on++
 		}
 	}
-	if on != 5 || creates(emu, "") != 11 {
-		t.Errorf("the emulator has %d buckets enabled after %d Creates, want 5 after 11", on, creates(emu, ""))
+	if on != 5 || sc.count() != 6 {
+		t.Errorf("the emulator has %d buckets enabled after %d Creates, want 5 after 6", on, sc.count())
 	}
+}
+
+// throttleHost answers 429 SlowDown to every request to host(), and
+// passes the others on.
+type throttleHost struct {
+	next http.RoundTripper
+	host func() string
+}
+
+func (th *throttleHost) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Host != th.host() {
+		return th.next.RoundTrip(r)
+	}
+	body := `<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>throttled-1</RequestId></Error>`
+	return &http.Response{StatusCode: 429, Status: "429 Too Many Requests", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: http.Header{"Content-Type": {"application/xml"}}, Body: io.NopCloser(strings.NewReader(body)),
+		ContentLength: int64(len(body)), Request: r}, nil
 }
 
 func mapsEqual(a, b map[string]int) bool {
