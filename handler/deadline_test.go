@@ -174,16 +174,18 @@ func TestDeadlineMarginAtMostAFifth(t *testing.T) {
 }
 
 // TestNoSuchBucketWindowCutDefers: a bucket the event names that CI does
-// not know yet answers NoSuchBucket, each answer taking 1 s, with 3 s left
-// and a 200 ms margin: Creates go at 0, 1 and 2 s; the window's third wait
-// (1 s) would end past 2.8 s: exactly 3 Creates, and the bucket is
-// deferred inside the window, not skipped as missing.
+// not know yet answers NoSuchBucket, each answer taking 650 ms, with 3 s
+// left and a 200 ms margin. The window waits 250 ms, 500 ms, 1 s, 2 s
+// between its 5 Creates: the Creates go at 0, 0.65 and 1.3 s, and the third
+// wait would end at 2.95 s, past 2.8 s: exactly 3 Creates, and the bucket
+// is deferred inside the window, not skipped as missing. (Were the waits
+// shorter, the window's 5 Creates would all fit and the bucket be skipped.)
 func TestNoSuchBucketWindowCutDefers(t *testing.T) {
 	h, emu, _ := newTest(t, emulator.Options{}, 0, map[string]string{"PICBUCKET_DEADLINE_MARGIN": "200ms"})
 	name := "fresh-" + appID
 	emu.AddBucket(name, "ap-guangzhou", false)
 	emu.Inject(emulator.Fault{Action: emulator.ActionCreatePicProcessBucket, Bucket: name, Status: 404, Code: "NoSuchBucket", Times: 1 << 20})
-	ctx, _, _, _ := withFakeDeadline(t, h, 3*time.Second, time.Second)
+	ctx, _, _, _ := withFakeDeadline(t, h, 3*time.Second, 650*time.Millisecond)
 	res, err := h.Handle(ctx, []byte(`{"buckets":[{"bucket":"`+name+`","region":"ap-guangzhou"}]}`))
 	if err != nil {
 		t.Fatal(err)
