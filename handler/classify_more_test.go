@@ -114,4 +114,3 @@ func TestRefusedKeyOnAListingStopsTheRun(t *testing.T) {
 		t.Errorf("summary %+v, %d Creates: want ap-shanghai's 3 deferred, no Create", res.Summary, creates(emu, ""))
 	}
 }
-
