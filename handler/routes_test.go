@@ -8,6 +8,7 @@ package handler
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -94,6 +95,23 @@ func TestOrganizationWithoutFanOutKeepsTheDryRun(t *testing.T) {
 	}
 	if !res.DryRun || res.Summary.WouldEnable != 3 || creates(o.emu, "") != 0 || len(o.keys()) != 2 {
 		t.Errorf("dry run %v, summary %+v, %d Creates, %d roles assumed: want every account's bucket would_enable", res.DryRun, res.Summary, creates(o.emu, ""), len(o.keys()))
+	}
+}
+
+// TestPutBucketWithoutABucketStaysInTheOwnAccount: an EventBridge
+// PutBucket record that names no bucket reconciles its region of the
+// function's own account, never the organization's.
+func TestPutBucketWithoutABucketStaysInTheOwnAccount(t *testing.T) {
+	ev, err := os.ReadFile("../events/eventbridge-putbucket-nobucket.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := newOrgTest(t, map[string]string{"PICBUCKET_ACCOUNTS": "org", "SCF_FUNCTIONNAME": "picbucket"})
+	res, err := o.h.Handle(ctxWithTimeout(t, 10*time.Second), ev)
+	// The record's region is not the own bucket's: it is listed, and
+	// filtered out by the region.
+	if err != nil || len(o.tc.Calls()) != 0 || len(res.Accounts) != 0 || res.Summary.Filtered != 1 || len(res.Results) != 0 {
+		t.Errorf("err %v, %d API calls, accounts %v, summary %+v: want the own account's region reconciled, no member touched", err, len(o.tc.Calls()), accountsOf(res), res.Summary)
 	}
 }
 
