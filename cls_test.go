@@ -67,7 +67,13 @@ func TestCLSEventEachRecordInItsAccount(t *testing.T) {
 	}
 	// One AssumeRole, then the member's APPID read once with the assumed
 	// key (so that no name of another account is signed with it); nothing else.
+	// With "org", first the check that the Organization lists the account.
 	calls := f.tc.Calls()
+	if len(calls) != 3 || calls[0].Action != "DescribeOrganizationMembers" || !strings.Contains(calls[0].Body, `"SearchKey":"`+memberA+`"`) {
+		t.Errorf("API 3.0 calls %+v: want first one DescribeOrganizationMembers with SearchKey %s", calls, memberA)
+	} else {
+		calls = calls[1:]
+	}
 	if len(calls) != 2 || calls[0].Action != "AssumeRole" ||
 		!strings.Contains(calls[0].Body, `"RoleArn":"qcs::cam::uin/`+memberA+`:roleName/OrganizationAccessControlRole"`) ||
 		calls[1].Action != "GetUserAppId" || calls[1].SecretID == defaultCreds.id {
@@ -256,10 +262,10 @@ func TestCLSBatchOverTenMembers(t *testing.T) {
 		}
 	}
 	creates := cosActions(f)[emulator.ActionCreatePicProcessBucket]
-	t.Logf("100 records over 10 members: %d AssumeRole, %d GetUserAppId, %d Creates, %d COS/CI requests, %d API 3.0 requests",
-		counts["AssumeRole"], counts["GetUserAppId"], creates, len(f.emu.Requests()), len(f.tc.Calls()))
-	if counts["AssumeRole"] != 10 || counts["GetUserAppId"] != 10 || len(counts) != 2 || creates != 100 || len(f.emu.Requests()) != 100 {
-		t.Errorf("API 3.0 %v, Creates %d of %d COS/CI requests: want 10 AssumeRole, 10 GetUserAppId, 100 Creates and nothing else",
+	t.Logf("100 records over 10 members: %d DescribeOrganizationMembers, %d AssumeRole, %d GetUserAppId, %d Creates, %d COS/CI requests, %d API 3.0 requests",
+		counts["DescribeOrganizationMembers"], counts["AssumeRole"], counts["GetUserAppId"], creates, len(f.emu.Requests()), len(f.tc.Calls()))
+	if counts["DescribeOrganizationMembers"] != 10 || counts["AssumeRole"] != 10 || counts["GetUserAppId"] != 10 || len(counts) != 3 || creates != 100 || len(f.emu.Requests()) != 100 {
+		t.Errorf("API 3.0 %v, Creates %d of %d COS/CI requests: want 10 DescribeOrganizationMembers (one membership check each), 10 AssumeRole, 10 GetUserAppId, 100 Creates and nothing else",
 			counts, creates, len(f.emu.Requests()))
 	}
 	if res.Summary.Enabled != 100 || len(res.Accounts) != 10 {

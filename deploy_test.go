@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/json"
+	"github.com/picbucket/picbucket/internal/tcapi"
 	"io"
 	"os"
 	"path/filepath"
@@ -22,7 +23,6 @@ import (
 
 	"github.com/picbucket/picbucket/internal/config"
 	"github.com/picbucket/picbucket/internal/deploy"
-	"github.com/picbucket/picbucket/internal/ebapi"
 	"github.com/picbucket/picbucket/internal/trigger"
 )
 
@@ -94,10 +94,10 @@ func TestServerlessYAMLMatchesTheCode(t *testing.T) {
 	if !deployFunctionNameRE.MatchString(in.Name) {
 		t.Errorf("name %q: want 2-60 letters, digits, _ or -, starting with a letter, ending with a letter or digit", in.Name)
 	}
-	if in.Name != ebapi.DefaultFunction {
-		t.Errorf("name %q differs from cmd/ebwire's default --function %q", in.Name, ebapi.DefaultFunction)
+	if in.Name != tcapi.DefaultFunction {
+		t.Errorf("name %q differs from wire eventbridge's default --function %q", in.Name, tcapi.DefaultFunction)
 	}
-	if !ebapi.ValidRegion(in.Region) {
+	if !tcapi.ValidRegion(in.Region) {
 		t.Errorf("region %q is not a region id", in.Region)
 	}
 	if in.Role == "" {
@@ -252,5 +252,22 @@ func TestPackageZip(t *testing.T) {
 	}
 	if res.ZipBytes >= deploy.MaxZipBytes {
 		t.Errorf("zip is %d bytes, want < %d", res.ZipBytes, deploy.MaxZipBytes)
+	}
+
+	// Packaging again gives the same zip, byte for byte: a build of the same
+	// sources is the same binary (-trimpath), and the zip holds nothing else
+	// of the moment it was made. The second build is newer: its file time
+	// differs, and must not reach the zip.
+	again, err := deploy.Package(".", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err1 := os.ReadFile(res.Zip)
+	second, err2 := os.ReadFile(again.Zip)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if !bytes.Equal(first, second) {
+		t.Errorf("packaging twice gave different zips (%d and %d bytes): not reproducible", len(first), len(second))
 	}
 }

@@ -80,6 +80,8 @@ type fixture struct {
 	proc *scfrpc.Process
 	out  *syncBuffer
 	n    int
+	// memoryMB is the MemoryLimitInMb each request carries (0: scfrpc's default).
+	memoryMB int32
 }
 
 func start(t *testing.T, opts emulator.Options, settings ...string) *fixture {
@@ -105,7 +107,7 @@ func (f *fixture) invokeWith(payload []byte, c creds, timeout time.Duration) (*h
 	f.n++
 	resp, err := f.proc.Invoke(scfrpc.Invocation{
 		Payload: payload, RequestID: fmt.Sprintf("req-%d", f.n), Timeout: timeout,
-		Environment: c.env(), AppID: appID, Uin: mgmtUin, Region: "ap-guangzhou", Function: "picbucket",
+		Environment: c.env(), AppID: appID, Uin: mgmtUin, Region: "ap-guangzhou", Function: "picbucket", MemoryMB: f.memoryMB,
 	})
 	if err != nil {
 		f.t.Fatalf("rpc: %v", err)

@@ -26,11 +26,9 @@ func TestEveryToolHelp(t *testing.T) {
 		{".", "picbucket", "main is the picbucket function", "-event"},
 		{"./cmd/local", "local", "local runs the function once", "-env"},
 		{"./cmd/emulator", "emulator", "emulator serves the COS/CI emulator", "-addr"},
-		{"./cmd/ebemu", "ebemu", "ebemu serves the EventBridge API emulator", "-old-rule"},
-		{"./cmd/ebwire", "ebwire", "ebwire creates or updates the EventBridge rule", "-dry-run"},
+		{"./cmd/wire", "wire", "wire sets up everything around the deployed picbucket function", "-dry-run"},
 		{"./cmd/bench", "bench", "bench measures a reconciliation", "-caps"},
 		{"./cmd/package", "package", "package builds what is deployed", "-C"},
-		{"./cmd/auditwire", "auditwire", "auditwire routes every organization member", "-dry-run"},
 	}
 	// Every tool in cmd/ is in the table.
 	dirs, err := filepath.Glob("cmd/*")

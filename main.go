@@ -4,12 +4,12 @@
 package main
 
 import (
+	"log"
 	"os"
-
-	"github.com/tencentyun/scf-go-lib/cloudfunction"
 
 	"github.com/picbucket/picbucket/handler"
 	"github.com/picbucket/picbucket/internal/cli"
+	"github.com/picbucket/picbucket/internal/scfrpc"
 )
 
 func main() {
@@ -19,6 +19,8 @@ func main() {
 		os.Exit(cli.Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, handler.New(os.Stderr)))
 	}
 	// Settings and credentials are read at each invocation, not here: SCF
-	// passes fresh ones with every request.
-	cloudfunction.StartHandler(handler.New(os.Stdout))
+	// passes fresh ones with every request. On SCF, Serve is scf-go-lib's
+	// cloudfunction.StartHandler; started by the local runner or the tests,
+	// it serves the same on loopback only.
+	log.Fatal(scfrpc.Serve(handler.New(os.Stdout)))
 }

@@ -666,3 +666,22 @@ func TestLoopbackDefaults(t *testing.T) {
 		t.Errorf("loopbackDefaults = %q, want addr and endpoint", got)
 	}
 }
+
+// TestEnvFilesIgnored checks that the .env files README tells deployers to
+// keep their keys in (and their .env.* variants, at any depth) are ignored
+// by git, so that a `git add .` never commits a key.
+func TestEnvFilesIgnored(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skipf("no git: %v", err)
+	}
+	if err := exec.Command("git", "rev-parse", "--git-dir").Run(); err != nil {
+		t.Skipf("not a git checkout: %v", err)
+	}
+	for _, path := range []string{".env", ".env.local", ".env.production", "cmd/ebwire/.env", "docs/.env.example"} {
+		// --no-index: the rules alone decide, whether or not the path exists or is tracked.
+		out, err := exec.Command("git", "check-ignore", "--no-index", "-v", path).CombinedOutput()
+		if err != nil {
+			t.Errorf("git check-ignore %s: %v (%s): want it ignored by .gitignore", path, err, strings.TrimSpace(string(out)))
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/picbucket/picbucket/internal/bucket"
 	"github.com/picbucket/picbucket/internal/clip"
+	"github.com/picbucket/picbucket/internal/config"
 	"github.com/picbucket/picbucket/internal/cosapi"
 	"github.com/picbucket/picbucket/internal/pace"
 	"github.com/picbucket/picbucket/internal/retry"
@@ -28,18 +30,47 @@ import (
 //
 // account wires them together; nothing calls back up.
 
-// Cloud is the account's COS and CI as a run uses them: each method sends
-// one request, retrying is the run's. *cosapi.Client implements it; tests
-// may bring another, so that planning, execution and collection are tested
-// without HTTP.
+// Cloud is the account's COS and CI as a run uses them. *cosapi.Client
+// implements it over HTTP; handler/judge_test.go runs the judge scenarios
+// against a fake and against *cosapi.Client over the COS/CI emulator, so
+// that the fake cannot drift from this contract.
+//
+// Each call sends one request (retrying, pacing and the deadline are the
+// run's: internal/retry) and ends with ctx. An error that comes from an
+// answer is a *cosapi.Error with the HTTP status and the service's code
+// (the run judges it by them alone, in classify.go: cosapi.IsThrottled,
+// IsRetryable, IsCredentialError, IsQueueBusy, IsNoSuchBucket, IsUnbound,
+// IsAlreadyEnabled); one whose Status is 0 means no answer came (a
+// timeout, a connection error). A call that fails returns no partial
+// answer.
 type Cloud interface {
+	// ListBuckets returns one page, at most maxKeys, of the account's
+	// buckets with their regions (COS GetService), starting after marker
+	// ("" for the first); Truncated and NextMarker say whether and where
+	// the next page starts.
 	ListBuckets(ctx context.Context, marker string, maxKeys int) (cosapi.BucketPage, error)
-	ListEnabled(ctx context.Context, region string, page, pageSize int, names ...string) (cosapi.EnabledPage, error)
+	// ListEnabled returns page (1-based) of the buckets of region that have
+	// image processing enabled (CI DescribePicProcessBuckets), at most
+	// pageSize (cosapi.MaxDescribe) a page, and Total over all pages; a page
+	// past the end holds none.
+	ListEnabled(ctx context.Context, region string, page, pageSize int) (cosapi.EnabledPage, error)
+	// IsEnabled reports whether CI lists t's bucket as enabled, and the
+	// answer's request id: the read-back after a code the run does not know.
 	IsEnabled(ctx context.Context, t bucket.Target) (bool, string, error)
+	// Enable enables image processing on t's bucket (CI
+	// CreatePicProcessBucket) and returns the answer's request id and, when
+	// CI gives it, the binding's CreateTime. A bucket enabled before answers
+	// either success with an older CreateTime or an error IsAlreadyEnabled
+	// reports; a bucket CI does not know (yet) answers NoSuchBucket.
 	Enable(ctx context.Context, t bucket.Target) (cosapi.Enabled, error)
+	// Tags returns t's bucket tags (COS GetBucketTagging) and the answer's
+	// request id. A bucket without tags returns an empty map and no error
+	// (cosapi.IsNoTagSet); NoSuchBucket, a refusal, and a 404 whose body is
+	// not COS's XML (tags unknown) are errors.
 	Tags(ctx context.Context, t bucket.Target) (map[string]string, string, error)
-	Requests() int64
 }
+
+var _ Cloud = (*cosapi.Client)(nil)
 
 // accountKey is one account to work in and the key that signs its requests.
 type accountKey struct {
@@ -54,6 +85,9 @@ type accountKey struct {
 // whole account, a listing that failed).
 func (inv *invocation) account(ctx context.Context, ev *trigger.Request, acct accountKey, log zerolog.Logger) (*Result, error) {
 	dryRun := inv.cfg.DryRun || (ev.DryRun != nil && *ev.DryRun)
+	if uin := cmp.Or(acct.uin, inv.id.uin); inv.cfg.ExcludeAccounts[uin] {
+		return leftAlone(ev, uin, dryRun, log), nil
+	}
 	if acct.credErr != nil && needsRequests(ev) {
 		err := fmt.Errorf("picbucket: %w", acct.credErr)
 		log.Error().Err(err).Msg("no credentials")
@@ -88,10 +122,13 @@ func (inv *invocation) runAccount(ctx context.Context, ev *trigger.Request, acct
 	}
 	loop := retry.Loop{Policy: policy, Pacer: pace.NewLimited(h.Now, cfg.MaxQPS), Now: h.now, StopAt: stopAt}
 	rules := filter{cfg: cfg, appID: acct.appID}
+	if cfg.Services != nil {
+		return inv.runServices(ctx, ev, acct, log, cloud, dryRun, loop, rules, stopAt)
+	}
 
-	p := &planner{ev: ev, cloud: cloud, loop: loop, rules: rules, cache: h.cache(), now: h.now, cacheTTL: cfg.CacheTTL, log: log}
-	x := &executor{cloud: cloud, loop: loop, rules: rules, dryRun: dryRun, now: h.now, stopAt: stopAt, maxEnable: cfg.MaxEnable}
 	c := newCollector(ev, acct.uin, dryRun, log, h.cache(), h.now, cfg.CacheTTL)
+	p := &planner{ev: ev, cloud: cloud, loop: loop, rules: rules, cache: h.cache(), now: h.now, cacheTTL: cfg.CacheTTL, log: log, halt: c.halt}
+	x := &executor{cloud: cloud, loop: loop, rules: rules, dryRun: dryRun, now: h.now, stopAt: stopAt, maxEnable: cfg.MaxEnable, creates: &inv.creates}
 
 	planned := make(chan item)
 	work := make(chan job)
@@ -118,7 +155,11 @@ func failedError(res *Result) error {
 		if first == "" {
 			first = b.Error
 		}
-		names = append(names, fmt.Sprintf("%s@%s (%s)", b.Bucket, b.Region, cmp.Or(b.Code, clip.String(b.Error, 60))))
+		name := b.Bucket + "@" + b.Region
+		if b.Service != "" {
+			name += " " + b.Service
+		}
+		names = append(names, fmt.Sprintf("%s (%s)", name, cmp.Or(b.Code, clip.String(b.Error, 60))))
 	}
 	if len(names) == 0 {
 		return nil
@@ -133,4 +174,31 @@ func failedError(res *Result) error {
 // needsRequests reports whether the event asks for any request at all.
 func needsRequests(ev *trigger.Request) bool {
 	return len(ev.Targets) > 0 || len(ev.Locate) > 0 || ev.Reconcile != nil
+}
+
+// leftAlone is the Result of ev in account uin, which
+// PICBUCKET_EXCLUDE_ACCOUNTS lists: every bucket the event names is
+// skipped, naming the setting, and nothing is sent. Every route checks it
+// here, whatever event named the account (a bucket event names the
+// function's own).
+func leftAlone(ev *trigger.Request, uin string, dryRun bool, log zerolog.Logger) *Result {
+	why := "left alone: " + config.ExcludeAccounts + " lists account " + uin
+	res := &Result{Trigger: string(ev.Kind), DryRun: dryRun, Notes: slices.Clone(ev.Notes)}
+	for _, s := range ev.Skipped {
+		res.Results = append(res.Results, BucketResult{Bucket: s.Bucket, Region: s.Region, Outcome: Skipped, Reason: s.Reason})
+	}
+	for _, t := range ev.Targets {
+		res.Results = append(res.Results, BucketResult{Bucket: t.Bucket, Region: t.Region, Outcome: Skipped, Reason: why})
+	}
+	for _, name := range ev.Locate {
+		res.Results = append(res.Results, BucketResult{Bucket: name, Outcome: Skipped, Reason: why})
+	}
+	if ev.Reconcile != nil {
+		res.Notes = append(res.Notes, why+": its buckets are not reconciled")
+	}
+	for _, b := range res.Results {
+		reportBucket(log, b)
+	}
+	res.finish()
+	return res
 }

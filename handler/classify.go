@@ -10,6 +10,7 @@ import (
 	"github.com/picbucket/picbucket/internal/config"
 	"github.com/picbucket/picbucket/internal/cosapi"
 	"github.com/picbucket/picbucket/internal/retry"
+	"github.com/picbucket/picbucket/internal/tcapi"
 )
 
 // Classify: one answer (or its absence) becomes one outcome, and the retry
@@ -97,6 +98,7 @@ func cutBy(ctx context.Context, err error) bool {
 // reports whether the answer is a code the function does not know, after
 // which a read-back may still find the bucket enabled.
 func createOutcome(b *BucketResult, j job, ans cosapi.Enabled, err error, cut bool, sent, now time.Time) (unknown bool) {
+	op := j.createOp()
 	switch {
 	case err == nil:
 		b.Outcome = Enabled
@@ -104,14 +106,22 @@ func createOutcome(b *BucketResult, j job, ans cosapi.Enabled, err error, cut bo
 		// binding's CreateTime tells the two apart.
 		if !ans.CreateTime.IsZero() && ans.CreateTime.Before(sent.Add(-bindingAgeSlack)) {
 			b.Outcome = AlreadyEnabled
-			b.Reason = "CreatePicProcessBucket answered 200 for a binding created " + ans.CreateTime.UTC().Format(time.RFC3339)
+			b.Reason = op + " answered 200 for a binding created " + ans.CreateTime.UTC().Format(time.RFC3339)
 		}
+	case cosapi.IsUnreadableSuccess(err):
+		// CI accepted the Create, but its body could not be read (the AI
+		// pages print one that is not XML): the read-back decides.
+		b.Outcome = Failed
+		setError(b, err, true)
+		return true
 	case cosapi.IsAlreadyEnabled(err):
-		b.Outcome, b.Reason = AlreadyEnabled, "CreatePicProcessBucket answered "+codeOf(err)
+		b.Outcome, b.Reason = AlreadyEnabled, op+" answered "+codeOf(err)
 		setError(b, err, false)
 	case cut:
 		b.Outcome, b.Reason = Deferred, "the invocation deadline came before CI answered; the next run picks it up"
-		if cosapi.IsThrottled(err) {
+		if cosapi.IsQueueBusy(err) {
+			b.Reason = queueReason(err) + " until the time left ran out; the next run picks it up"
+		} else if cosapi.IsThrottled(err) {
 			b.Reason = "throttled (" + codeOf(err) + ") until the time left ran out; the next run picks it up"
 		} else if cosapi.IsNoSuchBucket(err) {
 			b.Reason = "CI did not know the new bucket yet (NoSuchBucket) when the time left ran out; the next run picks it up"
@@ -120,15 +130,19 @@ func createOutcome(b *BucketResult, j job, ans cosapi.Enabled, err error, cut bo
 	case cosapi.IsNoSuchBucket(err):
 		b.Outcome = Skipped
 		setError(b, err, false)
-		b.Reason = "bucket does not exist: deleted since it was listed (CreatePicProcessBucket answered NoSuchBucket)"
+		b.Reason = "bucket does not exist: deleted since it was listed (" + op + " answered NoSuchBucket)"
 		if j.fromEvent {
-			b.Reason = fmt.Sprintf("bucket does not exist: CreatePicProcessBucket answered NoSuchBucket %d times over %s",
-				b.Attempts, now.Sub(sent).Round(10*time.Millisecond))
+			b.Reason = fmt.Sprintf("bucket does not exist: %s answered NoSuchBucket %d times over %s",
+				op, b.Attempts, now.Sub(sent).Round(10*time.Millisecond))
 		}
 	case cosapi.IsUnbound(err):
 		b.Outcome = Skipped
-		b.Reason = "unbound from Cloud Infinite by hand (CreatePicProcessBucket answered " + codeOf(err) +
+		b.Reason = "unbound from Cloud Infinite by hand (" + op + " answered " + codeOf(err) +
 			"): left alone; to enable it again, bind the bucket in the Cloud Infinite console (Bucket management > Bind bucket)"
+		setError(b, err, false)
+	case cosapi.IsQueueBusy(err):
+		// Not the bucket's fault, nor a refusal of the account.
+		b.Outcome, b.Reason = Deferred, queueReason(err)+"; the next run picks it up"
 		setError(b, err, false)
 	case cosapi.IsThrottled(err):
 		b.Outcome, b.Reason = Deferred, "throttled ("+codeOf(err)+") until the time left ran out; the next run picks it up"
@@ -173,6 +187,14 @@ func tagsOutcome(b *BucketResult, err error, cut bool) {
 	}
 }
 
+// queueReason says which of CI's queue answers held a bucket up.
+func queueReason(err error) string {
+	if codeOf(err) == "QueuePaused" {
+		return "CI's queue is paused (QueuePaused): resume it in the Cloud Infinite console"
+	}
+	return "CI's queue is full (" + codeOf(err) + ")"
+}
+
 func isClientError(err error) bool {
 	var e *cosapi.Error
 	return errors.As(err, &e) && e.Status >= 400 && e.Status < 500
@@ -181,9 +203,11 @@ func isClientError(err error) bool {
 // isPermissionError reports a refusal of the account or its permissions
 // (as opposed to one bucket's problem): 401/403 answers and CI's role and
 // access codes (CI error codes: https://www.tencentcloud.com/document/product/436/46214).
+// CI's queue answers (403 QueueSaturated, QueuePaused) are none: they never
+// count toward a stop.
 func isPermissionError(err error) bool {
 	var e *cosapi.Error
-	if !errors.As(err, &e) || e.Status == 0 {
+	if !errors.As(err, &e) || e.Status == 0 || cosapi.IsQueueBusy(err) {
 		return false
 	}
 	switch e.Code {
@@ -201,7 +225,7 @@ func fixFor(op, code string) string {
 	case op == opTags && (code == "AccessDenied" || code == "UnauthorizedOperation"):
 		return "grant the function's execution role cos:GetBucketTagging (needed with " + config.SkipTag + " or " + config.RequireTag + "; the CAM policy in README.md)"
 	case code == "AccessDenied" || code == "ResourceAccessDenied" || code == "UnauthorizedOperation":
-		return "grant the function's execution role ci:CreatePicProcessBucket, ci:DescribePicProcessBucket and cos:GetService (the CAM policy in README.md)"
+		return "grant the function's execution role " + camActionsFor(op) + " and cos:GetService (the CAM policy in README.md)"
 	case strings.Contains(strings.ToLower(code), "notactivated"):
 		return "activate Cloud Infinite for the account"
 	default:
@@ -211,7 +235,7 @@ func fixFor(op, code string) string {
 
 // listingDeferral says whether a failed listing defers its buckets, and
 // why; cut says the run's time ran out (cutBy).
-func listingDeferral(err error, cut bool) (string, bool) {
+func listingDeferral(op string, err error, cut bool) (string, bool) {
 	switch {
 	case cut && cosapi.IsThrottled(err):
 		return "stayed throttled until the time left ran out (" + codeOf(err) + ")", true
@@ -220,7 +244,7 @@ func listingDeferral(err error, cut bool) (string, bool) {
 	case cosapi.IsCredentialError(err):
 		return "refused the credentials (" + codeOf(err) + ")", true
 	case isPermissionError(err):
-		return "was refused (" + codeOf(err) + "): " + fixFor("DescribePicProcessBuckets", codeOf(err)), true
+		return "was refused (" + codeOf(err) + "): " + fixFor(op, codeOf(err)), true
 	}
 	return "", false
 }
@@ -244,4 +268,22 @@ func setError(b *BucketResult, err error, asError bool) {
 	if asError {
 		b.Error = err.Error()
 	}
+}
+
+// accountFailure classifies an API 3.0 error: throttling and the deadline
+// defer the account, anything else fails it.
+func accountFailure(err error, what string) (AccountOutcome, string) {
+	if tcapi.IsThrottled(err) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return AccountDeferred, what + " did not finish in time: " + err.Error()
+	}
+	return AccountFailed, what + " failed: " + err.Error()
+}
+
+// throttledOnly is the retry rule of API 3.0 calls the handler sends again
+// itself: a throttle waits and goes again, anything else is final.
+func throttledOnly(err error) retry.Rule {
+	if tcapi.IsThrottled(err) {
+		return retry.Rule{Kind: retry.Throttled}
+	}
+	return retry.Rule{Kind: retry.Final}
 }

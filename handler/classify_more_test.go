@@ -87,7 +87,7 @@ func TestListingDeferral(t *testing.T) {
 		{answer(503, "ServiceUnavailable", ""), false, "", false},
 		{answer(429, "SlowDown", ""), false, "", false},
 	} {
-		got, ok := listingDeferral(tc.err, tc.cut)
+		got, ok := listingDeferral("DescribePicProcessBuckets", tc.err, tc.cut)
 		if ok != tc.ok || !strings.HasPrefix(got, tc.want) {
 			t.Errorf("listingDeferral(%v, cut %v) = %q, %v; want %q, %v", tc.err, tc.cut, got, ok, tc.want, tc.ok)
 		}

@@ -42,6 +42,9 @@ type collector struct {
 	cache *confirmed
 	now   func() time.Time
 	ttl   time.Duration
+	// service is the CI service of this run's results when
+	// PICBUCKET_SERVICES is set (service.go), "" otherwise.
+	service string
 
 	res     *Result
 	seen    map[string]bool
@@ -56,6 +59,7 @@ type collector struct {
 	probes        map[string]bool // buckets of the probes in flight
 	stopped       error           // why the run stopped starting buckets
 	stopReason    string          // the same, for the buckets not started
+	halt          chan struct{}   // closed at the stop: the plan sends nothing more
 }
 
 func newCollector(ev *trigger.Request, uin string, dryRun bool, log zerolog.Logger, cache *confirmed, now func() time.Time, ttl time.Duration) *collector {
@@ -64,6 +68,7 @@ func newCollector(ev *trigger.Request, uin string, dryRun bool, log zerolog.Logg
 		res:    &Result{Trigger: string(ev.Kind), DryRun: dryRun, Notes: slices.Clone(ev.Notes)},
 		seen:   map[string]bool{},
 		probes: map[string]bool{},
+		halt:   make(chan struct{}),
 	}
 }
 
@@ -245,15 +250,17 @@ func (c *collector) stop(r *refusal, n int) {
 	if c.stopped != nil {
 		return
 	}
+	defer close(c.halt)
 	if r.credentials {
 		c.stopped = fmt.Errorf("picbucket: credentials refused (%s), stopped: %w", r.code, r.err)
 		c.stopReason = "not started: the credentials were refused (" + r.code + ")"
 		return
 	}
-	fix := fixFor(r.op, r.code)
+	op := c.opName(r.op)
+	fix := fixFor(op, r.code)
 	c.stopped = fmt.Errorf("picbucket: %s answered %s on %d buckets, the last %d spread over the rest of the work: the account refuses it; stopped starting buckets: %s: %w",
-		r.op, r.code, n, confirmProbes, fix, r.err)
-	c.stopReason = fmt.Sprintf("not started: %s answered %s on %d buckets across the work (the account refuses it): %s", r.op, r.code, n, fix)
+		op, r.code, n, confirmProbes, fix, r.err)
+	c.stopReason = fmt.Sprintf("not started: %s answered %s on %d buckets across the work (the account refuses it): %s", op, r.code, n, fix)
 }
 
 // confirm remembers, for this warm instance, that b's bucket was seen
@@ -266,6 +273,9 @@ func (c *collector) confirm(b BucketResult) {
 func (c *collector) add(b BucketResult) {
 	if c.uin != "" {
 		b.Account = c.uin
+	}
+	if c.service != "" && b.Bucket != "" {
+		b.Service = c.service
 	}
 	c.res.Results = append(c.res.Results, b)
 	reportBucket(c.log, b)

@@ -37,7 +37,10 @@ type executor struct {
 	stopAt    time.Time
 	maxEnable int
 
-	creates atomic.Int64 // Creates started (would-be Creates in a dry run), for maxEnable
+	// creates counts the Creates started (would-be Creates in a dry run)
+	// for maxEnable: the invocation's one counter, shared by every account
+	// it works in, since the cap is per invocation.
+	creates *atomic.Int64
 	retries atomic.Int64 // requests sent again after a failure
 }
 
@@ -67,18 +70,21 @@ func (x *executor) execute(ctx context.Context, j job) executed {
 		return e
 	}
 	if x.capReached() {
-		b.Outcome, b.Reason = Deferred, fmt.Sprintf("not started: %s=%d reached", config.MaxEnable, x.maxEnable)
+		b.Outcome, b.Reason = Deferred, fmt.Sprintf("not started: %s=%d reached (the most Creates of one invocation)", config.MaxEnable, x.maxEnable)
 		return e
 	}
+	cloud := j.cloudOr(x.cloud)
 	loop := x.loop
 	loop.Classify = bucketRule(j.fromEvent)
 	loop.OnRetry = func() { x.retries.Add(1) }
 
 	if x.rules.needsTags() {
-		var tags map[string]string
-		_, err := loop.Do(ctx, func(ctx context.Context) (err error) {
-			tags, _, err = x.cloud.Tags(ctx, j.Target)
-			return err
+		tags, err := tagsOnce(ctx, cloud, j.Target, func(ctx context.Context) (tags map[string]string, err error) {
+			_, err = loop.Do(ctx, func(ctx context.Context) (err error) {
+				tags, _, err = cloud.Tags(ctx, j.Target)
+				return err
+			})
+			return tags, err
 		})
 		if err != nil {
 			tagsOutcome(b, err, cutBy(ctx, err))
@@ -92,7 +98,7 @@ func (x *executor) execute(ctx context.Context, j job) executed {
 		}
 	}
 	if x.maxEnable > 0 && x.creates.Add(1) > int64(x.maxEnable) {
-		b.Outcome, b.Reason = Deferred, fmt.Sprintf("not started: %s=%d reached", config.MaxEnable, x.maxEnable)
+		b.Outcome, b.Reason = Deferred, fmt.Sprintf("not started: %s=%d reached (the most Creates of one invocation)", config.MaxEnable, x.maxEnable)
 		return e
 	}
 	if x.pastStop() { // the tag read may have taken the time left
@@ -107,7 +113,7 @@ func (x *executor) execute(ctx context.Context, j job) executed {
 	var ans cosapi.Enabled
 	sent := x.now()
 	n, err := loop.Do(ctx, func(ctx context.Context) (err error) {
-		ans, err = x.cloud.Enable(ctx, j.Target)
+		ans, err = cloud.Enable(ctx, j.Target)
 		return err
 	})
 	b.Attempts, b.RequestID = n, ans.RequestID
@@ -116,17 +122,20 @@ func (x *executor) execute(ctx context.Context, j job) executed {
 		var on bool
 		var rid string
 		_, rerr := loop.Do(ctx, func(ctx context.Context) (err error) {
-			on, rid, err = x.cloud.IsEnabled(ctx, j.Target)
+			on, rid, err = cloud.IsEnabled(ctx, j.Target)
 			return err
 		})
 		if rerr == nil && on {
-			b.Outcome, b.Reason, b.RequestID, b.Error = AlreadyEnabled, "CreatePicProcessBucket answered "+codeOf(err)+"; DescribePicProcessBuckets lists it", rid, ""
+			b.Outcome, b.Reason, b.RequestID, b.Error = AlreadyEnabled, j.createOp()+" answered "+codeOf(err)+"; "+listOpOf(cloud)+" lists it", rid, ""
+			if cosapi.IsUnreadableSuccess(err) { // a 200: this Create made the binding
+				b.Outcome, b.Reason = Enabled, j.createOp()+" answered 200 with a body that could not be read; "+listOpOf(cloud)+" lists it"
+			}
 		}
 	}
 	if b.Outcome == Failed || b.Outcome == Deferred {
 		e.refusal = refusalOf(opCreate, err)
 	}
-	e.createdNow = err == nil || b.Outcome == AlreadyEnabled
+	e.createdNow = err == nil || b.Outcome == AlreadyEnabled || b.Outcome == Enabled
 	return e
 }
 

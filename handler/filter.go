@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/picbucket/picbucket/internal/bucket"
+	"github.com/picbucket/picbucket/internal/ciservice"
 	"github.com/picbucket/picbucket/internal/config"
 	"github.com/picbucket/picbucket/internal/rules"
 	"github.com/picbucket/picbucket/internal/trigger"
@@ -16,6 +17,9 @@ import (
 type filter struct {
 	cfg   config.Config
 	appID string // the account's APPID; "" when unknown
+	// service is the CI service judged, when PICBUCKET_SERVICES is set:
+	// a region that does not offer it skips the bucket (service.go).
+	service *ciservice.Service
 }
 
 // filteredOut is the verdict for a bucket that the settings or the
@@ -56,6 +60,11 @@ func (f filter) byName(t bucket.Target, spec *trigger.Reconcile) verdict {
 	}
 	if !bucket.CIServes(t.Region) {
 		return verdict{Skipped, "Cloud Infinite does not serve " + t.Region}
+	}
+	if f.service != nil {
+		if ok, why := f.service.Serves(t.Region); !ok {
+			return verdict{Skipped, why}
+		}
 	}
 	return verdict{}
 }

@@ -10,14 +10,13 @@
 package handler
 
 import (
-	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -49,6 +48,7 @@ type Handler struct {
 
 	once      sync.Once
 	confirmed *confirmed
+	byService sync.Map // ciservice.ID -> *confirmed, for the services but pic (service.go)
 }
 
 // New returns a Handler that logs to out, with production defaults.
@@ -65,20 +65,30 @@ func newTransport() *http.Transport {
 
 // Invoke implements scf-go-lib's cloudfunction.Handler: it takes the raw
 // event and returns the Result as JSON, or the error that marks the
-// invocation failed.
+// invocation failed. Both are what SCF shows as the invocation's return
+// value (RetMsg), so both pass through the redaction the log lines do. The
+// Result's JSON is kept within SCF's response limit (MaxReturnBytes,
+// fitReturn).
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	res, err := h.Handle(ctx, payload)
+	res, secrets, err := h.handle(ctx, payload)
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(res)
+	return fitReturn(res, secrets, MaxReturnBytes)
 }
 
 // Handle runs one invocation. It returns an error when the event or the
 // settings are invalid (then no request is sent), when the credentials are
 // missing or refused, or when any bucket failed; the Result is returned as
-// far as it got in every case but the first.
+// far as it got in every case but the first. The error is redacted; the
+// Result is as the run made it (Invoke redacts its JSON).
 func (h *Handler) Handle(ctx context.Context, payload []byte) (*Result, error) {
+	res, _, err := h.handle(ctx, payload)
+	return res, err
+}
+
+// handle is Handle, also returning the secrets the invocation held.
+func (h *Handler) handle(ctx context.Context, payload []byte) (*Result, *secretSet, error) {
 	start := h.now()
 	getenv := h.Getenv
 	if getenv == nil {
@@ -88,6 +98,7 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (*Result, error) {
 	if fc == nil {
 		fc = &functioncontext.FunctionContext{}
 	}
+	limitMemory(fc.MemoryLimitInMb)
 	cfg, cfgErr := config.Load(getenv)
 	creds, credErr := signer.Env{Getenv: getenv}.Credentials()
 	secrets := newSecretSet(creds)
@@ -96,14 +107,14 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (*Result, error) {
 	if cfgErr != nil {
 		err := fmt.Errorf("picbucket: configuration: %w", cfgErr)
 		log.Error().Err(err).Msg("invalid configuration")
-		return nil, redactError(err, secrets)
+		return nil, secrets, redactError(err, secrets)
 	}
-	appID := cmp.Or(cfg.AppID, fc.TencentcloudAppID)
-	ev, err := trigger.ParseWith(payload, trigger.Options{AppID: appID})
+	id := newIdentity(cfg, fc, getenv)
+	ev, err := trigger.ParseWith(payload, trigger.Options{AppID: id.appID})
 	if err != nil {
 		err = fmt.Errorf("picbucket: %w", err)
 		log.Error().Err(err).Int("payloadBytes", len(payload)).Msg("invalid event")
-		return nil, redactError(err, secrets)
+		return nil, secrets, redactError(err, secrets)
 	}
 	if log.GetLevel() <= zerolog.DebugLevel {
 		log.Debug().Str("trigger", string(ev.Kind)).Int("targets", len(ev.Targets)).Int("locate", len(ev.Locate)).Int("skipped", len(ev.Skipped)).
@@ -113,7 +124,7 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (*Result, error) {
 		log.Info().Str("trigger", string(ev.Kind)).Msg(n)
 	}
 
-	inv := &invocation{h: h, cfg: cfg, log: log, ev: ev, fc: fc, getenv: getenv, secrets: secrets, creds: creds, credErr: credErr}
+	inv := &invocation{h: h, cfg: cfg, log: log, ev: ev, fc: fc, id: id, getenv: getenv, secrets: secrets, creds: creds, credErr: credErr}
 	var res *Result
 	var runErr error
 	if ev.Kind == trigger.KindCLS {
@@ -121,19 +132,21 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (*Result, error) {
 	} else if cfg.Org || ev.Kind == trigger.KindMember {
 		res, runErr = inv.organization(ctx)
 	} else {
-		res, runErr = inv.account(ctx, ev, accountKey{appID: appID, source: signer.Env{Getenv: getenv}, credErr: credErr}, log)
+		key := inv.ownKey()
+		key.uin = "" // a single-account run names no account
+		res, runErr = inv.account(ctx, ev, key, log)
 	}
 	if res == nil {
 		log.Error().Err(runErr).Msg("refused")
-		return nil, redactError(runErr, secrets)
+		return nil, secrets, redactError(runErr, secrets)
 	}
 	res.DurationMs = h.now().Sub(start).Milliseconds()
 	redactResult(res, secrets)
 	logSummary(log, res, runErr)
 	if runErr != nil {
-		return res, redactError(runErr, secrets)
+		return res, secrets, redactError(runErr, secrets)
 	}
-	return res, nil
+	return res, secrets, nil
 }
 
 // invocation is what every account of one invocation shares.
@@ -143,10 +156,14 @@ type invocation struct {
 	log     zerolog.Logger
 	ev      *trigger.Request
 	fc      *functioncontext.FunctionContext
+	id      identity // the function's own account, region and name
 	getenv  func(string) string
 	secrets *secretSet
 	creds   signer.Credentials // the function's own key
 	credErr error              // why there is none
+	// creates counts the Creates started over every account of the
+	// invocation: PICBUCKET_MAX_ENABLE caps the invocation, not an account.
+	creates atomic.Int64
 }
 
 func (h *Handler) out() io.Writer {

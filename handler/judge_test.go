@@ -6,7 +6,11 @@ package handler
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -17,12 +21,18 @@ import (
 	"github.com/picbucket/picbucket/internal/bucket"
 	"github.com/picbucket/picbucket/internal/config"
 	"github.com/picbucket/picbucket/internal/cosapi"
+	"github.com/picbucket/picbucket/internal/emulator"
 	"github.com/picbucket/picbucket/internal/retry"
 	"github.com/picbucket/picbucket/internal/trigger"
+	"github.com/picbucket/picbucket/signer"
 )
 
-// fakeCloud is an account of missing buckets in one region.
+// fakeCloud is an account of missing buckets in one region. With real
+// set (overEmulator), every call is counted and then sent through real,
+// *cosapi.Client over the COS/CI emulator seeded with the same buckets,
+// tags and answers: the same scenario then runs against the real client.
 type fakeCloud struct {
+	real      Cloud
 	buckets   []bucket.Target
 	slow      map[string]time.Duration // extra time a region's DescribePicProcessBuckets takes
 	tags      map[string]map[string]string
@@ -49,24 +59,36 @@ func (f *fakeCloud) count(op string) int {
 	return f.calls[op]
 }
 
-func (f *fakeCloud) ListBuckets(context.Context, string, int) (cosapi.BucketPage, error) {
+func (f *fakeCloud) ListBuckets(ctx context.Context, marker string, maxKeys int) (cosapi.BucketPage, error) {
 	f.count("GetService")
+	if f.real != nil {
+		return f.real.ListBuckets(ctx, marker, maxKeys)
+	}
 	return cosapi.BucketPage{Buckets: f.buckets}, nil
 }
 
-func (f *fakeCloud) ListEnabled(_ context.Context, region string, _, _ int, _ ...string) (cosapi.EnabledPage, error) {
+func (f *fakeCloud) ListEnabled(ctx context.Context, region string, page, pageSize int) (cosapi.EnabledPage, error) {
 	f.count("Describe")
+	if f.real != nil {
+		return f.real.ListEnabled(ctx, region, page, pageSize)
+	}
 	time.Sleep(f.slow[region])
 	return cosapi.EnabledPage{}, nil
 }
 
-func (f *fakeCloud) IsEnabled(context.Context, bucket.Target) (bool, string, error) {
+func (f *fakeCloud) IsEnabled(ctx context.Context, t bucket.Target) (bool, string, error) {
 	f.count("IsEnabled")
+	if f.real != nil {
+		return f.real.IsEnabled(ctx, t)
+	}
 	return false, "", nil
 }
 
-func (f *fakeCloud) Enable(_ context.Context, t bucket.Target) (cosapi.Enabled, error) {
+func (f *fakeCloud) Enable(ctx context.Context, t bucket.Target) (cosapi.Enabled, error) {
 	f.count(opCreate)
+	if f.real != nil {
+		return f.real.Enable(ctx, t)
+	}
 	i := 0
 	fmt.Sscanf(t.Bucket, "b-%03d-", &i)
 	if f.createErr != nil {
@@ -80,8 +102,11 @@ func (f *fakeCloud) Enable(_ context.Context, t bucket.Target) (cosapi.Enabled, 
 	return cosapi.Enabled{RequestID: "r"}, nil
 }
 
-func (f *fakeCloud) Tags(_ context.Context, t bucket.Target) (map[string]string, string, error) {
+func (f *fakeCloud) Tags(ctx context.Context, t bucket.Target) (map[string]string, string, error) {
 	f.count(opTags)
+	if f.real != nil {
+		return f.real.Tags(ctx, t)
+	}
 	if f.tagsErr != nil {
 		if err := f.tagsErr(t.Bucket); err != nil {
 			return nil, "", err
@@ -90,14 +115,60 @@ func (f *fakeCloud) Tags(_ context.Context, t bucket.Target) (map[string]string,
 	return f.tags[t.Bucket], "", nil
 }
 
-func (f *fakeCloud) Requests() int64 {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n := 0
-	for _, c := range f.calls {
-		n += c
+// overEmulator makes f send every call through *cosapi.Client to a COS/CI
+// emulator holding f's buckets and tags, whose answers are f's: each
+// bucket's Create and tag read answer what createErr and tagsErr give it
+// (status and code; the emulator writes its own message), every time.
+// Scenarios whose answers depend on more than the bucket cannot run so.
+func (f *fakeCloud) overEmulator(t *testing.T) {
+	t.Helper()
+	emu := emulator.New(emulator.Options{})
+	emu.AddCredential(emulator.Credential{SecretID: "AKIDjudge", SecretKey: "judge-key", Token: "judge-token", AppID: appID})
+	for i, b := range f.buckets {
+		emu.AddBucket(b.Bucket, b.Region, false)
+		if tags := f.tags[b.Bucket]; tags != nil {
+			emu.SetTags(b.Bucket, tags)
+		}
+		for action, answer := range map[string]func() error{
+			emulator.ActionCreatePicProcessBucket: func() error { return call(f.createErr, i, b.Bucket) },
+			emulator.ActionGetBucketTagging:       func() error { return call2(f.tagsErr, b.Bucket) },
+		} {
+			var e *cosapi.Error
+			if err := answer(); errors.As(err, &e) {
+				emu.Inject(emulator.Fault{Action: action, Bucket: b.Bucket, Status: e.Status, Code: e.Code, Times: 1 << 20})
+			}
+		}
 	}
-	return int64(n)
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL)
+	key := signer.Static{Key: signer.Credentials{SecretID: "AKIDjudge", SecretKey: "judge-key", SessionToken: "judge-token"}}
+	f.real = cosapi.New(&signer.Transport{Source: key, Next: &cosapi.Route{Endpoint: u, Next: http.DefaultTransport}})
+}
+
+func call(fn func(int, string) error, i int, name string) error {
+	if fn == nil {
+		return nil
+	}
+	return fn(i, name)
+}
+
+func call2(fn func(string) error, name string) error {
+	if fn == nil {
+		return nil
+	}
+	return fn(name)
+}
+
+// bothClouds runs scenario over the fake, then over the real client and the
+// emulator (overEmulator), as subtests.
+func bothClouds(t *testing.T, newCloud func() *fakeCloud, scenario func(t *testing.T, f *fakeCloud)) {
+	t.Run("fake", func(t *testing.T) { scenario(t, newCloud()) })
+	t.Run("cosapi+emulator", func(t *testing.T) {
+		f := newCloud()
+		f.overEmulator(t)
+		scenario(t, f)
+	})
 }
 
 func answer(status int, code, msg string) error {
@@ -191,6 +262,38 @@ func TestAccountJudgement(t *testing.T) {
 			}
 		},
 	}, {
+		name: "an AccessDenied that speaks of an expired token is no refused key: no stop at the first answer", n: 10, concurrency: "1",
+		createErr: func(int, string) error { return answer(403, "AccessDenied", "The security token expired") },
+		check: func(t *testing.T, f *fakeCloud, res *Result, err error) {
+			if n := f.calls[opCreate]; n != refusalStreak+confirmProbes || err == nil || strings.Contains(err.Error(), "credentials refused") {
+				t.Errorf("%d Creates, err %v: want the streak and the probes before the stop", n, err)
+			}
+		},
+	}, {
+		name: "a full CI queue is no refusal: every bucket deferred naming the queue", n: 20, concurrency: "1",
+		createErr: func(int, string) error { return answer(403, "QueueSaturated", "") },
+		check: func(t *testing.T, f *fakeCloud, res *Result, err error) {
+			if err != nil || res.Summary.Deferred != 20 || res.Summary.Failed != 0 {
+				t.Errorf("err %v, summary %+v: want every bucket deferred, no stop, no failure", err, res.Summary)
+			}
+			for _, b := range res.Results {
+				if !strings.Contains(b.Reason, "CI's queue is full (QueueSaturated)") {
+					t.Errorf("%s: reason %q, want CI's queue named", b.Bucket, b.Reason)
+				}
+			}
+		},
+	}, {
+		name: "a paused CI queue is no refusal: deferred at once, naming the queue", n: 20, concurrency: "1",
+		createErr: func(int, string) error { return answer(403, "QueuePaused", "") },
+		check: func(t *testing.T, f *fakeCloud, res *Result, err error) {
+			if err != nil || res.Summary.Deferred != 20 || f.calls[opCreate] != 20 {
+				t.Errorf("err %v, %d Creates, summary %+v: want one Create each, every bucket deferred, no stop", err, f.calls[opCreate], res.Summary)
+			}
+			if len(res.Results) == 0 || !strings.Contains(res.Results[0].Reason, "CI's queue is paused") {
+				t.Errorf("results %+v: want CI's paused queue named", res.Results)
+			}
+		},
+	}, {
 		name: "unbound buckets are skipped and count toward no stop", n: 8, concurrency: "1",
 		createErr: func(i int, _ string) error {
 			if i < 4 {
@@ -206,10 +309,14 @@ func TestAccountJudgement(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(tt.n)
-			f.createErr = tt.createErr
-			res, err := runFake(t, f, map[string]string{config.Concurrency: tt.concurrency})
-			tt.check(t, f, res, err)
+			bothClouds(t, func() *fakeCloud {
+				f := newFake(tt.n)
+				f.createErr = tt.createErr
+				return f
+			}, func(t *testing.T, f *fakeCloud) {
+				res, err := runFake(t, f, map[string]string{config.Concurrency: tt.concurrency})
+				tt.check(t, f, res, err)
+			})
 		})
 	}
 }
@@ -222,43 +329,54 @@ func TestTagsDecide(t *testing.T) {
 		return f
 	}
 	t.Run("skip tag", func(t *testing.T) {
-		f := newTagged()
-		res, err := runFake(t, f, map[string]string{config.SkipTag: "picbucket=off"})
-		if err != nil || f.calls[opTags] != 3 || f.calls[opCreate] != 2 || res.Summary.Skipped != 1 {
-			t.Errorf("err %v, calls %v, summary %+v", err, f.calls, res.Summary)
-		}
+		bothClouds(t, newTagged, func(t *testing.T, f *fakeCloud) {
+			res, err := runFake(t, f, map[string]string{config.SkipTag: "picbucket=off"})
+			if err != nil || f.calls[opTags] != 3 || f.calls[opCreate] != 2 || res.Summary.Skipped != 1 {
+				t.Errorf("err %v, calls %v, summary %+v", err, f.calls, res.Summary)
+			}
+		})
 	})
 	t.Run("require tag", func(t *testing.T) {
-		f := newTagged()
-		res, err := runFake(t, f, map[string]string{config.RequireTag: "picbucket"})
-		if err != nil || f.calls[opCreate] != 2 || res.Summary.Filtered != 1 || res.Summary.Skipped != 0 {
-			t.Errorf("err %v, calls %v, summary %+v", err, f.calls, res.Summary)
-		}
+		bothClouds(t, newTagged, func(t *testing.T, f *fakeCloud) {
+			res, err := runFake(t, f, map[string]string{config.RequireTag: "picbucket"})
+			if err != nil || f.calls[opCreate] != 2 || res.Summary.Filtered != 1 || res.Summary.Skipped != 0 {
+				t.Errorf("err %v, calls %v, summary %+v", err, f.calls, res.Summary)
+			}
+		})
 	})
 	t.Run("no setting, no read", func(t *testing.T) {
-		f := newTagged()
-		if _, err := runFake(t, f, nil); err != nil || f.calls[opTags] != 0 || f.calls[opCreate] != 3 {
-			t.Errorf("err %v, calls %v", err, f.calls)
-		}
+		bothClouds(t, newTagged, func(t *testing.T, f *fakeCloud) {
+			if _, err := runFake(t, f, nil); err != nil || f.calls[opTags] != 0 || f.calls[opCreate] != 3 {
+				t.Errorf("err %v, calls %v", err, f.calls)
+			}
+		})
 	})
 	t.Run("tags unreadable: deferred, never enabled", func(t *testing.T) {
 		for _, e := range []error{answer(403, "AccessDenied", ""), answer(500, "InternalError", "")} {
-			f := newTagged()
-			f.tagsErr = func(string) error { return e }
-			res, err := runFake(t, f, map[string]string{config.SkipTag: "picbucket=off"})
-			if err != nil || f.calls[opCreate] != 0 || res.Summary.Deferred != 3 {
-				t.Errorf("%v: err %v, calls %v, summary %+v", e, err, f.calls, res.Summary)
-			}
+			bothClouds(t, func() *fakeCloud {
+				f := newTagged()
+				f.tagsErr = func(string) error { return e }
+				return f
+			}, func(t *testing.T, f *fakeCloud) {
+				res, err := runFake(t, f, map[string]string{config.SkipTag: "picbucket=off"})
+				if err != nil || f.calls[opCreate] != 0 || res.Summary.Deferred != 3 {
+					t.Errorf("%v: err %v, calls %v, summary %+v", e, err, f.calls, res.Summary)
+				}
+			})
 		}
 	})
 	t.Run("every tag read refused: stopped, naming cos:GetBucketTagging", func(t *testing.T) {
-		f := newFake(50)
-		f.tagsErr = func(string) error { return answer(403, "AccessDenied", "") }
-		res, err := runFake(t, f, map[string]string{config.SkipTag: "picbucket", config.Concurrency: "1"})
-		if err == nil || !strings.Contains(err.Error(), "cos:GetBucketTagging") || f.calls[opCreate] != 0 ||
-			f.calls[opTags] != refusalStreak+confirmProbes || res.Summary.Deferred != 50 {
-			t.Errorf("err %v, calls %v, summary %+v", err, f.calls, res.Summary)
-		}
+		bothClouds(t, func() *fakeCloud {
+			f := newFake(50)
+			f.tagsErr = func(string) error { return answer(403, "AccessDenied", "") }
+			return f
+		}, func(t *testing.T, f *fakeCloud) {
+			res, err := runFake(t, f, map[string]string{config.SkipTag: "picbucket", config.Concurrency: "1"})
+			if err == nil || !strings.Contains(err.Error(), "cos:GetBucketTagging") || f.calls[opCreate] != 0 ||
+				f.calls[opTags] != refusalStreak+confirmProbes || res.Summary.Deferred != 50 {
+				t.Errorf("err %v, calls %v, summary %+v", err, f.calls, res.Summary)
+			}
+		})
 	})
 }
 
@@ -286,6 +404,9 @@ func TestCreateOutcome(t *testing.T) {
 		{answer(400, "1111", ""), false, Skipped, "unbound"},
 		{answer(400, "ExpiredToken", ""), false, Deferred, "credentials"},
 		{answer(403, "AccessDenied", ""), false, Failed, ""},
+		{answer(403, "QueueSaturated", ""), false, Deferred, "CI's queue is full"},
+		{answer(403, "QueuePaused", ""), false, Deferred, "CI's queue is paused"},
+		{fmt.Errorf("%w: %w", retry.ErrCut, answer(403, "QueueSaturated", "")), false, Deferred, "CI's queue is full (QueueSaturated) until the time left ran out"},
 		{answer(400, "InvalidArgument", ""), false, Failed, ""},
 	}
 	for _, tt := range tests {
@@ -336,5 +457,40 @@ func TestProbesMustReachTheRefusedOperation(t *testing.T) {
 	res, err := runFake(t, f, map[string]string{config.Concurrency: "1", config.SkipTag: "picbucket=off"})
 	if err == nil || !strings.Contains(err.Error(), "refuses it") || f.calls[opCreate] != refusalStreak+confirmProbes {
 		t.Errorf("err %v, %d Creates, summary %+v: want the stop after %d Creates", err, f.calls[opCreate], res.Summary, refusalStreak+confirmProbes)
+	}
+}
+
+// TestStoppedRunSendsNothingMore: 20 regions of one bucket each; the first
+// region's list comes at once, the others take 200 ms, and the key is
+// refused at the first Create. The plan fetches 16 regions' lists at once
+// (describeParallel): the regions whose turn comes after the stop are
+// never listed, and their buckets are deferred with the stop's reason.
+func TestStoppedRunSendsNothingMore(t *testing.T) {
+	f := newFake(20)
+	f.slow = map[string]time.Duration{}
+	for i := range f.buckets {
+		region := fmt.Sprintf("ap-region%c", 'a'+i)
+		f.buckets[i].Region = region
+		if i > 0 {
+			f.slow[region] = 200 * time.Millisecond
+		}
+	}
+	f.createErr = func(int, string) error { return answer(403, "InvalidAccessKeyId", "") }
+	res, err := runFake(t, f, map[string]string{config.Concurrency: "1"})
+	if err == nil || !strings.Contains(err.Error(), "credentials refused") {
+		t.Fatalf("err %v: want the stop on the refused key", err)
+	}
+	// The first region's slot frees before the Create's answer comes: one
+	// more region may start before the stop.
+	if n := f.calls["Describe"]; n > describeParallel+1 {
+		t.Errorf("%d regions listed, want at most the %d started before the stop and none after", n, describeParallel+1)
+	}
+	if f.calls[opCreate] != 1 || res.Summary.Deferred != 20 {
+		t.Errorf("%d Creates, summary %+v: want one Create and every bucket deferred", f.calls[opCreate], res.Summary)
+	}
+	for _, b := range res.Results {
+		if !strings.Contains(b.Reason, "credentials were refused") {
+			t.Errorf("%s: reason %q, want the stop's", b.Bucket, b.Reason)
+		}
 	}
 }

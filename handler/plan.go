@@ -2,9 +2,9 @@ package handler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,6 +32,9 @@ type job struct {
 	// fromEvent is set for a bucket the event names (it may be so new that
 	// CI has not seen it yet), not for one a listing found.
 	fromEvent bool
+	// svc is the CI service the job is for, when PICBUCKET_SERVICES is set
+	// (service.go); nil means image processing through the run's Cloud.
+	svc *serviceView
 }
 
 // item is one thing the plan found: a bucket to work on (job), a result it
@@ -60,7 +63,25 @@ type planner struct {
 	cacheTTL time.Duration
 	log      zerolog.Logger
 	retries  atomic.Int64
+	// halt is closed when the collector stops the run: the plan sends no
+	// request after it, and hands the buckets it has not judged to the
+	// collector as jobs, which the collector defers with the stop's reason.
+	halt <-chan struct{}
 }
+
+// halted reports whether the collector has stopped the run.
+func (p *planner) halted() bool {
+	select {
+	case <-p.halt:
+		return true
+	default:
+		return false
+	}
+}
+
+// errHalted is the answer of a request the plan did not send because the
+// run had stopped.
+var errHalted = errors.New("not sent: the run has stopped")
 
 // run sends the run's items to out and closes it.
 func (p *planner) run(ctx context.Context, out chan<- item) {
@@ -104,6 +125,12 @@ func (p *planner) named(out chan<- item) {
 // eventually consistent) is deferred, and all regions are reconciled, since
 // its region is unknown.
 func (p *planner) listed(ctx context.Context, out chan<- item) {
+	if p.halted() {
+		for _, name := range p.ev.Locate {
+			out <- item{job: &job{Target: bucket.Target{Bucket: name}, fromEvent: true}}
+		}
+		return
+	}
 	all, err := p.listBuckets(ctx)
 	if err != nil {
 		p.log.Error().Err(err).Msg("listing buckets failed")
@@ -167,18 +194,9 @@ func (p *planner) reconcile(ctx context.Context, spec *trigger.Reconcile, all []
 	}
 	slices.Sort(regions)
 
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, describeParallel)
-	for _, region := range regions {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			p.reconcileRegion(ctx, region, byRegion[region], out)
-		}()
-	}
-	wg.Wait()
+	startEach(slices.Values(regions), describeParallel, time.Time{}, p.now, func(region string) {
+		p.reconcileRegion(ctx, region, byRegion[region], out)
+	}, nil)
 }
 
 // reconcileRegion reads one region's enabled list and sends the buckets
@@ -189,15 +207,23 @@ func (p *planner) reconcile(ctx context.Context, spec *trigger.Reconcile, all []
 // idempotent and its answer still tells the enabled apart.
 func (p *planner) reconcileRegion(ctx context.Context, region string, buckets []bucket.Target, out chan<- item) {
 	enabled, err := p.listEnabled(ctx, region)
+	if p.halted() {
+		// Stopped before or while the region was listed: the collector
+		// defers its buckets with the stop's reason.
+		for _, t := range buckets {
+			out <- item{job: &job{Target: t}}
+		}
+		return
+	}
 	if err != nil {
-		if reason, ok := listingDeferral(err, cutBy(ctx, err)); ok {
+		if reason, ok := listingDeferral(listOpOf(p.cloud), err, cutBy(ctx, err)); ok {
 			p.log.Warn().Str("region", region).Err(err).Msg("listing enabled buckets deferred the region")
 			if cosapi.IsCredentialError(err) {
 				out <- item{refusal: err}
 			}
 			for _, t := range buckets {
 				b := BucketResult{Bucket: t.Bucket, Region: t.Region, Outcome: Deferred,
-					Reason: "not started: DescribePicProcessBuckets in " + region + " " + reason}
+					Reason: "not started: " + listOpOf(p.cloud) + " in " + region + " " + reason}
 				setError(&b, err, false)
 				out <- item{result: &b}
 			}
@@ -209,20 +235,34 @@ func (p *planner) reconcileRegion(ctx context.Context, region string, buckets []
 	}
 	for _, t := range buckets {
 		if enabled[t.Bucket] {
-			out <- item{result: &BucketResult{Bucket: t.Bucket, Region: t.Region, Outcome: AlreadyEnabled, Reason: "listed by DescribePicProcessBuckets"}, listed: true}
+			out <- item{result: &BucketResult{Bucket: t.Bucket, Region: t.Region, Outcome: AlreadyEnabled, Reason: "listed by " + listOpOf(p.cloud)}, listed: true}
 			continue
 		}
 		out <- item{job: &job{Target: t}}
 	}
 }
 
-// listBuckets pages through GetService.
+// listBuckets pages through GetService; with several services, once for
+// all of them, and then no one service's stop ends it.
 func (p *planner) listBuckets(ctx context.Context) ([]bucket.Target, error) {
+	if _, ok := p.cloud.(*serviceView); ok {
+		return listBucketsOnce(ctx, p.cloud, func(ctx context.Context) ([]bucket.Target, error) {
+			return p.listAllBuckets(ctx, func() bool { return false })
+		})
+	}
+	return p.listAllBuckets(ctx, p.halted)
+}
+
+// listAllBuckets pages through GetService until halted says to stop.
+func (p *planner) listAllBuckets(ctx context.Context, halted func() bool) ([]bucket.Target, error) {
 	var all []bucket.Target
 	marker := ""
 	for page := 1; ; page++ {
 		var pg cosapi.BucketPage
 		_, err := p.loop.Do(ctx, func(ctx context.Context) (err error) {
+			if halted() {
+				return errHalted
+			}
 			pg, err = p.cloud.ListBuckets(ctx, marker, cosapi.MaxListBuckets)
 			return err
 		})
@@ -240,12 +280,22 @@ func (p *planner) listBuckets(ctx context.Context) ([]bucket.Target, error) {
 	}
 }
 
-// listEnabled pages through DescribePicProcessBuckets for one region.
+// listEnabled pages through DescribePicProcessBuckets (or the service's
+// listing) for one region. Pages are asked for cosapi.MaxDescribe at a
+// time, but numbered by the size the server serves: a first page that
+// carries fewer than were asked and fewer than TotalCount, or an answer
+// whose PageSize is smaller, tells that size, so a server that serves
+// smaller pages costs more pages, never a listed bucket missed. It stops
+// at a page without elements or once the pages cover TotalCount.
 func (p *planner) listEnabled(ctx context.Context, region string) (map[string]bool, error) {
 	enabled := map[string]bool{}
+	size := cosapi.MaxDescribe
 	for page := 1; ; page++ {
 		var pg cosapi.EnabledPage
 		_, err := p.loop.Do(ctx, func(ctx context.Context) (err error) {
+			if p.halted() {
+				return errHalted
+			}
 			pg, err = p.cloud.ListEnabled(ctx, region, page, cosapi.MaxDescribe)
 			return err
 		})
@@ -255,7 +305,14 @@ func (p *planner) listEnabled(ctx context.Context, region string) (map[string]bo
 		for _, b := range pg.Buckets {
 			enabled[b] = true
 		}
-		if len(pg.Buckets) == 0 || page*cosapi.MaxDescribe >= pg.Total || page >= 10000 {
+		listed := max(pg.Listed, len(pg.Buckets))
+		if pg.PageSize > 0 && pg.PageSize < size {
+			size = pg.PageSize
+		}
+		if page == 1 && listed > 0 && listed < size && listed < pg.Total {
+			size = listed
+		}
+		if listed == 0 || page*size >= pg.Total || page >= 10000 {
 			return enabled, nil
 		}
 	}

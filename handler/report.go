@@ -1,6 +1,10 @@
 package handler
 
-import "github.com/rs/zerolog"
+import (
+	"github.com/rs/zerolog"
+
+	"github.com/picbucket/picbucket/internal/ciservice"
+)
 
 // Report: each bucket's result is logged the moment it is known, so that an
 // instance killed mid-run still leaves the lines of the work it did; the
@@ -29,7 +33,11 @@ func reportBucket(log zerolog.Logger, b BucketResult) {
 	case Deferred:
 		ev = log.Warn()
 	}
-	ev = ev.Str("bucket", b.Bucket).Str("region", b.Region).Str("outcome", string(b.Outcome))
+	ev = ev.Str("bucket", b.Bucket).Str("region", b.Region)
+	if b.Service != "" {
+		ev = ev.Str("service", b.Service)
+	}
+	ev = ev.Str("outcome", string(b.Outcome))
 	if b.Attempts > 0 {
 		ev = ev.Int("attempts", b.Attempts)
 	}
@@ -65,6 +73,40 @@ func logSummary(log zerolog.Logger, res *Result, err error) {
 
 // summaryFields adds the outcome counts, as flat fields for CLS.
 func summaryFields(ev *zerolog.Event, s Summary) *zerolog.Event {
-	return ev.Int("enabled", s.Enabled).Int("already_enabled", s.AlreadyEnabled).Int("would_enable", s.WouldEnable).
+	ev = ev.Int("enabled", s.Enabled).Int("already_enabled", s.AlreadyEnabled).Int("would_enable", s.WouldEnable).
 		Int("skipped", s.Skipped).Int("failed", s.Failed).Int("deferred", s.Deferred).Int("filtered", s.Filtered)
+	if len(s.ByService) > 0 {
+		// The counts of each service, in ciservice's order: byService.<id>.<outcome>.
+		d := zerolog.Dict()
+		for _, id := range ciservice.IDs() {
+			if bs, ok := s.ByService[id]; ok {
+				d = d.Dict(id, summaryFields(zerolog.Dict(), Summary{Enabled: bs.Enabled, AlreadyEnabled: bs.AlreadyEnabled,
+					WouldEnable: bs.WouldEnable, Skipped: bs.Skipped, Failed: bs.Failed, Deferred: bs.Deferred, Filtered: bs.Filtered}))
+			}
+		}
+		ev = ev.Dict("byService", d)
+	}
+	return ev
+}
+
+// reportAccount writes one line per account of an organization run.
+func reportAccount(log zerolog.Logger, a AccountResult) {
+	ev := log.Info()
+	switch a.Outcome {
+	case AccountFailed:
+		ev = always(log, zerolog.ErrorLevel)
+	case AccountDeferred:
+		ev = log.Warn()
+	}
+	ev = ev.Str("account", a.Uin).Str("appId", a.AppID).Str("outcome", string(a.Outcome))
+	if a.Error != "" {
+		ev = ev.Str("error", a.Error)
+	}
+	if a.InvocationID != "" {
+		ev = ev.Str("invocationId", a.InvocationID)
+	}
+	if a.Summary != nil {
+		ev = summaryFields(ev, *a.Summary)
+	}
+	ev.Msg("account")
 }

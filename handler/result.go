@@ -2,6 +2,8 @@ package handler
 
 import (
 	"cmp"
+	"encoding/json"
+	"fmt"
 	"slices"
 
 	"github.com/picbucket/picbucket/internal/bucket"
@@ -25,6 +27,7 @@ type BucketResult struct {
 	Account   string  `json:"account,omitempty"` // the account's UIN, in organization runs
 	Bucket    string  `json:"bucket,omitempty"`  // absent for a record that names no readable bucket
 	Region    string  `json:"region,omitempty"`
+	Service   string  `json:"service,omitempty"` // the CI service, when PICBUCKET_SERVICES is set
 	Outcome   Outcome `json:"outcome"`
 	Attempts  int     `json:"attempts,omitempty"`   // CreatePicProcessBucket requests sent for it
 	RequestID string  `json:"requestId,omitempty"`  // CI's request id of the deciding answer
@@ -45,6 +48,9 @@ type Summary struct {
 	// Filtered counts listed buckets left out by region and name filters; they
 	// get no result line of their own.
 	Filtered int `json:"filtered"`
+	// ByService counts the same by CI service, when PICBUCKET_SERVICES is
+	// set.
+	ByService map[string]Summary `json:"byService,omitempty"`
 }
 
 func (s *Summary) add(o Outcome) {
@@ -78,6 +84,9 @@ type Result struct {
 	// APIRequests counts Tencent Cloud API 3.0 requests (organization runs).
 	APIRequests int64 `json:"apiRequests,omitempty"`
 	DurationMs  int64 `json:"durationMs"` // wall time of the invocation
+	// ResultsOmitted counts the bucket results left out of Results to keep
+	// the return value within MaxReturnBytes (fitReturn); 0 when none were.
+	ResultsOmitted int `json:"resultsOmitted,omitempty"`
 }
 
 // AccountOutcome is what happened to one account of an organization run.
@@ -106,16 +115,132 @@ func (r *Result) finish() {
 	slices.SortStableFunc(r.Results, func(a, b BucketResult) int {
 		return cmp.Or(cmp.Compare(a.Region, b.Region), cmp.Compare(a.Bucket, b.Bucket))
 	})
+	byService := r.Summary.ByService
 	r.Summary = Summary{Filtered: r.Summary.Filtered}
 	for _, b := range r.Results {
 		r.Summary.add(b.Outcome)
+		if b.Service != "" {
+			if r.Summary.ByService == nil {
+				r.Summary.ByService = map[string]Summary{}
+			}
+			s := r.Summary.ByService[b.Service]
+			s.add(b.Outcome)
+			r.Summary.ByService[b.Service] = s
+		}
+	}
+	for id, s := range byService { // the filtered counts of each service, kept
+		r.Summary.addFiltered(id, s.Filtered)
 	}
 	if r.Results == nil {
 		r.Results = []BucketResult{}
 	}
 }
 
+// addFiltered counts n more buckets that a filter left out of service id.
+func (s *Summary) addFiltered(id string, n int) {
+	if n <= 0 {
+		return
+	}
+	if s.ByService == nil {
+		s.ByService = map[string]Summary{}
+	}
+	t := s.ByService[id]
+	t.Filtered += n
+	s.ByService[id] = t
+}
+
 // Target returns the bucket and region b is about.
 func (b BucketResult) Target() bucket.Target {
 	return bucket.Target{Bucket: b.Bucket, Region: b.Region}
+}
+
+// MaxReturnBytes bounds the return value: SCF delivers at most 6 MB as a
+// synchronous invocation's response ("同步请求响应大小 6MB",
+// https://cloud.tencent.com/document/product/583/11637, 函数运行环境的限制;
+// read as 6,000,000 bytes, the smaller reading). A return value over it
+// is not delivered at all.
+const MaxReturnBytes = 6_000_000
+
+// keptFirst orders outcomes by what a reader of a cut return value needs
+// most: what failed and what is left to do first.
+var keptFirst = []Outcome{Failed, Deferred, Enabled, WouldEnable, Skipped, AlreadyEnabled}
+
+// fitReturn returns res as JSON, redacted, in at most max bytes. When the
+// whole Result is larger, it leaves bucket results out, keeping first
+// those of keptFirst's earlier outcomes (each in its place in Results),
+// and says so in ResultsOmitted and a note. The summary, the accounts and
+// every bucket's log line stay whole.
+func fitReturn(res *Result, secrets *secretSet, max int) ([]byte, error) {
+	out, err := json.Marshal(res)
+	if err != nil {
+		return nil, err
+	}
+	if out = secrets.redactBytes(out); len(out) <= max {
+		return out, nil
+	}
+	all := res.Results
+	size := make([]int, len(all))
+	for i, b := range all {
+		row, err := json.Marshal(b)
+		if err != nil {
+			return nil, err
+		}
+		size[i] = len(row) + 1 // and its comma
+	}
+	order := make([]int, len(all))
+	for i := range order {
+		order[i] = i
+	}
+	rank := func(o Outcome) int {
+		if i := slices.Index(keptFirst, o); i >= 0 {
+			return i
+		}
+		return len(keptFirst)
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(rank(all[a].Outcome), rank(all[b].Outcome)) })
+
+	cut := *res
+	cut.Notes = slices.Clone(res.Notes)
+	for budget := max; ; budget = budget * 9 / 10 {
+		cut.Results, cut.ResultsOmitted = []BucketResult{}, len(all)
+		cut.Notes = append(cut.Notes[:len(res.Notes)], omittedNote(len(all), len(all)))
+		base, err := json.Marshal(&cut)
+		if err != nil {
+			return nil, err
+		}
+		left := budget - len(base)
+		keep := make([]bool, len(all))
+		kept := 0
+		for _, i := range order {
+			if size[i] > left {
+				break
+			}
+			left -= size[i]
+			keep[i] = true
+			kept++
+		}
+		cut.Results = make([]BucketResult, 0, kept)
+		for i, b := range all {
+			if keep[i] {
+				cut.Results = append(cut.Results, b)
+			}
+		}
+		cut.ResultsOmitted = len(all) - kept
+		cut.Notes[len(cut.Notes)-1] = omittedNote(cut.ResultsOmitted, len(all))
+		if out, err = json.Marshal(&cut); err != nil {
+			return nil, err
+		}
+		// The redaction may lengthen a line (a secret shorter than its
+		// "[redacted]"): then try again with less.
+		if out = secrets.redactBytes(out); len(out) <= max || kept == 0 {
+			return out, nil
+		}
+	}
+}
+
+// omittedNote says how many bucket results a return value leaves out.
+func omittedNote(omitted, total int) string {
+	return fmt.Sprintf("%d of %d bucket results are left out of this return value, which SCF limits to 6 MB "+
+		"(kept first: failed, deferred, enabled, would_enable, skipped, already_enabled); "+
+		"the summary counts every bucket, and every bucket's result is in its own log line", omitted, total)
 }

@@ -8,7 +8,9 @@
 package signer
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -46,8 +48,13 @@ func (noCredentials) CredentialError() bool { return true }
 //
 // No formatting verb prints the secret key or the token, nor the whole
 // secret id: String, GoString and Format (every verb, %v %+v %#v %s %d %x %q
-// …) print the masked form of String. A struct that holds Credentials in an
-// unexported field is printed by fmt without these methods: never format one.
+// …) print the masked form of String, and MarshalJSON (encoding/json, and
+// so zerolog's Interface) the same masked fields. A struct that holds
+// Credentials in an unexported field is printed by fmt without these
+// methods: such a type has a Format method of its own (tcapi.Client;
+// FormatMasked helps). Only the verbs fmt reports as
+// wrong for the type (%p, or %w outside Errorf's errors), which go vet
+// refuses, print the fields themselves.
 type Credentials struct {
 	SecretID     string
 	SecretKey    string
@@ -66,12 +73,23 @@ func (c Credentials) GoString() string { return c.String() }
 
 // Format implements fmt.Formatter: every verb prints String (%q quoted), so
 // that no verb, flag or width reaches the fields.
-func (c Credentials) Format(f fmt.State, verb rune) {
+func (c Credentials) Format(f fmt.State, verb rune) { FormatMasked(f, verb, c.String()) }
+
+// MarshalJSON implements json.Marshaler: the fields as String shows them,
+// {"SecretID":"AKID…wxyz","SecretKey":"<set>","SessionToken":"<set>"}.
+func (c Credentials) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct{ SecretID, SecretKey, SessionToken string }{MaskID(c.SecretID), present(c.SecretKey), present(c.SessionToken)})
+}
+
+// FormatMasked is the Format method of a type that holds a key: it prints
+// masked, the type's String, which shows no secret, for every verb (%q
+// quoted), ignoring flags and widths.
+func FormatMasked(f fmt.State, verb rune, masked string) {
 	if verb == 'q' {
-		fmt.Fprintf(f, "%q", c.String())
+		fmt.Fprintf(f, "%q", masked)
 		return
 	}
-	fmt.Fprint(f, c.String())
+	io.WriteString(f, masked)
 }
 
 // MaskID shows enough of a secret id to tell two keys apart in a message:
@@ -96,6 +114,17 @@ type Static struct{ Key Credentials }
 
 // Credentials returns the key.
 func (s Static) Credentials() (Credentials, error) { return s.Key, nil }
+
+// String shows the key masked (Credentials.String).
+func (s Static) String() string { return "signer.Static{" + s.Key.String() + "}" }
+
+// GoString is String.
+func (s Static) GoString() string { return s.String() }
+
+// Format implements fmt.Formatter as Credentials does. (Without it, a
+// *Static inside a slice or a struct, under a verb such as %s that fmt
+// reports as wrong for a pointer, would be printed field by field.)
+func (s Static) Format(f fmt.State, verb rune) { FormatMasked(f, verb, s.String()) }
 
 // Source yields the credentials to sign the next request with.
 type Source interface {
@@ -149,6 +178,17 @@ type Transport struct {
 	// Next sends the signed request; http.DefaultTransport when nil.
 	Next http.RoundTripper
 }
+
+// String names the Source's type, never its key, and the other fields.
+func (t Transport) String() string {
+	return fmt.Sprintf("signer.Transport{Source:%T Expire:%s Next:%T}", t.Source, t.Expire, t.Next)
+}
+
+// GoString is String.
+func (t Transport) GoString() string { return t.String() }
+
+// Format implements fmt.Formatter: every verb prints String.
+func (t Transport) Format(f fmt.State, verb rune) { FormatMasked(f, verb, t.String()) }
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {

@@ -15,6 +15,7 @@
 //	go run ./cmd/bench -n 1000 -qps 50                 # throttled (token bucket)
 //	go run ./cmd/bench -n 1000 -qps 50 -limiter window # throttled (sliding window)
 //	go run ./cmd/bench -n 1000 -caps 5,20,100 -limiter token,window
+//	go run ./cmd/bench -n 1000 -services pic,media,doc  # every pair of bucket and CI service
 //
 // With -members N it measures an organization-wide run instead (see
 // org.go): the management account and N members with -member-buckets
@@ -44,10 +45,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/picbucket/picbucket/handler"
 	"github.com/picbucket/picbucket/internal/bucket"
+	"github.com/picbucket/picbucket/internal/ciservice"
 	"github.com/picbucket/picbucket/internal/config"
 	"github.com/picbucket/picbucket/internal/cosapi"
 	"github.com/picbucket/picbucket/internal/emulator"
@@ -80,10 +83,14 @@ type params struct {
 	timeout                         time.Duration // the invocation's time limit
 	baseline                        bool
 	jsonOut                         bool
+	// services is PICBUCKET_SERVICES; each service is enabled on -enabled
+	// of the buckets (a different share of them for each).
+	services []ciservice.ID
 	// Organization mode.
 	members, memberBuckets int
 	fanout, deliver        bool
 	apiLimits              bool // tcemu enforces tcemu.DocumentedLimits
+	warm                   int  // warm instances started before the timer (0: one per member)
 }
 
 // command is this command, for its -h.
@@ -112,8 +119,10 @@ func main() {
 	fs.IntVar(&p.memberBuckets, "member-buckets", 200, "organization mode: buckets of each account, the management account's included (-n is not used)")
 	fs.BoolVar(&p.fanout, "fanout", true, "organization mode: PICBUCKET_FANOUT")
 	fs.BoolVar(&p.deliver, "deliver", true, fmt.Sprintf("organization mode with fan-out: deliver each member invocation to an instance of its own (default: up to %d members)", deliverUpTo))
+	fs.IntVar(&p.warm, "warm", 0, "organization mode with delivery: warm instances started before the timer (0: one per member); more start when every one is busy, as SCF does")
 	fs.BoolVar(&p.apiLimits, "api-limits", true, "organization mode: the API 3.0 emulator enforces the documented per-action limits (Invoke 100/s, AssumeRole 600/s, GetUserAppId 20/s, DescribeOrganizationMembers 20/s)")
 	limiters := fs.String("limiter", emulator.LimiterToken, "how the emulator counts -qps: token (a bucket of 100 ms worth) or window (accepted requests in the last second); with -caps, a comma list")
+	servicesFlag := fs.String("services", "", "PICBUCKET_SERVICES: comma list of CI services (pic, media, doc, file, ai, asr); the counts are of (bucket, service) pairs")
 	capsFlag := fs.String("caps", "", "comma list of limits (QPS): run the function once per limit per -limiter kind and print a table")
 	fs.BoolVar(&p.known, "known", false, "tell the function the limit (PICBUCKET_MAX_QPS)")
 	fs.Float64Var(&p.optOut, "opt-out", 0, "share (0-1) of the missing buckets whose owner tagged them "+optOutTag+"; above 0 the function runs with PICBUCKET_SKIP_TAG="+optOutTag+" and reads each missing bucket's tags (the baseline does not)")
@@ -125,6 +134,16 @@ func main() {
 	}
 	if p.regions < 1 || p.regions > len(allRegions) || p.n < 1 || p.concurrency < 1 || p.members < 0 || p.memberBuckets < 0 {
 		os.Exit(command.Fail(os.Stderr, errors.New("-n, -regions (1-18) and -concurrency must be positive, -members and -member-buckets not negative")))
+	}
+	if *servicesFlag != "" {
+		ids, err := ciservice.Parse(*servicesFlag)
+		if err != nil {
+			os.Exit(command.Fail(os.Stderr, fmt.Errorf("-services: %w", err)))
+		}
+		if p.optOut > 0 || p.members > 0 {
+			os.Exit(command.Fail(os.Stderr, errors.New("-services: not with -opt-out or -members")))
+		}
+		p.services = ids
 	}
 	if p.members > 0 {
 		deliverSet := false
@@ -245,12 +264,12 @@ func run(p params) (*report, error) {
 		}
 		defer bstop()
 		t0 := time.Now()
-		if err := baseline(bendpoint); err != nil {
+		if err := baseline(bendpoint, servicesOf(p)); err != nil {
 			return nil, fmt.Errorf("baseline: %w", err)
 		}
 		rep.Baseline = time.Since(t0)
 		rep.BaselineRequests = bemu.Stats().Total
-		rep.BaselineAllEnabled = allEnabled(bemu)
+		rep.BaselineAllEnabled = allEnabled(bemu, servicesOf(p))
 	}
 	return rep, nil
 }
@@ -265,15 +284,20 @@ func measure(p params, bin string) (*report, error) {
 	}
 	defer stop()
 	rep.Buckets = len(emu.Buckets())
+	if len(p.services) > 0 {
+		rep.Params += " services=" + joinIDs(p.services)
+	}
 	perRegion, enabledPerRegion := map[string]int{}, map[string]int{}
 	for _, b := range emu.Buckets() {
 		perRegion[b.Region]++
-		if b.Enabled {
-			rep.Enabled++
-			enabledPerRegion[b.Region]++
+		for _, id := range servicesOf(p) {
+			if emu.ServiceEnabled(b.Name, id) {
+				rep.Enabled++
+				enabledPerRegion[string(id)+" "+b.Region]++
+			}
 		}
 	}
-	rep.Creates = rep.Buckets - rep.Enabled
+	rep.Creates = rep.Buckets*len(servicesOf(p)) - rep.Enabled
 	if p.optOut > 0 {
 		for _, b := range emu.Buckets() {
 			if emu.Tags(b.Name)["picbucket"] == "off" {
@@ -285,9 +309,11 @@ func measure(p params, bin string) (*report, error) {
 	}
 	describePages, maxDescribe := 0, 0
 	for r := range perRegion {
-		pages := max(1, (enabledPerRegion[r]+99)/100)
-		describePages += pages
-		maxDescribe = max(maxDescribe, pages)
+		for _, id := range servicesOf(p) {
+			pages := max(1, (enabledPerRegion[string(id)+" "+r]+99)/100)
+			describePages += pages
+			maxDescribe = max(maxDescribe, pages)
+		}
 	}
 	listPages := max(1, (rep.Buckets+1999)/2000)
 	rep.MinRequests = listPages + describePages + rep.TagReads + rep.Creates
@@ -311,6 +337,9 @@ func measure(p params, bin string) (*report, error) {
 	if p.optOut > 0 {
 		env = append(env, config.SkipTag+"="+optOutTag)
 	}
+	if len(p.services) > 0 {
+		env = append(env, config.Services+"="+joinIDs(p.services))
+	}
 	proc, err := scfrpc.Start(bin, env, io.Discard, os.Stderr)
 	if err != nil {
 		return nil, err
@@ -330,8 +359,10 @@ func measure(p params, bin string) (*report, error) {
 		// A failed invocation returns no result: count what it left undone.
 		rep.InvocationError = resp.Error.Message
 		for _, b := range emu.Buckets() {
-			if !b.Enabled {
-				rep.NotEnabled++
+			for _, id := range servicesOf(p) {
+				if !emu.ServiceEnabled(b.Name, id) {
+					rep.NotEnabled++
+				}
 			}
 		}
 	} else {
@@ -347,7 +378,7 @@ func measure(p params, bin string) (*report, error) {
 	rep.Requests = stats.Total
 	rep.Throttled = stats.Throttled
 	rep.PeakRSS, _ = proc.PeakRSS()
-	rep.AllEnabled = allEnabled(emu)
+	rep.AllEnabled = allEnabled(emu, servicesOf(p))
 	return rep, nil
 }
 
@@ -399,6 +430,17 @@ func serve(p params) (*emulator.Server, string, func(), error) {
 	emu := emulator.New(emulator.Options{Latency: p.latency, QPS: p.qps, Limiter: p.limiter, Seed: 1})
 	emu.AddCredential(emulator.Credential{SecretID: secretID, SecretKey: secretKey, Token: token, AppID: appID})
 	seeded := emu.SeedDemo(appID, p.n, allRegions[:p.regions], p.enabled)
+	// Each other service is enabled on as many buckets as picbucket, a
+	// different run of them for each (shifted by a share of the buckets).
+	on := int(math.Round(float64(len(seeded)) * min(max(p.enabled, 0), 1)))
+	for k, id := range p.services {
+		if id == ciservice.Pic {
+			continue
+		}
+		for i := range on {
+			emu.EnableService(seeded[(i+(k+1)*len(seeded)/(len(p.services)+1))%len(seeded)].Name, id)
+		}
+	}
 	if p.optOut > 0 {
 		// Tag round(missing x optOut) of the missing buckets, spread evenly.
 		var missing []string
@@ -424,20 +466,39 @@ func serve(p params) (*emulator.Server, string, func(), error) {
 // optOutTag is the tag of the buckets -opt-out opts out.
 const optOutTag = "picbucket=off"
 
-// allEnabled reports whether every bucket not opted out is enabled.
-func allEnabled(emu *emulator.Server) bool {
+// allEnabled reports whether every bucket not opted out has every service.
+func allEnabled(emu *emulator.Server, ids []ciservice.ID) bool {
 	for _, b := range emu.Buckets() {
-		if !b.Enabled && emu.Tags(b.Name)["picbucket"] != "off" {
-			return false
+		for _, id := range ids {
+			if !emu.ServiceEnabled(b.Name, id) && emu.Tags(b.Name)["picbucket"] != "off" {
+				return false
+			}
 		}
 	}
 	return true
 }
 
+// servicesOf is -services, or image processing alone.
+func servicesOf(p params) []ciservice.ID {
+	if len(p.services) == 0 {
+		return []ciservice.ID{ciservice.Pic}
+	}
+	return p.services
+}
+
+func joinIDs(ids []ciservice.ID) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = string(id)
+	}
+	return strings.Join(s, ",")
+}
+
 // baseline is the straightforward script: list the buckets, then for each
-// one ask whether it is enabled and enable it if not, one at a time. It
-// uses the same client, signing and retry policy as the function.
-func baseline(endpoint string) error {
+// one and each service ask whether it is enabled and enable it if not, one
+// at a time. It uses the same client, signing and retry policy as the
+// function.
+func baseline(endpoint string, ids []ciservice.ID) error {
 	u, err := rules.ParseEndpoint(endpoint)
 	if err != nil {
 		return err
@@ -462,15 +523,17 @@ func baseline(endpoint string) error {
 		marker = page.NextMarker
 	}
 	for _, t := range all {
-		var on bool
-		if err := do(func(ctx context.Context) (err error) { on, _, err = api.IsEnabled(ctx, t); return err }); err != nil {
-			return err
-		}
-		if on {
-			continue
-		}
-		if err := do(func(ctx context.Context) error { _, err := api.Enable(ctx, t); return err }); err != nil && !cosapi.IsAlreadyEnabled(err) {
-			return err
+		for _, id := range ids {
+			var on bool
+			if err := do(func(ctx context.Context) (err error) { on, _, err = api.IsServiceEnabled(ctx, id, t); return err }); err != nil {
+				return err
+			}
+			if on {
+				continue
+			}
+			if err := do(func(ctx context.Context) error { _, err := api.EnableService(ctx, id, t); return err }); err != nil && !cosapi.IsAlreadyEnabled(err) {
+				return err
+			}
 		}
 	}
 	return nil
@@ -485,7 +548,7 @@ func ratio(a, b time.Duration) string {
 
 func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "params            %s\n", r.Params)
-	fmt.Fprintf(w, "buckets           %d (%d enabled before, %d to create)\n", r.Buckets, r.Enabled, r.Creates)
+	fmt.Fprintf(w, "buckets           %d (%d (bucket, service) pairs enabled before, %d to create)\n", r.Buckets, r.Enabled, r.Creates)
 	if r.TagReads > 0 {
 		fmt.Fprintf(w, "tags              %d tag reads expected (one per missing bucket), %d buckets opted out (no Create)\n", r.TagReads, r.OptedOut)
 	}

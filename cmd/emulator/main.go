@@ -1,6 +1,8 @@
 // Command emulator serves the local COS/CI emulator (internal/emulator) with
 // a demo account and demo buckets, for running the picbucket function
-// against it by hand.
+// against it by hand, and on the same address the API 3.0 emulator
+// (internal/tcapi/tcemu) for go run ./cmd/wire; with -function it runs the
+// function and delivers each created bucket to it (function.go).
 //
 //	go run ./cmd/emulator -buckets 10 -latency 50ms -error-rate 0.05
 //
@@ -42,6 +44,8 @@ type config struct {
 	limiter          string
 	alreadyEnabledOK bool
 	quiet            bool
+	function         string // function.go: the function binary to deliver created buckets to
+	uin              int64  // the demo account's UIN
 }
 
 func main() {
@@ -62,8 +66,9 @@ var command = usage.Command{
 	Name: "go run ./cmd/emulator",
 	What: "emulator serves the COS/CI emulator with a demo account and demo buckets, to run the function against by hand.",
 	More: `Clients connect over plain HTTP to -addr while sending the production Host header
-(*.myqcloud.com): give the function PICBUCKET_ENDPOINT=http://ADDR. It serves until
-SIGINT or SIGTERM.`,
+(*.myqcloud.com): give the function PICBUCKET_ENDPOINT=http://ADDR. The same address serves
+COS PutBucket and DeleteBucket, and the API 3.0 calls of go run ./cmd/wire (*.tencentcloudapi.com:
+cam, cls, scf, eb, cloudaudit) for the demo account. It serves until SIGINT or SIGTERM.`,
 }
 
 // parseFlags reads the command line; -h writes the help to stdout and
@@ -86,6 +91,8 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	fs.StringVar(&cfg.limiter, "limiter", emulator.LimiterToken, "how -qps is counted: token (a bucket of 100 ms worth) or window (accepted requests in the last second)")
 	fs.BoolVar(&cfg.alreadyEnabledOK, "already-enabled-ok", false, "answer 200 instead of 403 MediaBucketAlreadyBinded when enabling an enabled bucket")
 	fs.BoolVar(&cfg.quiet, "quiet", false, "do not log each request")
+	fs.StringVar(&cfg.function, "function", "", "the function binary (go build -o main .) to run, delivering each created bucket (PutBucket) to it in the EventBridge form")
+	fs.Int64Var(&cfg.uin, "uin", 100000000001, "UIN of the demo account")
 	if err := command.Parse(fs, args, stdout); err != nil {
 		return config{}, err
 	}
@@ -168,7 +175,25 @@ func run(ctx context.Context, cfg config) error {
 	}
 	fmt.Fprintf(os.Stderr, "PICBUCKET_ENDPOINT=http://%s\n", addr)
 
-	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
+	// API 3.0 (cam, cls, scf, eb, cloudaudit: internal/tcapi/tcemu) on the
+	// same address, and with -function the bucket-creation path
+	// (function.go).
+	acct := newLocalAccount(cfg)
+	admin := &emulator.BucketAdmin{Server: emu}
+	if cfg.function != "" {
+		if err := acct.startFunction(cfg.function, addr); err != nil {
+			return err
+		}
+		defer acct.fn.Stop()
+		admin.OnCreate = acct.deliver
+	}
+	handler := routeByHost(admin, acct.api)
+	fmt.Fprintf(os.Stderr, "API 3.0 emulator on the same address (*.tencentcloudapi.com): account UIN %d, the Tencent Cloud service event bus in %s, the function's log topic %s\n",
+		cfg.uin, functionRegion, acct.topicID)
+	if cfg.function != "" {
+		fmt.Fprintf(os.Stderr, "function %s running; each PutBucket is delivered to it in the EventBridge form\n", cfg.function)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

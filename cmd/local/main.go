@@ -70,7 +70,10 @@
 //	go run ./cmd/local events/timer-organization.json | jq '.result.accounts, [.deliveries[] | {account, error, summary: .result.summary}]'
 //
 // -env KEY=VALUE sets one setting of the function and may be repeated; the
-// value is taken whole, commas included.
+// value is taken whole, commas included. A credential is not a setting: the
+// function process gets the demo key, and of this command's environment only
+// the settings and what any process needs (PATH, HOME, …), never the
+// operator's keys. It listens on loopback only (internal/scfrpc.Serve).
 package main
 
 import (
@@ -87,6 +90,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -247,6 +251,13 @@ func parse(args []string, stdout io.Writer) (options, error) {
 		return o, fmt.Errorf("want one EVENT.json, got %d arguments", fs.NArg())
 	}
 	o.event = fs.Arg(0)
+	for _, kv := range o.env {
+		// Checked here, not in Set, whose error the flag package prints
+		// with the value.
+		if key, _, _ := strings.Cut(kv, "="); credentialVar(key) {
+			return o, fmt.Errorf("-env %s: a credential is not a setting: the function's key is the demo key the emulators accept", key)
+		}
+	}
 	for _, r := range strings.Split(regions, ",") {
 		if r = strings.TrimSpace(r); r != "" {
 			o.regions = append(o.regions, r)
@@ -309,8 +320,11 @@ func invoke(o options, stdout, stderr io.Writer) (int, error) {
 	}
 	// Settings go in the process environment, as serverless.yml would set
 	// them (and SCF its SCF_* variables); the credentials arrive with the
-	// invocation, as SCF sends them. -env comes last, so it wins.
-	env := append(os.Environ(), "PICBUCKET_ENDPOINT="+endpoint, "PICBUCKET_API_ENDPOINT="+apiEndpoint, "LOG_LEVEL="+o.logLevel,
+	// invocation, as SCF sends them. Of this command's own environment the
+	// function gets only its settings and what a process needs
+	// (functionEnv), never the operator's keys: its key is the demo key.
+	// -env comes last, so it wins.
+	env := append(functionEnv(os.Environ()), "PICBUCKET_ENDPOINT="+endpoint, "PICBUCKET_API_ENDPOINT="+apiEndpoint, "LOG_LEVEL="+o.logLevel,
 		"TENCENTCLOUD_APPID="+demoAppID, "TENCENTCLOUD_UIN="+mgmtUin,
 		"SCF_FUNCTIONNAME="+functionName, "SCF_NAMESPACE=default", "SCF_FUNCTIONVERSION=$LATEST")
 	if o.dryRun {
@@ -426,6 +440,54 @@ func serve(h http.Handler) (endpoint string, stop func(), err error) {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(l)
 	return "http://" + l.Addr().String(), func() { srv.Close() }, nil
+}
+
+// passedVars are the variables of this command's environment that the
+// function process gets besides the settings (functionEnv): what any
+// process needs, and the Go runtime's own settings.
+var passedVars = map[string]bool{
+	"PATH": true, "HOME": true, "TMPDIR": true, "TZ": true, "LANG": true, "LC_ALL": true,
+	"GODEBUG": true, "GOGC": true, "GOMEMLIMIT": true, "GOMAXPROCS": true, "GOTRACEBACK": true,
+}
+
+// functionEnv returns the environment the function process starts with:
+// of environ (this command's own), only the function's settings (a
+// config.Names variable, or any PICBUCKET_ one, so that the function can
+// name a misspelt one) and passedVars; then the demo key. Everything else
+// stays out, the operator's keys above all (TENCENTCLOUD_SECRETID,
+// TENCENT_SECRET_ID, …, and any other credential a shell may hold): the
+// function could sign with them, and it serves anyone who can reach its port
+// an invocation that sets any variable.
+func functionEnv(environ []string) []string {
+	var env []string
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		if credentialVar(k) {
+			continue
+		}
+		if passedVars[k] || strings.HasPrefix(k, "PICBUCKET_") || slices.Contains(config.Names, k) {
+			env = append(env, kv)
+		}
+	}
+	for k, v := range demoEnvironment() {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+// credentialVar reports whether an environment variable's name says it
+// holds a credential: a Tencent Cloud key's (TENCENTCLOUD_SECRETID,
+// TENCENTCLOUD_SECRETKEY, TENCENTCLOUD_SESSIONTOKEN, and the .env names
+// TENCENT_SECRET_ID, TENCENT_SECRET_KEY, TENCENT_TOKEN) or any name with
+// SECRET, TOKEN, PASSWORD, CREDENTIAL or ACCESS_KEY in it.
+func credentialVar(name string) bool {
+	n := strings.ToUpper(name)
+	for _, w := range []string{"SECRET", "TOKEN", "PASSWORD", "PASSWD", "CREDENTIAL", "ACCESS_KEY", "ACCESSKEY", "PRIVATE_KEY"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // demoEnvironment is the Environment of every invocation: the demo key, as

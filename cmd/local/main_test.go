@@ -548,3 +548,81 @@ func TestDemoOptOut(t *testing.T) {
 		}
 	}
 }
+
+// TestOperatorKeysStayOut runs the command with an operator's keys in its
+// environment (Tencent Cloud's variables, the .env names, and other
+// credentials a shell holds) and a setting, through a -binary wrapper that
+// records the function process's environment. The process must get the
+// setting and the demo key, and none of the operator's values; nothing the
+// command prints may hold them; and -env refuses a credential.
+func TestOperatorKeysStayOut(t *testing.T) {
+	_, fn, root := binaries(t)
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skipf("no sh for the wrapper: %v", err)
+	}
+	dir := t.TempDir()
+	dump := filepath.Join(dir, "environ")
+	wrapper := filepath.Join(dir, "fn")
+	script := "#!" + sh + "\nenv > '" + dump + "'\nexec '" + fn + "' \"$@\"\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	operator := map[string]string{
+		"TENCENTCLOUD_SECRETID":     "AKIDoperatorOwnKey00001",
+		"TENCENTCLOUD_SECRETKEY":    "operator-secret-key-Qz81",
+		"TENCENTCLOUD_SESSIONTOKEN": "operator-session-token-Lm27",
+		"TENCENT_SECRET_ID":         "AKIDoperatorDotEnv00002",
+		"TENCENT_SECRET_KEY":        "operator-dotenv-key-Wx55",
+		"TENCENT_TOKEN":             "operator-dotenv-token-Pk09",
+		"AWS_SECRET_ACCESS_KEY":     "operator-aws-key-Hj44",
+		"GITHUB_TOKEN":              "operator-github-token-Ty63",
+		"PICBUCKET_SECRET_NOTE":     "operator-named-setting-Vb12",
+	}
+	env := append(withoutAccounts(), "PICBUCKET_REGIONS=ap-guangzhou")
+	for k, v := range operator {
+		env = append(env, k+"="+v)
+	}
+	cmd := exec.Command(local(t), "-binary", wrapper, "events/timer.json")
+	cmd.Dir = root
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("local: %v\n%s", err, out)
+	}
+	got, err := os.ReadFile(dump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range operator {
+		if strings.Contains(string(got), v) {
+			t.Errorf("the function process got the operator's %s", k)
+		}
+		if strings.Contains(string(out), v) {
+			t.Errorf("the command printed the operator's %s", k)
+		}
+	}
+	lines := strings.Split(string(got), "\n")
+	for _, want := range []string{"TENCENTCLOUD_SECRETID=" + demoSecretID, "TENCENTCLOUD_SECRETKEY=" + demoSecretKey,
+		"TENCENTCLOUD_SESSIONTOKEN=" + demoToken, "PICBUCKET_REGIONS=ap-guangzhou", scfrpc.LoopbackVar + "=1"} {
+		if !slices.Contains(lines, want) {
+			t.Errorf("the function process lacks %s", want)
+		}
+	}
+	// The run went as with the demo key alone: the regions setting reached it.
+	if !strings.Contains(string(out), `"outcome":"enabled"`) || strings.Contains(string(out), "ap-shanghai") {
+		t.Errorf("want buckets of ap-guangzhou enabled and none of ap-shanghai:\n%s", out)
+	}
+
+	// -env refuses a credential, without printing its value.
+	_, err = parse([]string{"-env", "TENCENTCLOUD_SECRETKEY=operator-secret-key-Qz81", "e.json"}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "TENCENTCLOUD_SECRETKEY") || strings.Contains(err.Error(), "Qz81") {
+		t.Errorf("-env TENCENTCLOUD_SECRETKEY=…: %v, want an error naming the variable and not its value", err)
+	}
+}
+
+// local returns the built command.
+func local(t *testing.T) string {
+	l, _, _ := binaries(t)
+	return l
+}

@@ -3,7 +3,10 @@
 // dist/main, the directory serverless.yml's src points at, and the same
 // binary zipped with mode 0755 at build/picbucket.zip, for uploads that take
 // a zip. It checks the zip (one entry "main" at the root, executable, ELF
-// x86-64, static, under the size budget) and prints both sizes.
+// x86-64, static, under the size budget) and prints both sizes. The zip is
+// reproducible: the same binary gives the same zip, byte for byte. It builds
+// only this module: a directory whose go.mod names another is refused before
+// anything under it is deleted.
 //
 //	go run ./cmd/package            # from the module root
 //	go run ./cmd/package -C DIR     # build the module in DIR
@@ -24,7 +27,8 @@ var command = usage.Command{
 	Name: "go run ./cmd/package",
 	What: "package builds what is deployed: the static linux/amd64 function binary and its zip, checked.",
 	More: fmt.Sprintf(`It writes %s/%s (the directory serverless.yml deploys) and %s (the binary alone,
-mode 0755), checks the zip and prints both sizes. GO selects the go command.`, deploy.DistDir, deploy.BinaryName, deploy.ZipPath),
+mode 0755, reproducible), checks the zip and prints both sizes. DIR must be this module's
+root (its go.mod names %s); nothing is built or deleted otherwise. GO selects the go command.`, deploy.DistDir, deploy.BinaryName, deploy.ZipPath, deploy.ModulePath),
 }
 
 func main() {

@@ -176,29 +176,53 @@ func NormalizeRegion(region string) (string, error) {
 var shortNameRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$`)
 
 // MinAppIDDigits is the fewest digits a name's last "-" segment must have
-// to be read as an APPID when completing a name. APPIDs are 10 digits today
-// (1250000000); early ones had 8. A shorter number ("logs-2024") is part
-// of the bucket's own name.
+// to be read as an APPID when no APPID is known to compare it with. A
+// shorter number ("logs-2024") is part of the bucket's own name.
 const MinAppIDDigits = 8
+
+// maxAppIDDigits is the most digits read as an APPID (a 64-bit number).
+const maxAppIDDigits = 20
 
 // ErrNoAppID reports a bucket name given without "-<APPID>" when no APPID
 // is known to complete it.
 var ErrNoAppID = errors.New("bucket name has no -<APPID> suffix and no APPID is known")
 
-// Complete returns the full bucket name "<name>-<APPID>" of a name that may
-// lack its APPID suffix, as COS API parameters and EventBridge subjects may
-// give it. A name that already ends in "-"+appID, or (whatever appID is) in
-// "-" and at least MinAppIDDigits digits, is returned as it is; otherwise
-// "-"+appID is appended. The result is validated; the error wraps
-// ErrInvalidName, and also ErrNoAppID when appID is "" and the name needs one.
+// Complete returns the full bucket name "<BucketName>-<APPID>" of a name
+// that may lack its APPID suffix, as COS API parameters, EventBridge
+// subjects, CLS records and manual events may give it.
+//
+// What Tencent documents of an APPID: it is the number assigned to an
+// account when it signs up, fixed and unique, and the full bucket name is
+// the custom name, "-" and the APPID, as in examplebucket-1250000000
+// (intlcloud-documents yehe_doc/基础存储服务/对象存储/产品简介/基本概念_intl_en.md,
+// "APPID"; the bucket naming rules, https://www.tencentcloud.com/document/product/436/13312).
+// Every APPID Tencent shows has ten digits and no other width is
+// documented; the custom name may itself end in "-" and digits. COS's own
+// SDK takes a name with a known APPID as short unless it ends in
+// "-"+APPID (github.com/tencentyun/cos-python-sdk-v5 qcloud_cos/cos_comm.py,
+// format_bucket). So, with appID known:
+//
+//   - a name ending in "-"+appID is full;
+//   - a name whose last "-" segment is a number of appID's width (not
+//     starting with 0) is another account's full name, kept as it is
+//     (the filter then skips it as another account's);
+//   - any other name is the account's own short name, and "-"+appID is
+//     appended: a date ("backup-20240520") or a shorter number
+//     ("logs-2024") is part of the name.
+//
+// A name whose suffix has exactly appID's width but is not an APPID (a
+// Unix time such as "logs-1716163200") cannot be told from another
+// account's bucket by its form: such a bucket must be named in full. With
+// appID unknown, a last segment of MinAppIDDigits or more digits is read
+// as an APPID; any other name is an error wrapping ErrNoAppID.
+//
+// The result is validated; every error wraps ErrInvalidName.
 func Complete(name, appID string) (string, error) {
 	if !shortNameRE.MatchString(name) {
 		return "", ValidateName(name) // the same message as for a full name
 	}
 	full := name
-	i := strings.LastIndexByte(name, '-')
-	hasAppID := i >= 0 && ((appID != "" && name[i+1:] == appID) || isAppID(name[i+1:]))
-	if !hasAppID {
+	if !hasAppID(name, appID) {
 		if appID == "" {
 			return "", fmt.Errorf("%w: %w: %s (set TENCENTCLOUD_APPID, or name the bucket as <name>-<appid>)",
 				ErrInvalidName, ErrNoAppID, quote(name))
@@ -211,9 +235,26 @@ func Complete(name, appID string) (string, error) {
 	return full, nil
 }
 
-// isAppID reports whether s reads as an APPID: MinAppIDDigits or more digits.
-func isAppID(s string) bool {
-	if len(s) < MinAppIDDigits || len(s) > 20 {
+// hasAppID reports whether name already ends in an APPID, by the rules of
+// Complete.
+func hasAppID(name, appID string) bool {
+	i := strings.LastIndexByte(name, '-')
+	if i < 0 {
+		return false
+	}
+	suffix := name[i+1:]
+	if !digits(suffix) {
+		return false
+	}
+	if appID == "" {
+		return len(suffix) >= MinAppIDDigits && len(suffix) <= maxAppIDDigits
+	}
+	return suffix == appID || (len(suffix) == len(appID) && suffix[0] != '0')
+}
+
+// digits reports whether s is a non-empty string of ASCII digits.
+func digits(s string) bool {
+	if s == "" {
 		return false
 	}
 	for _, c := range s {

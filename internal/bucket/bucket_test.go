@@ -72,9 +72,17 @@ func TestComplete(t *testing.T) {
 		{"bucketname", "1250000000", "bucketname-1250000000", nil},
 		{"bucketname-1250000000", "1250000000", "bucketname-1250000000", nil},
 		{"bucketname-1250000000", "", "bucketname-1250000000", nil},
-		{"logs-2024", "1250000000", "logs-2024-1250000000", nil}, // a short number is part of the name
-		{"x-1300000000", "1250000000", "x-1300000000", nil},      // another account's full name stays (owner check)
-		{"a-12345678", "1250000000", "a-12345678", nil},          // 8 digits read as an APPID
+		{"logs-2024", "1250000000", "logs-2024-1250000000", nil},             // a short number is part of the name
+		{"x-1300000000", "1250000000", "x-1300000000", nil},                  // another account's full name stays (owner check)
+		{"a-12345678", "1250000000", "a-12345678-1250000000", nil},           // not an APPID's width: part of the name
+		{"backup-20240520", "1250000000", "backup-20240520-1250000000", nil}, // a date (issue 19, item 2)
+		{"backup-2024-05-20", "1250000000", "backup-2024-05-20-1250000000", nil},
+		{"backup-20240520-1250000000", "1250000000", "backup-20240520-1250000000", nil},
+		{"snap-0000000001", "1250000000", "snap-0000000001-1250000000", nil}, // no APPID starts with 0
+		{"backup-20240520", "10012345", "backup-20240520", nil},              // an 8-digit APPID's width: another account's
+		{"backup-20240520", "", "backup-20240520", nil},                      // unknown APPID: 8 digits read as one
+		{"x-12345678901234567890", "", "x-12345678901234567890", nil},
+		{"x-123456789012345678901", "", "", ErrNoAppID},
 		{"bucketname", "", "", ErrNoAppID},
 		{"logs-2024", "", "", ErrNoAppID},
 		{"Bucket", "1250000000", "", ErrInvalidName},

@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/picbucket/picbucket/internal/bucket"
+	"github.com/picbucket/picbucket/internal/ciservice"
 	"github.com/picbucket/picbucket/internal/clip"
 	"github.com/picbucket/picbucket/internal/rules"
 )
@@ -47,11 +48,15 @@ const (
 	// Bucket owners decide by tag.
 	SkipTag    = "PICBUCKET_SKIP_TAG"
 	RequireTag = "PICBUCKET_REQUIRE_TAG"
+
+	// Services is the comma list of Cloud Infinite services each bucket
+	// should have (internal/ciservice).
+	Services = "PICBUCKET_SERVICES"
 )
 
 // Names lists every variable the function reads besides the credentials.
 var Names = []string{DryRun, Regions, Include, Exclude, Concurrency, MaxEnable, MaxQPS, DeadlineMargin, CacheTTL, Endpoint, LogLevel, AppID,
-	Accounts, MemberRole, ExcludeAccounts, Fanout, APIEndpoint, SkipTag, RequireTag}
+	Accounts, MemberRole, ExcludeAccounts, Fanout, APIEndpoint, SkipTag, RequireTag, Services}
 
 // ErrInvalid reports a setting with a value the function cannot use.
 var ErrInvalid = errors.New("invalid setting")
@@ -99,6 +104,12 @@ type Config struct {
 	// Tags, when set, are read for each bucket about to get a Create.
 	SkipTag    *Tag // a bucket carrying it is left alone
 	RequireTag *Tag // only buckets carrying it are enabled
+
+	// Services are the CI services each bucket should have, as
+	// PICBUCKET_SERVICES lists them; nil when it is unset, which means image
+	// processing alone, reported exactly as before the setting existed
+	// (no service field on any line).
+	Services []ciservice.ID
 }
 
 // Load reads the settings through getenv. Every problem is reported, each
@@ -264,6 +275,14 @@ func Load(getenv func(string) string) (Config, error) {
 				continue
 			}
 			*s.dst = &t
+		}
+	}
+	if v := strings.TrimSpace(getenv(Services)); v != "" {
+		ids, err := ciservice.Parse(v)
+		if err != nil {
+			broken(Services, v, err)
+		} else {
+			c.Services = ids
 		}
 	}
 	return c, errors.Join(errs...)

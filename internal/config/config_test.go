@@ -125,3 +125,18 @@ func TestLoadMaxQPS(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadServices(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil || c.Services != nil {
+		t.Fatalf("unset: %v %v", c.Services, err)
+	}
+	c, err = Load(env(map[string]string{Services: "pic, media,doc"}))
+	if err != nil || len(c.Services) != 3 || c.Services[1] != "media" {
+		t.Fatalf("pic,media,doc: %v %v", c.Services, err)
+	}
+	_, err = Load(env(map[string]string{Services: "pic,medai"}))
+	if err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), Services) || !strings.Contains(err.Error(), `did you mean "media"?`) {
+		t.Fatalf("pic,medai: %v", err)
+	}
+}

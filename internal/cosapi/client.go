@@ -49,11 +49,16 @@ func New(rt http.RoundTripper) *Client {
 func (c *Client) Requests() int64 { return c.requests.Load() }
 
 func (c *Client) sdk(base *url.URL, service bool) *cos.Client {
+	return c.sdkVia(base, service, c.http)
+}
+
+// sdkVia is sdk sending through hc.
+func (c *Client) sdkVia(base *url.URL, service bool, hc *http.Client) *cos.Client {
 	u := &cos.BaseURL{CIURL: base}
 	if service {
 		u = &cos.BaseURL{ServiceURL: base}
 	}
-	cl := cos.NewClient(u, c.http)
+	cl := cos.NewClient(u, hc)
 	cl.Conf.RetryOpt.Count = 1 // one request per call: the caller retries
 	return cl
 }
@@ -103,14 +108,24 @@ func (c *Client) ListBuckets(ctx context.Context, marker string, maxKeys int) (B
 
 // EnabledPage is one page of DescribePicProcessBuckets.
 type EnabledPage struct {
-	Buckets   []string
-	Total     int
-	RequestID string
+	Buckets []string
+	Total   int
+	// Listed is how many bucket elements the page carried, Buckets and
+	// those of other regions alike; PageSize is the answer's PageSize
+	// (zero when it sent none). The paging loop reads the server's page
+	// size from them (docs/sources.md §10).
+	Listed, PageSize int
+	RequestID        string
 }
 
 // ListEnabled returns page (1-based) of the buckets in region that have
-// image processing enabled. names, when given, restricts the query to them.
-func (c *Client) ListEnabled(ctx context.Context, region string, page, pageSize int, names ...string) (EnabledPage, error) {
+// image processing enabled.
+func (c *Client) ListEnabled(ctx context.Context, region string, page, pageSize int) (EnabledPage, error) {
+	return c.listEnabled(ctx, region, page, pageSize)
+}
+
+// listEnabled is ListEnabled; names, when given, restricts the query to them.
+func (c *Client) listEnabled(ctx context.Context, region string, page, pageSize int, names ...string) (EnabledPage, error) {
 	if pageSize <= 0 || pageSize > MaxDescribe {
 		pageSize = MaxDescribe
 	}
@@ -123,7 +138,7 @@ func (c *Client) ListEnabled(ctx context.Context, region string, page, pageSize 
 	if err != nil {
 		return EnabledPage{}, wrap("DescribePicProcessBuckets", region, resp, err)
 	}
-	p := EnabledPage{Total: res.TotalCount, RequestID: cmp.Or(res.RequestId, requestID(resp))}
+	p := EnabledPage{Total: res.TotalCount, Listed: len(res.MediaBucketList), PageSize: res.PageSize, RequestID: cmp.Or(res.RequestId, requestID(resp))}
 	for _, b := range res.MediaBucketList {
 		if b.Region != "" && b.Region != region {
 			continue
@@ -135,7 +150,7 @@ func (c *Client) ListEnabled(ctx context.Context, region string, page, pageSize 
 
 // IsEnabled asks CI whether t has image processing enabled.
 func (c *Client) IsEnabled(ctx context.Context, t bucket.Target) (bool, string, error) {
-	p, err := c.ListEnabled(ctx, t.Region, 1, MaxDescribe, t.Bucket)
+	p, err := c.listEnabled(ctx, t.Region, 1, MaxDescribe, t.Bucket)
 	if err != nil {
 		return false, "", err
 	}
@@ -170,15 +185,19 @@ func (c *Client) Enable(ctx context.Context, t bucket.Target) (Enabled, error) {
 	if err != nil {
 		return Enabled{RequestID: requestID(resp)}, wrap("CreatePicProcessBucket", t.String(), resp, err)
 	}
-	e := Enabled{RequestID: cmp.Or(res.RequestId, requestID(resp))}
-	ts := strings.TrimRight(strings.TrimSpace(res.PicBucket.CreateTime), ">")
+	return Enabled{RequestID: cmp.Or(res.RequestId, requestID(resp)), CreateTime: parseCITime(res.PicBucket.CreateTime)}, nil
+}
+
+// parseCITime reads a binding's CreateTime; zero when it is absent or
+// unreadable.
+func parseCITime(s string) time.Time {
+	ts := strings.TrimRight(strings.TrimSpace(s), ">")
 	for _, layout := range ciTimeLayouts {
 		if tm, err := time.Parse(layout, ts); err == nil {
-			e.CreateTime = tm
-			break
+			return tm
 		}
 	}
-	return e, nil
+	return time.Time{}
 }
 
 // Error is a failed call: an error answer from the service (Status > 0) or a
@@ -190,7 +209,11 @@ type Error struct {
 	Code      string // service error code
 	Message   string
 	RequestID string
-	Err       error // the underlying error
+	// ServiceXML says the answer's body was an XML <Error> document, as
+	// COS and CI write theirs; false for a page a proxy or gateway wrote
+	// (HTML, an empty body, JSON).
+	ServiceXML bool
+	Err        error // the underlying error
 }
 
 func (e *Error) Error() string {
@@ -221,6 +244,7 @@ func wrap(op, subject string, resp *cos.Response, err error) error {
 	var er *cos.ErrorResponse
 	if errors.As(err, &er) && er.Response != nil {
 		e.Status = er.Response.StatusCode
+		e.ServiceXML = er.XMLName.Local == "Error"
 		e.Code = er.Code
 		e.Message = er.Message
 		e.RequestID = cmp.Or(er.RequestID, requestID(resp))
@@ -232,7 +256,7 @@ func wrap(op, subject string, resp *cos.Response, err error) error {
 	if resp != nil && resp.Response != nil {
 		// An answer that was not an error but could not be read.
 		e.Status = resp.StatusCode
-		e.Code = "MalformedResponse"
+		e.Code = MalformedResponse
 		e.Message = err.Error()
 		e.RequestID = requestID(resp)
 	}
@@ -248,10 +272,11 @@ func requestID(resp *cos.Response) string {
 
 // Tags returns t's bucket tags (COS GetBucketTagging, GET /?tagging on
 // "<bucket>.cos.<region>.myqcloud.com": https://cloud.tencent.com/document/api/436/34837;
-// cos-go-sdk-v5 bucket_tagging.go). A bucket without tags answers 404: with
-// the code NoSuchTagSet, or with none (cos-nodejs-sdk-v5 sdk/base.js maps
-// both to an empty list): Tags returns an empty map for either. Any other
-// 404 (NoSuchBucket) is an error. docs/sources.md §7 lists the forms.
+// cos-go-sdk-v5 bucket_tagging.go). A bucket without tags answers 404 with
+// COS's XML error document (IsNoTagSet): Tags returns an empty map. Any
+// other 404 is an error: NoSuchBucket, and a 404 whose body is not COS's
+// XML (a proxy's or gateway's page), which says nothing about the tags.
+// docs/sources.md §7 lists the forms.
 func (c *Client) Tags(ctx context.Context, t bucket.Target) (map[string]string, string, error) {
 	if err := t.Validate(); err != nil {
 		return nil, "", err
@@ -275,12 +300,16 @@ func (c *Client) Tags(ctx context.Context, t bucket.Target) (map[string]string, 
 	return tags, requestID(resp), nil
 }
 
-// IsNoTagSet reports GetBucketTagging's answer for a bucket without tags:
-// 404 NoSuchTagSet (COS error codes, https://www.tencentcloud.com/document/product/436/7730),
-// NoSuchTagSetError (older copies of the GET Bucket tagging page), or a 404
-// that names no code; any other 404 code (NoSuchBucket) is not.
+// IsNoTagSet reports GetBucketTagging's answer for a bucket without tags: a
+// 404 whose body is COS's XML error document (Error.ServiceXML) with the
+// code NoSuchTagSet (COS error codes, https://www.tencentcloud.com/document/product/436/7730),
+// NoSuchTagSetError (older copies of the GET Bucket tagging page), or no
+// code. Any other 404 code (NoSuchBucket) is not, and neither is a 404
+// whose body is not COS's XML (cos-go-sdk-v5 then reports no code): a
+// proxy's "not found" page must never read as "no tags", since a bucket
+// whose tags are unknown may carry an opt-out.
 func IsNoTagSet(err error) bool {
 	e, ok := apiError(err)
-	return ok && e.Status == http.StatusNotFound &&
+	return ok && e.Status == http.StatusNotFound && e.ServiceXML &&
 		(e.Code == "NoSuchTagSet" || e.Code == "NoSuchTagSetError" || e.Code == "" || e.Code == http.StatusText(http.StatusNotFound))
 }

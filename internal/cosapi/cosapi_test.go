@@ -82,8 +82,12 @@ func TestClassify(t *testing.T) {
 		{api(403, "MediaBucketAlreadyBinded"), false, true, false, false},
 		{api(400, "BucketAlreadyBinded"), false, true, false, false},
 		{api(403, "AccessDenied"), false, false, false, false},
-		{&Error{Op: "X", Status: 403, Code: "AccessDenied", Message: "Request has expired"}, false, false, true, false},
-		{&Error{Op: "X", Status: 403, Code: "AccessDenied", Message: "The security token is invalid"}, false, false, true, false},
+		// The words of a message never make a credential error: only codes do.
+		{&Error{Op: "X", Status: 403, Code: "AccessDenied", Message: "Request has expired"}, false, false, false, false},
+		{&Error{Op: "X", Status: 403, Code: "AccessDenied", Message: "The security token is invalid"}, false, false, false, false},
+		{&Error{Op: "X", Status: 403, Code: "AccessDenied", Message: "token expired"}, false, false, false, false},
+		{api(403, "QueueSaturated"), true, false, false, false},
+		{api(403, "QueuePaused"), false, false, false, false},
 		{api(403, "SignatureDoesNotMatch"), false, false, true, false},
 		{api(400, "ExpiredToken"), false, false, true, false},
 		{api(401, "SignatureExpired"), false, false, true, false},
@@ -139,7 +143,11 @@ func TestTagsAnswers(t *testing.T) {
 			map[string]string{"picbucket": "off", "team": ""}, ""},
 		{"NoSuchTagSet", 404, errBody("NoSuchTagSet"), map[string]string{}, ""},
 		{"NoSuchTagSetError", 404, errBody("NoSuchTagSetError"), map[string]string{}, ""},
-		{"bare 404", 404, "", map[string]string{}, ""},
+		{"404 without a code", 404, "<Error><Message>m</Message></Error>", map[string]string{}, ""},
+		// A 404 whose body is not COS's XML says nothing about the tags.
+		{"bare 404", 404, "", nil, "404"},
+		{"a proxy's page", 404, "<html><body><h1>404 Not Found</h1>nginx</body></html>", nil, "404"},
+		{"a gateway's JSON", 404, `{"message":"no route"}`, nil, "404"},
 		{"NoSuchBucket", 404, errBody("NoSuchBucket"), nil, "NoSuchBucket"},
 		{"AccessDenied", 403, errBody("AccessDenied"), nil, "AccessDenied"},
 	}

@@ -40,6 +40,18 @@ var (
 	}
 )
 
+// MalformedResponse is the Code of an answer that was no error but whose
+// body could not be read.
+const MalformedResponse = "MalformedResponse"
+
+// IsUnreadableSuccess reports a 2xx answer whose body could not be read:
+// the service did what was asked, but what it said about it is unknown.
+// Tencent's POST /ai_bucket pages print such a body (docs/sources.md §10).
+func IsUnreadableSuccess(err error) bool {
+	e, ok := apiError(err)
+	return ok && e.Status >= 200 && e.Status < 300 && e.Code == MalformedResponse
+}
+
 // apiError returns err's *Error, if it has one.
 func apiError(err error) (*Error, bool) {
 	var e *Error
@@ -56,10 +68,11 @@ func IsAlreadyEnabled(err error) bool {
 	return alreadyEnabledCodes[e.Code] || strings.Contains(strings.ToLower(e.Code), "alreadybind")
 }
 
-// IsCredentialError reports that the credentials were missing or refused.
-// Besides the codes that say so, COS answers an expired signature with
-// AccessDenied "Request has expired", and a bad session token with an
-// AccessDenied that names the token: those count too.
+// IsCredentialError reports that the credentials were missing or refused,
+// by the answer's code alone (credentialCodes). The words of a message are
+// never enough: an AccessDenied whose message speaks of a token or of
+// expiry is a permission refusal like any other AccessDenied, which the
+// run judges by its streak and probes before it stops.
 func IsCredentialError(err error) bool {
 	if isMissingCredential(err) {
 		return true
@@ -68,11 +81,18 @@ func IsCredentialError(err error) bool {
 	if !ok || e.Status == 0 {
 		return false
 	}
-	if e.Code == "AccessDenied" {
-		msg := strings.ToLower(e.Message)
-		return strings.Contains(msg, "expired") || strings.Contains(msg, "token")
-	}
 	return credentialCodes[e.Code]
+}
+
+// IsQueueBusy reports CI's answer that its queue cannot take the request
+// now: 403 QueueSaturated (full) or QueuePaused (paused), listed beside
+// AccessDenied in CI's error table (docs/sources.md §2.1). The status
+// alone would read as a permission refusal; neither is one.
+// QueueSaturated is retried (IsRetryable); QueuePaused waits for whoever
+// paused the queue, so it is not.
+func IsQueueBusy(err error) bool {
+	e, ok := apiError(err)
+	return ok && e.Status != 0 && (e.Code == "QueueSaturated" || e.Code == "QueuePaused")
 }
 
 // IsRetryable reports a failure that a later attempt may not meet: throttling

@@ -17,14 +17,15 @@ var ErrHostNotAllowed = errors.New("host not allowed")
 
 // Route is the lowest RoundTripper: it refuses any request whose host is not
 // under myqcloud.com and, when Endpoint is set, sends the request to that
-// address over plain HTTP while the Host header (and so the signature) stays
-// the production one. Endpoint is a test setting (PICBUCKET_ENDPOINT); one
-// that rules.Endpoint refuses (not a loopback or private address) refuses
-// every request.
+// address over plain HTTP, never through a proxy, while the Host header (and
+// so the signature) stays the production one (rules.Redirect). Endpoint is a
+// test setting (PICBUCKET_ENDPOINT); one that rules.Endpoint refuses (not a
+// loopback or private address) refuses every request.
 type Route struct {
 	// Endpoint, when non-nil, is "http://HOST:PORT" to send every request to.
 	Endpoint *url.URL
-	// Next sends the request; http.DefaultTransport when nil.
+	// Next sends the request; http.DefaultTransport when nil. With an
+	// Endpoint, rules.Redirect says how Next is used: never with a proxy.
 	Next http.RoundTripper
 }
 
@@ -48,16 +49,14 @@ func (rt *Route) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, fmt.Errorf("%w: test endpoint %q: %w", ErrHostNotAllowed, rt.Endpoint.Redacted(), err)
 		}
 	}
-	next := rt.Next
-	if next == nil {
-		next = http.DefaultTransport
-	}
 	if rt.Endpoint == nil {
+		next := rt.Next
+		if next == nil {
+			next = http.DefaultTransport
+		}
 		return next.RoundTrip(req)
 	}
 	r := req.Clone(req.Context())
 	r.Host = host
-	r.URL.Scheme = rt.Endpoint.Scheme
-	r.URL.Host = rt.Endpoint.Host
-	return next.RoundTrip(r)
+	return rules.Redirect{To: rt.Endpoint, Next: rt.Next}.RoundTrip(r)
 }

@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Names shared by serverless.yml, cmd/package and the tests.
@@ -37,7 +38,16 @@ const (
 	// MaxZipBytes is the most the zip may weigh: the size budget the tests
 	// hold the build to, well under SCF's limits for a direct upload.
 	MaxZipBytes = 6 << 20
+	// ModulePath is this module's path: Package builds only a directory
+	// whose go.mod names it.
+	ModulePath = "github.com/picbucket/picbucket"
 )
+
+// ZipTime is the modification time of the zip's one entry, whatever the
+// binary's own: the zip is a function of the binary's bytes alone, so the
+// same binary always gives the same zip, byte for byte. It is the earliest
+// time a zip header (MS-DOS date) can hold.
+var ZipTime = time.Date(1980, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 // BuildFlags are the go build flags of the deployed binary: paths trimmed,
 // symbol table and DWARF stripped.
@@ -54,11 +64,16 @@ type Result struct {
 // Package builds the main package of the module in moduleDir as a static
 // linux/amd64 binary (CGO_ENABLED=0, -trimpath, -ldflags "-s -w") at
 // outDir/DistDir/BinaryName, and zips it to outDir/ZipPath with mode 0755 in
-// the zip header. DistDir is emptied first so that it holds only the binary.
-// The go command is $GO when set, else "go" from PATH. The zip is checked
-// with InspectZip before Package returns.
+// the zip header. It first checks that moduleDir is this module
+// (CheckModule), and refuses to build or delete anything otherwise. DistDir
+// is then emptied so that it holds only the binary. The go command is $GO
+// when set, else "go" from PATH. The zip is checked with InspectZip before
+// Package returns.
 func Package(moduleDir, outDir string) (Result, error) {
 	dist := filepath.Join(outDir, DistDir)
+	if err := CheckModule(moduleDir); err != nil {
+		return Result{}, fmt.Errorf("%w; nothing built, %s left as it is", err, dist)
+	}
 	res := Result{Binary: filepath.Join(dist, BinaryName), Zip: filepath.Join(outDir, filepath.FromSlash(ZipPath))}
 	absBin, err := filepath.Abs(res.Binary)
 	if err != nil {
@@ -98,19 +113,38 @@ func Package(moduleDir, outDir string) (Result, error) {
 	return res, nil
 }
 
+// ErrNotModule reports a directory that is not this module.
+var ErrNotModule = errors.New("not the picbucket module")
+
+// CheckModule checks that dir is the root of this module: its go.mod's
+// module directive names ModulePath.
+func CheckModule(dir string) error {
+	data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		return fmt.Errorf("deploy: %w: %s: %w", ErrNotModule, dir, err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(strings.SplitN(line, "//", 2)[0])
+		if len(f) == 2 && f[0] == "module" {
+			if p := strings.Trim(f[1], "\"`"); p != ModulePath {
+				return fmt.Errorf("deploy: %w: %s is module %q, want %q", ErrNotModule, dir, p, ModulePath)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("deploy: %w: %s has no module directive", ErrNotModule, filepath.Join(dir, "go.mod"))
+}
+
 // WriteZip writes a zip holding binary alone, at its root under the name
-// BinaryName, deflated, with mode 0755 (and so the Unix creator) in its
-// header. It writes a temporary file next to zipPath and renames it.
+// BinaryName, deflated, with mode 0755 (and so the Unix creator) and the
+// time ZipTime in its header: the same binary gives the same zip, byte for
+// byte. It writes a temporary file next to zipPath and renames it.
 func WriteZip(binary, zipPath string) error {
 	in, err := os.Open(binary)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	fi, err := in.Stat()
-	if err != nil {
-		return err
-	}
 	if err := os.MkdirAll(filepath.Dir(zipPath), 0o755); err != nil {
 		return err
 	}
@@ -120,7 +154,7 @@ func WriteZip(binary, zipPath string) error {
 	}
 	defer os.Remove(tmp.Name()) // after a successful rename there is nothing left to remove
 	zw := zip.NewWriter(tmp)
-	hdr := &zip.FileHeader{Name: BinaryName, Method: zip.Deflate, Modified: fi.ModTime().UTC()}
+	hdr := &zip.FileHeader{Name: BinaryName, Method: zip.Deflate, Modified: ZipTime}
 	hdr.SetMode(0o755)
 	w, err := zw.CreateHeader(hdr)
 	if err == nil {

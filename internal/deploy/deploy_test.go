@@ -2,11 +2,14 @@ package deploy
 
 import (
 	"archive/zip"
+	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestValidateCron(t *testing.T) {
@@ -136,5 +139,85 @@ func TestWriteAndInspectZip(t *testing.T) {
 		if _, err := InspectZip(p); err == nil {
 			t.Errorf("%s: InspectZip accepted it", name)
 		}
+	}
+}
+
+// TestZipReproducible zips the same bytes twice, with different file times
+// in between, and wants the same zip, byte for byte.
+func TestZipReproducible(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, BinaryName)
+	if err := os.WriteFile(bin, bytes.Repeat([]byte("the same binary "), 4096), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var zips [][]byte
+	for i, mtime := range []time.Time{time.Date(2024, 5, 20, 10, 15, 0, 0, time.UTC), time.Date(2026, 12, 7, 11, 45, 31, 0, time.Local)} {
+		if err := os.Chtimes(bin, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, fmt.Sprintf("out%d", i), "picbucket.zip")
+		if err := WriteZip(bin, p); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zips = append(zips, b)
+		zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := zr.File[0].Modified; !got.Equal(ZipTime) {
+			t.Errorf("entry time %s, want ZipTime %s", got, ZipTime)
+		}
+	}
+	if !bytes.Equal(zips[0], zips[1]) {
+		t.Errorf("two zips of the same bytes differ (%d and %d bytes): the file time leaks into the zip", len(zips[0]), len(zips[1]))
+	}
+}
+
+// TestPackageChecksTheModuleFirst runs Package on directories that are not
+// this module, each with a dist/ holding a file, and wants an error that
+// names the directory and the file left in place.
+func TestPackageChecksTheModuleFirst(t *testing.T) {
+	for name, gomod := range map[string]string{
+		"no go.mod":      "",
+		"another module": "module example.com/other\n\ngo 1.23\n",
+		"no module line": "go 1.23\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			if gomod != "" {
+				if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			keep := filepath.Join(dir, DistDir, "keep.txt")
+			if err := os.MkdirAll(filepath.Dir(keep), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(keep, []byte("the user's file"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Package(dir, dir)
+			if !errors.Is(err, ErrNotModule) || !strings.Contains(err.Error(), dir) {
+				t.Errorf("Package(%s) = %v, want ErrNotModule naming the directory", name, err)
+			}
+			if _, serr := os.Stat(keep); serr != nil {
+				t.Errorf("Package(%s) removed %s: %v", name, keep, serr)
+			}
+		})
+	}
+	// The module itself passes the check, with the module path in quotes too.
+	if err := CheckModule("../.."); err != nil {
+		t.Errorf("CheckModule(module root) = %v", err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("// a comment\nmodule \""+ModulePath+"\" // here\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckModule(dir); err != nil {
+		t.Errorf("CheckModule(quoted module path) = %v", err)
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/picbucket/picbucket/internal/bucket"
+	"github.com/picbucket/picbucket/internal/ciservice"
 )
 
 // Action names, as recorded in Request.Action, counted in Stats.ByAction and
@@ -76,6 +77,20 @@ type Options struct {
 	// that is already enabled: false gives 403 MediaBucketAlreadyBinded,
 	// true gives 200 with the normal body.
 	AlreadyEnabledOK bool
+	// ListPageSize, when set, is the most buckets a CI listing (GET
+	// /picbucket and each service's) answers per page: a larger pageSize
+	// is served ListPageSize at a time, pageNumber counting pages of that
+	// size, and the answer's PageSize still echoes the request's (the
+	// documents say it is "同请求中的 pageSize"). Zero serves what is asked.
+	ListPageSize int
+	// AICreateAsDocumented answers a successful POST /ai_bucket with the
+	// body Tencent's pages print (docs/sources.md §10), whose CreateTime
+	// is not XML: <CreateTime2022-08-09T16:23:11+0800></CreateTime>.
+	AICreateAsDocumented bool
+	// ASRListElement, when set, names the element of each bucket in GET
+	// /asrbucket's answer instead of AsrBucketList: the DescribeSpeechBuckets
+	// page prints SpeechBucketList (docs/sources.md §10).
+	ASRListElement string
 	// ClockSkew is how far Now may lie outside a q-key-time or q-sign-time
 	// window; DefaultClockSkew when zero.
 	ClockSkew time.Duration
@@ -224,6 +239,9 @@ type bucketRecord struct {
 	enabled      bool
 	enabledAt    time.Time
 	tags         map[string]string
+	// services holds when each CI service other than picbucket was
+	// enabled on the bucket (services.go).
+	services map[ciservice.ID]time.Time
 }
 
 type tokenBucket struct {

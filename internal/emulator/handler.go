@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/picbucket/picbucket/internal/bucket"
+	"github.com/picbucket/picbucket/internal/ciservice"
 )
 
 // flavor is the product a host belongs to; it selects the error codes and
@@ -62,7 +63,10 @@ type route struct {
 	flavor flavor
 	action string
 	bucket string // bucket of a "<bucket>.ci.<region>" host
-	region string // region of the host, "" for service.cos
+	// service is the CI service other than picbucket that the path
+	// addresses (services.go); "" otherwise.
+	service ciservice.ID
+	region  string // region of the host, "" for service.cos
 	// hostErr rejects the request before authentication (unknown host).
 	hostErr *apiError
 	// err rejects an authenticated request (unknown method or path).
@@ -131,7 +135,7 @@ func parseRoute(r *http.Request) route {
 	case rt.flavor == flavorCOS:
 		rt.action = ActionGetService
 	case r.URL.Path != "/picbucket":
-		rt.err = invalidURL
+		serviceRoute(&rt, r, invalidURL, notAllowed)
 	case rt.bucket != "" && r.Method == http.MethodPost:
 		rt.action = ActionCreatePicProcessBucket
 	case rt.bucket == "" && r.Method == http.MethodGet:
@@ -217,6 +221,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.describePicProcessBuckets(x, account)
 	case ActionGetBucketTagging:
 		s.getBucketTagging(x, account)
+	default:
+		s.serveService(x, account)
 	}
 }
 
@@ -622,9 +628,8 @@ func (s *Server) describePicProcessBuckets(x *exchange, account string) {
 	s.mu.Unlock()
 
 	res := describeResult{RequestID: x.requestID, TotalCount: len(matched), PageNumber: pageNumber, PageSize: pageSize}
-	if from := (pageNumber - 1) * pageSize; from < len(matched) {
-		res.PicBucketList = matched[from:min(from+pageSize, len(matched))]
-	}
+	from, to := s.listPage(pageNumber, pageSize, len(matched))
+	res.PicBucketList = matched[from:to]
 	x.ok(res)
 }
 
@@ -632,6 +637,17 @@ func (s *Server) describePicProcessBuckets(x *exchange, account string) {
 const maxPageNumber = 1 << 30
 
 // intParam parses an optional integer parameter within [lo, hi].
+// listPage returns the slice [from, to) of n listed buckets that page
+// pageNumber of pageSize answers, served Options.ListPageSize at a time
+// when that is smaller.
+func (s *Server) listPage(pageNumber, pageSize, n int) (from, to int) {
+	if s.opts.ListPageSize > 0 && s.opts.ListPageSize < pageSize {
+		pageSize = s.opts.ListPageSize
+	}
+	from = min((pageNumber-1)*pageSize, n)
+	return from, min(from+pageSize, n)
+}
+
 func intParam(v string, def, lo, hi int) (int, error) {
 	if v == "" {
 		return def, nil

@@ -1,7 +1,7 @@
 // Package rules holds the rules a value must follow before the function
 // uses it, each defined once: bucket-name glob patterns, account UINs, CAM
 // role names and test endpoints. Settings (internal/config), event options
-// (internal/trigger) and the API clients (internal/tcapi, internal/ebapi,
+// (internal/trigger) and the API clients (internal/tcapi,
 // internal/cosapi's Route, the cmd tools) all check through here, so a value
 // one of them accepts, the others accept too.
 //
@@ -20,6 +20,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // ErrInvalid is wrapped by every error of this package.
@@ -157,6 +158,20 @@ func localHost(host string) bool {
 // or '_'.
 var functionNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$`)
 
+// namespaceRE is an SCF namespace: the form an EventBridge SCF target
+// resource accepts (letters, digits, '_' and '-', starting with a letter or
+// digit, at most 60): never a wildcard or a path, which would widen the
+// resources of a policy or a target that name it.
+var namespaceRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$`)
+
+// Namespace checks an SCF namespace.
+func Namespace(s string) error {
+	if !namespaceRE.MatchString(s) {
+		return refuse("want an SCF namespace such as default: up to 60 letters, digits, '_' and '-'")
+	}
+	return nil
+}
+
 // FunctionName checks an SCF function name.
 func FunctionName(s string) error {
 	if !functionNameRE.MatchString(s) {
@@ -166,18 +181,70 @@ func FunctionName(s string) error {
 }
 
 // Redirect sends every request to To, a test endpoint Endpoint accepted,
-// keeping the production Host header (and so the signature over it).
+// keeping the production Host header (and so the signature over it), and
+// never through a proxy. A redirected request carries a signature and the
+// session token in clear text, addressed to a production host in its Host
+// header: a proxy from HTTP_PROXY or HTTPS_PROXY would get all of it (Go
+// bypasses the proxy only for loopback, not for the private addresses
+// Endpoint accepts), and might forward it to the real host. It is the one
+// place every test endpoint of this repository goes through (PICBUCKET_ENDPOINT
+// via internal/cosapi's Route, PICBUCKET_API_ENDPOINT via internal/tcapi, the
+// tools' --endpoint).
 type Redirect struct {
-	To   *url.URL
+	To *url.URL
+	// Next sends the redirected request. An *http.Transport is used
+	// without its Proxy: through a copy of it with Proxy nil, made once
+	// and kept for as long as the process runs. nil means a shared copy of
+	// http.DefaultTransport without a proxy. Any other RoundTripper is used
+	// as is: it must not send through a proxy itself.
 	Next http.RoundTripper
 }
 
-// RoundTrip implements http.RoundTripper.
+// RoundTrip implements http.RoundTripper. It refuses a To that Endpoint
+// refuses, sending nothing.
 func (t Redirect) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err := Endpoint(t.To); err != nil {
+		if r.Body != nil {
+			r.Body.Close()
+		}
+		return nil, fmt.Errorf("test endpoint: %w", err)
+	}
 	r2 := r.Clone(r.Context())
 	if r2.Host == "" {
 		r2.Host = r.URL.Host
 	}
 	r2.URL.Scheme, r2.URL.Host = t.To.Scheme, t.To.Host
-	return t.Next.RoundTrip(r2)
+	return direct(t.Next).RoundTrip(r2)
+}
+
+// directs maps each *http.Transport given to Redirect to its copy without
+// a proxy, so that one transport keeps one connection pool.
+var directs sync.Map
+
+// defaultDirect is http.DefaultTransport without a proxy.
+var defaultDirect = sync.OnceValue(func() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = nil
+	return t
+})
+
+// direct returns next, or what sends as next does but never through a
+// proxy, for an *http.Transport.
+func direct(next http.RoundTripper) http.RoundTripper {
+	switch t := next.(type) {
+	case nil:
+		return defaultDirect()
+	case *http.Transport:
+		if t.Proxy == nil {
+			return t
+		}
+		if d, ok := directs.Load(t); ok {
+			return d.(*http.Transport)
+		}
+		d := t.Clone()
+		d.Proxy = nil
+		got, _ := directs.LoadOrStore(t, d)
+		return got.(*http.Transport)
+	}
+	return next
 }

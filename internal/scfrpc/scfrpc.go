@@ -1,24 +1,30 @@
 // Package scfrpc starts a function binary and invokes it exactly as the SCF
 // Go runtime does: the binary listens on $_LAMBDA_SERVER_PORT and serves
 // net/rpc Function.Ping and Function.Invoke with scf-go-lib's messages. The
-// local runner, the tests and the benchmarks use it.
+// local runner, the tests and the benchmarks use it. The binary serves
+// through Serve, which listens on loopback only when Start started it.
 package scfrpc
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/rpc"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/tencentyun/scf-go-lib/cloudfunction/messages"
+
+	"github.com/picbucket/picbucket/signer"
 )
 
 // Build compiles the package in dir (e.g. the module root) to the binary out,
@@ -71,7 +77,9 @@ func start(binary string, env []string, stdout, stderr io.Writer) (*Process, err
 		return nil, err
 	}
 	cmd := exec.Command(binary)
-	cmd.Env = append(env, "_LAMBDA_SERVER_PORT="+strconv.Itoa(port))
+	// The binary listens on loopback only (Serve): its port is reachable from
+	// this host alone.
+	cmd.Env = append(env, PortVar+"="+strconv.Itoa(port), LoopbackVar+"=1")
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	p := &Process{cmd: cmd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), done: make(chan error, 1)}
 	p.Started = time.Now()
@@ -134,6 +142,29 @@ type Invocation struct {
 	Uin         string
 	Region      string
 	Function    string
+	// MemoryMB is the request's MemoryLimitInMb, which SCF sets to the
+	// function's memorySize; 128 when zero.
+	MemoryMB int32
+}
+
+// String shows the invocation without its payload and without the values
+// of its Environment, which carries the key: only their names.
+func (in Invocation) String() string {
+	names := slices.Sorted(maps.Keys(in.Environment))
+	return fmt.Sprintf("scfrpc.Invocation{RequestID:%s Function:%s Region:%s AppID:%s Uin:%s Timeout:%s Payload:%d bytes Environment:%s (values not shown)}",
+		in.RequestID, in.Function, in.Region, in.AppID, in.Uin, in.Timeout, len(in.Payload), names)
+}
+
+// GoString is String: %#v prints no secret either.
+func (in Invocation) GoString() string { return in.String() }
+
+// Format implements fmt.Formatter: every verb prints String.
+func (in Invocation) Format(f fmt.State, verb rune) { signer.FormatMasked(f, verb, in.String()) }
+
+// MarshalJSON implements json.Marshaler as String does: the Environment's
+// names, not its values.
+func (in Invocation) MarshalJSON() ([]byte, error) {
+	return json.Marshal(in.String())
 }
 
 // Response is the function's answer: a payload or an error.
@@ -159,7 +190,7 @@ func (p *Process) Invoke(in Invocation) (Response, error) {
 		FunctionName:       in.Function,
 		FunctionVersion:    "$LATEST",
 		Namespace:          "default",
-		MemoryLimitInMb:    128,
+		MemoryLimitInMb:    cmp.Or(in.MemoryMB, 128),
 		TimeLimitInMs:      int32(in.Timeout / time.Millisecond),
 		Environment:        string(env),
 		TencentcloudRegion: in.Region,

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -49,8 +51,9 @@ type Options struct {
 	// Endpoint is a test setting (EndpointVar): when set (http://HOST:PORT,
 	// HOST a loopback or private address), every request goes there over
 	// plain HTTP while the Host header (<service>.<RootDomain>) and the
-	// TC3 signature stay exactly those of production. Anything else is
-	// refused: the requests carry the session token in clear text.
+	// TC3 signature stay exactly those of production, and never through
+	// a proxy (rules.Redirect). Anything else is refused: the requests
+	// carry the session token in clear text.
 	Endpoint *url.URL
 	// Timeout bounds each request (attempt); DefaultTimeout when zero. The
 	// context's deadline bounds the whole call, retries included.
@@ -62,6 +65,40 @@ type Options struct {
 	// errors; retry.Default (5 tries, jittered backoff) when Attempts is 0.
 	// No wait passes the context's deadline.
 	Retry retry.Policy
+	// ReadOnly, when set, makes the client send only the read actions
+	// (IsRead): each write is printed to ReadOnly and answered as a success
+	// instead (ReadOnlyTransport, on top of the Endpoint's redirect). A dry
+	// run against the real account.
+	ReadOnly io.Writer
+}
+
+// ErrNoCredentials reports that no usable key was found in the environment.
+var ErrNoCredentials = errors.New("no credentials")
+
+// Credential variables: the Tencent Cloud CLI/SDK names first, then the
+// names the Serverless Framework's .env uses.
+var credentialVars = [][3]string{
+	{"TENCENTCLOUD_SECRETID", "TENCENTCLOUD_SECRETKEY", "TENCENTCLOUD_SESSIONTOKEN"},
+	{"TENCENT_SECRET_ID", "TENCENT_SECRET_KEY", "TENCENT_TOKEN"},
+}
+
+// CredentialsFromEnv reads a key from TENCENTCLOUD_SECRETID,
+// TENCENTCLOUD_SECRETKEY and TENCENTCLOUD_SESSIONTOKEN, or, when
+// TENCENTCLOUD_SECRETID is unset, from TENCENT_SECRET_ID, TENCENT_SECRET_KEY
+// and TENCENT_TOKEN. The token is optional (permanent keys have none).
+func CredentialsFromEnv(getenv func(string) string) (signer.Credentials, error) {
+	for _, v := range credentialVars {
+		c := signer.Credentials{SecretID: strings.TrimSpace(getenv(v[0])), SecretKey: strings.TrimSpace(getenv(v[1])), SessionToken: strings.TrimSpace(getenv(v[2]))}
+		if c.SecretID == "" {
+			continue
+		}
+		if c.SecretKey == "" {
+			return signer.Credentials{}, fmt.Errorf("%w: %s is set but %s is not", ErrNoCredentials, v[0], v[1])
+		}
+		return c, nil
+	}
+	return signer.Credentials{}, fmt.Errorf("%w: set TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY (and TENCENTCLOUD_SESSIONTOKEN for a temporary key), "+
+		"or TENCENT_SECRET_ID, TENCENT_SECRET_KEY (and TENCENT_TOKEN)", ErrNoCredentials)
 }
 
 // Client calls API 3.0 with one credential set. It is safe for concurrent
@@ -98,19 +135,35 @@ func New(cred signer.Credentials, opts Options) (*Client, error) {
 		opts.Retry = retry.Default
 	}
 	rt := opts.Transport
-	if rt == nil {
-		rt = http.DefaultTransport.(*http.Transport).Clone()
-	}
 	if opts.Endpoint != nil {
 		if err := rules.Endpoint(opts.Endpoint); err != nil {
 			return nil, fmt.Errorf("%w: %s=%q: %w", ErrInvalid, EndpointVar, opts.Endpoint.Redacted(), err)
 		}
+		// Never through a proxy; a nil Transport is rules' shared one.
 		rt = rules.Redirect{To: opts.Endpoint, Next: rt}
+	} else if rt == nil {
+		rt = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	if opts.ReadOnly != nil {
+		rt = ReadOnlyTransport(opts.ReadOnly, rt)
 	}
 	c := &Client{cred: cred, opts: opts, requests: new(atomic.Int64)}
 	c.rt = counter{n: c.requests, next: rt}
 	return c, nil
 }
+
+// String names the client's key masked (signer.Credentials.String) and its
+// region and root domain; never a secret.
+func (c Client) String() string {
+	return "tcapi.Client{" + c.cred.String() + " Region:" + c.opts.Region + " RootDomain:" + c.opts.RootDomain + "}"
+}
+
+// GoString is String: %#v prints no secret either.
+func (c Client) GoString() string { return c.String() }
+
+// Format implements fmt.Formatter: every verb prints String (the key sits
+// in an unexported field, which fmt would print raw).
+func (c Client) Format(f fmt.State, verb rune) { signer.FormatMasked(f, verb, c.String()) }
 
 // With returns a Client like c that signs with cred: for a member's key
 // from AssumeRole. It shares c's options, transport and request counter.
@@ -283,4 +336,19 @@ func List[T any](action string, maxPages int, fetch func(offset int) (items []T,
 		}
 	}
 	return nil, fmt.Errorf("%s: more than %d pages", action, maxPages)
+}
+
+// once returns a Client like c that sends each call once: for a write whose
+// caller reads again after a transient failure (Transient) before it sends
+// it again, so that a create that took effect leaves no duplicate.
+func (c *Client) once() *Client {
+	d := *c
+	d.opts.Retry = retry.Policy{Attempts: 1}
+	return &d
+}
+
+// callHinted is call in the client's region, with Hint's advice added to an
+// error answer.
+func (c *Client) callHinted(ctx context.Context, a api, params map[string]any, out any) error {
+	return withHint(c.call(ctx, a, c.opts.Region, params, out))
 }

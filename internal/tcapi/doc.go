@@ -8,9 +8,21 @@
 //   - cam 2019-01-16 GetUserAppId (GetUserAppID)
 //   - scf 2018-04-16 Invoke (Invoke)
 //
-// Each call's documentation is cited where it is defined. Client.Call sends
-// any other action through the same machinery (internal/auditapi's CLS,
-// CloudAudit and SCF calls use it). Errors are
+// and, one file a product, what go run ./cmd/wire manages and checks:
+//
+//   - eb 2021-04-16 (eventbridge.go): the event buses, the rule and its SCF
+//     target; eventbridge_rule.go applies and removes the rule (one desired
+//     state, one read, one diff), dryrun.go fakes the API for a dry run
+//   - cloudaudit 2019-03-19 (cloudaudit.go): the tracking sets, with the CLS
+//     logsets and topics and the function's triggers; trail.go reads,
+//     diffs and plans the organization trail
+//   - cls 2020-10-16 (cls.go): a topic's index, its logs, alarms
+//   - cam 2019-01-16 (cam.go, camrole.go): the execution role and policy
+//   - scf 2018-04-16 (scf.go): the function
+//
+// plan.go's Plan, Execute and Converge send what a diff planned. Each call's
+// documentation is cited where it is defined. Client.Call sends any other
+// action through the same machinery. Errors are
 // *APIError; IsThrottled and IsRoleRefused classify them. Throttling, HTTP
 // 5xx answers and transport errors are retried (Options.Retry, bounded in
 // attempts and by the context's deadline). internal/tcapi/tcemu is the

@@ -3,7 +3,11 @@ package tcapi
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 )
@@ -44,12 +48,53 @@ func (e *APIError) Unwrap() error { return e.cause }
 func (e *APIError) HTTPStatus() int { return e.status }
 
 func newAPIError(a api, se *tcerr.TencentCloudSDKError, status int) *APIError {
-	return &APIError{Service: a.service, Action: a.action, Code: se.Code, Message: sanitize(se.Code, se.Message, status),
-		RequestID: se.RequestId, status: status, cause: errors.Unwrap(se)}
+	return &APIError{Service: a.service, Action: a.action, Code: printable(se.Code), Message: printable(sanitize(se.Code, se.Message, status)),
+		RequestID: printable(se.RequestId), status: status, cause: errors.Unwrap(se)}
 }
 
-// sanitize drops the answer bodies the SDK quotes in its client-side messages.
+// printable drops control characters (terminal escapes, carriage returns,
+// NULs: an answer must not rewrite the operator's terminal) and bounds the
+// text to 1,000 runes.
+func printable(s string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			continue
+		}
+		if n++; n > 1000 {
+			b.WriteString("…")
+			break
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// urlInText is an http(s) URL inside an error message.
+var urlInText = regexp.MustCompile(`(?i)https?://[^\s"'<>]+`)
+
+// redactURLs replaces the user and query of each URL in msg: an API 3.0
+// message may quote a parameter's value, and a URL parameter may carry a
+// key in its query (a WeCom robot's webhook in cls CreateAlarmNotice).
+func redactURLs(msg string) string {
+	return urlInText.ReplaceAllStringFunc(msg, func(s string) string {
+		u, err := url.Parse(s)
+		if err != nil {
+			return "(a URL, redacted)"
+		}
+		if u.User == nil && u.RawQuery == "" && u.Fragment == "" {
+			return s
+		}
+		u.User, u.RawQuery, u.Fragment = nil, "", ""
+		return u.String() + "?(redacted)"
+	})
+}
+
+// sanitize drops the answer bodies the SDK quotes in its client-side
+// messages, and the user and query of any URL a message quotes.
 func sanitize(code, msg string, status int) string {
+	msg = redactURLs(msg)
 	switch code {
 	case "ClientError.ParseJsonError":
 		if status != 0 && status != 200 {
@@ -137,6 +182,82 @@ func KeyHint(code string) string {
 		return "a temporary key needs its TENCENTCLOUD_SESSIONTOKEN and a permanent key must have none; an expired temporary key fails this way too"
 	case code == "AuthFailure.SignatureExpire":
 		return "this machine's clock is more than 5 minutes off, or the temporary key has expired"
+	}
+	return ""
+}
+
+// hintedError is an API error with what to do about it (Hint) on a line of
+// its own. errors.As reaches the *APIError, and Code reads its code.
+type hintedError struct {
+	err  error
+	hint string
+}
+
+func (e *hintedError) Error() string { return e.err.Error() + "\n  hint: " + e.hint }
+
+func (e *hintedError) Unwrap() error { return e.err }
+
+// withHint adds Hint's advice to an error answer.
+func withHint(err error) error {
+	var e *APIError
+	if errors.As(err, &e) {
+		if h := Hint(e.Service, e.Action, e.Code); h != "" {
+			return &hintedError{err: err, hint: h}
+		}
+	}
+	return err
+}
+
+// Hint says what to do about an error code of an action of the products
+// go run ./cmd/wire manages (eb, cls, cloudaudit, scf), or "".
+func Hint(service, action, code string) string {
+	if h := KeyHint(code); h != "" {
+		return h
+	}
+	if service == EventBridgeService {
+		return ebHint(code)
+	}
+	track := service == CloudAuditService && (action == "CreateAuditTrack" || action == "ModifyAuditTrack")
+	switch {
+	case track && (code == "UnauthorizedOperation" || code == "AuthFailure.UnauthorizedOperation" ||
+		strings.HasPrefix(code, "FailedOperation") && !strings.Contains(code, "Cls") && !strings.Contains(code, "Cos")):
+		return "CloudAudit refused the tracking set. Delivering every member's logs (TrackForAllMembers=1) is allowed only to the " +
+			"organization's management account or CloudAudit's delegated administrator, with enterprise verification done: run auditwire " +
+			"with a key of that account (or make this account CloudAudit's delegated administrator in the Organization console). " +
+			"If it is that account, the key's CAM user lacks cloudaudit:CreateAuditTrack, cloudaudit:ModifyAuditTrack (see docs/organization-trail.md)"
+	case code == "AuthFailure.UnauthorizedOperation" || strings.HasPrefix(code, "UnauthorizedOperation"):
+		return "the key's CAM user lacks a permission for " + service + ":" + action + " (docs/organization-trail.md lists what auditwire needs)"
+	case code == "ResourceNotFound.Function" || code == "ResourceNotFound.FunctionName" || code == "ResourceNotFound.Namespace":
+		return "deploy the function first, and check --function, --namespace and --region (the function's region)"
+	case code == "FailedOperation.CheckClsTopicIsExistFailed" || code == "FailedOperation.GetClsTopicFailed":
+		return "CloudAudit could not find the CLS topic: it must be in --region of this account; run again in a minute if it was just created"
+	case code == "LimitExceeded.OverAmount":
+		return "the account's quota of CloudAudit tracking sets is reached: delete one you no longer use, or pass --track-name of an existing one to reuse it"
+	case code == "LimitExceeded.Logset" || code == "LimitExceeded.Topic":
+		return "the CLS quota of logsets or topics in this region is reached: pass --logset/--topic names of existing ones"
+	case code == "RequestLimitExceeded":
+		return "throttled: run again in a few seconds"
+	case strings.HasPrefix(code, "ClientError.Network") || code == "ClientError.HttpStatusCodeError":
+		return "the API could not be reached: check the network and a proxy (HTTPS_PROXY)"
+	}
+	return ""
+}
+
+// ebHint says what to do about an EventBridge error code.
+func ebHint(code string) string {
+	switch {
+	case code == "AuthFailure.UnauthorizedOperation" || strings.HasPrefix(code, "UnauthorizedOperation"):
+		return "the key's CAM user lacks EventBridge permissions: grant eb:ListEventBuses, eb:ListRules, eb:GetRule, eb:CreateRule, eb:UpdateRule, eb:ListTargets, eb:CreateTarget (and eb:DeleteTarget, eb:DeleteRule for --delete)"
+	case code == "ResourceNotFound.EventBus":
+		return "no such event bus in this region: the Tencent Cloud service event bus lives in ap-guangzhou (--region)"
+	case code == "ResourceNotFound.Function" || code == "ResourceNotFound.Namespace" || code == "ResourceNotFound.Version":
+		return "deploy the function first, and check --function, --namespace, --function-region and --qualifier"
+	case strings.HasPrefix(code, "LimitExceeded"):
+		return "an EventBridge quota is reached (200 rules on the service bus, 10 targets per rule)"
+	case code == "RequestLimitExceeded":
+		return "throttled: run again in a few seconds"
+	case strings.HasPrefix(code, "ClientError.Network") || code == "ClientError.HttpStatusCodeError":
+		return "the API could not be reached: check the network, a proxy (HTTPS_PROXY), and --api-host"
 	}
 	return ""
 }

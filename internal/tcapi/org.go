@@ -3,6 +3,7 @@ package tcapi
 import (
 	"context"
 	"fmt"
+	"strconv"
 )
 
 // Organization DescribeOrganizationMembers (service organization, version
@@ -53,6 +54,41 @@ func (c *Client) ListMembers(ctx context.Context) ([]Member, error) {
 // requests/s DescribeOrganizationMembers allows unless an answer takes
 // under 50 ms; a throttled page is retried (Options.Retry).
 func (c *Client) ListMemberPages(ctx context.Context, page func([]Member)) error {
+	return c.memberPages(ctx, "", page)
+}
+
+// FindMember reports whether the organization the client's key manages
+// lists account uin, with one DescribeOrganizationMembers request in the
+// usual case: SearchKey, "成员名或者成员ID搜索" (search by member name or
+// member ID; tencentcloud-sdk-go
+// tencentcloud/organization/v20210331/models.go,
+// DescribeOrganizationMembersRequestParams), set to the UIN's digits.
+// Tencent does not document whether the search matches whole or in part,
+// nor whether a name that holds the digits matches too, so the answer's
+// Items[].MemberUin is compared exactly and the pages of a wider answer
+// are read until the UIN or the end. An error means the membership is not
+// known: the caller must treat the account as outside.
+func (c *Client) FindMember(ctx context.Context, uin int64) (Member, bool, error) {
+	if uin <= 0 {
+		return Member{}, false, nil
+	}
+	var found *Member
+	err := c.memberPages(ctx, strconv.FormatInt(uin, 10), func(ms []Member) {
+		for _, m := range ms {
+			if m.Uin == uin && found == nil {
+				found = &m
+			}
+		}
+	})
+	if err != nil || found == nil {
+		return Member{}, false, err
+	}
+	return *found, true, nil
+}
+
+// memberPages pages through DescribeOrganizationMembers with SearchKey
+// search ("" for every member).
+func (c *Client) memberPages(ctx context.Context, search string, page func([]Member)) error {
 	seen := map[int64]bool{}
 	for n := 0; ; n++ {
 		if n >= MaxPages {
@@ -68,6 +104,9 @@ func (c *Client) ListMemberPages(ctx context.Context, page func([]Member)) error
 			Total int64
 		}
 		params := map[string]any{"Offset": int64(n * PageSize), "Limit": int64(PageSize)}
+		if search != "" {
+			params["SearchKey"] = search
+		}
 		if err := c.call(ctx, apiDescribeOrganizationMembers, "", params, &out); err != nil {
 			return err
 		}

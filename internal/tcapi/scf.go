@@ -18,7 +18,13 @@ import (
 // 128 KB"; Namespace (default "default"). The answer is Result, whose
 // fields are empty for an asynchronous call except FunctionRequestId. 100
 // requests/s.
-var apiInvoke = api{"scf", "2018-04-16", "Invoke"}
+var apiInvoke = api{SCFService, SCFVersion, "Invoke"}
+
+// SCF's service name and API version.
+const (
+	SCFService = "scf"
+	SCFVersion = "2018-04-16"
+)
 
 // MaxEventSize is the largest ClientContext of an asynchronous invocation:
 // 128 KB.
@@ -79,4 +85,28 @@ func (c *Client) Invoke(ctx context.Context, in InvokeInput) (InvokeResult, erro
 		return InvokeResult{}, err
 	}
 	return InvokeResult{RequestID: out.RequestId, FunctionRequestID: out.Result.FunctionRequestId}, nil
+}
+
+// TriggerInfo is scf TriggerInfo, an item of ListTriggers.
+type TriggerInfo struct {
+	Type, TriggerName, TriggerDesc, Qualifier string
+	Enable                                    uint64
+	// ResourceId is deprecated in the models but read by the Serverless
+	// toolkit to find a CLS trigger's topic.
+	ResourceId string
+}
+
+// ListTriggers lists a function's triggers (ListTriggersRequestParams:
+// FunctionName, Namespace, Offset, Limit). It fails with
+// ResourceNotFound.Function when the function does not exist.
+func (c *Client) ListTriggers(ctx context.Context, namespace, function string) ([]TriggerInfo, error) {
+	return List("ListTriggers", maxPages, func(offset int) ([]TriggerInfo, int, error) {
+		var out struct {
+			Triggers   []TriggerInfo
+			TotalCount int
+		}
+		err := c.callHinted(ctx, api{SCFService, SCFVersion, "ListTriggers"}, map[string]any{
+			"FunctionName": function, "Namespace": namespace, "Offset": offset, "Limit": pageSize}, &out)
+		return out.Triggers, out.TotalCount, err
+	})
 }

@@ -658,6 +658,16 @@ func TestSecretsNeverShown(t *testing.T) {
 		}
 		texts = append(texts, err.Error(), fmt.Sprintf("%+v %#v", err, err))
 	}
+	// An error message quoting a URL parameter whose query holds a key.
+	const hookKey = "robot-key-0f3a"
+	secrets = append(secrets, hookKey)
+	f := &flaky{n: 10, status: 200, next: http.DefaultTransport,
+		body: `{"Response":{"Error":{"Code":"InvalidParameter","Message":"WebCallbacks.Url https://hooks.example.com/send?key=` + hookKey + ` is invalid"},"RequestId":"r-1"}}`}
+	err = e.client(t, creds(e.key), f).Call(context.Background(), "cls", "2020-10-16", "CreateAlarmNotice", map[string]any{}, nil)
+	if err == nil || !strings.Contains(err.Error(), "https://hooks.example.com/send?(redacted) is invalid") {
+		t.Errorf("a URL in a message: %v", err)
+	}
+	texts = append(texts, fmt.Sprint(err))
 	// A transport error.
 	dead := httptest.NewServer(http.NotFoundHandler())
 	du, _ := url.Parse(dead.URL)
@@ -708,5 +718,53 @@ func TestCall(t *testing.T) {
 	var ae *tcapi.APIError
 	if !errors.As(err, &ae) || ae.Code != "ResourceNotFound.Function" || ae.Service != "scf" || ae.Action != "ListTriggers" {
 		t.Errorf("missing function: %v", err)
+	}
+}
+
+// TestFindMember: SearchKey with the UIN's digits; the answer is compared
+// exactly, so a member whose UIN or name merely contains the digits is not
+// taken for the account, and an account that is no member is reported
+// absent with no error.
+func TestFindMember(t *testing.T) {
+	e := newEnv(t, tcemu.Options{})
+	addMembers(e.emu, 120)                                                                           // 200000000000 … 200000000119
+	e.emu.AddMember(tcemu.Member{Uin: 1200000000001, AppID: "1400000001"})                           // contains 200000000001's digits
+	e.emu.AddMember(tcemu.Member{Uin: 300000000001, AppID: "1400000002", Name: "team-200000000002"}) // its name holds another UIN
+	for _, tc := range []struct {
+		uin   int64
+		found bool
+		calls int
+	}{
+		{200000000001, true, 1},
+		{200000000002, true, 1},
+		{200000000119, true, 1},
+		{300000000001, true, 1},
+		{200000000200, false, 1}, // not a member
+		{200000000, false, 3},    // a part of 122 members' UINs or names: 3 pages, none exact
+		{0, false, 0},
+	} {
+		before := e.emu.CallCount("DescribeOrganizationMembers")
+		m, ok, err := e.mgmt.FindMember(context.Background(), tc.uin)
+		if err != nil {
+			t.Fatalf("%d: %v", tc.uin, err)
+		}
+		if ok != tc.found || (ok && m.Uin != tc.uin) {
+			t.Errorf("%d: found %v (%+v), want %v", tc.uin, ok, m, tc.found)
+		}
+		if n := e.emu.CallCount("DescribeOrganizationMembers") - before; n != tc.calls {
+			t.Errorf("%d: %d requests, want %d", tc.uin, n, tc.calls)
+		}
+	}
+	for _, c := range e.emu.Calls() {
+		var p struct{ SearchKey string }
+		json.Unmarshal([]byte(c.Body), &p)
+		if p.SearchKey == "" {
+			t.Errorf("a request without SearchKey: %s", c.Body)
+		}
+	}
+	// Only the management account may search.
+	k := e.emu.NewKey(tcemu.Account{Uin: 200000000000, AppID: "1300000000"})
+	if _, _, err := e.client(t, creds(k), nil).FindMember(context.Background(), 200000000001); tcapi.Code(err) != "AuthFailure.UnauthorizedOperation" {
+		t.Errorf("a member searching: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package trigger
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/picbucket/picbucket/internal/bucket"
 	"github.com/picbucket/picbucket/internal/rules"
 )
 
@@ -45,6 +47,14 @@ const (
 	// With MaxTargets counted across all the accounts of the event, it
 	// bounds what one event can fan out to.
 	MaxCLSAccounts = 100
+	// MaxCLSValue is the largest single value (a record, or a token beside
+	// the records) of a CLS document: CLS keeps at most 1 MB in one log
+	// value (https://www.tencentcloud.com/document/product/614/78959), which
+	// JSON escaping can swell a few times. A larger value did not come from
+	// CLS, and the document is refused when the decoder has buffered this
+	// much of one value: this, not the document, bounds the memory a record
+	// takes (the decoder holds a whole value at once).
+	MaxCLSValue = 4 << 20
 )
 
 // maxNestingDepth is encoding/json's limit on nesting (its scanner's
@@ -68,11 +78,11 @@ func parseCLS(top object, _ []byte, opts Options) (*Request, error) {
 		return nil, err
 	}
 	dataPath := child("clslogs", "data")
-	raw, ok := stringOf(logs["data"])
-	if !ok {
+	if kindOf(logs["data"]) != kString {
 		return nil, invalidf(dataPath, "want a string (the base64 of a gzip document), got %s", article(kindOf(logs["data"])))
 	}
-	gz, zr, err := openGzipBase64(raw, dataPath)
+	raw := stringBytes(logs["data"])
+	gzLen, zr, err := openGzipBase64(raw, dataPath)
 	if err != nil {
 		return nil, err
 	}
@@ -83,11 +93,15 @@ func parseCLS(top object, _ []byte, opts Options) (*Request, error) {
 	if syntaxErr == nil {
 		syntaxErr = p.trailing()
 	}
-	if err := stream.drain(dataPath, len(gz)); err != nil {
+	stream.valueEnd = 0
+	if err := stream.drain(dataPath, gzLen); err != nil {
 		return nil, err
 	}
+	if errors.Is(syntaxErr, errValueTooLarge) {
+		return nil, invalidf(cmp.Or(p.valuePath, dataPath), "a value of more than MaxCLSValue (%d MiB), or as much white space before one: refused (CLS keeps at most 1 MB in one log value)", MaxCLSValue>>20)
+	}
 	if syntaxErr != nil {
-		return nil, notJSON(raw, dataPath, syntaxErr)
+		return nil, notJSON(raw, dataPath, stream.n, syntaxErr)
 	}
 	if p.shapeErr != nil {
 		return nil, p.shapeErr
@@ -98,43 +112,60 @@ func parseCLS(top object, _ []byte, opts Options) (*Request, error) {
 	return p.records.finish()
 }
 
-// openGzipBase64 decodes the base64 of a gzip document and opens it.
-func openGzipBase64(s, path string) ([]byte, *gzip.Reader, error) {
-	gz, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
-	if err != nil {
-		return nil, nil, invalidf(path, "not base64: %s", truncate(err.Error(), 80))
+// stringBytes returns the content of the JSON string raw: a sub-slice of
+// raw when it holds no escape (base64 never needs one), else a decoded copy.
+func stringBytes(raw json.RawMessage) []byte {
+	raw = trimSpace(raw)
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return raw[1 : len(raw)-1]
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	s, _ := stringOf(raw)
+	return []byte(s)
+}
+
+// openGzipBase64 opens the gzip document whose base64 is src, decoding
+// both as it is read (the compressed document is never held whole), and
+// returns the compressed length.
+func openGzipBase64(src []byte, path string) (int, *gzip.Reader, error) {
+	src = bytes.TrimSpace(src)
+	n, err := io.Copy(io.Discard, base64.NewDecoder(base64.StdEncoding, bytes.NewReader(src)))
 	if err != nil {
-		return nil, nil, invalidf(path, "not a gzip document: %s", truncate(err.Error(), 80))
+		return 0, nil, invalidf(path, "not base64: %s", truncate(err.Error(), 80))
 	}
-	return gz, zr, nil
+	zr, err := gzip.NewReader(base64.NewDecoder(base64.StdEncoding, bytes.NewReader(src)))
+	if err != nil {
+		return 0, nil, invalidf(path, "not a gzip document: %s", truncate(err.Error(), 80))
+	}
+	return int(n), zr, nil
 }
 
 // gunzipBase64 decodes the base64 of a gzip document whole, refusing a
 // document larger than MaxCLSDocument without reading more than one byte
-// past it. Only the error path of parseCLS (to place a syntax error by
-// line and column) and tests hold a document whole.
-func gunzipBase64(s, path string) ([]byte, error) {
-	gz, zr, err := openGzipBase64(s, path)
+// past it; size, when known, is the document's length. Only the error
+// path of parseCLS (to place a syntax error by line and column) and tests
+// hold a document whole.
+func gunzipBase64(src []byte, path string, size int64) ([]byte, error) {
+	gzLen, zr, err := openGzipBase64(src, path)
 	if err != nil {
 		return nil, err
 	}
 	stream := &clsStream{zr: zr}
-	doc, _ := io.ReadAll(stream)
-	if err := stream.drain(path, len(gz)); err != nil {
+	var doc bytes.Buffer
+	doc.Grow(int(min(size, clsDocumentLimit)) + bytes.MinRead)
+	doc.ReadFrom(stream)
+	if err := stream.drain(path, gzLen); err != nil {
 		return nil, err
 	}
-	return doc, nil
+	return doc.Bytes(), nil
 }
 
 // notJSON is the error for a document that is not JSON: the message
 // json.Unmarshal gives, placed by line and column, for which the document
-// is decompressed again whole (it is known to be readable and at most
-// MaxCLSDocument bytes). streamErr, the streaming decoder's error, is the
-// fallback should json.Unmarshal accept the document.
-func notJSON(raw, dataPath string, streamErr error) error {
-	doc, err := gunzipBase64(raw, dataPath)
+// (size bytes, known to be readable and at most MaxCLSDocument) is
+// decompressed again whole. streamErr, the streaming decoder's error, is
+// the fallback should json.Unmarshal accept the document.
+func notJSON(raw []byte, dataPath string, size int64, streamErr error) error {
+	doc, err := gunzipBase64(raw, dataPath, size)
 	if err != nil {
 		return err
 	}
@@ -153,7 +184,17 @@ type clsStream struct {
 	n    int64 // bytes read
 	over bool  // more than MaxCLSDocument bytes
 	err  error // the gzip stream's error, other than io.EOF
+	// valueEnd, when not 0, is the most bytes the decoder may have read
+	// while it reads the current value (see clsParser.value).
+	valueEnd int64
 }
+
+// errValueTooLarge stops the decoder at MaxCLSValue of one value.
+var errValueTooLarge = errors.New("a value is larger than MaxCLSValue")
+
+// clsValueSlack is what the decoder may have read ahead of the value it
+// reads, beyond MaxCLSValue: its buffer's unread part.
+const clsValueSlack = 64 << 10
 
 // clsDocumentLimit is MaxCLSDocument; tests of the boundary under the race
 // detector (which makes scanning 16 MiB take a minute) lower it.
@@ -168,6 +209,14 @@ func (s *clsStream) Read(b []byte) (int, error) {
 		return 0, errTooLarge
 	case s.err != nil:
 		return 0, s.err
+	}
+	if s.valueEnd > 0 {
+		if s.n >= s.valueEnd {
+			return 0, errValueTooLarge
+		}
+		if left := s.valueEnd - s.n; int64(len(b)) > left {
+			b = b[:left]
+		}
 	}
 	if left := clsDocumentLimit + 1 - s.n; int64(len(b)) > left {
 		b = b[:left]
@@ -207,16 +256,30 @@ type clsParser struct {
 	dec      *json.Decoder
 	stream   *clsStream
 	dataPath string
-	depth    int         // arrays and objects open
-	shapeErr error       // the document is JSON but not an object
-	records  *clsRecords // what the last "records" key holds (the last value wins, as with json.Unmarshal)
+	depth    int // arrays and objects open
+	// valuePath names the record being read, for errValueTooLarge.
+	valuePath string
+	shapeErr  error       // the document is JSON but not an object
+	records   *clsRecords // what the last "records" key holds (the last value wins, as with json.Unmarshal)
 }
 
 // errTooDeep is a syntax error: json.Unmarshal refuses the document.
 var errTooDeep = errors.New("exceeded max depth")
 
+// value bounds what the decoder may read for the next value (a token or a
+// record) to MaxCLSValue: the decoder buffers a whole value, so a longer
+// one would take its size in memory.
+func (p *clsParser) value(path string) {
+	p.valuePath = path
+	p.stream.valueEnd = p.dec.InputOffset() + clsValueLimit + clsValueSlack
+}
+
+// clsValueLimit is MaxCLSValue; tests lower it.
+var clsValueLimit int64 = MaxCLSValue
+
 // token reads the next token, counting the nesting.
 func (p *clsParser) token() (json.Token, error) {
+	p.value("")
 	tok, err := p.dec.Token()
 	if err != nil {
 		return nil, err
@@ -298,6 +361,7 @@ func (p *clsParser) recordList() error {
 			return p.skipFrom(json.Delim('['))
 		}
 		var item json.RawMessage
+		p.value(index(recordsPath, i))
 		if err := p.dec.Decode(&item); err != nil {
 			return err
 		}
@@ -376,13 +440,13 @@ type clsRecords struct {
 	b        *builder            // the event's Skips and notes
 	accounts map[string]*builder // by account
 	order    []string            // accounts in order of first record
-	ignored  map[string]int      // why a record was ignored -> how many
+	ignored  ignoredTally        // why records were ignored, and how many
 	targets  int                 // buckets of all accounts, against MaxTargets
 	err      error               // the records cannot be read at all
 }
 
 func newCLSRecords() *clsRecords {
-	return &clsRecords{b: newBuilder(KindCLS), accounts: map[string]*builder{}, ignored: map[string]int{}}
+	return &clsRecords{b: newBuilder(KindCLS), accounts: map[string]*builder{}}
 }
 
 // add reads the record at path p.
@@ -401,7 +465,7 @@ func (c *clsRecords) add(p string, item json.RawMessage) {
 			return err
 		}
 		if s, ok := stringOf(data["resourceType"]); ok && s != "" && s != "cos" {
-			c.ignored[fmt.Sprintf("resourceType %s", quote(s))]++
+			c.ignored.add("resourceType " + quote(s))
 			return nil
 		}
 		r := &record{data: data, dataPath: contentPath, label: "PutBucket record " + p, shortOK: true}
@@ -414,7 +478,7 @@ func (c *clsRecords) add(p string, item json.RawMessage) {
 			if s, ok := stringOf(data["eventName"]); !ok || s != putBucket {
 				why = "eventName " + describe(data["eventName"])
 			}
-			c.ignored[why]++
+			c.ignored.add(why)
 			return nil
 		}
 		uin, err := accountOf(data, contentPath)
@@ -425,8 +489,8 @@ func (c *clsRecords) add(p string, item json.RawMessage) {
 		if ab == nil && len(c.order) == MaxCLSAccounts {
 			s := Skip{Region: put.region, Reason: fmt.Sprintf("%s: account %s is beyond MaxCLSAccounts (%d accounts in one event): left to the hourly timer",
 				r.label, uin, MaxCLSAccounts)}
-			if !put.found.short {
-				s.Bucket = put.found.name
+			if bucket.ValidateName(put.found.name) == nil {
+				s.Bucket = put.found.name // as the record gives it: no APPID completes it here
 			}
 			c.b.skip(s)
 			return nil
@@ -462,8 +526,8 @@ func (c *clsRecords) finish() (*Request, error) {
 		req.Accounts = append(req.Accounts, AccountBuckets{Uin: uin, Targets: a.Targets, Locate: a.Locate,
 			Reconcile: a.Reconcile, NeedAppID: ab.short, Notes: a.Notes})
 	}
-	if len(c.ignored) > 0 {
-		req.Notes = append(req.Notes, ignoredNote(c.ignored))
+	if c.ignored.total > 0 {
+		req.Notes = append(req.Notes, c.ignored.note())
 	}
 	return req, nil
 }
@@ -495,17 +559,42 @@ func accountOf(data object, path string) (string, error) {
 	return uin, nil
 }
 
-// ignoredNote summarises the records not acted on, most frequent first.
-func ignoredNote(ignored map[string]int) string {
+// maxIgnoredReasons bounds the distinct reasons an ignoredTally keeps
+// apart: each record may carry its own eventName or resourceType, and
+// 100,000 distinct ones (MaxCLSRecords) would otherwise cost a map entry
+// each, about 30 MiB of heap for a 0.4 MB event.
+const maxIgnoredReasons = 32
+
+// ignoredTally counts the records not acted on by why: the first
+// maxIgnoredReasons distinct reasons each, any later one in other.
+type ignoredTally struct {
+	by    map[string]int
+	other int // records whose reason came after maxIgnoredReasons others
+	total int
+}
+
+// add counts one record ignored for why.
+func (t *ignoredTally) add(why string) {
+	t.total++
+	if _, ok := t.by[why]; !ok && len(t.by) >= maxIgnoredReasons {
+		t.other++
+		return
+	}
+	if t.by == nil {
+		t.by = map[string]int{}
+	}
+	t.by[why]++
+}
+
+// note summarises the records not acted on, most frequent first.
+func (t *ignoredTally) note() string {
 	type kv struct {
 		why string
 		n   int
 	}
 	var all []kv
-	total := 0
-	for k, v := range ignored {
+	for k, v := range t.by {
 		all = append(all, kv{k, v})
-		total += v
 	}
 	sort.Slice(all, func(i, j int) bool {
 		if all[i].n != all[j].n {
@@ -514,12 +603,16 @@ func ignoredNote(ignored map[string]int) string {
 		return all[i].why < all[j].why
 	})
 	var parts []string
+	other := t.other
 	for i, e := range all {
-		if i == 5 {
-			parts = append(parts, fmt.Sprintf("%d other reasons", len(all)-5))
-			break
+		if i >= 5 {
+			other += e.n
+			continue
 		}
 		parts = append(parts, fmt.Sprintf("%s: %d", e.why, e.n))
 	}
-	return fmt.Sprintf("ignored %d records that are not a successful COS PutBucket (%s)", total, strings.Join(parts, ", "))
+	if other > 0 {
+		parts = append(parts, fmt.Sprintf("other reasons: %d", other))
+	}
+	return fmt.Sprintf("ignored %d records that are not a successful COS PutBucket (%s)", t.total, strings.Join(parts, ", "))
 }

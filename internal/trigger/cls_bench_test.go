@@ -11,6 +11,47 @@ import (
 	"time"
 )
 
+// heapSampler samples runtime.MemStats every 200 µs until stopped and
+// keeps the peaks of the heap in use and of the heap obtained from the OS
+// (HeapSys - HeapReleased). A sample can miss a peak shorter than its
+// interval; the process's own high-water mark is measured by the
+// repository's memory_test.go.
+type heapSampler struct {
+	done               chan struct{}
+	wg                 sync.WaitGroup
+	mu                 sync.Mutex
+	peakInuse, peakSys uint64
+}
+
+func sampleHeap() *heapSampler {
+	h := &heapSampler{done: make(chan struct{})}
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			h.mu.Lock()
+			h.peakInuse = max(h.peakInuse, ms.HeapInuse)
+			h.peakSys = max(h.peakSys, ms.HeapSys-ms.HeapReleased)
+			h.mu.Unlock()
+			select {
+			case <-h.done:
+				return
+			case <-time.After(200 * time.Microsecond):
+			}
+		}
+	}()
+	return h
+}
+
+// stop ends the sampling and returns the peaks.
+func (h *heapSampler) stop() (inuse, fromOS uint64) {
+	close(h.done)
+	h.wg.Wait()
+	return h.peakInuse, h.peakSys
+}
+
 // clsBenchDoc builds a CLS document of exactly MaxCLSDocument bytes of
 // successful PutBucket records, each content a JSON string as CLS delivers
 // it: 100 accounts, 10,000 distinct buckets in all (MaxTargets), so that
@@ -60,27 +101,7 @@ func BenchmarkCLSDecode16MiB(b *testing.B) {
 	debug.FreeOSMemory() // return the setup's heap (the document), so that the peak is the parse's
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
-	var peakInuse, peakSys uint64
-	var mu sync.Mutex
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			mu.Lock()
-			peakInuse = max(peakInuse, ms.HeapInuse)
-			peakSys = max(peakSys, ms.HeapSys-ms.HeapReleased)
-			mu.Unlock()
-			select {
-			case <-done:
-				return
-			case <-time.After(200 * time.Microsecond):
-			}
-		}
-	}()
+	heap := sampleHeap()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -99,8 +120,7 @@ func BenchmarkCLSDecode16MiB(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	close(done)
-	wg.Wait()
+	peakInuse, peakSys := heap.stop()
 	b.ReportMetric(float64(len(payload))/1024, "payload-KiB")
 	b.ReportMetric(float64(n), "records")
 	b.ReportMetric(float64(before.HeapInuse)/(1<<20), "heap-inuse-before-MiB")

@@ -11,60 +11,158 @@ import (
 	"testing"
 )
 
-// wholeDocErr is the error of a CLS document read whole, as parseCLS read
-// it before it streamed: json.Unmarshal's syntax check, then the shape.
-func wholeDocErr(doc []byte) error {
-	if err := checkJSON(doc); err != nil {
-		return invalidf("clslogs.data", "the decompressed document is not JSON (%s)", err)
+// jsonVerdict is what encoding/json itself says of a CLS document read
+// whole, as the error ParseWith must give for it: the syntax error
+// (json.SyntaxError's text, placed by line and column as an editor shows
+// them), else the shape error of a document that is not an object whose
+// last "records" key holds an array of at most MaxCLSRecords entries. ""
+// means the document is sound as a whole, so any error is a record's. It
+// uses none of the package's own JSON code.
+func jsonVerdict(doc []byte) string {
+	var raw json.RawMessage
+	if err := json.Unmarshal(doc, &raw); err != nil {
+		var se *json.SyntaxError
+		if !errors.As(err, &se) {
+			return "encoding/json: " + err.Error()
+		}
+		line, col := 1, 0
+		for _, c := range doc[:se.Offset] {
+			col++
+			if c == '\n' {
+				line, col = line+1, 0
+			}
+		}
+		return fmt.Sprintf("invalid event: clslogs.data: the decompressed document is not JSON (%s at line %d, column %d)", se, line, max(col, 1))
 	}
-	d, err := objectOf(doc, "clslogs.data")
-	if err != nil {
-		return err
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return "encoding/json: " + err.Error()
 	}
-	_, err = arrayOf(d["records"], "clslogs.records", 0, MaxCLSRecords)
-	return err
+	kind := func(v any, present bool) string {
+		switch v.(type) {
+		case map[string]any:
+			return "an object"
+		case []any:
+			return "an array"
+		case string:
+			return "a string"
+		case json.Number:
+			return "a number"
+		case bool:
+			return "a boolean"
+		}
+		if !present {
+			return "no value"
+		}
+		return "null"
+	}
+	top, ok := v.(map[string]any)
+	if !ok {
+		return "invalid event: clslogs.data: want a JSON object, got " + kind(v, true)
+	}
+	records, present := top["records"] // encoding/json keeps the last of duplicate keys
+	list, ok := records.([]any)
+	switch {
+	case !ok:
+		return "invalid event: clslogs.records: want a JSON array, got " + kind(records, present)
+	case len(list) > MaxCLSRecords:
+		return fmt.Sprintf("invalid event: clslogs.records: more than %d entries", MaxCLSRecords)
+	}
+	return ""
 }
 
 // checkSameAsWhole: a document that is not JSON, or not of the CLS shape,
-// gets exactly the error of reading it whole; any other error is a
-// record's.
+// gets exactly the error encoding/json's verdict on the whole document
+// calls for (jsonVerdict); any other error is a record's.
 func checkSameAsWhole(t *testing.T, doc []byte) {
 	t.Helper()
-	want := wholeDocErr(doc)
+	want := jsonVerdict(doc)
 	_, err := ParseWith(clsEvent(doc), Options{})
 	switch {
-	case want != nil && (err == nil || err.Error() != want.Error()):
-		t.Errorf("document %.200q:\n got %v\nwant %v", doc, err, want)
-	case want == nil && err != nil && !strings.Contains(err.Error(), "clslogs.records[") && !strings.Contains(err.Error(), "records could be read"):
+	case want != "" && (err == nil || err.Error() != want):
+		t.Errorf("document %.200q:\n got %v\nwant %s", doc, err, want)
+	case want == "" && err != nil && !strings.Contains(err.Error(), "clslogs.records[") && !strings.Contains(err.Error(), "records could be read"):
 		t.Errorf("document %.200q: %v, want a record's error or none", doc, err)
 	case err != nil && !errors.Is(err, ErrInvalidEvent):
 		t.Errorf("document %.200q: %v does not wrap ErrInvalidEvent", doc, err)
 	}
 }
 
+// streamCase is a document and the exact error ParseWith gives for it
+// ("" for none), written out.
+type streamCase struct{ doc, want string }
+
 // streamCases are documents whose errors the streaming decoder must give
-// exactly as json.Unmarshal of the whole document does.
-func streamCases() []string {
+// exactly as a decoder of the whole document would.
+func streamCases() []streamCase {
 	rec := audit(`100000000011`, "PutBucket", `,"resourceName":"a-1250000011","eventRegion":"ap-shanghai"`)
 	ok := string(clsDoc(rec))
-	return []string{
-		``, ` `, `{`, `[]`, `"x"`, `7`, `null`, `true`, `{}`, `{"records":null}`, `{"records":7}`, `{"records":"x"}`,
-		`{"records":[]}`, `{"records":[] }  ` + "\n", `{"records":[]} x`, `{"records":[]}{}`, `{"records":[],}`,
-		`{"records":[1 2]}`, `{"records":[1,]}`, `{"records":[{"content":}]}`, "{\n\"records\": [\n  {\"content\": tru}\n]}",
-		`{"a":1e400,"records":[]}`, `{"a":[1,{"b":[null,"\u00e9\"]"]}],"records":[]}`, `{"records":[],"a":-}`,
-		`{"records":[` + rec + `],"records":{}}`, `{"records":{},"records":[` + rec + `]}`, `{"Records":[` + rec + `]}`,
-		ok, ok[:len(ok)-1], ok + `]`, strings.Replace(ok, `"records"`, `"records" `, 1),
-		`{"x":` + strings.Repeat(`[`, maxNestingDepth-1) + strings.Repeat(`]`, maxNestingDepth-1) + `,"records":[]}`,
-		`{"x":` + strings.Repeat(`[`, maxNestingDepth) + strings.Repeat(`]`, maxNestingDepth) + `,"records":[]}`,
-		`{"records":[` + strings.Repeat(`[`, maxNestingDepth-2) + strings.Repeat(`]`, maxNestingDepth-2) + `]}`,
-		`{"records":[` + strings.Repeat(`[`, maxNestingDepth-1) + strings.Repeat(`]`, maxNestingDepth-1) + `]}`,
-		`{"records":[{"content":"` + strings.Repeat(`[`, maxNestingDepth) + `"}]}`,
+	const notJSON = "invalid event: clslogs.data: the decompressed document is not JSON ("
+	const notObject = "invalid event: clslogs.data: want a JSON object, got "
+	const notArray = "invalid event: clslogs.records: want a JSON array, got "
+	return []streamCase{
+		{``, notJSON + "unexpected end of JSON input at line 1, column 1)"},
+		{` `, notJSON + "unexpected end of JSON input at line 1, column 1)"},
+		{`{`, notJSON + "unexpected end of JSON input at line 1, column 1)"},
+		{`[]`, notObject + "an array"},
+		{`"x"`, notObject + "a string"},
+		{`7`, notObject + "a number"},
+		{`null`, notObject + "null"},
+		{`true`, notObject + "a boolean"},
+		{`{}`, notArray + "no value"},
+		{`{"records":null}`, notArray + "null"},
+		{`{"records":7}`, notArray + "a number"},
+		{`{"records":"x"}`, notArray + "a string"},
+		{`{"records":[]}`, ""},
+		{`{"records":[] }  ` + "\n", ""},
+		{`{"records":[]} x`, notJSON + "invalid character 'x' after top-level value at line 1, column 16)"},
+		{`{"records":[]}{}`, notJSON + "invalid character '{' after top-level value at line 1, column 15)"},
+		{`{"records":[],}`, notJSON + "invalid character '}' looking for beginning of object key string at line 1, column 15)"},
+		{`{"records":[1 2]}`, notJSON + "invalid character '2' after array element at line 1, column 15)"},
+		{`{"records":[1,]}`, notJSON + "invalid character ']' looking for beginning of value at line 1, column 15)"},
+		{`{"records":[{"content":}]}`, notJSON + "invalid character '}' looking for beginning of value at line 1, column 24)"},
+		{"{\n\"records\": [\n  {\"content\": tru}\n]}", notJSON + "invalid character '}' in literal true (expecting 'e') at line 3, column 18)"},
+		{`{"a":1e400,"records":[]}`, ""},
+		{`{"a":[1,{"b":[null,"\u00e9\"]"]}],"records":[]}`, ""},
+		{`{"records":[],"a":-}`, notJSON + "invalid character '}' in numeric literal at line 1, column 20)"},
+		{`{"records":[` + rec + `],"records":{}}`, notArray + "an object"},
+		{`{"records":{},"records":[` + rec + `]}`, "invalid event: clslogs.records[0].content: required: want the log line, a CloudAudit record"},
+		{`{"Records":[` + rec + `]}`, notArray + "no value"},
+		{ok, ""},
+		{ok[:len(ok)-1], notJSON + fmt.Sprintf("unexpected end of JSON input at line 1, column %d)", len(ok)-1)},
+		{ok + `]`, notJSON + fmt.Sprintf("invalid character ']' after top-level value at line 1, column %d)", len(ok)+1)},
+		{strings.Replace(ok, `"records"`, `"records" `, 1), ""},
+		// encoding/json nests at most 10000 arrays and objects: the column
+		// is that of the bracket that opens level 10001.
+		{`{"x":` + strings.Repeat(`[`, maxNestingDepth-1) + strings.Repeat(`]`, maxNestingDepth-1) + `,"records":[]}`, ""},
+		{`{"x":` + strings.Repeat(`[`, maxNestingDepth) + strings.Repeat(`]`, maxNestingDepth) + `,"records":[]}`,
+			notJSON + fmt.Sprintf("invalid character '[' exceeded max depth at line 1, column %d)", len(`{"x":`)+maxNestingDepth)},
+		{`{"records":[` + strings.Repeat(`[`, maxNestingDepth-2) + strings.Repeat(`]`, maxNestingDepth-2) + `]}`,
+			"invalid event: clslogs.records[0]: want a JSON object, got an array"},
+		{`{"records":[` + strings.Repeat(`[`, maxNestingDepth-1) + strings.Repeat(`]`, maxNestingDepth-1) + `]}`,
+			notJSON + fmt.Sprintf("invalid character '[' exceeded max depth at line 1, column %d)", len(`{"records":[`)+maxNestingDepth-1)},
+		{`{"records":[{"content":"` + strings.Repeat(`[`, maxNestingDepth) + `"}]}`,
+			"invalid event: clslogs.records[0].content: want a JSON object or a string holding one, got a string that is not JSON " +
+				fmt.Sprintf("(unexpected end of JSON input at line 1, column %d)", maxNestingDepth)},
 	}
 }
 
+// TestCLSStreamingErrorsAreThoseOfTheWholeDocument: each document gets the
+// error written out in streamCases, which is also encoding/json's verdict
+// on the whole document.
 func TestCLSStreamingErrorsAreThoseOfTheWholeDocument(t *testing.T) {
-	for _, doc := range streamCases() {
-		checkSameAsWhole(t, []byte(doc))
+	for _, tc := range streamCases() {
+		_, err := ParseWith(clsEvent([]byte(tc.doc)), Options{})
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tc.want {
+			t.Errorf("document %.120q:\n got %s\nwant %s", tc.doc, got, tc.want)
+		}
+		checkSameAsWhole(t, []byte(tc.doc))
 	}
 }
 
@@ -81,10 +179,11 @@ func TestCLSTooManyRecords(t *testing.T) {
 }
 
 // FuzzCLSStreaming: for any document, the streaming decoder's error is
-// the whole document's (see checkSameAsWhole).
+// the one encoding/json's verdict on the whole document calls for (see
+// checkSameAsWhole).
 func FuzzCLSStreaming(f *testing.F) {
-	for _, doc := range streamCases() {
-		f.Add([]byte(doc))
+	for _, tc := range streamCases() {
+		f.Add([]byte(tc.doc))
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) { checkSameAsWhole(t, doc) })
 }
@@ -182,5 +281,31 @@ func TestCLSSkipsBounded(t *testing.T) {
 	}
 	if len(req.Skipped) != maxSkips || !strings.Contains(strings.Join(req.Notes, "\n"), "2000 more records were skipped") {
 		t.Errorf("%d skips, notes %q: want %d listed and the rest counted", len(req.Skipped), req.Notes, maxSkips)
+	}
+}
+
+// TestCLSValueLimit: the decoder holds one value of the document at a
+// time, and no value may exceed MaxCLSValue (lowered here): a record that
+// long is refused, naming it, once the stream has been checked whole.
+func TestCLSValueLimit(t *testing.T) {
+	defer func(old int64) { clsValueLimit = old }(clsValueLimit)
+	clsValueLimit = 64 << 10
+	rec := audit(`100000000011`, "PutBucket", `,"resourceName":"a-1250000011","eventRegion":"ap-shanghai"`)
+	long := func(n int) string { return audit(`100000000011`, "PutObject", `,"x":"`+strings.Repeat("a", n)+`"`) }
+	if _, err := ParseWith(clsEvent(clsDoc(rec, long(60<<10))), Options{}); err != nil {
+		t.Errorf("a record under the limit: %v", err)
+	}
+	for name, doc := range map[string][]byte{
+		"a long record":             clsDoc(rec, long(200<<10), rec),
+		"a long string beside them": []byte(`{"x":"` + strings.Repeat("a", 200<<10) + `","records":[` + rec + `]}`),
+		"white space before one":    []byte(`{"records":[` + rec + `,` + strings.Repeat(" ", 200<<10) + rec + `]}`),
+	} {
+		_, err := ParseWith(clsEvent(doc), Options{})
+		if err == nil || !strings.Contains(err.Error(), "a value of more than MaxCLSValue (4 MiB)") {
+			t.Errorf("%s: %v, want refused naming MaxCLSValue", name, err)
+		}
+		if name == "a long record" && !strings.Contains(err.Error(), "clslogs.records[1]:") {
+			t.Errorf("%s: %v, want the record named", name, err)
+		}
 	}
 }

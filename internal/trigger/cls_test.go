@@ -54,7 +54,7 @@ func TestCLSSampleDecodesToItsSource(t *testing.T) {
 	if err := json.Unmarshal(payload, &ev); err != nil {
 		t.Fatal(err)
 	}
-	doc, err := gunzipBase64(ev.Clslogs.Data, "clslogs.data")
+	doc, err := gunzipBase64([]byte(ev.Clslogs.Data), "clslogs.data", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,9 +80,9 @@ func TestCLSAccounts(t *testing.T) {
 				audit(`100000000011`, "PutBucket", `,"requestParameters":"{\"bucket\":\"c-1250000011\"}"`)),
 			Options{AppID: "1250000000"},
 			[]AccountBuckets{
-				{Uin: "100000000011", Targets: []bucket.Target{tgt("a-1250000011", "ap-shanghai")}, Locate: []string{"c-1250000011"},
+				{Uin: "100000000011", NeedAppID: true, Targets: []bucket.Target{tgt("a-1250000011", "ap-shanghai")}, Locate: []string{"c-1250000011"},
 					Notes: []string{"PutBucket record clslogs.records[3] names bucket c-1250000011 (from clslogs.records[3].content.requestParameters.bucket) but no bucket region: locating it with GetService"}},
-				{Uin: "100000000001", Targets: []bucket.Target{tgt("b-1250000000", "ap-guangzhou")}},
+				{Uin: "100000000001", NeedAppID: true, Targets: []bucket.Target{tgt("b-1250000000", "ap-guangzhou")}},
 			}, nil, nil},
 		{"a name without its APPID is kept, even for the own account: the handler completes it",
 			clsDoc(audit(`100000000012`, "PutBucket", `,"requestParameters":{"bucket":"short","region":"ap-beijing"}`),
@@ -102,7 +102,7 @@ func TestCLSAccounts(t *testing.T) {
 				audit(`100000000011`, "PutBucket", `,"resourceName":"BAD_NAME","eventRegion":"ap-shanghai"`),
 				audit(`100000000011`, "PutBucket", `,"resourceName":"ok-1250000011","eventRegion":"ap-shanghai"`)),
 			Options{},
-			[]AccountBuckets{{Uin: "100000000011", Targets: []bucket.Target{tgt("ok-1250000011", "ap-shanghai")}}},
+			[]AccountBuckets{{Uin: "100000000011", NeedAppID: true, Targets: []bucket.Target{tgt("ok-1250000011", "ap-shanghai")}}},
 			[]string{"clslogs.records[0].content: want a JSON object or a string holding one, got a string that is not JSON (invalid character 'o' in literal null (expecting 'u') at line 1, column 2)",
 				"clslogs.records[1].content: want a JSON object or a string holding one, got a number",
 				"clslogs.records[2].content.userIdentity.accountId: want an account ID (UIN), 5 to 20 digits",
@@ -207,7 +207,13 @@ func TestCLSDocumentLimit(t *testing.T) {
 		clsDocumentLimit = int64(limit)
 	}
 	head := clsDoc(audit("100000000011", "PutBucket", `,"resourceName":"a-1250000011","eventRegion":"ap-shanghai"`))
-	pad := func(n int) []byte { return append(bytes.Repeat([]byte(" "), n-len(head)), head...) }
+	// Padded with an ignored array of many small values: the decoder holds
+	// one value at a time, so no value nears MaxCLSValue.
+	pad := func(n int) []byte {
+		fill := n - len(head) - len(`"pad":[0],`)
+		doc := `{"pad":[` + strings.Repeat("0,", fill/2) + strings.Repeat(" ", fill%2) + `0],` + string(head[1:])
+		return []byte(doc)
+	}
 	if _, err := ParseWith(clsEvent(pad(limit)), Options{}); err != nil {
 		t.Errorf("a document of %d bytes, the limit: %v", limit, err)
 	}
@@ -219,12 +225,12 @@ func TestCLSDocumentLimit(t *testing.T) {
 func TestAccountBucketsComplete(t *testing.T) {
 	a := AccountBuckets{Uin: "100000000011", NeedAppID: true,
 		Targets: []bucket.Target{tgt("short", "ap-beijing"), tgt("short-1250000011", "ap-beijing"), tgt("other-1250000099", "ap-beijing"),
-			tgt(strings.Repeat("x", 40), "ap-beijing")},
-		Locate: []string{"loc", "loc-1250000011"}}
+			tgt(strings.Repeat("x", 40), "ap-beijing"), tgt("backup-20240520", "ap-beijing")},
+		Locate: []string{"loc", "loc-1250000011", "logs-2024"}}
 	got, skipped := a.Complete("1250000011")
 	want := AccountBuckets{Uin: "100000000011",
-		Targets: []bucket.Target{tgt("short-1250000011", "ap-beijing"), tgt("other-1250000099", "ap-beijing")},
-		Locate:  []string{"loc-1250000011"}}
+		Targets: []bucket.Target{tgt("short-1250000011", "ap-beijing"), tgt("other-1250000099", "ap-beijing"), tgt("backup-20240520-1250000011", "ap-beijing")},
+		Locate:  []string{"loc-1250000011", "logs-2024-1250000011"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Complete = %+v, want %+v", got, want)
 	}

@@ -1,8 +1,8 @@
 package trigger
 
 import (
+	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -34,7 +34,7 @@ func parseBatch(top object, _ []byte, opts Options) (*Request, error) {
 				return err
 			}
 			if !isEnvelope(env) {
-				return invalidf(p, `not an EventBridge event: want the key "specversion", or "source" and "data"; got keys %s`, keyList(env))
+				return invalidf(p, `not an EventBridge event: want the key "specversion", or "source" and "data"; got keys %s`, keyList(item))
 			}
 			return parseEnvelope(b, env, p, opts)
 		})
@@ -239,14 +239,7 @@ func (r *record) bucket() (named, error) {
 		if err != nil {
 			return false, err
 		}
-		name, ok, err := bucketRef(s, p, r.appID)
-		if err != nil && r.shortOK && errors.Is(err, bucket.ErrNoAppID) {
-			// Kept without its APPID, validated as it will be once completed.
-			if name, ok, err = bucketRef(s, p, placeholderAppID); err == nil && ok {
-				out.name, out.path, out.short = strings.TrimSuffix(name, "-"+placeholderAppID), p, true
-				return true, nil
-			}
-		}
+		src, appID, ok, err := bucketSource(s, p)
 		if err != nil {
 			return false, err
 		}
@@ -255,6 +248,20 @@ func (r *record) bucket() (named, error) {
 				out.passed = append(out.passed, p+"="+quote(s))
 			}
 			return false, nil
+		}
+		if appID == "" && r.appID == "" && r.shortOK {
+			// Kept as written, validated as it will be once completed with
+			// the account's APPID (AccountBuckets.Complete): whether a digit
+			// suffix is an APPID depends on the account's (bucket.Complete).
+			if _, err := bucket.Complete(src, placeholderAppID); err != nil {
+				return false, wrapErr(p, err)
+			}
+			out.name, out.path, out.short = src, p, true
+			return true, nil
+		}
+		name, err := bucket.Complete(src, cmp.Or(appID, r.appID))
+		if err != nil {
+			return false, wrapErr(p, err)
 		}
 		out.name, out.path = name, p
 		return true, nil
@@ -386,46 +393,40 @@ func (r *record) qcsCandidates() []candidate {
 // "policy/7934***" (CloudAudit's example of resourceName).
 var typeWordRE = regexp.MustCompile(`^[A-Za-z][A-Za-z_]*$`)
 
-// bucketRef reads a bucket name from a field value that may hold a bare
-// name ("photos-1250000000", or "photos" to be completed with appID), a
+// bucketSource reads a bucket name from a field value that may hold a
+// bare name ("photos-1250000000", or "photos" to be completed), a
 // "bucket/<name>" or other "<type>/<id>" resource name, or a qcs resource
-// string. ok=false with a nil error means the value names no bucket: "",
-// "*", a "<type>/<id>" of another type, a qcs string of another service or
-// of no bucket. Anything else that is not a valid bucket name is an error
-// naming path.
-func bucketRef(s, path, appID string) (name string, ok bool, err error) {
+// string; appID is the APPID the value itself carries (a qcs string's),
+// else "". The name is not completed or validated yet. ok=false with a nil
+// error means the value names no bucket: "", "*", a "<type>/<id>" of
+// another type, a qcs string of another service or of no bucket. A path
+// ("a/b/c") or a malformed qcs string is an error naming path.
+func bucketSource(s, path string) (name, appID string, ok bool, err error) {
 	if s == "" || s == "*" {
-		return "", false, nil
+		return "", "", false, nil
 	}
-	raw := s
 	if strings.HasPrefix(s, "qcs:") {
 		q, err := parseQCS(s)
 		if err != nil {
-			return "", false, wrapErr(path, err)
+			return "", "", false, wrapErr(path, err)
 		}
 		if q.service != "cos" || q.bucket == "" {
-			return "", false, nil
+			return "", "", false, nil
 		}
-		raw = q.bucket
-		if q.appID != "" {
-			appID = q.appID
-		}
-	} else if typ, id, found := strings.Cut(s, "/"); found {
+		return q.bucket, q.appID, true, nil
+	}
+	if typ, id, found := strings.Cut(s, "/"); found {
 		switch {
 		case typ == "bucket" && !strings.Contains(id, "/"):
-			raw = id
+			return id, "", true, nil
 		case typeWordRE.MatchString(typ) && typ != "bucket":
-			return "", false, nil
+			return "", "", false, nil
 		default:
-			return "", false, wrapErr(path, fmt.Errorf("%w: %s: want a bucket name, bucket/<name>, <type>/<id> or a qcs resource string, not a path",
+			return "", "", false, wrapErr(path, fmt.Errorf("%w: %s: want a bucket name, bucket/<name>, <type>/<id> or a qcs resource string, not a path",
 				bucket.ErrInvalidName, quote(s)))
 		}
 	}
-	full, err := bucket.Complete(raw, appID)
-	if err != nil {
-		return "", false, wrapErr(path, err)
-	}
-	return full, true, nil
+	return s, "", true, nil
 }
 
 // qcsHelp describes the accepted qcs resource strings.

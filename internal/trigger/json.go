@@ -5,8 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -22,8 +21,34 @@ const (
 	kBool    = "boolean"
 )
 
-// object is a decoded JSON object whose values are left raw.
+// object holds the members of a JSON object that the package reads: only
+// keys in knownKeys are kept, so that an object of a million keys costs no
+// more than one of a few (the others are only scanned past). Values are
+// sub-slices of the text the object was read from, never copies.
 type object map[string]json.RawMessage
+
+// knownKeys are the only keys an object keeps: every key any shape reads.
+var knownKeys = map[string]bool{}
+
+func init() {
+	for _, k := range []string{
+		// shapes
+		"EventList", "specversion", "source", "data", "Type", "Message", "Records", "clslogs",
+		"buckets", "reconcile", "dryRun", "account",
+		// EventBridge envelope and CloudAudit record
+		"subject", "subjuect", "region", "eventName", "errorCode", "apiErrorCode", "resourceName", "resourceType",
+		"resources", "requestParameters", "eventRegion", "userIdentity", "accountId",
+		"bucket", "Bucket", "bucketName", "BucketName", "Region",
+		// CLS record
+		"content",
+		// COS record
+		"cos", "cosBucket", "name", "appid", "cosRegion", "s3Region",
+		// options, manual and member events
+		"regions", "include", "exclude", "uin", "role",
+	} {
+		knownKeys[k] = true
+	}
+}
 
 // has reports whether key is present (with any value, null included).
 func (o object) has(key string) bool {
@@ -61,8 +86,11 @@ func absent(raw json.RawMessage) bool {
 }
 
 // checkJSON reports whether data is one syntactically valid JSON value,
-// with a bounded, value-free message.
+// with a bounded, value-free message. It allocates nothing for valid JSON.
 func checkJSON(data []byte) error {
+	if json.Valid(data) {
+		return nil
+	}
 	var v json.RawMessage
 	if err := json.Unmarshal(data, &v); err != nil {
 		return errors.New(jsonErrText(err, data))
@@ -93,80 +121,100 @@ func lineCol(data []byte, offset int64) (line, col int) {
 	return line, max(col, 1)
 }
 
-// objectOf decodes raw as a JSON object; path names it in errors.
+// objectOf reads raw, a valid JSON value, as a JSON object; path names
+// it in errors. Only the members whose key is in knownKeys are kept (the
+// last of duplicate keys wins, as with encoding/json).
 func objectOf(raw json.RawMessage, path string) (object, error) {
 	if k := kindOf(raw); k != kObject {
 		return nil, invalidf(path, "want a JSON object, got %s", article(k))
 	}
-	var o object
-	if err := json.Unmarshal(raw, &o); err != nil {
-		return nil, invalidf(path, "%s", jsonErrText(err, raw))
-	}
-	if o == nil {
-		o = object{}
-	}
-	return o, nil
-}
-
-// strictObject decodes raw as a JSON object whose keys must all be in
-// allowed (matched exactly). dst, if non-nil, must point to a struct of
-// json.RawMessage fields; it is filled by a json.Decoder with
-// DisallowUnknownFields as a second line of defence.
-func strictObject(raw json.RawMessage, path string, dst any, allowed ...string) (object, error) {
-	o, err := objectOf(raw, path)
-	if err != nil {
-		return nil, err
-	}
-	keys := make([]string, 0, len(o))
-	for k := range o {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		ok := false
-		for _, a := range allowed {
-			if k == a {
-				ok = true
-				break
+	o := object{}
+	var err error
+	members(trimSpace(raw), func(key, val []byte) bool {
+		if k, ok := knownKey(key); ok {
+			o[k] = val
+			return true
+		}
+		if hasEscape(key) { // a key written with escapes may still be one we read
+			var k string
+			if err = json.Unmarshal(key, &k); err != nil {
+				return false
+			}
+			if knownKeys[k] {
+				o[k] = val
 			}
 		}
-		if !ok {
-			return nil, invalidf(path, "unknown key %s: want only %s", quote(k), `"`+strings.Join(allowed, `", "`)+`"`)
-		}
-	}
-	if dst != nil {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(dst); err != nil {
-			return nil, invalidf(path, "%s", jsonErrText(err, raw))
-		}
+		return true
+	})
+	if err != nil {
+		return nil, invalidf(path, "%s", jsonErrText(err, raw))
 	}
 	return o, nil
 }
 
-// arrayOf decodes raw as a JSON array of min..max elements without
-// decoding more than max+1 of them.
+// knownKey returns the key of a raw JSON key string without escapes when
+// it is in knownKeys.
+func knownKey(key []byte) (string, bool) {
+	inner := key[1 : len(key)-1]
+	if !knownKeys[string(inner)] { // no allocation
+		return "", false
+	}
+	return string(inner), true
+}
+
+// keyText decodes a raw JSON key string.
+func keyText(key []byte) string {
+	if !hasEscape(key) {
+		return string(key[1 : len(key)-1])
+	}
+	var k string
+	json.Unmarshal(key, &k) // key comes out of valid JSON
+	return k
+}
+
+func hasEscape(key []byte) bool { return bytes.IndexByte(key, '\\') >= 0 }
+
+// strictObject reads raw as a JSON object whose keys must all be in
+// allowed, matched exactly (so "Buckets" is not "buckets", as it would be
+// to encoding/json's case-insensitive matching). The first unknown key in
+// sorted order is named.
+func strictObject(raw json.RawMessage, path string, allowed ...string) (object, error) {
+	if k := kindOf(raw); k != kObject {
+		return nil, invalidf(path, "want a JSON object, got %s", article(k))
+	}
+	unknown, found := "", false
+	members(trimSpace(raw), func(key, _ []byte) bool {
+		k := keyText(key)
+		if !slices.Contains(allowed, k) && (!found || k < unknown) {
+			unknown, found = k, true
+		}
+		return true
+	})
+	if found {
+		return nil, invalidf(path, "unknown key %s: want only %s", quote(unknown), `"`+strings.Join(allowed, `", "`)+`"`)
+	}
+	return objectOf(raw, path)
+}
+
+// arrayOf reads raw, a valid JSON value, as a JSON array of min..max
+// elements, without reading past the (max+1)th; the elements are
+// sub-slices of raw.
 func arrayOf(raw json.RawMessage, path string, min, max int) ([]json.RawMessage, error) {
 	if k := kindOf(raw); k != kArray {
 		return nil, invalidf(path, "want a JSON array, got %s", article(k))
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if _, err := dec.Token(); err != nil { // '['
-		return nil, invalidf(path, "%s", jsonErrText(err, raw))
-	}
 	var items []json.RawMessage
-	for dec.More() {
+	over := false
+	elements(trimSpace(raw), func(val []byte) bool {
 		if len(items) == max {
-			return nil, invalidf(path, "more than %d entries", max)
+			over = true
+			return false
 		}
-		var item json.RawMessage
-		if err := dec.Decode(&item); err != nil {
-			return nil, invalidf(path, "%s", jsonErrText(err, raw))
-		}
-		items = append(items, item)
-	}
-	if _, err := dec.Token(); err != nil && err != io.EOF { // ']'
-		return nil, invalidf(path, "%s", jsonErrText(err, raw))
+		items = append(items, val)
+		return true
+	})
+	if over {
+		return nil, invalidf(path, "more than %d entries", max)
 	}
 	if len(items) < min {
 		return nil, invalidf(path, "has %d entries, want at least %d", len(items), min)

@@ -49,11 +49,7 @@ func parseTimer(top object, _ []byte, _ Options) (*Request, error) {
 	if k := kindOf(msgBytes); k != kObject {
 		return nil, invalidf("Message", "%s, got %s", want, article(k))
 	}
-	var fields struct {
-		Regions, Include, Exclude json.RawMessage
-		DryRun                    json.RawMessage `json:"dryRun"`
-	}
-	opts, err := strictObject(msgBytes, "Message", &fields, "regions", "include", "exclude", "dryRun")
+	opts, err := strictObject(msgBytes, "Message", "regions", "include", "exclude", "dryRun")
 	if err != nil {
 		return nil, err
 	}
@@ -69,12 +65,8 @@ func parseTimer(top object, _ []byte, _ Options) (*Request, error) {
 }
 
 // parseManual handles {"buckets":[{"bucket":…,"region":…}],"reconcile":{…},"dryRun":bool}.
-func parseManual(top object, raw []byte, _ Options) (*Request, error) {
-	var fields struct {
-		Buckets, Reconcile json.RawMessage
-		DryRun             json.RawMessage `json:"dryRun"`
-	}
-	if _, err := strictObject(raw, "", &fields, "buckets", "reconcile", "dryRun"); err != nil {
+func parseManual(top object, raw []byte, opts Options) (*Request, error) {
+	if _, err := strictObject(raw, "", "buckets", "reconcile", "dryRun"); err != nil {
 		return nil, err
 	}
 	b := newBuilder(KindManual)
@@ -90,8 +82,7 @@ func parseManual(top object, raw []byte, _ Options) (*Request, error) {
 		}
 		for i, item := range items {
 			p := index("buckets", i)
-			var entry struct{ Bucket, Region json.RawMessage }
-			o, err := strictObject(item, p, &entry, "bucket", "region")
+			o, err := strictObject(item, p, "bucket", "region")
 			if err != nil {
 				return nil, err
 			}
@@ -99,7 +90,7 @@ func parseManual(top object, raw []byte, _ Options) (*Request, error) {
 			if err != nil {
 				return nil, err
 			}
-			if err := bucket.ValidateName(name); err != nil {
+			if name, err = manualName(name, opts.AppID); err != nil {
 				return nil, wrapErr(child(p, "bucket"), err)
 			}
 			region, err := requiredString(o, p, "region", `a region id such as "ap-guangzhou"`)
@@ -119,8 +110,7 @@ func parseManual(top object, raw []byte, _ Options) (*Request, error) {
 		return nil, err
 	}
 	if raw := top["reconcile"]; !absent(raw) {
-		var fields struct{ Regions, Include, Exclude json.RawMessage }
-		o, err := strictObject(raw, "reconcile", &fields, "regions", "include", "exclude")
+		o, err := strictObject(raw, "reconcile", "regions", "include", "exclude")
 		if err != nil {
 			return nil, err
 		}
@@ -137,15 +127,10 @@ func parseManual(top object, raw []byte, _ Options) (*Request, error) {
 // the reconciliation of one member account. "reconcile" defaults to all
 // regions and buckets.
 func parseMember(top object, raw []byte, _ Options) (*Request, error) {
-	var fields struct {
-		Account, Reconcile json.RawMessage
-		DryRun             json.RawMessage `json:"dryRun"`
-	}
-	if _, err := strictObject(raw, "", &fields, "account", "reconcile", "dryRun"); err != nil {
+	if _, err := strictObject(raw, "", "account", "reconcile", "dryRun"); err != nil {
 		return nil, err
 	}
-	var af struct{ Uin, Role json.RawMessage }
-	a, err := strictObject(top["account"], "account", &af, "uin", "role")
+	a, err := strictObject(top["account"], "account", "uin", "role")
 	if err != nil {
 		return nil, err
 	}
@@ -171,8 +156,7 @@ func parseMember(top object, raw []byte, _ Options) (*Request, error) {
 		req.Account.Role = s
 	}
 	if raw := top["reconcile"]; !absent(raw) {
-		var rf struct{ Regions, Include, Exclude json.RawMessage }
-		o, err := strictObject(raw, "reconcile", &rf, "regions", "include", "exclude")
+		o, err := strictObject(raw, "reconcile", "regions", "include", "exclude")
 		if err != nil {
 			return nil, err
 		}
@@ -184,6 +168,18 @@ func parseMember(top object, raw []byte, _ Options) (*Request, error) {
 		return nil, err
 	}
 	return req, nil
+}
+
+// manualName is the full name of a bucket a manual event names: with the
+// account's APPID known, a name without "-<APPID>" is completed by the
+// rules of bucket.Complete ("backup-20240520" is the account's own
+// backup-20240520-<APPID>; "photos-1250000011" stays another account's);
+// without it, the name must be full.
+func manualName(name, appID string) (string, error) {
+	if appID == "" {
+		return name, bucket.ValidateName(name)
+	}
+	return bucket.Complete(name, appID)
 }
 
 // requiredString reads a non-empty JSON string field.

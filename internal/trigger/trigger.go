@@ -40,17 +40,25 @@
 // bytes of any value taken from the event.
 //
 // JSON objects with duplicate keys are decoded the way encoding/json decodes
-// them: the last value wins. Keys are matched exactly; keys of the manual
-// event and of the timer options are checked against an allow-list both
-// exactly and with json.Decoder.DisallowUnknownFields (whose own matching is
-// case-insensitive, so it alone would let "Buckets" through).
+// them: the last value wins. Keys are matched exactly (encoding/json's
+// struct matching is case-insensitive, so it would let "Buckets" through);
+// keys of the manual and member events and of the timer options are
+// checked against an allow-list.
+//
+// Memory is bounded by what the event names, not by its size: the payload
+// is validated with json.Valid, an object keeps only the keys some shape
+// reads (knownKeys; every other key is scanned past, see scan.go), values
+// are sub-slices of the payload, lists are scanned in place up to their
+// limits, and a CLS document is decoded as it is decompressed, one value
+// of at most MaxCLSValue at a time. A 6 MB event of any shape is read
+// within the 64 MB the function deploys with (docs/performance.md).
 package trigger
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/picbucket/picbucket/internal/bucket"
@@ -120,6 +128,10 @@ type Request struct {
 	Locate []string
 	// Skipped lists records intentionally not acted on, with the reason
 	// (e.g. a failed PutBucket API call or a non-COS EventBridge event).
+	// No Skip names a bucket that is in Targets or Locate: a bucket that
+	// one record of the event created is acted on, whatever another record
+	// of the event says of it (a client's retry after a failed PutBucket,
+	// in either order).
 	Skipped []Skip
 	// Reconcile, when non-nil, asks for a reconciliation: on a timer event,
 	// a manual "reconcile", or a PutBucket record that names no bucket.
@@ -151,9 +163,11 @@ type AccountBuckets struct {
 	// Reconcile is set when a PutBucket record names no bucket: the
 	// regions it names (none: all regions).
 	Reconcile *Reconcile
-	// NeedAppID is set when a name in Targets or Locate lacks "-<APPID>"
-	// because its record carried no APPID (no qcs "uid/<APPID>"): call
-	// Complete with the account's APPID before using the names.
+	// NeedAppID is set when a name in Targets or Locate is as its record
+	// gave it, because the record carried no APPID (no qcs "uid/<APPID>"):
+	// whether the name lacks "-<APPID>" depends on the account's APPID
+	// (bucket.Complete: "backup-20240520" is short, "docs-1250000011" is
+	// full). Call Complete with the account's APPID before using the names.
 	NeedAppID bool
 	// Notes say which record asked for what, as for an EventBridge event.
 	Notes []string
@@ -295,7 +309,7 @@ func ParseWith(payload []byte, opts Options) (*Request, error) {
 	}
 	switch len(shapes) {
 	case 0:
-		return nil, invalidf("", "unrecognised event with top-level keys %s: %s", keyList(top), shapesHelp)
+		return nil, invalidf("", "unrecognised event with top-level keys %s: %s", keyList(trimmed), shapesHelp)
 	case 1:
 		return shapes[0].parse(top, trimmed, opts)
 	default:
@@ -309,35 +323,48 @@ func isEnvelope(obj object) bool {
 	return obj.has("specversion") || (obj.has("source") && obj.has("data"))
 }
 
-// keyList lists up to five keys of obj, sorted and quoted, for messages.
-func keyList(obj object) string {
-	if len(obj) == 0 {
+// keyList lists up to five keys of the JSON object raw, sorted and
+// quoted, for messages; it keeps no more than five keys whatever raw holds.
+func keyList(raw []byte) string {
+	const max = 5
+	var smallest []string // sorted
+	n := 0
+	members(trimSpace(raw), func(key, _ []byte) bool {
+		n++
+		k := keyText(key)
+		if len(smallest) == max && k >= smallest[max-1] {
+			return true
+		}
+		i, _ := slices.BinarySearch(smallest, k)
+		smallest = slices.Insert(smallest, i, k)
+		if len(smallest) > max {
+			smallest = smallest[:max]
+		}
+		return true
+	})
+	if n == 0 {
 		return "(none)"
 	}
-	keys := make([]string, 0, len(obj))
-	for k := range obj {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	const max = 5
 	var b strings.Builder
-	for i, k := range keys {
-		if i == max {
-			fmt.Fprintf(&b, " and %d more", len(keys)-max)
-			break
-		}
+	for i, k := range smallest {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteString(quote(k))
+	}
+	if n > max {
+		fmt.Fprintf(&b, " and %d more", n-max)
 	}
 	return b.String()
 }
 
 // builder accumulates the parts of a Request.
 type builder struct {
-	req        Request
-	seen       map[string]bool // bucket names in Targets or Locate
+	req  Request
+	seen map[string]bool // bucket names in Targets or Locate
+	// skipped counts the Skips listed in req.Skipped that name each bucket:
+	// a bucket that becomes a target drops them.
+	skipped    map[string]int
 	reconcile  bool
 	allRegions bool
 	regionSeen map[string]bool
@@ -364,7 +391,7 @@ const maxNotes = 20
 const maxSkips = MaxEventList
 
 func newBuilder(kind Kind) *builder {
-	return &builder{req: Request{Kind: kind}, seen: map[string]bool{}, regionSeen: map[string]bool{}}
+	return &builder{req: Request{Kind: kind}, seen: map[string]bool{}, skipped: map[string]int{}, regionSeen: map[string]bool{}}
 }
 
 // record reads one record with read, which either adds to b or returns why
@@ -409,7 +436,11 @@ const placeholderAppID = "1250000000"
 func (b *builder) addTarget(t bucket.Target, path string, short bool) error {
 	check := t
 	if short {
-		check.Bucket += "-" + placeholderAppID
+		full, err := bucket.Complete(t.Bucket, placeholderAppID)
+		if err != nil {
+			return wrapErr(path, err)
+		}
+		check.Bucket = full
 	}
 	if err := checkTarget(check, path); err != nil {
 		return err
@@ -420,7 +451,7 @@ func (b *builder) addTarget(t bucket.Target, path string, short bool) error {
 	if err := b.countTarget(path); err != nil {
 		return err
 	}
-	b.seen[t.Bucket] = true
+	b.claim(t.Bucket)
 	b.req.Targets = append(b.req.Targets, t)
 	b.short = b.short || short
 	return nil
@@ -431,7 +462,11 @@ func (b *builder) addTarget(t bucket.Target, path string, short bool) error {
 func (b *builder) addLocate(name, path string, short bool) error {
 	check := name
 	if short {
-		check += "-" + placeholderAppID
+		full, err := bucket.Complete(name, placeholderAppID)
+		if err != nil {
+			return wrapErr(path, err)
+		}
+		check = full
 	}
 	if err := bucket.ValidateName(check); err != nil {
 		return wrapErr(path, err)
@@ -442,7 +477,7 @@ func (b *builder) addLocate(name, path string, short bool) error {
 	if err := b.countTarget(path); err != nil {
 		return err
 	}
-	b.seen[name] = true
+	b.claim(name)
 	b.req.Locate = append(b.req.Locate, name)
 	b.short = b.short || short
 	return nil
@@ -464,12 +499,35 @@ func (b *builder) countTarget(path string) error {
 	return nil
 }
 
+// claim marks name as a bucket the event acts on, and drops the Skips
+// listed for it: a record that names a bucket successfully outweighs one
+// whose call failed, which came first (a client's retry after a 5xx, or a
+// second PutBucket answered BucketAlreadyOwnedByYou).
+func (b *builder) claim(name string) {
+	b.seen[name] = true
+	if b.skipped[name] == 0 {
+		return
+	}
+	delete(b.skipped, name)
+	b.req.Skipped = slices.DeleteFunc(b.req.Skipped, func(s Skip) bool { return s.Bucket == name })
+	if len(b.req.Skipped) == 0 {
+		b.req.Skipped = nil
+	}
+}
+
+// skip lists s, unless it names a bucket that the event acts on.
 func (b *builder) skip(s Skip) {
+	if s.Bucket != "" && b.seen[s.Bucket] {
+		return
+	}
 	if len(b.req.Skipped) >= maxSkips {
 		b.overSkips++
 		return
 	}
 	b.req.Skipped = append(b.req.Skipped, s)
+	if s.Bucket != "" {
+		b.skipped[s.Bucket]++
+	}
 }
 
 func (b *builder) note(format string, args ...any) {

@@ -77,8 +77,8 @@ func TestSampleEvents(t *testing.T) {
 		"cls-audit.json": {
 			Kind: KindCLS,
 			Accounts: []AccountBuckets{
-				{Uin: "100000000011", Targets: []bucket.Target{tgt("docs-1250000011", "ap-shanghai")}},
-				{Uin: "100000000001", Targets: []bucket.Target{tgt("docs-1250000000", "ap-shanghai")}},
+				{Uin: "100000000011", NeedAppID: true, Targets: []bucket.Target{tgt("docs-1250000011", "ap-shanghai")}},
+				{Uin: "100000000001", NeedAppID: true, Targets: []bucket.Target{tgt("docs-1250000000", "ap-shanghai")}},
 			},
 			Skipped: []Skip{{Reason: "unreadable record: clslogs.records[4].content: want a JSON object or a string holding one, " +
 				"got a string that is not JSON (unexpected end of JSON input at line 1, column 40)"}},

@@ -1,6 +1,6 @@
 package tcemu
 
-// The actions cmd/auditwire sends, with their parameters as the SDK's models
+// The actions go run ./cmd/wire sends, with their parameters as the SDK's models
 // declare them (tencentcloud-sdk-go tencentcloud/cls/v20201016/models.go,
 // tencentcloud/cloudaudit/v20190319/models.go,
 // tencentcloud/scf/v20180416/models.go) and the error codes the SDK's
@@ -570,7 +570,10 @@ type trackParams struct {
 	ExportId                       string
 }
 
-var trackNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{3,48}$`)
+var (
+	trackNameRE     = regexp.MustCompile(`^[A-Za-z0-9_-]{3,48}$`)
+	storagePrefixRE = regexp.MustCompile(`^[A-Za-z0-9]{3,40}$`)
+)
 
 // check validates a tracking set as the models describe it.
 func (s *Server) checkTrack(r request, p trackParams) *apiError {
@@ -593,6 +596,15 @@ func (s *Server) checkTrack(r request, p trackParams) *apiError {
 		return errf("InvalidParameter", "EventNames must be [\"*\"] when ResourceType is *")
 	}
 	st := p.Storage
+	// StoragePrefix is required (terraform-provider-tencentcloud
+	// resource_tc_audit_track.go: storage_prefix Required; models.go Storage:
+	// "cos日志文件前缀仅支持字母和数字的组合，3-40个字符").
+	if st.StoragePrefix == "" {
+		return errf("MissingParameter", "Storage.StoragePrefix is required")
+	}
+	if st.StorageType == "cos" && !storagePrefixRE.MatchString(st.StoragePrefix) {
+		return errf("InvalidParameter", "Storage.StoragePrefix %q: 3-40 letters and digits", st.StoragePrefix)
+	}
 	switch st.StorageType {
 	case "cls":
 		if s.topic(r.caller.Uin, st.StorageRegion, st.StorageName) == nil {

@@ -6,22 +6,25 @@
 //   - cam 2019-01-16 GetUserAppId: the account of the calling key
 //   - scf 2018-04-16 Invoke: recorded, and handed to OnInvoke
 //
-// and those cmd/auditwire sends to wire the organization's CloudAudit trail
+// and those go run ./cmd/wire sends to wire the organization's CloudAudit trail
 // to the function (audit.go): cls 2020-10-16 DescribeLogsets, CreateLogset,
 // DescribeTopics, CreateTopic, CreateDeliverCloudFunction; cloudaudit
 // 2019-03-19 DescribeAuditTracks, DescribeAuditTrack, CreateAuditTrack,
 // ModifyAuditTrack; scf ListTriggers. Their state (logsets, topics, tracking
 // sets, triggers) is kept per account, so a second run sees the first's.
+// EventBridge's rule and target actions (eb 2021-04-16) are eventbridge.go's;
+// cam's roles and policies, cls's index, logs and alarms, and scf's
+// functions have files of their own too.
 //
-// It is one http.Handler for all four services: the service is the first
+// It is one http.Handler for every service: the service is the first
 // label of the Host header (sts.tencentcloudapi.com, or
 // sts.intl.tencentcloudapi.com), as in production, where the client's
 // Endpoint override sends every request to one address and keeps the Host.
 // Every request must be POST / with a JSON body and carry a TC3-HMAC-SHA256
 // signature for a key the emulator knows, with that key's X-TC-Token: it is
-// checked by internal/ebapi/ebemu.Verify, the emulator's own implementation
-// of the documented algorithm (tested against the document's worked
-// example), with the credential scope naming the Host's service. Keys
+// checked by Verify (sign.go), the emulator's own implementation of the
+// documented algorithm (tested against the document's worked example), with
+// the credential scope naming the Host's service. Keys
 // AssumeRole issued expire at their ExpiredTime. Answers are HTTP 200 with
 // {"Response":{…,"RequestId":…}} or
 // {"Response":{"Error":{"Code":…,"Message":…},"RequestId":…}}; parameters
@@ -42,13 +45,12 @@
 //		cos.AddCredential(emulator.Credential{SecretID: k.SecretID, SecretKey: k.SecretKey, Token: k.Token, AppID: k.AppID})
 //	}
 //
-// Why a package of its own rather than more of ebemu: ebemu is one service
-// (eb) with its own state (buses, rules, targets); this one routes four
-// services by Host and keeps accounts and keys. They share the signature
-// verifier (ebemu.Verify), not their state.
+// Each product is a file: eventbridge.go, audit.go (cloudaudit and the
+// trail's cls and scf actions), cls_*.go, cam_roles.go, function.go.
 package tcemu
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
@@ -57,13 +59,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/picbucket/picbucket/internal/ebapi/ebemu"
 )
 
 // The services and the one version each serves.
@@ -205,6 +206,11 @@ type Server struct {
 	OnInvoke func(Invocation)
 	// OnCall, when set, receives each answered request (a request log).
 	OnCall func(Call)
+	// Fault, when set, may replace an answer after the action took effect:
+	// a non-zero status is sent with body instead of the API's answer (a
+	// proxy's error page, a 5xx after a create that was made). Set it
+	// before serving.
+	Fault func(c Call, r *http.Request) (status int, body string)
 
 	mu          sync.Mutex
 	opts        Options
@@ -220,6 +226,7 @@ type Server struct {
 	calls       []Call
 	seq         int
 	audit       auditState // audit.go
+	products    products   // eventbridge.go, function.go
 }
 
 // New returns an emulator with no keys and no members.
@@ -227,7 +234,9 @@ func New(o Options) *Server {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Server{opts: o, keys: map[string]Key{}, functions: map[string]bool{}, throttle: map[string]int{}, audit: newAuditState()}
+	s := &Server{opts: o, keys: map[string]Key{}, functions: map[string]bool{}, throttle: map[string]int{}, audit: newAuditState()}
+	s.products = newProducts(&s.mu)
+	return s
 }
 
 // AddKey makes the emulator accept k (the function's own key, for example:
@@ -419,6 +428,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return // the client gave up
 		}
 	}
+	if s.Fault != nil {
+		if status, body := s.Fault(call, r); status != 0 {
+			w.WriteHeader(status)
+			io.WriteString(w, body)
+			return
+		}
+	}
 
 	resp := map[string]any{}
 	if aerr != nil {
@@ -448,19 +464,25 @@ func sleep(ctx context.Context, d time.Duration) bool {
 }
 
 // serviceOf is the service a Host names: its first label, when the rest is
-// tencentcloudapi.com or intl.tencentcloudapi.com.
+// tencentcloudapi.com, intl.tencentcloudapi.com or a region's
+// <region>.tencentcloudapi.com (API 3.0's nearest-access endpoints).
 func serviceOf(host string) string {
 	if h, _, ok := strings.Cut(host, ":"); ok {
 		host = h
 	}
 	host = strings.ToLower(host)
 	for _, root := range []string{".intl.tencentcloudapi.com", ".tencentcloudapi.com"} {
-		if svc, ok := strings.CutSuffix(host, root); ok && !strings.Contains(svc, ".") {
-			return svc
+		if svc, ok := strings.CutSuffix(host, root); ok {
+			if svc, region, ok := strings.Cut(svc, "."); !ok || root == ".tencentcloudapi.com" && regionRE.MatchString(region) {
+				return svc
+			}
 		}
 	}
 	return ""
 }
+
+// regionRE is a region id such as ap-guangzhou.
+var regionRE = regexp.MustCompile(`^[a-z]+(-[a-z]+)+(-\d+)?$`)
 
 func (s *Server) handle(r *http.Request, body []byte, c *Call) (answer, *apiError) {
 	if r.Method != http.MethodPost || r.URL.Path != "/" {
@@ -475,9 +497,9 @@ func (s *Server) handle(r *http.Request, body []byte, c *Call) (answer, *apiErro
 		return answer{}, errf("InvalidAction", "the Host %q names no service the emulator serves (organization, sts, cam, scf, cls, cloudaudit under tencentcloudapi.com)", r.Host)
 	}
 	now := s.opts.Now()
-	secretID, verr := ebemu.Verify(r, body, now, c.Service, func(id string) (ebemu.Credential, bool) {
+	secretID, verr := Verify(r, body, now, c.Service, func(id string) (Key, bool) {
 		k, ok := s.keys[id]
-		return ebemu.Credential{SecretID: k.SecretID, SecretKey: k.SecretKey, Token: k.Token}, ok
+		return k, ok
 	})
 	if verr != nil {
 		return answer{}, &apiError{Code: verr.Code, Message: verr.Message}
@@ -545,12 +567,53 @@ func (s *Server) limit(action, region string, caller Key, now time.Time) *apiErr
 }
 
 // decode reads a request body into v (a pointer to a struct), refusing
-// the parameters the struct does not name (ebemu.Decode).
+// the parameters the struct does not name (Decode).
 func decode(body []byte, v any) *apiError {
-	if code, msg := ebemu.Decode(body, v); code != "" {
+	if code, msg := Decode(body, v); code != "" {
 		return errf(code, "%s", msg)
 	}
 	return nil
+}
+
+// Decode reads an API 3.0 request body into v (a pointer to a struct whose
+// field names are the parameters), as the API does: parameter names are
+// case-sensitive (encoding/json is not, so they are checked first) and an
+// unknown one is refused. It returns the error code and message to answer,
+// or "" when the body is good.
+func Decode(body []byte, v any) (code, message string) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(body, &keys); err != nil {
+		return "InvalidParameter", fmt.Sprintf("the request body is not a JSON object: %v", err)
+	}
+	known := fieldNames(reflect.TypeOf(v).Elem())
+	for k := range keys {
+		if !known[k] {
+			return "UnknownParameter", fmt.Sprintf("the parameter %q is not recognized", k)
+		}
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return "InvalidParameter", fmt.Sprintf("the request body is not the expected JSON: %v", err)
+	}
+	return "", ""
+}
+
+// fieldNames lists the JSON names of a struct's fields, embedded ones included.
+func fieldNames(t reflect.Type) map[string]bool {
+	names := map[string]bool{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			for k := range fieldNames(f.Type) {
+				names[k] = true
+			}
+			continue
+		}
+		names[f.Name] = true
+	}
+	return names
 }
 
 func (s *Server) member(uin int64) (Member, bool) {
@@ -562,8 +625,20 @@ func (s *Server) member(uin int64) (Member, bool) {
 	return Member{}, false
 }
 
+// searchMatches is DescribeOrganizationMembers' SearchKey: "成员名或者成员ID
+// 搜索", search by member name or member ID (tencentcloud-sdk-go
+// tencentcloud/organization/v20210331/models.go,
+// DescribeOrganizationMembersRequestParams.SearchKey). Tencent does not
+// document whether it matches whole or in part; the emulator takes the
+// wider reading, a part of the name or of the UIN's digits, so that a
+// client must compare Items[].MemberUin itself. An empty key matches all.
+func searchMatches(key, name string, uin int64) bool {
+	return key == "" || strings.Contains(name, key) || strings.Contains(strconv.FormatInt(uin, 10), key)
+}
+
 // describeOrganizationMembers: Offset and Limit required, Limit 1–50,
-// Offset a multiple of Limit; only the management account may list.
+// Offset a multiple of Limit; only the management account may list;
+// SearchKey narrows the list (searchMatches).
 func (s *Server) describeOrganizationMembers(r request) (answer, *apiError) {
 	var req struct {
 		Offset, Limit                      *int64
@@ -592,7 +667,7 @@ func (s *Server) describeOrganizationMembers(r request) (answer, *apiError) {
 		return answer{}, errf("ResourceNotFound.OrganizationNotExist", "account %d has no organization", r.caller.Uin)
 	}
 	var all []map[string]any
-	if s.opts.ListManagement {
+	if s.opts.ListManagement && searchMatches(req.SearchKey, "management", s.opts.Management.Uin) {
 		all = append(all, map[string]any{"MemberUin": s.opts.Management.Uin, "Name": "management", "MemberType": "Create",
 			"PermissionStatus": "Confirmed", "NodeId": 1, "NodeName": "root", "CreateTime": "2021-04-17 12:19:07"})
 	}
@@ -600,6 +675,9 @@ func (s *Server) describeOrganizationMembers(r request) (answer, *apiError) {
 		name, typ, status := m.Name, m.MemberType, m.PermissionStatus
 		if name == "" {
 			name = fmt.Sprintf("member-%d", m.Uin)
+		}
+		if !searchMatches(req.SearchKey, name, m.Uin) {
+			continue
 		}
 		if typ == "" {
 			typ = "Invite"
