@@ -561,6 +561,21 @@ func TestNoSecretsInLogs(t *testing.T) {
 		_, e := f.invoke(readEvent(t, ev))
 		errs = append(errs, e)
 	}
+	// Events that carry the function's own secrets where the function
+	// writes them: a bucket name the event names (echoed in the invalid
+	// event's error and its log line, and in the debug line of the event),
+	// a timer's message. Without the redactor these reach the output.
+	for _, ev := range []string{
+		`{"buckets":[{"bucket":"` + defaultCreds.key + `","region":"ap-guangzhou"}]}`,
+		`{"buckets":[{"bucket":"photos-1250000000","region":"` + defaultCreds.token + `"}]}`,
+		`{"Type":"Timer","TriggerName":"t","Time":"2024-01-01T00:00:00Z","Message":"` + defaultCreds.key + `"}`,
+	} {
+		_, e := f.invoke([]byte(ev))
+		if e == "" {
+			t.Errorf("%s: accepted", ev)
+		}
+		errs = append(errs, e)
+	}
 	// A refused key: the error path must not leak it either.
 	f.emu.ExpireCredential(defaultCreds.id)
 	_, e := f.invoke(readEvent(t, "manual.json"))
@@ -568,6 +583,9 @@ func TestNoSecretsInLogs(t *testing.T) {
 	all := f.logs() + strings.Join(errs, "\n")
 	if !strings.Contains(all, `"level":"debug"`) {
 		t.Fatal("no debug lines: LOG_LEVEL=debug not in force")
+	}
+	if n := strings.Count(all, "[redacted]"); n < 3 {
+		t.Errorf("%d redactions: the secrets the events carry did not reach the output, so the test proves nothing", n)
 	}
 	// The word "Authorization" may appear as a (masked) event field name;
 	// the header's value would show its q-* parameters.

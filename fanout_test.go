@@ -138,7 +138,9 @@ func TestFanOutLearnsALowerLimit(t *testing.T) {
 // TestFanOutDefersAtTheDeadline: Invoke allows 4/s and the invocation has
 // 3 s: the members not invoked in time are deferred, naming the deadline;
 // every member is either invoked exactly once or deferred and not invoked,
-// and the invocation succeeds.
+// and the invocation succeeds. At 4/s, 40 members cannot all be invoked in
+// 3 s however fast the machine; how many are is the machine's speed, and
+// is only logged.
 func TestFanOutDefersAtTheDeadline(t *testing.T) {
 	f := startOrg(t, "PICBUCKET_ACCOUNTS=org")
 	want := append(addFanoutMembers(f, 40), memberExcl)
@@ -170,8 +172,8 @@ func TestFanOutDefersAtTheDeadline(t *testing.T) {
 	if len(res.Accounts) != len(want)+1 {
 		t.Errorf("%d accounts in the result, want %d: a member went missing", len(res.Accounts), len(want)+1)
 	}
-	if deferred == 0 || deferred == len(want) {
-		t.Errorf("%d of %d members deferred; want some invoked and some deferred", deferred, len(want))
+	if deferred == 0 {
+		t.Errorf("no member deferred: 40 members were invoked in 3 s at 4/s")
 	}
 	t.Logf("%d members: %d invoked, %d deferred, %d Invoke requests (%d throttled)", len(want), len(per), deferred, f.tc.CallCount("Invoke"), throttledCalls(f.tc, "Invoke"))
 }

@@ -297,9 +297,7 @@ func checkHostile(t *testing.T, f *fixture, catch *catchAll, useEmu bool, contro
 		t.Run(c.name, func(t *testing.T) {
 			f.emu.ResetRequests()
 			f.t = t
-			start := time.Now()
 			res, errMsg := f.invoke(c.payload)
-			took := time.Since(start)
 			switch {
 			case c.wantErr != "":
 				if res != nil || errMsg == "" {
@@ -335,9 +333,6 @@ func checkHostile(t *testing.T, f *fixture, catch *catchAll, useEmu bool, contro
 			}
 			if got := catch.take(); len(got) != 0 {
 				t.Errorf("the catch-all saw %q", got)
-			}
-			if took > 10*time.Second {
-				t.Errorf("took %s", took)
 			}
 			f.logs() // the closing log line was written
 		})

@@ -154,7 +154,10 @@ func TestUnboundBucketsSkipped(t *testing.T) {
 
 // TestNoSuchBucketWindowCutDefers: a bucket the event names that CI does
 // not know yet answers NoSuchBucket; the deadline comes inside its
-// visibility window: it is deferred, not skipped as missing.
+// visibility window: it is deferred, not skipped as missing. Through the
+// binary, on the real clock, only the outcome is asserted; the exact count
+// of Creates the window sends before the deadline is asserted on a fake
+// clock (handler's TestNoSuchBucketWindowCutDefers).
 func TestNoSuchBucketWindowCutDefers(t *testing.T) {
 	f := start(t, emulator.Options{}, "PICBUCKET_DEADLINE_MARGIN=200ms")
 	name := "fresh-" + appID
@@ -164,11 +167,14 @@ func TestNoSuchBucketWindowCutDefers(t *testing.T) {
 	if res == nil {
 		t.Fatalf("invocation failed: %s", msg)
 	}
-	if len(res.Results) != 1 || res.Results[0].Outcome != handler.Deferred || !strings.Contains(res.Results[0].Reason, "NoSuchBucket") {
+	// Deferred for the window ("NoSuchBucket"), or, if a Create was still
+	// in flight when the time ran out, for the deadline.
+	if len(res.Results) != 1 || res.Results[0].Outcome != handler.Deferred ||
+		(!strings.Contains(res.Results[0].Reason, "NoSuchBucket") && !strings.Contains(res.Results[0].Reason, "deadline")) {
 		t.Fatalf("results %+v, want %s deferred inside the NoSuchBucket window", res.Results, name)
 	}
-	if n := count(f.emu, emulator.ActionCreatePicProcessBucket, name); n < 2 || n > 4 {
-		t.Errorf("%d Creates, want the window's first few before the deadline", n)
+	if n := count(f.emu, emulator.ActionCreatePicProcessBucket, name); n < 1 || n >= 5 {
+		t.Errorf("%d Creates, want fewer than the window's 5", n)
 	}
 }
 

@@ -8,10 +8,12 @@ package main_test
 //     would: every command in them must succeed. `go` there builds this
 //     module: a package argument `.`, `./...` or `./cmd/X` names the module
 //     root, so built binaries land in the temporary directory, never in the
-//     checkout. Every 127.0.0.1:PORT of a block is moved to a free port, and
-//     127.0.0.1:9000 (README's emulator address) is held by the test
-//     itself, as if the user's emulator were running: a block must neither
-//     need that port nor talk to it;
+//     checkout. Every 127.0.0.1:PORT of a block is moved to a free port
+//     (port 0), and every tool of cmd/ that a block starts must be given
+//     each flag whose default is a loopback address (the emulator's -addr
+//     127.0.0.1:9000) on its line, where it is moved too: a block never
+//     needs, nor talks to, the port a user's own emulator may hold. The
+//     test takes no fixed port itself;
 //   - `go test` commands (in any block or code span) must select at least
 //     one test: the -run pattern is given to `go test -list`;
 //   - `make TARGET` must name a target of the Makefile;
@@ -35,7 +37,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -110,7 +111,6 @@ func TestReadmeCommands(t *testing.T) {
 			t.Errorf("README's commands changed the checkout:\n%s", diff)
 		}
 	}()
-	usersEmulator := holdUsersEmulatorPort(t)
 
 	blocks, spans := readmeParts(t)
 	var scripts [][]string
@@ -195,14 +195,16 @@ func TestReadmeCommands(t *testing.T) {
 		})
 	}
 
+	t.Run("loopback defaults given", func(t *testing.T) {
+		if n := checkLoopbackDefaults(t, scripts, build); n == 0 {
+			t.Errorf("no tool started by README's sh blocks has a loopback default: README starts the emulator, whose -addr has one, so the check is broken")
+		}
+	})
 	for i, script := range scripts {
 		t.Run("sh block "+strconv.Itoa(i+1), func(t *testing.T) {
 			body := movePorts(t, strings.Join(script, "\n"))
 			runChecked(t, 4*time.Minute, work, workEnv, "bash", "-c", readmePrelude+body+"\n")
 		})
-	}
-	if n := usersEmulator.Load(); n > 0 {
-		t.Errorf("README's commands connected %d times to 127.0.0.1:9000, the user's own emulator", n)
 	}
 }
 
@@ -264,32 +266,57 @@ func readmeGoWork(t *testing.T, root string) string {
 	return filepath.Join(dir, "go.work")
 }
 
-// readmeEmulatorPort is the port README's local emulator listens on.
-const readmeEmulatorPort = "9000"
-
-// holdUsersEmulatorPort plays a user who has README's emulator running: it
-// listens on 127.0.0.1:9000 (when the port is taken, someone already is in
-// that situation) and counts the connections it gets, closing each.
-func holdUsersEmulatorPort(t *testing.T) *atomic.Int64 {
+// checkLoopbackDefaults checks that every tool of cmd/ an sh block starts
+// ("./X ...") is given, on its line, each flag whose default is a loopback
+// address (as its -h lists them), and returns how many such flags the
+// blocks' tools have.
+func checkLoopbackDefaults(t *testing.T, scripts [][]string, build func(string) string) int {
 	t.Helper()
-	var n atomic.Int64
-	ln, err := net.Listen("tcp", "127.0.0.1:"+readmeEmulatorPort)
-	if err != nil {
-		t.Logf("127.0.0.1:%s is taken already (%v): the user's emulator is running", readmeEmulatorPort, err)
-		return &n
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
+	found := 0
+	for _, script := range scripts {
+		for _, line := range script {
+			for _, part := range strings.FieldsFunc(stripComment(line), func(r rune) bool { return r == '&' || r == ';' || r == '|' }) {
+				args := shellFields(strings.TrimSpace(part))
+				if len(args) == 0 || !strings.HasPrefix(args[0], "./") {
+					continue
+				}
+				tool := "./cmd/" + strings.TrimPrefix(args[0], "./")
+				if _, err := os.Stat(tool); err != nil {
+					continue
+				}
+				help, _ := exec.Command(build(tool), "-h").CombinedOutput()
+				for _, flag := range loopbackDefaults(string(help)) {
+					found++
+					if !containsArg(args, "-"+flag) && !containsArg(args, "--"+flag) {
+						t.Errorf("README starts %s without -%s, whose default is a loopback address: %q", args[0], flag, line)
+					}
+				}
 			}
-			n.Add(1)
-			c.Close()
 		}
-	}()
-	return &n
+	}
+	return found
+}
+
+var (
+	helpFlagRE        = regexp.MustCompile(`^\s+-(-?[a-zA-Z][\w-]*)`)
+	loopbackDefaultRE = regexp.MustCompile(`\(default "(?:[a-z]+://)?(?:127\.0\.0\.1|localhost|\[::1\]):\d+`)
+)
+
+// loopbackDefaults returns the flags of a flag package -h text whose
+// default is a loopback address.
+func loopbackDefaults(help string) []string {
+	var flags []string
+	current := ""
+	for _, l := range strings.Split(help, "\n") {
+		if m := helpFlagRE.FindStringSubmatch(l); m != nil {
+			current = strings.TrimPrefix(m[1], "-")
+		}
+		if current != "" && loopbackDefaultRE.MatchString(l) {
+			flags = append(flags, current)
+			current = ""
+		}
+	}
+	return flags
 }
 
 var loopbackPortRE = regexp.MustCompile(`\b(127\.0\.0\.1|localhost):(\d+)\b`)
@@ -629,6 +656,14 @@ func TestReadmeShape(t *testing.T) {
 		if !headings[m[1]] {
 			t.Errorf("serverless.yml points to README.md section %q, which does not exist", m[1])
 		}
+	}
+}
+
+func TestLoopbackDefaults(t *testing.T) {
+	help := "flags:\n  -addr string\n    \tlisten address (default \"127.0.0.1:9000\")\n  -appid string\n    \tAPPID (default \"1250000000\")\n" +
+		"  -endpoint string\n    \tthe service\n    \tat (default \"http://localhost:9100\")\n  -public string\n    \t(default \"https://cos.example.com:443\")\n"
+	if got := loopbackDefaults(help); strings.Join(got, ",") != "addr,endpoint" {
+		t.Errorf("loopbackDefaults = %q, want addr and endpoint", got)
 	}
 }
 

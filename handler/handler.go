@@ -141,6 +141,7 @@ func (h *Handler) handle(ctx context.Context, payload []byte) (*Result, *secretS
 		return nil, secrets, redactError(runErr, secrets)
 	}
 	res.DurationMs = h.now().Sub(start).Milliseconds()
+	redactResult(res, secrets)
 	logSummary(log, res, runErr)
 	if runErr != nil {
 		return res, secrets, redactError(runErr, secrets)

@@ -230,6 +230,22 @@ func redactError(err error, secrets *secretSet) error {
 	return errors.New(clean)
 }
 
+// redactResult blanks the secrets in res's texts: a service's answer may
+// echo a key into a bucket's error, and the Result is returned to the
+// caller as it is.
+func redactResult(res *Result, secrets *secretSet) {
+	for i := range res.Results {
+		b := &res.Results[i]
+		b.Error, b.Reason = secrets.redact(b.Error), secrets.redact(b.Reason)
+	}
+	for i := range res.Accounts {
+		res.Accounts[i].Error = secrets.redact(res.Accounts[i].Error)
+	}
+	for i, n := range res.Notes {
+		res.Notes[i] = secrets.redact(n)
+	}
+}
+
 // maxLoggedEvent bounds the event text a debug line carries.
 const maxLoggedEvent = 4096
 
