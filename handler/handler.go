@@ -80,8 +80,9 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 // Handle runs one invocation. It returns an error when the event or the
 // settings are invalid (then no request is sent), when the credentials are
 // missing or refused, or when any bucket failed; the Result is returned as
-// far as it got in every case but the first. The error is redacted; the
-// Result is as the run made it (Invoke redacts its JSON).
+// far as it got in every case but the first. The error and the Result's
+// texts are redacted (redactResult); Invoke also redacts the Result's JSON,
+// where a secret may appear escaped.
 func (h *Handler) Handle(ctx context.Context, payload []byte) (*Result, error) {
 	res, _, err := h.handle(ctx, payload)
 	return res, err
