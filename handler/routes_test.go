@@ -8,10 +8,13 @@ package handler
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/picbucket/picbucket/internal/tcapi/tcemu"
 )
 
 // accountsOf returns each account's outcome and error.
@@ -190,6 +193,46 @@ func TestEveryBucketLineCarriesItsAccount(t *testing.T) {
 			}
 			if n != tc.lines {
 				t.Errorf("%d bucket lines, want %d:\n%s", n, tc.lines, o.out)
+			}
+		})
+	}
+}
+
+// TestListedManagementAccountIsNotAMember: DescribeOrganizationMembers may
+// list the management account itself (Tencent's documents neither promise
+// nor exclude it; tcemu's ListManagement). The function's own account is
+// then still reconciled once, with its own key: no role is assumed in it
+// and no member invocation is sent for it.
+func TestListedManagementAccountIsNotAMember(t *testing.T) {
+	for _, fanout := range []string{"true", "false"} {
+		t.Run("PICBUCKET_FANOUT="+fanout, func(t *testing.T) {
+			o := newOrgTestWith(t, map[string]string{"PICBUCKET_ACCOUNTS": "org", "PICBUCKET_FANOUT": fanout, "SCF_FUNCTIONNAME": "picbucket"},
+				tcemu.Options{ListManagement: true})
+			res, err := o.h.Handle(ctxWithTimeout(t, 10*time.Second), timer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			own := 0
+			for _, a := range res.Accounts {
+				if a.Uin == ownUin {
+					own++
+				}
+			}
+			if own != 1 || accountsOf(res)[ownUin] != "reconciled: " || len(res.Accounts) != 3 {
+				t.Errorf("accounts %v (%d of the own account): want the own account reconciled once and the two members", accountsOf(res), own)
+			}
+			for _, k := range o.keys() {
+				if fmt.Sprint(k.Uin) == ownUin {
+					t.Errorf("a role was assumed in the function's own account: %s", k.RoleArn)
+				}
+			}
+			for _, in := range o.tc.Invocations() {
+				if strings.Contains(in.ClientContext, ownUin) {
+					t.Errorf("a member invocation was sent for the function's own account: %s", in.ClientContext)
+				}
+			}
+			if n := creates(o.emu, "own-"+appID); n != 1 {
+				t.Errorf("%d Creates for the own account's bucket, want 1", n)
 			}
 		})
 	}
