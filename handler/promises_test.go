@@ -47,9 +47,17 @@ type orgTest struct {
 
 func newOrgTest(t *testing.T, settings map[string]string) *orgTest {
 	t.Helper()
+	return newOrgTestWith(t, settings, tcemu.Options{})
+}
+
+// newOrgTestWith is newOrgTest with the API 3.0 emulator's options (its
+// management account is always the function's own).
+func newOrgTestWith(t *testing.T, settings map[string]string, opts tcemu.Options) *orgTest {
+	t.Helper()
 	h, emu, out := newTest(t, emulator.Options{}, 0, settings)
 	o := &orgTest{h: h, emu: emu, out: out}
-	o.tc = tcemu.New(tcemu.Options{Management: tcemu.Account{Uin: 100000000001, AppID: appID}})
+	opts.Management = tcemu.Account{Uin: 100000000001, AppID: appID}
+	o.tc = tcemu.New(opts)
 	o.tc.AddKey(tcemu.Key{SecretID: "AKIDunit", SecretKey: "unit-key", Token: "unit-token", Uin: 100000000001, AppID: appID})
 	o.tc.OnIssue = func(k tcemu.Key) {
 		o.mu.Lock()

@@ -6,10 +6,14 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/picbucket/picbucket/internal/emulator"
 	"github.com/picbucket/picbucket/signer"
 )
 
@@ -113,5 +117,71 @@ func TestRedactError(t *testing.T) {
 	}
 	if got := redactError(fmt.Errorf("denied the-secret-key / the-token"), s).Error(); got != "denied [redacted] / [redacted]" {
 		t.Errorf("redactError = %q", got)
+	}
+}
+
+// requestIDEcho answers each Create as the emulator does, with the
+// answer's RequestId replaced by the function's session token: a field that
+// redactResult does not blank (it blanks errors, reasons and notes).
+type requestIDEcho struct{ next http.RoundTripper }
+
+var requestIDElement = regexp.MustCompile(`<RequestId>[^<]*</RequestId>`)
+
+func (e requestIDEcho) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := e.next.RoundTrip(r)
+	if err != nil || r.Method != http.MethodPost {
+		return resp, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	body = requestIDElement.ReplaceAll(body, []byte("<RequestId>unit-token</RequestId>"))
+	resp.Body, resp.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	resp.Header.Del("Content-Length")
+	return resp, nil
+}
+
+// TestInvokeRedactsTheWholeReturnValue: Invoke's return value (RetMsg) is
+// redacted as a whole, not only the texts redactResult knows: a service
+// echoing the session token as its request id leaves the bucket enabled,
+// and the token reaches neither the return value nor the log.
+func TestInvokeRedactsTheWholeReturnValue(t *testing.T) {
+	h, _, out := newTest(t, emulator.Options{}, 1, nil)
+	h.Transport = requestIDEcho{next: http.DefaultTransport}
+	ret, err := h.Invoke(ctxWithTimeout(t, 10*time.Second), []byte(`{"buckets":[{"bucket":"photos-00-`+appID+`","region":"ap-guangzhou"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(ret, []byte(`"requestId":"[redacted]"`)) || !bytes.Contains(ret, []byte(`"outcome":"enabled"`)) {
+		t.Fatalf("the return value holds no enabled bucket with a redacted request id, so the test shows nothing: %s", ret)
+	}
+	if bytes.Contains(ret, []byte("unit-token")) || strings.Contains(out.String(), "unit-token") {
+		t.Errorf("the session token reached the return value or the log:\n%s\n%s", ret, out)
+	}
+}
+
+// TestHandleRedactsNotes: Handle's Result carries the event's notes, which
+// may quote the event's text; a key in that text is blanked in the notes,
+// as in the errors and reasons.
+func TestHandleRedactsNotes(t *testing.T) {
+	h, _, _ := newTest(t, emulator.Options{}, 1, nil)
+	res, err := h.Handle(ctxWithTimeout(t, 10*time.Second),
+		[]byte(`{"Type":"Timer","TriggerName":"t","Time":"2024-01-01T00:00:00Z","Message":"key unit-key"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	quoted := false
+	for _, n := range res.Notes {
+		if strings.Contains(n, "key [redacted]") {
+			quoted = true
+		}
+		if strings.Contains(n, "unit-key") {
+			t.Errorf("a note carries the secret key: %q", n)
+		}
+	}
+	if !quoted {
+		t.Errorf("notes %q: none quotes the timer's Message, so the test shows nothing", res.Notes)
 	}
 }

@@ -8,10 +8,13 @@ package handler
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/picbucket/picbucket/internal/tcapi/tcemu"
 )
 
 // accountsOf returns each account's outcome and error.
@@ -140,5 +143,97 @@ func TestCLSThrottledRoleDefersItsAccount(t *testing.T) {
 	}
 	if got["a-1250000011"] != "deferred" || got["own-1250000000"] != "enabled" || !strings.HasPrefix(accountsOf(res)[memberA], "deferred: AssumeRole") {
 		t.Errorf("results %v, accounts %v", got, accountsOf(res))
+	}
+}
+
+// TestEveryBucketLineCarriesItsAccount: README, "every line carries
+// account": each bucket's line names the account the bucket belongs to,
+// on every route of an organization run (a member event, a timer
+// reconciling every account itself, a CLS event of two members and the own
+// account, an event naming an own bucket).
+func TestEveryBucketLineCarriesItsAccount(t *testing.T) {
+	owner := map[string]string{"a-1250000011": memberA, "b-1250000012": memberB, "own-1250000000": ownUin}
+	for _, tc := range []struct {
+		name     string
+		settings map[string]string
+		payload  func(t *testing.T) []byte
+		lines    int
+	}{
+		{"member event", nil, func(*testing.T) []byte { return []byte(`{"account":{"uin":"` + memberA + `"}}`) }, 1},
+		{"timer without fan-out", map[string]string{"PICBUCKET_FANOUT": "false"}, func(*testing.T) []byte { return timer }, 3},
+		{"CLS event", nil, func(t *testing.T) []byte {
+			return clsEvent(t, memberA+" a-1250000011", memberB+" b-1250000012", ownUin+" own-1250000000")
+		}, 3},
+		{"bucket event", nil, func(*testing.T) []byte {
+			return []byte(`{"buckets":[{"bucket":"own-1250000000","region":"ap-guangzhou"}]}`)
+		}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			settings := map[string]string{"PICBUCKET_ACCOUNTS": "org"}
+			for k, v := range tc.settings {
+				settings[k] = v
+			}
+			o := newOrgTest(t, settings)
+			if _, err := o.h.Handle(ctxWithTimeout(t, 10*time.Second), tc.payload(t)); err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, line := range strings.Split(strings.TrimSpace(o.out.String()), "\n") {
+				var l struct{ Message, Bucket, Account string }
+				if err := json.Unmarshal([]byte(line), &l); err != nil {
+					t.Fatalf("line %q: %v", line, err)
+				}
+				if l.Message != "bucket" {
+					continue
+				}
+				n++
+				if want := owner[l.Bucket]; l.Account != want {
+					t.Errorf("the line of %s carries account %q, want %q: %s", l.Bucket, l.Account, want, line)
+				}
+			}
+			if n != tc.lines {
+				t.Errorf("%d bucket lines, want %d:\n%s", n, tc.lines, o.out)
+			}
+		})
+	}
+}
+
+// TestListedManagementAccountIsNotAMember: DescribeOrganizationMembers may
+// list the management account itself (Tencent's documents neither promise
+// nor exclude it; tcemu's ListManagement). The function's own account is
+// then still reconciled once, with its own key: no role is assumed in it
+// and no member invocation is sent for it.
+func TestListedManagementAccountIsNotAMember(t *testing.T) {
+	for _, fanout := range []string{"true", "false"} {
+		t.Run("PICBUCKET_FANOUT="+fanout, func(t *testing.T) {
+			o := newOrgTestWith(t, map[string]string{"PICBUCKET_ACCOUNTS": "org", "PICBUCKET_FANOUT": fanout, "SCF_FUNCTIONNAME": "picbucket"},
+				tcemu.Options{ListManagement: true})
+			res, err := o.h.Handle(ctxWithTimeout(t, 10*time.Second), timer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			own := 0
+			for _, a := range res.Accounts {
+				if a.Uin == ownUin {
+					own++
+				}
+			}
+			if own != 1 || accountsOf(res)[ownUin] != "reconciled: " || len(res.Accounts) != 3 {
+				t.Errorf("accounts %v (%d of the own account): want the own account reconciled once and the two members", accountsOf(res), own)
+			}
+			for _, k := range o.keys() {
+				if fmt.Sprint(k.Uin) == ownUin {
+					t.Errorf("a role was assumed in the function's own account: %s", k.RoleArn)
+				}
+			}
+			for _, in := range o.tc.Invocations() {
+				if strings.Contains(in.ClientContext, ownUin) {
+					t.Errorf("a member invocation was sent for the function's own account: %s", in.ClientContext)
+				}
+			}
+			if n := creates(o.emu, "own-"+appID); n != 1 {
+				t.Errorf("%d Creates for the own account's bucket, want 1", n)
+			}
+		})
 	}
 }

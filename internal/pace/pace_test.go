@@ -138,13 +138,15 @@ func TestReserveSpacesStartsWithinTheHorizon(t *testing.T) {
 
 func TestWaitReturnsAtOnceWhenTheStartIsPastTheDeadline(t *testing.T) {
 	c := newClock()
-	p := pace.NewLimited(c.now, 1/pace.Share) // 1 per second
+	p := pace.NewLimited(c.now, 1/(60*pace.Share)) // 1 per minute
 	if err := p.Wait(context.Background()); err != nil {
 		t.Fatalf("first Wait: %v", err)
 	}
-	// The next start is 1 s away on the Pacer's clock, past a deadline
-	// 50 ms away: Wait must say so without waiting for the deadline.
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	// The next start is a minute away on the Pacer's clock, past a
+	// deadline 10 s away: Wait must say so without waiting for the
+	// deadline. (10 s, not the 50 ms it was: a 50 ms stall under -race on
+	// a busy machine made "Wait waited for the deadline" fail.)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := p.Wait(ctx)
 	if !errors.Is(err, context.DeadlineExceeded) {
@@ -153,9 +155,9 @@ func TestWaitReturnsAtOnceWhenTheStartIsPastTheDeadline(t *testing.T) {
 	if ctx.Err() != nil {
 		t.Fatalf("Wait waited for the deadline")
 	}
-	// Nothing was booked: the start 1 s away is still the next one.
-	if d, ok := p.Reserve(); d != time.Second || !ok {
-		t.Fatalf("Reserve after the refused Wait = %v, %v; want 1s, booked", d, ok)
+	// Nothing was booked: the start a minute away is still the next one.
+	if d, ok := p.Reserve(); d != time.Minute || !ok {
+		t.Fatalf("Reserve after the refused Wait = %v, %v; want 1m, booked", d, ok)
 	}
 
 	canceled, cancel2 := context.WithCancel(context.Background())

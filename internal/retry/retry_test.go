@@ -42,9 +42,14 @@ func TestDo(t *testing.T) {
 	}
 }
 
+// TestDoStopsBeforeDeadline: the wait (59 s) would end past the deadline
+// (10 s away): it is not started. The deadline is far enough that no
+// machine reaches it while Do returns at once (it was 500 ms against a
+// 1 s wait, which a stall of half a second under -race on a busy machine
+// would fail).
 func TestDoStopsBeforeDeadline(t *testing.T) {
-	p := Policy{Attempts: 100, Base: time.Second, Max: time.Second, Jitter: func() float64 { return 0.99 }}
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	p := Policy{Attempts: 100, Base: time.Minute, Max: time.Minute, Jitter: func() float64 { return 0.99 }}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	calls := 0
 	n, err := p.Do(ctx, isTemp, func(context.Context) error { calls++; return errTemp })
