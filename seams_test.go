@@ -1,0 +1,150 @@
+package main_test
+
+// Seams between issues 19 to 22: PICBUCKET_SERVICES combined with the
+// organization routes, the cap, the edges of issue 19 and the filters,
+// through the SCF runtime protocol against both emulators.
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/picbucket/picbucket/handler"
+	"github.com/picbucket/picbucket/internal/emulator"
+)
+
+// failedPutBucketAudit is a CloudAudit PutBucket record that failed.
+func failedPutBucketAudit(account, bucket, region string) map[string]any {
+	r := putBucketAudit(account, bucket, region)
+	r["errorCode"] = 500
+	return r
+}
+
+// bucketLine is the fields of one bucket's log line that these tests read.
+type bucketLine struct {
+	Bucket, Service, Account, Outcome string
+}
+
+// pairLines returns the log lines that carry a bucket's outcome.
+func pairLines(logs string) []bucketLine {
+	var out []bucketLine
+	for _, l := range strings.Split(logs, "\n") {
+		var b bucketLine
+		if json.Unmarshal([]byte(l), &b) == nil && b.Bucket != "" && b.Outcome != "" {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// checkPairs checks that every (bucket, service) pair of want has exactly
+// one result and one log line, each with its account, service and the
+// outcome want gives, that nothing else has, and that the summary's
+// total is the sum of byService. A result of a run in our own account
+// alone names no account (only its line does).
+func checkPairs(t *testing.T, res *handler.Result, logs string, services []string, want map[string]string) {
+	t.Helper()
+	got := map[string][]string{}
+	for _, b := range res.Results {
+		acct := b.Account
+		if acct == "" && len(res.Accounts) == 0 {
+			acct = mgmtUin
+		}
+		got[b.Bucket+" "+b.Service] = append(got[b.Bucket+" "+b.Service], acct+" "+string(b.Outcome))
+	}
+	lines := map[string][]string{}
+	for _, l := range pairLines(logs) {
+		lines[l.Bucket+" "+l.Service] = append(lines[l.Bucket+" "+l.Service], l.Account+" "+l.Outcome)
+	}
+	for bucket, w := range want {
+		for _, s := range services {
+			k := bucket + " " + s
+			if len(got[k]) != 1 || got[k][0] != w {
+				t.Errorf("%s %s: results %v, want one: %s", bucket, s, got[k], w)
+			}
+			if len(lines[k]) != 1 || lines[k][0] != w {
+				t.Errorf("%s %s: log lines %v, want one: %s", bucket, s, lines[k], w)
+			}
+			delete(got, k)
+			delete(lines, k)
+		}
+	}
+	if len(got) != 0 || len(lines) != 0 {
+		t.Errorf("results %v and lines %v of no (bucket, service) pair", got, lines)
+	}
+	total, sum := res.Summary, handler.Summary{}
+	for _, s := range res.Summary.ByService {
+		sum.Enabled += s.Enabled
+		sum.AlreadyEnabled += s.AlreadyEnabled
+		sum.WouldEnable += s.WouldEnable
+		sum.Skipped += s.Skipped
+		sum.Failed += s.Failed
+		sum.Deferred += s.Deferred
+		sum.Filtered += s.Filtered
+	}
+	total.ByService = nil
+	if !reflect.DeepEqual(total, sum) {
+		t.Errorf("summary %+v, but byService sums to %+v", total, sum)
+	}
+}
+
+// TestServicesCLSAccountsLeftAlone: a CLS event with
+// PICBUCKET_SERVICES=pic,media names buckets of an account outside the
+// Organization, of an excluded member, of a member (a retried PutBucket
+// and a short dated name) and of our own: every (bucket, service) pair,
+// those left alone included, has one result and one log line with its
+// service and account, and the summary's byService counts them all.
+// The Creates are exactly one per missing pair of the accounts worked in.
+func TestServicesCLSAccountsLeftAlone(t *testing.T) {
+	f := startOrg(t, "PICBUCKET_ACCOUNTS=org", "PICBUCKET_SERVICES=pic,media", "PICBUCKET_EXCLUDE_ACCOUNTS="+memberExcl)
+	f.emu.AddBucket("x-1250000099", "ap-guangzhou", false)
+	f.emu.AddBucket("backup-20240520-1250000011", "ap-guangzhou", false)
+	res, errMsg := f.invoke(clsPayload(t,
+		putBucketAudit(outsider, "x-1250000099", "ap-guangzhou"),
+		putBucketAudit(memberExcl, "f-1250000014", "ap-guangzhou"),
+		failedPutBucketAudit(memberA, "a-1250000011", "ap-guangzhou"),
+		putBucketAudit(memberA, "a-1250000011", "ap-guangzhou"),
+		putBucketAudit(memberA, "backup-20240520", "ap-guangzhou"),
+		putBucketAudit(mgmtUin, "photos-1250000000", "ap-guangzhou")))
+	if errMsg != "" {
+		t.Fatalf("%s", errMsg)
+	}
+	checkPairs(t, res, f.logs(), []string{"pic", "media"}, map[string]string{
+		"x-1250000099":               outsider + " skipped",
+		"f-1250000014":               memberExcl + " skipped",
+		"a-1250000011":               memberA + " enabled",
+		"backup-20240520-1250000011": memberA + " enabled",
+		"photos-1250000000":          mgmtUin + " enabled",
+	})
+	if s := res.Summary.ByService["media"]; s.Skipped != 2 || s.Enabled != 3 {
+		t.Errorf("media %+v, want 2 skipped, 3 enabled", s)
+	}
+	by := cosActions(f)
+	if by[emulator.ActionCreatePicProcessBucket] != 3 || by["CreateMediaProcessBucket"] != 3 || len(by) != 2 {
+		t.Errorf("COS/CI requests %v, want 3 Creates of each service and nothing else", by)
+	}
+}
+
+// TestServicesExcludedOwnAccountEvent: an EventBridge PutBucket in our own
+// account, which PICBUCKET_EXCLUDE_ACCOUNTS lists, with
+// PICBUCKET_SERVICES=pic,media: the bucket is skipped once per service,
+// each pair with its line, and nothing is sent.
+func TestServicesExcludedOwnAccountEvent(t *testing.T) {
+	f := startOrg(t, "PICBUCKET_ACCOUNTS=org", "PICBUCKET_EXCLUDE_ACCOUNTS="+mgmtUin, "PICBUCKET_SERVICES=pic,media")
+	res, errMsg := f.invoke(readEvent(t, "eventbridge-putbucket.json"))
+	if errMsg != "" {
+		t.Fatalf("%s", errMsg)
+	}
+	want := map[string]string{}
+	for _, b := range res.Results {
+		want[b.Bucket] = mgmtUin + " skipped"
+	}
+	if len(want) == 0 {
+		t.Fatal("no results")
+	}
+	checkPairs(t, res, f.logs(), []string{"pic", "media"}, want)
+	if n := len(f.emu.Requests()); n != 0 {
+		t.Errorf("%d COS/CI requests in an excluded account", n)
+	}
+}
