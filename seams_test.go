@@ -6,6 +6,7 @@ package main_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -147,4 +148,63 @@ func TestServicesExcludedOwnAccountEvent(t *testing.T) {
 	if n := len(f.emu.Requests()); n != 0 {
 		t.Errorf("%d COS/CI requests in an excluded account", n)
 	}
+}
+
+// TestServicesStopPerServicePerAccount: an organization timer without
+// fan-out, PICBUCKET_SERVICES=pic,media, and a CAM policy without
+// ci:CreateMediaBucket (every media Create answers 403 AccessDenied): in
+// the member with ten missing buckets the stop rule stops media alone,
+// after its streak and probes, and its streak line names media's Create
+// and service; image processing goes on in every account, and media is
+// tried in the others.
+func TestServicesStopPerServicePerAccount(t *testing.T) {
+	f := startOrg(t, "PICBUCKET_ACCOUNTS=org", "PICBUCKET_FANOUT=false", "PICBUCKET_SERVICES=pic,media",
+		"PICBUCKET_EXCLUDE_ACCOUNTS="+memberNoRol+","+memberExcl, "PICBUCKET_CONCURRENCY=2")
+	for i := range 8 {
+		f.emu.AddBucket(fmt.Sprintf("m%d-1250000011", i), "ap-guangzhou", false)
+	}
+	f.emu.Inject(emulator.Fault{Action: "CreateMediaProcessBucket", Status: 403, Code: "AccessDenied", Times: 1 << 20})
+	res, errMsg := f.invoke(readEvent(t, "timer.json"))
+	if res != nil || !strings.Contains(errMsg, memberA+": picbucket: CreateMediaProcessBucket answered AccessDenied") {
+		t.Fatalf("error %q: want the invocation failed, naming media's stop in %s", errMsg, memberA)
+	}
+	var streak []string
+	for _, l := range strings.Split(f.logs(), "\n") {
+		if strings.Contains(l, "the same refusal answered buckets in a row") {
+			streak = append(streak, l)
+		}
+	}
+	if len(streak) != 1 || field(streak[0], "op") != "CreateMediaProcessBucket" || field(streak[0], "service") != "media" ||
+		field(streak[0], "account") != memberA {
+		t.Errorf("streak lines %q: want one, naming CreateMediaProcessBucket, service media and account %s", streak, memberA)
+	}
+	// Every missing pic pair enabled: photos, a, c, d and the eight m*.
+	if s := res0(f).ByService["pic"]; s.Enabled != 12 || s.Failed+s.Deferred != 0 {
+		t.Errorf("pic %+v, want 12 enabled, none failed or deferred", s)
+	}
+	if n := cosActions(f)[emulator.ActionCreatePicProcessBucket]; n != 12 {
+		t.Errorf("%d image-processing Creates, want 12", n)
+	}
+}
+
+// field is the string value of name in one JSON log line, or "".
+func field(line, name string) string {
+	var m map[string]any
+	if json.Unmarshal([]byte(line), &m) != nil {
+		return ""
+	}
+	s, _ := m[name].(string)
+	return s
+}
+
+// res0 is the summary the invocation's summary line gives (a failed
+// invocation returns no Result).
+func res0(f *orgFixture) handler.Summary {
+	var s handler.Summary
+	for _, l := range strings.Split(f.logs(), "\n") {
+		if strings.Contains(l, `"message":"summary"`) {
+			json.Unmarshal([]byte(l), &s)
+		}
+	}
+	return s
 }

@@ -221,7 +221,11 @@ func (c *collector) record(e executed) {
 	if c.suspect == nil {
 		if c.streak >= refusalStreak {
 			c.suspect, c.probesSent, c.probesRefused = r, 0, 0
-			c.log.Warn().Str("op", r.op).Str("code", r.code).Int("buckets", c.streak).
+			ev := c.log.Warn()
+			if c.service != "" {
+				ev = ev.Str("service", c.service)
+			}
+			ev.Str("op", c.opName(r.op)).Str("code", r.code).Int("buckets", c.streak).
 				Msg("the same refusal answered buckets in a row: trying a few across the rest of the work before stopping")
 		}
 		return
