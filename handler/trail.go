@@ -30,6 +30,20 @@ func (inv *invocation) cls(ctx context.Context) (*Result, error) {
 			"(neither TENCENTCLOUD_UIN nor the invocation's context gives it), so its records cannot be told from its members'; set TENCENTCLOUD_UIN")
 	}
 	o := &orgRun{inv: inv}
+	// Every row is known now (a record's bucket, once per service): the
+	// rows are gathered in one allocation, not grown by doubling.
+	rows, unnamed := 0, 0
+	for _, s := range ev.Skipped {
+		if s.Bucket == "" {
+			unnamed++
+		} else {
+			rows++
+		}
+	}
+	for _, a := range ev.Accounts {
+		rows += len(a.Targets) + len(a.Locate)
+	}
+	o.buckets = make([]BucketResult, 0, unnamed+rows*max(1, len(cfg.Services)))
 	var skipped []BucketResult
 	for _, s := range ev.Skipped {
 		skipped = append(skipped, BucketResult{Bucket: s.Bucket, Region: s.Region, Outcome: Skipped, Reason: s.Reason})
