@@ -256,3 +256,29 @@ func TestServicesManyRowsWithinDeployedMemory(t *testing.T) {
 		}
 	}
 }
+
+// TestServicesFilteredDebugLines: with PICBUCKET_SERVICES=pic,media and
+// LOG_LEVEL=debug, a listed bucket that PICBUCKET_REGIONS leaves out has
+// one debug line per service, each naming its service and account.
+func TestServicesFilteredDebugLines(t *testing.T) {
+	f := startOrg(t, "PICBUCKET_ACCOUNTS=org", "PICBUCKET_EXCLUDE_ACCOUNTS="+memberExcl+","+memberNoRol, "PICBUCKET_FANOUT=false",
+		"PICBUCKET_SERVICES=pic,media", "PICBUCKET_REGIONS=ap-guangzhou", "LOG_LEVEL=debug")
+	if _, errMsg := f.invoke(readEvent(t, "timer.json")); errMsg != "" {
+		t.Fatalf("timer: %s", errMsg)
+	}
+	got := map[string]int{}
+	for _, l := range pairLines(f.logs()) {
+		if l.Outcome == "filtered" {
+			got[l.Bucket+" "+l.Service+" "+l.Account]++
+		}
+	}
+	want := map[string]int{}
+	for _, b := range []string{"old-1250000000 %s " + mgmtUin, "b-1250000011 %s " + memberA, "c-1250000011 %s " + memberA} {
+		for _, s := range []string{"pic", "media"} {
+			want[fmt.Sprintf(b, s)] = 1
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("filtered lines %v, want %v", got, want)
+	}
+}

@@ -149,7 +149,7 @@ func (c *collector) take(it item) {
 	case it.filtered != nil:
 		if c.claim(it.filtered.Bucket) {
 			c.res.Summary.Filtered++
-			reportFiltered(c.log, *it.filtered)
+			reportFiltered(c.log, c.ofService(*it.filtered))
 		}
 	case it.result != nil:
 		if it.result.Bucket == "" || c.claim(it.result.Bucket) {
@@ -186,7 +186,7 @@ func (c *collector) record(e executed) {
 	delete(c.probes, e.Bucket)
 	if e.Outcome == filteredOut {
 		c.res.Summary.Filtered++
-		reportFiltered(c.log, e.BucketResult)
+		reportFiltered(c.log, c.ofService(e.BucketResult))
 	} else {
 		c.add(e.BucketResult)
 	}
@@ -271,6 +271,15 @@ func (c *collector) stop(r *refusal, n int) {
 // enabled now (the cache serves bursts of COS object events).
 func (c *collector) confirm(b BucketResult) {
 	c.cache.put(b.Target(), c.now(), c.ttl)
+}
+
+// ofService is b with the service of c's pipeline, when PICBUCKET_SERVICES
+// is set.
+func (c *collector) ofService(b BucketResult) BucketResult {
+	if c.service != "" && b.Bucket != "" {
+		b.Service = c.service
+	}
+	return b
 }
 
 // add records one bucket's result and reports it.
