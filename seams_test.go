@@ -282,3 +282,35 @@ func TestServicesFilteredDebugLines(t *testing.T) {
 		t.Errorf("filtered lines %v, want %v", got, want)
 	}
 }
+
+// TestServicesCLSRefusedRoleEachPair: a CLS event with
+// PICBUCKET_SERVICES=pic,media names a bucket of a member whose role
+// refuses AssumeRole and one of another member: the refused member's
+// bucket has a failed line per service, with its account; the other's
+// pairs are enabled, with one Create each.
+func TestServicesCLSRefusedRoleEachPair(t *testing.T) {
+	f := startOrg(t, "PICBUCKET_ACCOUNTS=org", "PICBUCKET_SERVICES=pic,media")
+	_, errMsg := f.invoke(clsPayload(t, putBucketAudit(memberNoRol, "e-1250000013", "ap-guangzhou"),
+		putBucketAudit(memberB, "d-1250000012", "ap-guangzhou")))
+	if !strings.Contains(errMsg, memberNoRol) {
+		t.Fatalf("error %q, want the refused member named", errMsg)
+	}
+	got := map[string]int{}
+	for _, l := range pairLines(f.logs()) {
+		got[l.Bucket+" "+l.Service+" "+l.Account+" "+l.Outcome]++
+	}
+	want := map[string]int{
+		"e-1250000013 pic " + memberNoRol + " failed": 1, "e-1250000013 media " + memberNoRol + " failed": 1,
+		"d-1250000012 pic " + memberB + " enabled": 1, "d-1250000012 media " + memberB + " enabled": 1,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("lines %v, want %v", got, want)
+	}
+	if s := res0(f).ByService["media"]; s.Failed != 1 || s.Enabled != 1 {
+		t.Errorf("media %+v, want 1 failed, 1 enabled", s)
+	}
+	by := cosActions(f)
+	if by[emulator.ActionCreatePicProcessBucket] != 1 || by["CreateMediaProcessBucket"] != 1 || len(by) != 2 {
+		t.Errorf("COS/CI requests %v, want one Create of each service", by)
+	}
+}
