@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/picbucket/picbucket/internal/bucket"
+	"github.com/picbucket/picbucket/internal/ciservice"
 	"github.com/picbucket/picbucket/internal/clip"
 	"github.com/picbucket/picbucket/internal/config"
 	"github.com/picbucket/picbucket/internal/cosapi"
@@ -86,7 +87,7 @@ type accountKey struct {
 func (inv *invocation) account(ctx context.Context, ev *trigger.Request, acct accountKey, log zerolog.Logger) (*Result, error) {
 	dryRun := inv.cfg.DryRun || (ev.DryRun != nil && *ev.DryRun)
 	if uin := cmp.Or(acct.uin, inv.id.uin); inv.cfg.ExcludeAccounts[uin] {
-		return leftAlone(ev, uin, dryRun, log), nil
+		return leftAlone(ev, uin, dryRun, inv.cfg.Services, log), nil
 	}
 	if acct.credErr != nil && needsRequests(ev) {
 		err := fmt.Errorf("picbucket: %w", acct.credErr)
@@ -181,7 +182,7 @@ func needsRequests(ev *trigger.Request) bool {
 // skipped, naming the setting, and nothing is sent. Every route checks it
 // here, whatever event named the account (a bucket event names the
 // function's own).
-func leftAlone(ev *trigger.Request, uin string, dryRun bool, log zerolog.Logger) *Result {
+func leftAlone(ev *trigger.Request, uin string, dryRun bool, services []ciservice.ID, log zerolog.Logger) *Result {
 	why := "left alone: " + config.ExcludeAccounts + " lists account " + uin
 	res := &Result{Trigger: string(ev.Kind), DryRun: dryRun, Notes: slices.Clone(ev.Notes)}
 	for _, s := range ev.Skipped {
@@ -196,6 +197,7 @@ func leftAlone(ev *trigger.Request, uin string, dryRun bool, log zerolog.Logger)
 	if ev.Reconcile != nil {
 		res.Notes = append(res.Notes, why+": its buckets are not reconciled")
 	}
+	res.Results = perService(res.Results, services)
 	for _, b := range res.Results {
 		reportBucket(log, b)
 	}

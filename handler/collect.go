@@ -149,7 +149,7 @@ func (c *collector) take(it item) {
 	case it.filtered != nil:
 		if c.claim(it.filtered.Bucket) {
 			c.res.Summary.Filtered++
-			reportFiltered(c.log, *it.filtered)
+			reportFiltered(c.log, c.ofService(*it.filtered))
 		}
 	case it.result != nil:
 		if it.result.Bucket == "" || c.claim(it.result.Bucket) {
@@ -186,7 +186,7 @@ func (c *collector) record(e executed) {
 	delete(c.probes, e.Bucket)
 	if e.Outcome == filteredOut {
 		c.res.Summary.Filtered++
-		reportFiltered(c.log, e.BucketResult)
+		reportFiltered(c.log, c.ofService(e.BucketResult))
 	} else {
 		c.add(e.BucketResult)
 	}
@@ -221,7 +221,11 @@ func (c *collector) record(e executed) {
 	if c.suspect == nil {
 		if c.streak >= refusalStreak {
 			c.suspect, c.probesSent, c.probesRefused = r, 0, 0
-			c.log.Warn().Str("op", r.op).Str("code", r.code).Int("buckets", c.streak).
+			ev := c.log.Warn()
+			if c.service != "" {
+				ev = ev.Str("service", c.service)
+			}
+			ev.Str("op", c.opName(r.op)).Str("code", r.code).Int("buckets", c.streak).
 				Msg("the same refusal answered buckets in a row: trying a few across the rest of the work before stopping")
 		}
 		return
@@ -267,6 +271,15 @@ func (c *collector) stop(r *refusal, n int) {
 // enabled now (the cache serves bursts of COS object events).
 func (c *collector) confirm(b BucketResult) {
 	c.cache.put(b.Target(), c.now(), c.ttl)
+}
+
+// ofService is b with the service of c's pipeline, when PICBUCKET_SERVICES
+// is set.
+func (c *collector) ofService(b BucketResult) BucketResult {
+	if c.service != "" && b.Bucket != "" {
+		b.Service = c.service
+	}
+	return b
 }
 
 // add records one bucket's result and reports it.

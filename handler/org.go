@@ -131,7 +131,10 @@ func (o *orgRun) addAccount(a AccountResult, res *Result) {
 	o.accounts = append(o.accounts, a)
 	if res != nil {
 		o.buckets = append(o.buckets, res.Results...)
-		o.results = append(o.results, res)
+		// The rows live in o.buckets alone: result reads only the counts.
+		counts := *res
+		counts.Results = nil
+		o.results = append(o.results, &counts)
 		o.notes = append(o.notes, res.Notes...)
 	}
 	o.mu.Unlock()

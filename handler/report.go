@@ -21,7 +21,11 @@ func always(log zerolog.Logger, level zerolog.Level) *zerolog.Event {
 
 // reportFiltered names, at debug level, a bucket a filter left out.
 func reportFiltered(log zerolog.Logger, b BucketResult) {
-	log.Debug().Str("bucket", b.Bucket).Str("region", b.Region).Str("outcome", string(filteredOut)).Str("reason", b.Reason).Msg("bucket")
+	ev := log.Debug().Str("bucket", b.Bucket).Str("region", b.Region)
+	if b.Service != "" {
+		ev = ev.Str("service", b.Service)
+	}
+	ev.Str("outcome", string(filteredOut)).Str("reason", b.Reason).Msg("bucket")
 }
 
 // reportBucket writes one line per bucket.

@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -171,21 +172,34 @@ var keptFirst = []Outcome{Failed, Deferred, Enabled, WouldEnable, Skipped, Alrea
 // and says so in ResultsOmitted and a note. The summary, the accounts and
 // every bucket's log line stay whole.
 func fitReturn(res *Result, secrets *secretSet, max int) ([]byte, error) {
-	out, err := json.Marshal(res)
-	if err != nil {
-		return nil, err
-	}
-	if out = secrets.redactBytes(out); len(out) <= max {
-		return out, nil
-	}
+	// The size of the whole is measured a row at a time: a Result too
+	// large to return (many buckets times PICBUCKET_SERVICES' services) is
+	// never held as JSON whole, which would take several times the 6 MB.
 	all := res.Results
 	size := make([]int, len(all))
+	whole := 0
 	for i, b := range all {
 		row, err := json.Marshal(b)
 		if err != nil {
 			return nil, err
 		}
-		size[i] = len(row) + 1 // and its comma
+		size[i] = len(secrets.redactBytes(row)) + 1 // and its comma
+		whole += size[i]
+	}
+	empty := *res
+	empty.Results = []BucketResult{}
+	base, err := json.Marshal(&empty)
+	if err != nil {
+		return nil, err
+	}
+	if len(secrets.redactBytes(base))+whole-1 <= max {
+		out, err := json.Marshal(res)
+		if err != nil {
+			return nil, err
+		}
+		if out = secrets.redactBytes(out); len(out) <= max {
+			return out, nil
+		}
 	}
 	order := make([]int, len(all))
 	for i := range order {
@@ -219,20 +233,35 @@ func fitReturn(res *Result, secrets *secretSet, max int) ([]byte, error) {
 			keep[i] = true
 			kept++
 		}
-		cut.Results = make([]BucketResult, 0, kept)
-		for i, b := range all {
-			if keep[i] {
-				cut.Results = append(cut.Results, b)
-			}
-		}
 		cut.ResultsOmitted = len(all) - kept
 		cut.Notes[len(cut.Notes)-1] = omittedNote(cut.ResultsOmitted, len(all))
-		if out, err = json.Marshal(&cut); err != nil {
+		// The kept rows are written into the JSON of the rest a row at a
+		// time, not copied into a Result first.
+		cut.Results = []BucketResult{}
+		if base, err = json.Marshal(&cut); err != nil {
 			return nil, err
 		}
+		at := bytes.Index(base, []byte(`"results":[]`)) + len(`"results":[`)
+		var buf bytes.Buffer
+		buf.Grow(budget)
+		buf.Write(secrets.redactBytes(base[:at]))
+		for i, b := range all {
+			if !keep[i] {
+				continue
+			}
+			row, err := json.Marshal(b)
+			if err != nil {
+				return nil, err
+			}
+			if buf.Len() > at {
+				buf.WriteByte(',')
+			}
+			buf.Write(secrets.redactBytes(row))
+		}
+		buf.Write(secrets.redactBytes(base[at:]))
 		// The redaction may lengthen a line (a secret shorter than its
 		// "[redacted]"): then try again with less.
-		if out = secrets.redactBytes(out); len(out) <= max || kept == 0 {
+		if out := buf.Bytes(); len(out) <= max || kept == 0 {
 			return out, nil
 		}
 	}

@@ -356,3 +356,27 @@ func mergeServices(ev *trigger.Request, dryRun bool, runs []servicePipeline, ret
 }
 
 var _ serviceAPI = (*cosapi.Client)(nil)
+
+// perService returns rs with each result that names a bucket made one
+// result per service of services, each with its Service: a result decided
+// before any service's pipeline (an account left alone, not a member, not
+// started) is still one outcome for each (bucket, service) pair. A result
+// that names no bucket stays one. With services empty, rs is returned as
+// it is.
+func perService(rs []BucketResult, services []ciservice.ID) []BucketResult {
+	if len(services) == 0 {
+		return rs
+	}
+	out := make([]BucketResult, 0, len(rs)*len(services))
+	for _, b := range rs {
+		if b.Bucket == "" {
+			out = append(out, b)
+			continue
+		}
+		for _, id := range services {
+			b.Service = string(id)
+			out = append(out, b)
+		}
+	}
+	return out
+}

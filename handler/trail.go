@@ -30,8 +30,25 @@ func (inv *invocation) cls(ctx context.Context) (*Result, error) {
 			"(neither TENCENTCLOUD_UIN nor the invocation's context gives it), so its records cannot be told from its members'; set TENCENTCLOUD_UIN")
 	}
 	o := &orgRun{inv: inv}
+	// Every row is known now (a record's bucket, once per service): the
+	// rows are gathered in one allocation, not grown by doubling.
+	rows, unnamed := 0, 0
 	for _, s := range ev.Skipped {
-		b := BucketResult{Bucket: s.Bucket, Region: s.Region, Outcome: Skipped, Reason: s.Reason}
+		if s.Bucket == "" {
+			unnamed++
+		} else {
+			rows++
+		}
+	}
+	for _, a := range ev.Accounts {
+		rows += len(a.Targets) + len(a.Locate)
+	}
+	o.buckets = make([]BucketResult, 0, unnamed+rows*max(1, len(cfg.Services)))
+	var skipped []BucketResult
+	for _, s := range ev.Skipped {
+		skipped = append(skipped, BucketResult{Bucket: s.Bucket, Region: s.Region, Outcome: Skipped, Reason: s.Reason})
+	}
+	for _, b := range perService(skipped, cfg.Services) {
 		reportBucket(inv.log, b)
 		o.buckets = append(o.buckets, b)
 	}
@@ -53,7 +70,7 @@ func (inv *invocation) cls(ctx context.Context) (*Result, error) {
 			members = append(members, a)
 			continue
 		}
-		res := &Result{Results: accountResults(a, Skipped, "left alone: "+why, "")}
+		res := &Result{Results: perService(accountResults(a, Skipped, "left alone: "+why, ""), cfg.Services)}
 		log := inv.log.With().Str("account", a.Uin).Logger()
 		for _, b := range res.Results {
 			reportBucket(log, b)
@@ -83,7 +100,7 @@ func (inv *invocation) cls(ctx context.Context) (*Result, error) {
 		func(a trigger.AccountBuckets) { o.memberBuckets(ctx, a) },
 		func(a trigger.AccountBuckets) {
 			why := "not started: too close to the invocation deadline; the hourly timer covers the account"
-			res := &Result{Results: accountResults(a, Deferred, why, "")}
+			res := &Result{Results: perService(accountResults(a, Deferred, why, ""), cfg.Services)}
 			res.finish()
 			o.addAccount(AccountResult{Uin: a.Uin, Outcome: AccountDeferred, Error: why, Summary: &res.Summary}, res)
 		})
@@ -141,6 +158,7 @@ func (o *orgRun) memberBuckets(ctx context.Context, a trigger.AccountBuckets) {
 	acct := AccountResult{Uin: uin}
 	// finish adds the results made here (logged here) to those of res.
 	finish := func(res *Result) {
+		deferred = perService(deferred, inv.cfg.Services)
 		res.Results = append(res.Results, deferred...)
 		for _, b := range deferred {
 			reportBucket(log, b)
