@@ -61,7 +61,7 @@ func (c *common) setup(cmd usage.Command, getenv func(string) string, stderr io.
 		c.uin = strings.TrimSpace(getenv("TENCENTCLOUD_UIN"))
 	}
 	if err := rules.UIN(c.uin); err != nil {
-		return nil, nil, opts, signer.Credentials{}, cmd.Fail(stderr, fmt.Errorf("--uin %q: %v (your account ID, shown in the console's Account Center; or set TENCENTCLOUD_UIN)", c.uin, err))
+		return nil, nil, opts, signer.Credentials{}, cmd.Fail(stderr, fmt.Errorf("--uin %q: %w (your account ID, shown in the console's Account Center; or set TENCENTCLOUD_UIN)", c.uin, err))
 	}
 	var ep *url.URL
 	if c.endpoint != "" {
@@ -69,7 +69,7 @@ func (c *common) setup(cmd usage.Command, getenv func(string) string, stderr io.
 			err = rules.Endpoint(ep)
 		}
 		if err != nil {
-			return nil, nil, opts, signer.Credentials{}, cmd.Fail(stderr, fmt.Errorf("--endpoint %q: %v", c.endpoint, err))
+			return nil, nil, opts, signer.Credentials{}, cmd.Fail(stderr, fmt.Errorf("--endpoint %q: %w", c.endpoint, err))
 		}
 	}
 	creds, err := tcapi.CredentialsFromEnv(getenv)
