@@ -161,4 +161,3 @@ func (s Service) Serves(region string) (bool, string) {
 	}
 	return true, ""
 }
-
