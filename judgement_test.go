@@ -74,9 +74,13 @@ func TestStuckBucketsCostOnlyThemselves(t *testing.T) {
 // refuses the first three Creates with AccessDenied; the seven after them
 // are allowed, and are enabled in the same run.
 func TestBucketScopedAccessDenied(t *testing.T) {
+	// One region, so that the order the buckets are worked in is the
+	// listing's, and the three refused ones come first, in a row. (Over two
+	// regions the order depended on which region's listing answered first,
+	// and the streak formed only some of the time.)
 	f := start(t, emulator.Options{}, "PICBUCKET_CONCURRENCY=1")
-	f.emu.SeedDemo(appID, 10, []string{"ap-guangzhou", "ap-shanghai"}, 0)
-	for _, b := range []string{demo(0), demo(2), demo(4)} {
+	f.emu.SeedDemo(appID, 10, []string{"ap-guangzhou"}, 0)
+	for _, b := range []string{demo(0), demo(1), demo(2)} {
 		f.emu.Inject(emulator.Fault{Action: emulator.ActionCreatePicProcessBucket, Bucket: b, Status: 403, Code: "AccessDenied", Times: 1 << 20})
 	}
 	res, msg := f.invoke(hourly)

@@ -677,7 +677,7 @@ func TestEnvFilesIgnored(t *testing.T) {
 	if err := exec.Command("git", "rev-parse", "--git-dir").Run(); err != nil {
 		t.Skipf("not a git checkout: %v", err)
 	}
-	for _, path := range []string{".env", ".env.local", ".env.production", "cmd/ebwire/.env", "docs/.env.example"} {
+	for _, path := range []string{".env", ".env.local", ".env.production", "cmd/wire/.env", "docs/.env.example"} {
 		// --no-index: the rules alone decide, whether or not the path exists or is tracked.
 		out, err := exec.Command("git", "check-ignore", "--no-index", "-v", path).CombinedOutput()
 		if err != nil {

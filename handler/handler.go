@@ -1,12 +1,13 @@
 // Package handler is the SCF function: it turns one event into the buckets to
-// act on, makes sure each has CI image processing (async) enabled, and reports
-// one result per bucket, as a return value and as JSON log lines.
+// act on, makes sure each has CI image processing (async) enabled (or each CI
+// service PICBUCKET_SERVICES names, service.go), and reports one result per
+// bucket (and service), as a return value and as JSON log lines.
 //
 // The flow reads straight down: Handle reads the settings and the event
 // (trigger.ParseWith) and runs it in the function's own account (account.go:
-// plan -> execute -> collect -> report) or, for organization runs, in each
-// account of the Organization (org.go, which runs each account through
-// account.go).
+// plan -> execute -> collect -> report) or, for organization runs and CLS
+// events, in each account concerned (org.go, fanout.go, member.go, trail.go,
+// which run each account through account.go).
 package handler
 
 import (

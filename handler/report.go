@@ -19,6 +19,19 @@ func always(log zerolog.Logger, level zerolog.Level) *zerolog.Event {
 	return log.WithLevel(zerolog.NoLevel).Str(zerolog.LevelFieldName, level.String())
 }
 
+// outcomeEvent is the one rule for the level of a bucket's or an account's
+// line: failed at error, written at any LOG_LEVEL; deferred at warn; the
+// rest at info.
+func outcomeEvent(log zerolog.Logger, failed, deferred bool) *zerolog.Event {
+	switch {
+	case failed:
+		return always(log, zerolog.ErrorLevel)
+	case deferred:
+		return log.Warn()
+	}
+	return log.Info()
+}
+
 // reportFiltered names, at debug level, a bucket a filter left out.
 func reportFiltered(log zerolog.Logger, b BucketResult) {
 	ev := log.Debug().Str("bucket", b.Bucket).Str("region", b.Region)
@@ -30,13 +43,7 @@ func reportFiltered(log zerolog.Logger, b BucketResult) {
 
 // reportBucket writes one line per bucket.
 func reportBucket(log zerolog.Logger, b BucketResult) {
-	ev := log.Info()
-	switch b.Outcome {
-	case Failed:
-		ev = always(log, zerolog.ErrorLevel)
-	case Deferred:
-		ev = log.Warn()
-	}
+	ev := outcomeEvent(log, b.Outcome == Failed, b.Outcome == Deferred)
 	ev = ev.Str("bucket", b.Bucket).Str("region", b.Region)
 	if b.Service != "" {
 		ev = ev.Str("service", b.Service)
@@ -95,13 +102,7 @@ func summaryFields(ev *zerolog.Event, s Summary) *zerolog.Event {
 
 // reportAccount writes one line per account of an organization run.
 func reportAccount(log zerolog.Logger, a AccountResult) {
-	ev := log.Info()
-	switch a.Outcome {
-	case AccountFailed:
-		ev = always(log, zerolog.ErrorLevel)
-	case AccountDeferred:
-		ev = log.Warn()
-	}
+	ev := outcomeEvent(log, a.Outcome == AccountFailed, a.Outcome == AccountDeferred)
 	ev = ev.Str("account", a.Uin).Str("appId", a.AppID).Str("outcome", string(a.Outcome))
 	if a.Error != "" {
 		ev = ev.Str("error", a.Error)

@@ -118,7 +118,7 @@ func main() {
 	fs.IntVar(&p.members, "members", 0, "organization mode: member accounts (0: one account, the default mode)")
 	fs.IntVar(&p.memberBuckets, "member-buckets", 200, "organization mode: buckets of each account, the management account's included (-n is not used)")
 	fs.BoolVar(&p.fanout, "fanout", true, "organization mode: PICBUCKET_FANOUT")
-	fs.BoolVar(&p.deliver, "deliver", true, fmt.Sprintf("organization mode with fan-out: deliver each member invocation to an instance of its own (default: up to %d members)", deliverUpTo))
+	fs.BoolVar(&p.deliver, "deliver", false, fmt.Sprintf("organization mode with fan-out: deliver each member invocation to an instance of its own (default: true when -members is at most %d)", deliverUpTo))
 	fs.IntVar(&p.warm, "warm", 0, "organization mode with delivery: warm instances started before the timer (0: one per member); more start when every one is busy, as SCF does")
 	fs.BoolVar(&p.apiLimits, "api-limits", true, "organization mode: the API 3.0 emulator enforces the documented per-action limits (Invoke 100/s, AssumeRole 600/s, GetUserAppId 20/s, DescribeOrganizationMembers 20/s)")
 	limiters := fs.String("limiter", emulator.LimiterToken, "how the emulator counts -qps: token (a bucket of 100 ms worth) or window (accepted requests in the last second); with -caps, a comma list")

@@ -70,7 +70,7 @@ const (
 	// deliverUpTo is the most members whose invocations are delivered
 	// unless -deliver is given.
 	deliverUpTo = 100
-	// accountsParallel mirrors handler/org.go: the members reconciled at
+	// accountsParallel mirrors handler/org.go's: the members reconciled at
 	// once without fan-out.
 	accountsParallel = 4
 	// invokeLimit is scf Invoke's documented limit per second

@@ -27,8 +27,8 @@ var command = usage.Command{
 	Name: "go run ./cmd/package",
 	What: "package builds what is deployed: the static linux/amd64 function binary and its zip, checked.",
 	More: fmt.Sprintf(`It writes %s/%s (the directory serverless.yml deploys) and %s (the binary alone,
-mode 0755, reproducible), checks the zip and prints both sizes. DIR must be this module's
-root (its go.mod names %s); nothing is built or deleted otherwise. GO selects the go command.`, deploy.DistDir, deploy.BinaryName, deploy.ZipPath, deploy.ModulePath),
+mode 0755, reproducible), checks the zip and prints both sizes. The directory -C names must be this module's
+root (its go.mod names %s); nothing is built or deleted otherwise. The GO environment variable selects the go command.`, deploy.DistDir, deploy.BinaryName, deploy.ZipPath, deploy.ModulePath),
 }
 
 func main() {

@@ -77,7 +77,7 @@ func parseChannel(notice, wecom, uin string) (channel, error) {
 	}
 	if uin != "" {
 		if err := rules.UIN(uin); err != nil {
-			return channel{}, fmt.Errorf("--notify-uin %q: %v", uin, err)
+			return channel{}, fmt.Errorf("--notify-uin %q: %w", uin, err)
 		}
 	}
 	return channel{noticeID: notice, wecom: wecom, uin: uin}, nil

@@ -61,7 +61,7 @@ func (c *common) setup(cmd usage.Command, getenv func(string) string, stderr io.
 		c.uin = strings.TrimSpace(getenv("TENCENTCLOUD_UIN"))
 	}
 	if err := rules.UIN(c.uin); err != nil {
-		return nil, nil, opts, signer.Credentials{}, cmd.Fail(stderr, fmt.Errorf("--uin %q: %v (your account ID, shown in the console's Account Center; or set TENCENTCLOUD_UIN)", c.uin, err))
+		return nil, nil, opts, signer.Credentials{}, cmd.Fail(stderr, fmt.Errorf("--uin %q: %w (your account ID, shown in the console's Account Center; or set TENCENTCLOUD_UIN)", c.uin, err))
 	}
 	var ep *url.URL
 	if c.endpoint != "" {
@@ -69,7 +69,7 @@ func (c *common) setup(cmd usage.Command, getenv func(string) string, stderr io.
 			err = rules.Endpoint(ep)
 		}
 		if err != nil {
-			return nil, nil, opts, signer.Credentials{}, cmd.Fail(stderr, fmt.Errorf("--endpoint %q: %v", c.endpoint, err))
+			return nil, nil, opts, signer.Credentials{}, cmd.Fail(stderr, fmt.Errorf("--endpoint %q: %w", c.endpoint, err))
 		}
 	}
 	creds, err := tcapi.CredentialsFromEnv(getenv)
@@ -99,7 +99,7 @@ func runApply(args []string, getenv func(string) string, stdout, stderr io.Write
 	var c common
 	c.flags(fs)
 	dryRun := fs.Bool("dry-run", false, "read the account and print the writes apply would send; send none")
-	del := fs.Bool("delete", false, "remove what apply made: the role and policy it made, the alarms, the EventBridge rule and target (the log topic is kept)")
+	del := fs.Bool("delete", false, "remove what apply made: the role and policy it made, the alarms and notice group, the EventBridge rule and target (the log topic and the trail are kept)")
 	notice := fs.String("notice", "", "the alarms notify this existing CLS notice group (notice-…)")
 	wecom := fs.String("wecom", "", "the alarms notify this WeCom robot webhook (https://…; its key is never printed)")
 	notifyUIN := fs.String("notify-uin", "", "the alarms notify this CAM user (UIN), by email and SMS")
@@ -310,7 +310,7 @@ func applyLogTopic(ctx context.Context, api *tcapi.Client, ac *tcapi.Client, s *
 		fmt.Fprintln(stderr, "wire apply: log topic:", err)
 		return 1
 	}
-	if lt.topicID != "" && (s.TopicID != lt.topicID || s.LogsetID != lt.logsetID) {
+	if !del && lt.topicID != "" && (s.TopicID != lt.topicID || s.LogsetID != lt.logsetID) {
 		fmt.Fprintf(stdout, "next: serverless.yml must name this topic; set inputs.cls to\n  cls:\n    logsetId: %q\n    topicId: %q\nthen deploy again\n",
 			lt.logsetID, lt.topicID)
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 // TestCreateAnswered5xxLeavesNoDuplicate: a create that took effect but was
-// answered 502 is found by the read ebwire makes before sending it again,
+// answered 502 is found by the read wire eventbridge makes before sending it again,
 // so the rule and the target exist once each.
 func TestCreateAnswered5xxLeavesNoDuplicate(t *testing.T) {
 	for _, action := range []string{"CreateRule", "CreateTarget"} {

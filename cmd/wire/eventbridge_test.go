@@ -23,7 +23,7 @@ const (
 	testUIN    = "100012345678"
 	testBus    = "eb-svc00001"
 	testTarget = "qcs::scf:ap-guangzhou:uin/100012345678:namespace/default/function/picbucket/$LATEST"
-	// oldPattern is the pattern ebwire set before it matched MiniProgramCall.
+	// oldPattern is the pattern wire eventbridge (then cmd/ebwire) set before it matched MiniProgramCall.
 	oldPattern = `{"source":["cos.cloud.tencent"],"type":["cos:CloudEvent:ApiCall","cos:CloudEvent:ConsoleCall"],"data":{"eventName":["PutBucket"]}}`
 )
 
@@ -417,7 +417,7 @@ func TestPatternMatchesEveryCallType(t *testing.T) {
 	}
 }
 
-// TestRuleWithoutMiniProgramCallIsChanged: a rule an earlier ebwire made
+// TestRuleWithoutMiniProgramCallIsChanged: a rule an earlier wire eventbridge (then cmd/ebwire) made
 // (its pattern lacks MiniProgramCall, its target invokes $DEFAULT) is shown
 // as a change by a dry run and updated by a run.
 func TestRuleWithoutMiniProgramCallIsChanged(t *testing.T) {

@@ -33,30 +33,32 @@ func readLogTopic(ctx context.Context, c *tcapi.Client) (logTopic, error) {
 	if err != nil {
 		return lt, err
 	}
-	for _, s := range sets {
-		if s.LogsetName == LogLogset {
-			if lt.logsetID != "" {
-				return lt, fmt.Errorf("two CLS logsets are named %q (%s, %s): delete one", LogLogset, lt.logsetID, s.LogsetId)
-			}
-			lt.logsetID = s.LogsetId
-		}
-	}
-	if lt.logsetID == "" {
-		return lt, nil
+	if lt.logsetID, err = uniqueID("logsets", LogLogset, sets, func(s tcapi.Logset) (string, string) { return s.LogsetName, s.LogsetId }); err != nil || lt.logsetID == "" {
+		return lt, err
 	}
 	topics, err := c.DescribeTopics(ctx, lt.logsetID, LogTopic)
 	if err != nil {
 		return lt, err
 	}
-	for _, t := range topics {
-		if t.TopicName == LogTopic {
-			if lt.topicID != "" {
-				return lt, fmt.Errorf("two CLS topics are named %q (%s, %s): delete one", LogTopic, lt.topicID, t.TopicId)
-			}
-			lt.topicID = t.TopicId
+	lt.topicID, err = uniqueID("topics", LogTopic, topics, func(t tcapi.Topic) (string, string) { return t.TopicName, t.TopicId })
+	return lt, err
+}
+
+// uniqueID is the id of the one item named name ("" when none is); two of
+// that name are an error naming both, for the user to delete one.
+func uniqueID[T any](kind, name string, items []T, nameID func(T) (string, string)) (string, error) {
+	var found string
+	for _, it := range items {
+		n, id := nameID(it)
+		if n != name {
+			continue
 		}
+		if found != "" {
+			return "", fmt.Errorf("two CLS %s are named %q (%s, %s): delete one", kind, name, found, id)
+		}
+		found = id
 	}
-	return lt, nil
+	return found, nil
 }
 
 // diff plans the writes that make the topic exist (cls 2020-10-16

@@ -33,26 +33,27 @@ func main() {
 var command = usage.Command{
 	Name: "go run ./cmd/wire",
 	What: "wire sets up everything around the deployed picbucket function (apply) and shows whether it works (check, canary).",
-	Synopsis: `  go run ./cmd/wire apply [--dry-run] [--delete] [--org] [flags]
+	Synopsis: `  go run ./cmd/wire apply [--dry-run] [--delete] [--org] [--wecom URL | --notice ID | --notify-uin UIN] [flags]
   go run ./cmd/wire check [--org] [flags]
-  go run ./cmd/wire canary [--keep] [--wait 5m] [flags]
+  go run ./cmd/wire canary [--keep] [--wait 5m] [--poll 5s] [flags]
   go run ./cmd/wire eventbridge [flags]   (one resource, all its flags; -h lists them)
   go run ./cmd/wire trail [flags]`,
 	More: `apply and check read serverless.yml (-f) for the function's name, region and settings.
 Credentials: TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY, TENCENTCLOUD_SESSIONTOKEN
 (or TENCENT_SECRET_ID, TENCENT_SECRET_KEY, TENCENT_TOKEN). Exit status: 0 done (check: every
-line ✓), 1 failed (check: a line is ✗ or ?), 2 on a usage error.`,
+line ✓), 1 failed (check: a line is ✗ or ?), 2 on a usage error. The flags below are apply's and check's
+("apply:" marks apply's own); each subcommand's -h lists all of its own.`,
 }
 
 // run dispatches the subcommands; it returns the exit status.
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
-		// The help lists apply's flags, which check shares.
+		// The help lists the flags apply and check share.
 		fs := flag.NewFlagSet("apply", flag.ContinueOnError)
 		var c common
 		c.flags(fs)
 		fs.Bool("dry-run", false, "apply: read the account and print the writes apply would send; send none")
-		fs.Bool("delete", false, "apply: remove what apply made: its policy and role, the alarms, the EventBridge rule and target (the log topic and the trail are kept)")
+		fs.Bool("delete", false, "apply: remove what apply made: the role and policy it made, the alarms and notice group, the EventBridge rule and target (the log topic and the trail are kept)")
 		command.Help(stdout, fs)
 		return usage.ExitHelp
 	}

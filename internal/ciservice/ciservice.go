@@ -2,7 +2,8 @@
 // bucket can be bound to, and of each one's wire and permission facts: the
 // path of its Create and listing, the API and CAM action names, the XML
 // element of its listing, and the regions that offer it. Every fact is
-// cited in docs/sources.md §10; cmd/wire reads CAMActions from here.
+// cited in docs/sources.md §10; cmd/wire reads each service's CreateAction and
+// ListAction from here.
 package ciservice
 
 import (
@@ -159,18 +160,4 @@ func (s Service) Serves(region string) (bool, string) {
 		return false, "Cloud Infinite's " + s.Name + " is not offered in " + region
 	}
 	return true, ""
-}
-
-// CAMActions returns the CAM actions the function's role needs for ids
-// (Create and listing of each), in report order; every service when ids
-// is empty.
-func CAMActions(ids ...ID) []string {
-	var out []string
-	for _, s := range table {
-		if len(ids) > 0 && !slices.Contains(ids, s.ID) {
-			continue
-		}
-		out = append(out, s.CreateAction, s.ListAction)
-	}
-	return out
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -154,12 +155,7 @@ func (c *Client) IsEnabled(ctx context.Context, t bucket.Target) (bool, string, 
 	if err != nil {
 		return false, "", err
 	}
-	for _, b := range p.Buckets {
-		if b == t.Bucket {
-			return true, p.RequestID, nil
-		}
-	}
-	return false, p.RequestID, nil
+	return slices.Contains(p.Buckets, t.Bucket), p.RequestID, nil
 }
 
 // Enabled is CI's answer to a successful CreatePicProcessBucket.

@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	cos "github.com/tencentyun/cos-go-sdk-v5"
@@ -183,12 +184,7 @@ func (c *Client) IsServiceEnabled(ctx context.Context, svc ciservice.ID, t bucke
 	if err != nil {
 		return false, "", err
 	}
-	for _, b := range p.Buckets {
-		if b == t.Bucket {
-			return true, p.RequestID, nil
-		}
-	}
-	return false, p.RequestID, nil
+	return slices.Contains(p.Buckets, t.Bucket), p.RequestID, nil
 }
 
 // EnableService is Enable for service svc: POST <Path> on t's CI host.

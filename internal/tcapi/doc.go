@@ -3,7 +3,7 @@
 // (tencentcloud-sdk-go/tencentcloud/common: CommonClient, CommonRequest,
 // TC3-HMAC-SHA256 signing, the session token as X-TC-Token):
 //
-//   - organization 2021-03-31 DescribeOrganizationMembers (ListMembers)
+//   - organization 2021-03-31 DescribeOrganizationMembers (ListMemberPages)
 //   - sts 2018-08-13 AssumeRole (AssumeRole)
 //   - cam 2019-01-16 GetUserAppId (GetUserAppID)
 //   - scf 2018-04-16 Invoke (Invoke)
@@ -34,7 +34,7 @@
 // management account, with the execution role's key (TENCENTCLOUD_SECRETID,
 // TENCENTCLOUD_SECRETKEY, TENCENTCLOUD_SESSIONTOKEN, read per invocation):
 //
-//  1. ListMembers: the member accounts (DescribeOrganizationMembers, 50 a
+//  1. ListMemberPages: the member accounts (DescribeOrganizationMembers, 50 a
 //     page). The management account may or may not be listed; it is
 //     reconciled with the function's own key, never through AssumeRole.
 //  2. For each member, AssumeRole(uin, role, SessionName(requestID), d)

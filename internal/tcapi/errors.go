@@ -222,11 +222,11 @@ func Hint(service, action, code string) string {
 	case track && (code == "UnauthorizedOperation" || code == "AuthFailure.UnauthorizedOperation" ||
 		strings.HasPrefix(code, "FailedOperation") && !strings.Contains(code, "Cls") && !strings.Contains(code, "Cos")):
 		return "CloudAudit refused the tracking set. Delivering every member's logs (TrackForAllMembers=1) is allowed only to the " +
-			"organization's management account or CloudAudit's delegated administrator, with enterprise verification done: run auditwire " +
+			"organization's management account or CloudAudit's delegated administrator, with enterprise verification done: run `wire apply --org` " +
 			"with a key of that account (or make this account CloudAudit's delegated administrator in the Organization console). " +
 			"If it is that account, the key's CAM user lacks cloudaudit:CreateAuditTrack, cloudaudit:ModifyAuditTrack (see docs/organization-trail.md)"
 	case code == "AuthFailure.UnauthorizedOperation" || strings.HasPrefix(code, "UnauthorizedOperation"):
-		return "the key's CAM user lacks a permission for " + service + ":" + action + " (docs/organization-trail.md lists what auditwire needs)"
+		return "the key's CAM user lacks a permission for " + service + ":" + action + " (docs/organization-trail.md lists what wire apply --org needs)"
 	case code == "ResourceNotFound.Function" || code == "ResourceNotFound.FunctionName" || code == "ResourceNotFound.Namespace":
 		return "deploy the function first, and check --function, --namespace and --region (the function's region)"
 	case code == "FailedOperation.CheckClsTopicIsExistFailed" || code == "FailedOperation.GetClsTopicFailed":

@@ -18,10 +18,10 @@ import (
 // Confirmed|UnConfirmed, …) and Total. 20 requests/s.
 var apiDescribeOrganizationMembers = api{"organization", "2021-03-31", "DescribeOrganizationMembers"}
 
-// PageSize is the Limit ListMembers sends: the API's maximum.
+// PageSize is the Limit ListMemberPages sends: the API's maximum.
 const PageSize = 50
 
-// MaxPages bounds ListMembers: 200 pages of 50, 10,000 members.
+// MaxPages bounds ListMemberPages: 200 pages of 50, 10,000 members.
 const MaxPages = 200
 
 // Member is an account of the organization.
@@ -32,23 +32,15 @@ type Member struct {
 	PermissionStatus string // Confirmed or UnConfirmed
 }
 
-// ListMembers lists the members of the organization the client's key
+// ListMemberPages lists the members of the organization the client's key
 // manages, page by page (Limit PageSize, Offset 0, 50, 100 …) until Total
 // members arrived, a page comes back short, or MaxPages (an error). A
-// member listed twice (the list changed between pages) is kept once. On an
-// error it returns the members listed so far with it. Whether the
-// management account lists itself is not documented: callers should expect
-// either.
-func (c *Client) ListMembers(ctx context.Context) ([]Member, error) {
-	var members []Member
-	err := c.ListMemberPages(ctx, func(page []Member) { members = append(members, page...) })
-	return members, err
-}
-
-// ListMemberPages lists the members as ListMembers does and hands each
-// page's members to page as soon as the page arrives (the members not
-// handed before; a page may hand none), so that a caller can act on the
-// first members while the next page is on its way. page runs on the
+// member listed twice (the list changed between pages) is kept once.
+// Whether the management account lists itself is not documented: callers
+// should expect either. It hands each page's members to page as soon as
+// the page arrives (the members not handed before; a page may hand none),
+// so that a caller can act on the first members while the next page is on
+// its way. page runs on the
 // calling goroutine, before the next page is asked for. The pages are
 // requested one after the other: at a page per answer, under the 20
 // requests/s DescribeOrganizationMembers allows unless an answer takes

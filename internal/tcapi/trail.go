@@ -233,7 +233,7 @@ func DiffTrail(w TrailWiring, st TrailState) Plan {
 			onTopic.Qualifier, w.Qualifier))
 	}
 	if onTopic != nil && onTopic.Enable == 0 {
-		p.Notes = append(p.Notes, "the topic's trigger is disabled: enable it in the SCF console (auditwire does not change it)")
+		p.Notes = append(p.Notes, "the topic's trigger is disabled: enable it in the SCF console (wire does not change it)")
 	}
 	return p
 }
