@@ -214,6 +214,15 @@ func Hint(service, action, code string) string {
 	if h := KeyHint(code); h != "" {
 		return h
 	}
+	switch {
+	case code == "RequestLimitExceeded":
+		return "throttled: run again in a few seconds"
+	case strings.HasPrefix(code, "ClientError.Network") || code == "ClientError.HttpStatusCodeError":
+		if service == EventBridgeService {
+			return "the API could not be reached: check the network, a proxy (HTTPS_PROXY), and --api-host"
+		}
+		return "the API could not be reached: check the network and a proxy (HTTPS_PROXY)"
+	}
 	if service == EventBridgeService {
 		return ebHint(code)
 	}
@@ -235,10 +244,6 @@ func Hint(service, action, code string) string {
 		return "the account's quota of CloudAudit tracking sets is reached: delete one you no longer use, or pass --track-name of an existing one to reuse it"
 	case code == "LimitExceeded.Logset" || code == "LimitExceeded.Topic":
 		return "the CLS quota of logsets or topics in this region is reached: pass --logset/--topic names of existing ones"
-	case code == "RequestLimitExceeded":
-		return "throttled: run again in a few seconds"
-	case strings.HasPrefix(code, "ClientError.Network") || code == "ClientError.HttpStatusCodeError":
-		return "the API could not be reached: check the network and a proxy (HTTPS_PROXY)"
 	}
 	return ""
 }
@@ -254,10 +259,6 @@ func ebHint(code string) string {
 		return "deploy the function first, and check --function, --namespace, --function-region and --qualifier"
 	case strings.HasPrefix(code, "LimitExceeded"):
 		return "an EventBridge quota is reached (200 rules on the service bus, 10 targets per rule)"
-	case code == "RequestLimitExceeded":
-		return "throttled: run again in a few seconds"
-	case strings.HasPrefix(code, "ClientError.Network") || code == "ClientError.HttpStatusCodeError":
-		return "the API could not be reached: check the network, a proxy (HTTPS_PROXY), and --api-host"
 	}
 	return ""
 }
