@@ -213,16 +213,7 @@ func (s *Server) describeAlarmNotices(r request) (answer, *apiError) {
 	}
 	st := &s.products.alarms
 	st.init()
-	out := []map[string]any{}
-	for _, n := range st.notices {
-		if name == "" || n.Name == name {
-			m := map[string]any{"AlarmNoticeId": n.ID}
-			for k, v := range n.Params {
-				m[k] = v
-			}
-			out = append(out, m)
-		}
-	}
+	out := named(st.notices, name, "AlarmNoticeId", func(n *Notice) (string, string, map[string]any) { return n.ID, n.Name, n.Params })
 	return answer{result: map[string]any{"AlarmNotices": out, "TotalCount": len(out)}}, nil
 }
 
@@ -335,15 +326,24 @@ func (s *Server) describeAlarms(r request) (answer, *apiError) {
 	}
 	st := &s.products.alarms
 	st.init()
-	out := []map[string]any{}
-	for _, a := range st.alarms {
-		if name == "" || a.Name == name {
-			m := map[string]any{"AlarmId": a.ID}
-			for k, v := range a.Params {
-				m[k] = v
-			}
-			out = append(out, m)
-		}
-	}
+	out := named(st.alarms, name, "AlarmId", func(a *Alarm) (string, string, map[string]any) { return a.ID, a.Name, a.Params })
 	return answer{result: map[string]any{"Alarms": out, "TotalCount": len(out)}}, nil
+}
+
+// named is a Describe answer's list: each object named name (every one
+// when name is ""), as its request's JSON plus its id under idKey.
+func named[T any](objs map[string]*T, name, idKey string, fields func(*T) (id, name string, params map[string]any)) []map[string]any {
+	out := []map[string]any{}
+	for _, o := range objs {
+		id, n, params := fields(o)
+		if name != "" && n != name {
+			continue
+		}
+		m := map[string]any{idKey: id}
+		for k, v := range params {
+			m[k] = v
+		}
+		out = append(out, m)
+	}
+	return out
 }
